@@ -1,0 +1,61 @@
+package org.jploop.io;
+
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.types.off_t;
+
+/**
+ * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
+ * {@code fallocate}, and {@code fallocate} itself (hole punching and preallocation). Loaded once,
+ * lazily.
+ */
+public final class LibC {
+  /** fallocate mode bit: do not change the file size. */
+  public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+  /** fallocate mode bit: deallocate the range (requires KEEP_SIZE). */
+  public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+  /** fallocate mode bit: zero the range. */
+  public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+  public static final int O_RDONLY = 0;
+  public static final int O_RDWR = 2;
+  public static final int O_CLOEXEC = 0x80000;
+  public static final int ENOSPC = 28;
+  public static final int EOPNOTSUPP = 95;
+
+  /** The bound functions. */
+  public interface Native {
+    int open(@In String path, int flags, int mode);
+
+    int close(int fd);
+
+    int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
+
+    int getpid();
+  }
+
+  private static volatile Native instance;
+
+  private LibC() {}
+
+  /** Returns the bound libc, loading it on first use. */
+  public static Native get() {
+    Native n = instance;
+    if (n == null) {
+      synchronized (LibC.class) {
+        n = instance;
+        if (n == null) {
+          n = LibraryLoader.create(Native.class).load("c");
+          instance = n;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Returns errno of the last failed call on this thread. */
+  public static int errno() {
+    return LastError.getLastError(Runtime.getRuntime(get()));
+  }
+}
