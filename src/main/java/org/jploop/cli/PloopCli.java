@@ -1,10 +1,83 @@
 package org.jploop.cli;
 
-/** Placeholder entry point; replaced by the picocli command tree. */
-public final class PloopCli {
-  private PloopCli() {}
+import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code ploop} command: parses the verb and its options with picocli, runs it, and turns
+ * failures into one line on stderr plus ploop's exit code. A stack trace is printed only with
+ * {@code --verbose}. {@link #newCommandLine} is the single factory, used by {@code main} and by
+ * tests with captured output.
+ */
+@Command(
+    name = "ploop",
+    mixinStandardHelpOptions = true,
+    version = "jploop 0.1.0",
+    description = "Thin-provisioned ploop disk images served through FUSE.")
+public final class PloopCli implements Runnable {
+
+  /** Global {@code -v/--verbose}: stack traces and debug output. */
+  @Option(names = {"-v", "--verbose"}, description = "Print stack traces and debug output.")
+  boolean verbose;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command");
+  }
+
+  /** Builds the command line with every verb, writing to {@code out} and {@code err}. */
+  public static CommandLine newCommandLine(PrintWriter out, PrintWriter err) {
+    PloopCli top = new PloopCli();
+    CommandLine cl = new CommandLine(top);
+    Commands.register(cl);
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((ex, line, parse) -> {
+      boolean verbose = top.verbose || Commands.verbose(line);
+      PrintWriter e = line.getErr();
+      if (verbose) {
+        ex.printStackTrace(e);
+      }
+      e.println(message(ex));
+      e.flush();
+      return exitCode(ex);
+    });
+    cl.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter e = ex.getCommandLine().getErr();
+      e.println(ex.getMessage());
+      ex.getCommandLine().usage(e);
+      e.flush();
+      return ExitCode.PARAM;
+    });
+    return cl;
+  }
+
+  /** Returns the one-line message for a failure. */
+  static String message(Throwable ex) {
+    if (ex instanceof FileSystemException fse) {
+      return fse.getMessage();
+    }
+    String m = ex.getMessage();
+    return m == null ? ex.getClass().getSimpleName() : m;
+  }
+
+  /** Returns ploop's exit code for a failure. */
+  static int exitCode(Throwable ex) {
+    if (ex instanceof PloopException pe) {
+      return pe.exitCode();
+    }
+    return Commands.exitCodeFor(ex);
+  }
 
   public static void main(String[] args) {
-    System.exit(38);
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int rc = newCommandLine(out, err).execute(args);
+    out.flush();
+    err.flush();
+    System.exit(rc);
   }
 }

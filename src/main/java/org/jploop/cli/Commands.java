@@ -1,0 +1,52 @@
+package org.jploop.cli;
+
+import java.io.EOFException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import org.jploop.format.CorruptImageException;
+import org.jploop.format.descriptor.DescriptorException;
+import picocli.CommandLine;
+
+/**
+ * The registry of verbs and the mapping from exception types to exit codes. Each verb is one
+ * class; adding a verb means one line in {@link #register}.
+ */
+final class Commands {
+  private Commands() {}
+
+  /** Adds every verb to the top-level command line. */
+  static void register(CommandLine cl) {
+    // Verbs are added here, one line each.
+  }
+
+  /** Returns whether the executing subcommand asked for verbose output (its own -v). */
+  static boolean verbose(CommandLine line) {
+    Object o = line.getCommand();
+    return o instanceof VerboseAware v && v.verbose();
+  }
+
+  /** Maps an unexpected exception to an exit code. */
+  static int exitCodeFor(Throwable ex) {
+    if (ex instanceof CorruptImageException) {
+      return ExitCode.PLOOPFMT;
+    }
+    if (ex instanceof DescriptorException) {
+      return ExitCode.DISKDESCR;
+    }
+    if (ex instanceof NoSuchFileException || ex instanceof AccessDeniedException) {
+      return ExitCode.OPEN;
+    }
+    if (ex instanceof EOFException) {
+      return ExitCode.READ;
+    }
+    if (ex instanceof IllegalArgumentException) {
+      return ExitCode.PARAM;
+    }
+    return ExitCode.SYS;
+  }
+
+  /** A verb with its own {@code -v/--verbose} option. */
+  interface VerboseAware {
+    boolean verbose();
+  }
+}
