@@ -17,6 +17,14 @@ final class Commands {
   /** Adds every verb to the top-level command line. */
   static void register(CommandLine cl) {
     // Verbs are added here, one line each.
+    cl.addSubcommand(new SnapshotCommand());
+    cl.addSubcommand(new SnapshotListCommand());
+    cl.addSubcommand(new SnapshotSwitchCommand());
+    cl.addSubcommand(new SnapshotDeleteCommand());
+    cl.addSubcommand(new SnapshotMergeCommand());
+    cl.addSubcommand(new ResizeCommand());
+    cl.addSubcommand(new CompactCommand());
+    cl.addSubcommand(new ConvertCommand());
   }
 
   /** Returns whether the executing subcommand asked for verbose output (its own -v). */

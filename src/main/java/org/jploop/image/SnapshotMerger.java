@@ -1,7 +1,7 @@
 package org.jploop.image;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,10 +24,10 @@ import org.jploop.format.descriptor.Guid;
 public final class SnapshotMerger {
   private final OfflineDisk disk;
   private final Progress progress;
-  private final PrintStream log;
+  private final PrintWriter log;
   private final StepHook hook;
 
-  public SnapshotMerger(OfflineDisk disk, Progress progress, PrintStream log, StepHook hook) {
+  public SnapshotMerger(OfflineDisk disk, Progress progress, PrintWriter log, StepHook hook) {
     this.disk = disk;
     this.progress = progress;
     this.log = log;
