@@ -92,7 +92,6 @@ final class TestDisks {
           phys = h.version() == FormatVersion.V2 ? raw : raw / CLUSTER_SECTORS;
         }
         ch.write(ByteBuffer.wrap(data), phys * CLUSTER_BYTES);
-        ch.force(true);
         long value = h.version() == FormatVersion.V2 ? phys : phys * CLUSTER_SECTORS;
         ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
         v.putInt(0, (int) value);
