@@ -30,8 +30,35 @@ public final class SnapshotDeleter {
     this.hook = hook;
   }
 
-  /** Deletes snapshot {@code guid}. */
+  /** Deletes snapshot {@code guid}, then merges temporary snapshots that now can be. */
   public void delete(String guid) throws IOException {
+    deleteOne(guid);
+    mergeTemporary();
+  }
+
+  /**
+   * Merges away every {@code <Temporary/>} snapshot that is down to one child (ploop does this
+   * after each delete), so a snapshot deleted while it had two children disappears once one of
+   * them goes.
+   */
+  public void mergeTemporary() throws IOException {
+    boolean again = true;
+    while (again) {
+      again = false;
+      DiskDescriptor d = disk.descriptor();
+      for (Shot s : d.shots()) {
+        List<Shot> children = d.children(s.guid());
+        if (s.temporary() != null && children.size() == 1) {
+          log.println("Merging temporary snapshot " + s.guid());
+          new SnapshotMerger(disk, progress, log, hook).mergeIntoParent(children.get(0).guid());
+          again = true;
+          break;
+        }
+      }
+    }
+  }
+
+  private void deleteOne(String guid) throws IOException {
     DiskDescriptor d = disk.descriptor();
     Shot shot = d.shot(guid);
     if (shot == null) {

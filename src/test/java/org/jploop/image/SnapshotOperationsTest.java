@@ -193,6 +193,18 @@ class SnapshotOperationsTest {
     assertVisible(xml, null, branch);
     assertVisible(xml, S3, m[2]);
     assertQemuClean(xml);
+    // Once the other branch goes, the temporary S2 is merged into its last child automatically.
+    r = cli("snapshot-delete", "-u", S3, xml.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Merging temporary snapshot " + S2);
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    assertThat(d.shot(S2)).isNull();
+    assertThat(d.shot(S3)).isNull();
+    assertThat(d.shot(Guid.TOP_DELTA).parentGuid()).isEqualTo(S1);
+    assertVisible(xml, null, branch);
+    assertVisible(xml, S1, m[0]);
+    assertThat(CrashRecovery.strays(xml)).isEmpty();
+    assertQemuClean(xml);
   }
 
   @Test
