@@ -23,6 +23,7 @@ final class Commands {
     cl.addSubcommand(new SnapshotDeleteCommand());
     cl.addSubcommand(new SnapshotMergeCommand());
     cl.addSubcommand(new ResizeCommand());
+    cl.addSubcommand(new GrowCommand());
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
   }

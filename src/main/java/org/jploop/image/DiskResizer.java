@@ -28,6 +28,20 @@ public final class DiskResizer {
     this.hook = hook;
   }
 
+  /**
+   * {@code ploop grow}: like {@link #resize} but a smaller size is an error of its own ("new size
+   * is less than the old size") rather than a refused filesystem shrink.
+   */
+  public long grow(long sizeSectors) throws IOException {
+    DiskDescriptor d = disk.descriptor();
+    long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
+    if (rounded < d.diskSizeSectors()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Error: new size " + rounded + " is less than the old size " + d.diskSizeSectors());
+    }
+    return resize(sizeSectors);
+  }
+
   /** Resizes the disk to {@code sizeSectors} (rounded up to the blocksize); returns the new size. */
   public long resize(long sizeSectors) throws IOException {
     DiskDescriptor d = disk.descriptor();

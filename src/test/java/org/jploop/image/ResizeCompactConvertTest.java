@@ -77,8 +77,17 @@ class ResizeCompactConvertTest {
     assertThat(r.exitCode()).isEqualTo(38);
     assertThat(r.err()).startsWith("Unable to shrink: ");
     assertThat(cli("resize", "-s", "64K", xml.toString()).exitCode()).isEqualTo(38);
+    TestDisks.CliResult g = cli("grow", "-s", "8M", xml.toString());
+    assertThat(g.exitCode()).isEqualTo(38);
+    assertThat(g.err().trim()).isEqualTo("Error: new size 16384 is less than the old size 32768");
+    assertThat(cli("resize", "-s", "16M", xml.toString()).exitCode()).isZero();
     assertThat(Files.readAllBytes(dir.resolve("root.hds"))).isEqualTo(before);
     assertThat(DiskDescriptor.read(xml).diskSizeSectors()).isEqualTo(512L * 64);
+    TestDisks.CliResult ok = cli("grow", "-s", "32M", xml.toString());
+    assertThat(ok.exitCode()).as(ok.err()).isZero();
+    assertThat(DiskDescriptor.read(xml).diskSizeSectors()).isEqualTo(65536);
+    assertThat(header(dir.resolve("root.hds")).sizeSectors()).isEqualTo(65536);
+    assertQemuClean(xml);
   }
 
   /** Unmaps every other cluster the way a discard does: BAT entry zeroed, hole punched. */
