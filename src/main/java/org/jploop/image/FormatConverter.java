@@ -301,12 +301,22 @@ public final class FormatConverter {
     }
     ImageWriter.createEmpty(tmp, ImageHeader.create(version, g));
     try (BlockFile raw = FileBlockFile.open(base, true);
+        SparseScan scan = new SparseScan(base);
         DeltaFile delta = DeltaFile.open(tmp, false)) {
       long cb = g.clusterBytes();
       long allocHead = g.headerClusters();
+      ByteBuffer data = ByteBuffer.allocate((int) cb);
       progress.start(g.batEntries());
-      for (long c = 0; c < g.batEntries(); c++) {
-        ByteBuffer data = ByteBuffer.allocate((int) cb);
+      long c = 0;
+      while (c < g.batEntries()) {
+        long next = scan.nextData(c * cb);
+        long skipTo = next < 0 ? g.batEntries() : Math.min(g.batEntries(), next / cb);
+        if (skipTo > c) {
+          progress.advance(skipTo - c);
+          c = skipTo;
+          continue;
+        }
+        data.clear();
         raw.read(data, c * cb);
         data.flip();
         if (!allZero(data)) {
@@ -314,6 +324,7 @@ public final class FormatConverter {
           delta.map(c, allocHead++);
         }
         progress.advance(1);
+        c++;
       }
       progress.finish();
       delta.force();

@@ -59,6 +59,7 @@ public final class SnapshotDeleter {
   }
 
   private void deleteOne(String guid) throws IOException {
+    disk.requireClean();
     DiskDescriptor d = disk.descriptor();
     Shot shot = d.shot(guid);
     if (shot == null) {
