@@ -208,6 +208,37 @@ class SnapshotOperationsTest {
   }
 
   @Test
+  void snapshotOnARawBase_stacksAPloopDelta() throws Exception {
+    Path xml = TestDisks.newDisk(dir, 256, FormatVersion.V2);
+    Random rnd = seed.random();
+    byte[] m0 = writeRandom(xml, new byte[256 * CLUSTER_BYTES], rnd, 50);
+    assertThat(cli("convert", "-f", "raw", xml.toString()).exitCode()).isZero();
+    TestDisks.CliResult r = cli("snapshot", "-u", S1, xml.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    byte[] m1 = writeRandom(xml, m0, rnd, 30);
+    assertVisible(xml, null, m1);
+    assertVisible(xml, S1, m0);
+    assertQemuClean(xml);
+    r = cli("snapshot-merge", xml.toString());
+    assertThat(r.exitCode()).isEqualTo(38);
+    assertThat(r.err()).contains("raw base");
+    assertVisible(xml, null, m1);
+  }
+
+  @Test
+  void unknownSnapshotsAreExit43() throws Exception {
+    Path xml = TestDisks.newDisk(dir, 256, FormatVersion.V2);
+    chainOfFour(xml, seed.random());
+    String missing = "{44444444-4444-4444-8444-444444444444}";
+    for (String verb : new String[] {"snapshot-switch", "snapshot-merge", "snapshot-delete"}) {
+      TestDisks.CliResult r = cli(verb, "-u", missing, xml.toString());
+      assertThat(r.exitCode()).as(verb + ": " + r.err()).isEqualTo(43);
+      assertThat(r.err().trim()).isEqualTo("Can't find snapshot by uuid " + missing);
+    }
+    assertThat(cli("snapshot-merge", "-u", "nonsense", xml.toString()).exitCode()).isEqualTo(38);
+  }
+
+  @Test
   void operationsRefuseALockedOrDirtyDisk() throws Exception {
     Path xml = TestDisks.newDisk(dir, 256, FormatVersion.V2);
     chainOfFour(xml, seed.random());
