@@ -21,7 +21,7 @@ import org.jploop.io.ImageReader;
 public final class OfflineDisk implements AutoCloseable {
   /** The descriptor file. */
   private final Path xml;
-  /** The lock, held until close. */
+  /** The lock, held until close; null when the caller holds it ({@link #held}). */
   private final DiskLock lock;
   /** The descriptor as read at open, or as last replaced by {@link #update}. */
   private DiskDescriptor descriptor;
@@ -49,6 +49,15 @@ public final class OfflineDisk implements AutoCloseable {
       l.close();
       throw e;
     }
+  }
+
+  /**
+   * Wraps a disk whose {@link DiskLock} the caller already holds (the mount daemon, which keeps it
+   * for as long as the disk is mounted); {@link #close} then leaves the lock alone.
+   */
+  public static OfflineDisk held(Path xml) throws IOException {
+    Path abs = xml.toAbsolutePath();
+    return new OfflineDisk(abs, null, DiskDescriptor.read(abs));
   }
 
   /** Returns the descriptor path (absolute). */
@@ -124,6 +133,8 @@ public final class OfflineDisk implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    lock.close();
+    if (lock != null) {
+      lock.close();
+    }
   }
 }
