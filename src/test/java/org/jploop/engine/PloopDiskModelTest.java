@@ -24,7 +24,11 @@ class PloopDiskModelTest {
 
   static LongStream seeds() {
     String s = System.getProperty("jploop.seed");
-    return s != null ? LongStream.of(Long.parseLong(s)) : LongStream.range(1, 13);
+    if (s != null) {
+      return LongStream.of(Long.parseLong(s));
+    }
+    String n = System.getProperty("jploop.seeds"); // soak: -Djploop.seeds=500
+    return n != null ? LongStream.rangeClosed(1, Long.parseLong(n)) : LongStream.range(1, 13);
   }
 
   static EngineOptions optionsFor(Random r) {
