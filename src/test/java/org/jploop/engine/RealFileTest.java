@@ -112,4 +112,33 @@ class RealFileTest {
         .isEqualTo(new byte[2 * CLUSTER]);
     assertThat(java.util.Arrays.copyOfRange(all, 11 * CLUSTER, 12 * CLUSTER)).isEqualTo(data);
   }
+
+  @Test
+  void seedHeadlineNumbersInSmall(@TempDir Path dir) throws Exception {
+    // Seed 000: init -> about the BAT size; write N MiB -> about N MiB; rm + fstrim -> initial.
+    Path img = dir.resolve("root.hds");
+    Files.createFile(img);
+    try (FileBlockFile f = FileBlockFile.open(img, false)) {
+      TestImages.format(f, FormatVersion.V2, TestImages.geometry(1L << 30, CLUSTER));
+    }
+    long initial = Files.size(img);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      assertThat(d.stats().fileSize()).isEqualTo(initial);
+    }
+    assertThat(Files.size(img)).as("fresh image: no preallocated tail").isEqualTo(initial);
+    byte[] data = new byte[CLUSTER];
+    new Random(3).nextBytes(data);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      for (int c = 0; c < 64; c++) {
+        d.write(ByteBuffer.wrap(data), (long) c * CLUSTER);
+      }
+    }
+    assertThat(Files.size(img)).isEqualTo(initial + 64L * CLUSTER);
+    long used = blocks(img) * 512;
+    assertThat(used).isBetween(64L * CLUSTER, initial + 64L * CLUSTER + (1 << 20));
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      d.punchHole(0, 64L * CLUSTER);
+    }
+    assertThat(Files.size(img)).as("rm + fstrim: back to the initial size").isEqualTo(initial);
+  }
 }
