@@ -72,8 +72,20 @@ public final class ImageChecker {
    */
   public static CheckResult checkDisk(Path xml, CheckOptions options, Consumer<Finding> log)
       throws IOException {
+    return checkDisk(xml, null, options, log);
+  }
+
+  /**
+   * Like {@link #checkDisk(Path, CheckOptions, Consumer)} for the chain from the base up to the
+   * snapshot {@code guid} ({@code -u}); null means the top.
+   */
+  public static CheckResult checkDisk(Path xml, String guid, CheckOptions options,
+      Consumer<Finding> log) throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
-    List<Path> chain = d.topChainFiles(xml);
+    List<Path> chain = new ArrayList<>();
+    for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
+      chain.add(DiskDescriptor.resolveImage(xml, e));
+    }
     try (DiskLock lock = lockOrFail(xml, "check")) {
       List<Finding> all = new ArrayList<>();
       CheckResult last = new CheckResult(xml, CheckResult.Status.CLEAN, "", List.of());
