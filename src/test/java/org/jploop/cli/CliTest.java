@@ -208,8 +208,8 @@ class CliTest {
   void testErrors_oneLineNoStackTraceUnlessVerbose() throws IOException {
     Cli.Run missing = Cli.ploop("info", dir.resolve("nope.hds").toString());
     assertThat(missing.exitCode()).isEqualTo(ExitCode.OPEN);
-    assertThat(missing.err().strip()).contains("nope.hds").doesNotContain("\n")
-        .doesNotContain("Exception");
+    assertThat(missing.err().strip()).isEqualTo(dir.resolve("nope.hds")
+        + ": No such file or directory");
     Files.writeString(xml(), "<Virtuozzo_disk_image><Disk_Parameters>");
     Cli.Run bad = Cli.ploop("check", xml().toString());
     assertThat(bad.exitCode()).isEqualTo(ExitCode.DISKDESCR);
