@@ -166,10 +166,14 @@ class CliTest {
         .isZero();
     Optional<DiskLock> lock = DiskLock.tryAcquire(xml(), "mount /mnt/test");
     assertThat(lock).isPresent();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(image(),
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.allocate(1), (3 << 20) - 1); // a preallocated-looking tail
+    }
     try (DiskLock held = lock.get()) {
       Cli.Run info = Cli.ploop("info", xml().toString());
       assertThat(info.out()).contains("mounted:\tyes, in use by pid "
-          + ProcessHandle.current().pid() + " mount /mnt/test");
+          + ProcessHandle.current().pid() + " mount /mnt/test").doesNotContain("warning");
       Cli.Run check = Cli.ploop("check", xml().toString());
       assertThat(check.exitCode()).isEqualTo(ExitCode.PLOOPINUSE);
       assertThat(check.err().strip()).isEqualTo(xml() + ": Can't check, in use by pid "
@@ -180,6 +184,9 @@ class CliTest {
       assertThat(readOnly.exitCode()).as(readOnly.toString()).isZero();
     }
     assertThat(Cli.ploop("check", xml().toString()).exitCode()).isZero();
+    assertThat(Cli.ploop("info", xml().toString()).out()).contains("mounted:\tno")
+        .contains("warning: " + image() + ": offset 1048576: 2097152 bytes after the last used"
+            + " cluster are unused");
   }
 
   @Test
