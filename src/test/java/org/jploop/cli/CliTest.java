@@ -244,6 +244,18 @@ class CliTest {
     assertThat(Qemu.check(image()).exitCode()).as("qemu-img 7.2 misses duplicates").isZero();
   }
 
+  @Test
+  void testInit_fsLimit50TiB_andRawCheckNeedsBlocksize() throws IOException {
+    assertError(Cli.ploop("init", "-s", "51T", "-t", "ext4", image().toString()), ExitCode.PARAM,
+        "An incorrect block device size is specified: 109521666048 sectors. The maximum allowed"
+            + " size is 107374182400 sectors");
+    assertThat(image()).doesNotExist();
+    Files.write(image(), new byte[4096]);
+    assertError(Cli.ploop("check", "-R", image().toString()), ExitCode.PARAM,
+        "Cluster blocksize required for raw image");
+    assertThat(Cli.ploop("check", "-R", "-b", "2048", image().toString()).exitCode()).isZero();
+  }
+
   private static void assertError(Cli.Run r, int exit, String message) {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(exit);
     assertThat(r.err()).as(r.toString()).contains(message);
