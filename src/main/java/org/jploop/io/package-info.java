@@ -1,0 +1,12 @@
+/**
+ * File access for images: everything the engine and the offline tools do to a file goes through
+ * {@link org.jploop.io.BlockFile}.
+ *
+ * <p>{@link org.jploop.io.FileBlockFile} is the real file (positional FileChannel I/O, plus
+ * {@code fallocate} through {@link org.jploop.io.LibC} for hole punching and preallocation); a full
+ * host filesystem surfaces as {@link org.jploop.io.NoSpaceException} so the engine can park the
+ * write. {@link org.jploop.io.ImageReader} and {@link org.jploop.io.ImageWriter} read the header and
+ * raw BAT and create empty images; {@link org.jploop.io.DiskLock} is the per-disk lock file that
+ * keeps a mount and offline operations apart.
+ */
+package org.jploop.io;
