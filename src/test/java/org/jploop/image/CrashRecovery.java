@@ -10,16 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.io.FileBlockFile;
-import org.jploop.io.ImageReader;
-import org.jploop.io.ImageWriter;
 
 /**
  * What happens after a crash, for the tests: the interrupted-conversion recovery every {@code
- * convert} starts with, then for each image the content check {@code ploop check -c} makes (the
- * BAT must be aligned, inside the file and free of duplicates: {@link DeltaFile#open} refuses
- * anything else) followed by dropping the in-use flag, as {@code ploop check -d} does once that
- * check passes. Returns the messages of the recovery.
+ * convert} starts with, then the real {@code ploop check -F -c -d} on every image (checks the BAT,
+ * drops the in-use flag when the content is sound), then {@code ploop check DiskDescriptor.xml};
+ * finally {@link DeltaFile#open} must accept every image. Returns the messages of the recovery.
  */
 final class CrashRecovery {
   private CrashRecovery() {}
@@ -38,18 +34,19 @@ final class CrashRecovery {
       if (d.raw() && e == d.images().get(0)) {
         continue;
       }
+      TestDisks.CliResult check = TestDisks.cli("check", "-F", "-c", "-d", p.toString());
+      log.write(check.out());
+      assertThat(check.exitCode()).as("ploop check -F -c -d " + p + ": " + check.out()
+          + check.err()).isZero();
       try (DeltaFile delta = DeltaFile.open(p, true)) {
+        assertThat(delta.header().inUse()).as("in-use flag of " + p + " after check").isFalse();
         assertThat(delta.header().flags() & ImageHeader.CIF_FMT_VERSION_CONVERT)
             .as("convert flag of " + p).isZero();
       }
-      try (var f = FileBlockFile.open(p, false)) {
-        ImageHeader h = ImageReader.readHeader(f);
-        if (h.inUse()) {
-          log.write("dropped in-use flag of " + p + "\n");
-          ImageWriter.writeHeader(f, h.withDiskInUse(ImageHeader.CLOSED_V20));
-        }
-      }
     }
+    TestDisks.CliResult whole = TestDisks.cli("check", xml.toString());
+    assertThat(whole.exitCode()).as("ploop check " + xml + ": " + whole.out() + whole.err())
+        .isZero();
     return log.toString();
   }
 

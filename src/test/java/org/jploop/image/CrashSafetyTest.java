@@ -27,9 +27,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Stops every offline operation dead after each of its durable steps (the {@link StepHook} throws
  * an Error, so nothing after it runs, like kill -9: written data stays in the page cache, the lock
- * dies with the descriptor), then recovers as ploop would ({@link CrashRecovery}) and checks that
- * every image opens with a sound BAT, that every chain the operation was not asked to remove reads
- * as before (or, for the top, as after), and that after a compaction every image passes qemu-img
+ * dies with the descriptor), then recovers as ploop would ({@link CrashRecovery}: {@code ploop
+ * check -F -c -d} on each image) and checks that every image opens with a sound BAT, that every
+ * chain the operation was not asked to remove reads as before (or, for the top, as after) through
+ * qemu-img and through {@code PloopDisk}, and that after a compaction every image passes qemu-img
  * check.
  */
 class CrashSafetyTest {
@@ -158,8 +159,14 @@ class CrashSafetyTest {
       }
     }
     byte[] actual = TestDisks.visible(files, d.raw(), size);
-    return Arrays.equals(actual, Arrays.copyOf(model, actual.length))
+    boolean same = Arrays.equals(actual, Arrays.copyOf(model, actual.length))
         && actual.length >= model.length;
+    if (same && !d.raw()) {
+      byte[] viaEngine = TestDisks.visibleViaEngine(xml, guid);
+      assertThat(Arrays.equals(viaEngine, actual)).as("PloopDisk reads " + guid + " like qemu-img")
+          .isTrue();
+    }
+    return same;
   }
 
   @ParameterizedTest

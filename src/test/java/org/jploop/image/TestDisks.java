@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.jploop.cli.PloopCli;
+import org.jploop.engine.EngineOptions;
+import org.jploop.engine.PloopDisk;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
@@ -145,9 +147,31 @@ final class TestDisks {
     }
   }
 
-  /** Asserts that the chain ending at {@code guid} (null = top) reads as {@code expected}. */
+  /**
+   * Asserts that the chain ending at {@code guid} (null = top) reads as {@code expected}, both
+   * through qemu-img and (for ploop1 chains) through the engine's {@link PloopDisk}.
+   */
   static void assertVisible(Path xml, String guid, byte[] expected) throws Exception {
-    assertSameContent(visible(xml, guid), expected, "chain " + (guid == null ? "top" : guid));
+    String what = "chain " + (guid == null ? "top" : guid);
+    assertSameContent(visible(xml, guid), expected, what + " via qemu-img");
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    if (!d.raw()) {
+      assertSameContent(visibleViaEngine(xml, guid), expected, what + " via PloopDisk");
+    }
+  }
+
+  /** Reads the chain ending at {@code guid} (null = top) through a read-only {@link PloopDisk}. */
+  static byte[] visibleViaEngine(Path xml, String guid) throws Exception {
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    List<Path> files = new ArrayList<>();
+    for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
+      files.add(DiskDescriptor.resolveImage(xml, e));
+    }
+    try (PloopDisk disk = PloopDisk.openPaths(files, EngineOptions.defaults().readOnly(true))) {
+      ByteBuffer b = ByteBuffer.allocate((int) disk.size());
+      disk.read(b, 0);
+      return b.array();
+    }
   }
 
   /** Returns qemu-img check's exit code for a parallels image. */
