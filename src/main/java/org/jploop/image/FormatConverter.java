@@ -285,7 +285,17 @@ public final class FormatConverter {
     recover();
     DiskDescriptor d = disk.descriptor();
     if (!d.raw()) {
-      log.println("The image is already in ploop1 format");
+      if (d.preallocated()) {
+        // ploop convert -f expanded: only the descriptor changes.
+        DiskDescriptor next = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(),
+            d.cylinders(), d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), false,
+            d.images(), d.topGuid(), d.shots());
+        next.write(disk.xml());
+        disk.update(next);
+        log.println("The image is now expanded (Preallocated dropped from the descriptor)");
+      } else {
+        log.println("The image is already in ploop1 format");
+      }
       return;
     }
     disk.requireClean();
