@@ -70,13 +70,15 @@ public final class DiskResizer {
     }
     disk.requireClean();
     DiskDescriptor next = d.withSize(rounded);
-    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
-    tx.stage(next);
-    hook.reached("resize: descriptor staged");
     Path top = disk.fileOf(Guid.TOP_DELTA);
     try (DeltaFile delta = DeltaFile.open(top, false)) {
+      DeltaGrower.validate(delta, rounded);
+      DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
+      tx.stage(next);
+      hook.reached("resize: descriptor staged");
       new DeltaGrower(hook).grow(delta, rounded);
     }
+    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
     tx.commit();
     disk.update(next);
     hook.reached("resize: descriptor committed");

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.FormatVersion;
+import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
@@ -115,9 +117,8 @@ public final class SnapshotCreator {
   private ImageHeader topHeader(DiskDescriptor d) throws IOException {
     ImageEntry top = d.image(Guid.TOP_DELTA);
     if (d.raw() && d.images().size() == 1) {
-      org.jploop.format.ImageGeometry g =
-          org.jploop.format.ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
-      return ImageHeader.create(org.jploop.format.FormatVersion.V2, g);
+      ImageGeometry g = ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
+      return ImageHeader.create(FormatVersion.V2, g);
     }
     try (BlockFile f = FileBlockFile.open(disk.fileOf(top), true)) {
       return ImageReader.readHeader(f);
