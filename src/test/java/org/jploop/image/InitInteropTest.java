@@ -60,6 +60,26 @@ class InitInteropTest {
   }
 
   @Test
+  void expanded_convertToPreallocatedMapsEveryCluster() throws Exception {
+    Path xml = init();
+    byte[] m0 = writeRandom(xml, new byte[256 * CLUSTER_BYTES], seed.random(), 40);
+    TestDisks.CliResult r = cli("convert", "-f", "preallocated", xml.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(DiskDescriptor.read(xml).preallocated()).isTrue();
+    Path img = dir.resolve("root.hds");
+    try (DeltaFile d = DeltaFile.open(img, true)) {
+      assertThat(d.mappedCount()).isEqualTo(256);
+      assertThat(d.header().inUse()).isFalse();
+    }
+    assertThat(java.nio.file.Files.size(img)).isEqualTo(257L * CLUSTER_BYTES);
+    assertThat(TestDisks.allocatedBytes(img)).isGreaterThanOrEqualTo(256L * CLUSTER_BYTES);
+    assertVisible(xml, null, m0);
+    assertQemuClean(xml);
+    assertThat(cli("snapshot", xml.toString()).exitCode()).isZero();
+    assertThat(cli("convert", "-f", "preallocated", xml.toString()).exitCode()).isEqualTo(38);
+  }
+
+  @Test
   void raw_snapshotThenConvertBaseToPloop() throws Exception {
     Path xml = init("-f", "raw");
     assertThat(DiskDescriptor.read(xml).raw()).isTrue();
