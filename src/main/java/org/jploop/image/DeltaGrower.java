@@ -2,6 +2,7 @@ package org.jploop.image;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
@@ -97,7 +98,7 @@ public final class DeltaGrower {
   private void relocate(DeltaFile delta, long oldHc, long newHc) throws IOException {
     long cb = delta.clusterBytes();
     long[] owner = new long[(int) (newHc - oldHc)];
-    java.util.Arrays.fill(owner, -1);
+    Arrays.fill(owner, -1);
     BitSet used = delta.usedClusters();
     for (long c = 0; c < delta.batEntries(); c++) {
       long p = delta.physicalOf(c);

@@ -3,6 +3,7 @@ package org.jploop.image;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.BatLayout;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
@@ -19,6 +21,7 @@ import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
+import org.jploop.io.NoSpaceException;
 
 /**
  * {@code ploop convert}: between format versions v1 and v2 (every ploop1 delta of the disk), and
@@ -103,7 +106,7 @@ public final class FormatConverter {
   }
 
   private static long readFlags(BlockFile f) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
     f.read(b, ImageHeader.OFFSET_FLAGS);
     return Integer.toUnsignedLong(b.flip().getInt());
   }
@@ -381,7 +384,7 @@ public final class FormatConverter {
           if (delta.physicalOf(c) != 0) {
             continue;
           }
-          int p = org.jploop.format.BatLayout.pageOf(c);
+          int p = BatLayout.pageOf(c);
           if (p != page && pending > 0) {
             commitPreallocated(delta, runStart, allocHead, pending);
             runStart = allocHead;
@@ -418,7 +421,7 @@ public final class FormatConverter {
     long cb = delta.clusterBytes();
     try {
       delta.file().allocate(fromCluster * cb, (toCluster - fromCluster) * cb);
-    } catch (org.jploop.io.NoSpaceException e) {
+    } catch (NoSpaceException e) {
       throw e;
     } catch (IOException e) {
       // No fallocate on this filesystem: write the zeros (ploop falls back the same way).
