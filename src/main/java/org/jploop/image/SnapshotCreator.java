@@ -65,6 +65,11 @@ public final class SnapshotCreator {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The snapshot " + snap + " already exist");
     }
+    if (!Guid.same(d.topGuid(), Guid.TOP_DELTA)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "DiskDescriptor.xml is in old format (TopGUID " + d.topGuid() + " is not "
+              + Guid.TOP_DELTA + "); converting it is not supported by jploop");
+    }
     if (Guid.same(snap, Guid.TOP_DELTA) || Guid.same(snap, Guid.NONE)) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "Incorrect guid " + snap);
