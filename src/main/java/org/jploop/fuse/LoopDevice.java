@@ -57,12 +57,18 @@ public record LoopDevice(String device) {
   }
 
   /**
-   * Returns the block device holding the filesystem: partition 1 if the kernel's partition scan
-   * found one (ploop's layout: GPT, one partition at 1 MiB), else the whole device.
+   * Returns the block device holding the filesystem: partition 1 if the disk has a partition
+   * table (ploop's layout: GPT, one partition at 1 MiB), else the whole device. Partitions are
+   * added with {@code partx -a} when the kernel's own scan found none: kernels built without GPT
+   * support (this machine's, for one) leave that to user space.
    */
   public String filesystemDevice() throws IOException {
     String name = Path.of(device).getFileName().toString();
-    if (!Files.exists(SYS_BLOCK.resolve(name).resolve(name + "p1"))) {
+    Path sysPart = SYS_BLOCK.resolve(name).resolve(name + "p1");
+    if (!Files.exists(sysPart)) {
+      HostCommand.run(60, "partx", "-a", device);
+    }
+    if (!Files.exists(sysPart)) {
       return device;
     }
     Path part = Path.of(device + "p1");
