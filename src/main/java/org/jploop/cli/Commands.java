@@ -19,6 +19,9 @@ final class Commands {
   /** Adds every verb to the top-level command line. */
   static void register(CommandLine cl) {
     // Verbs are added here, one line each.
+    cl.addSubcommand(new InitCommand());
+    cl.addSubcommand(new InfoCommand());
+    cl.addSubcommand(new CheckCommand());
     cl.addSubcommand(new MountCommand());
     cl.addSubcommand(new UmountCommand());
     cl.addSubcommand(new ListCommand());
