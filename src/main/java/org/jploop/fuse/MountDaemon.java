@@ -257,11 +257,6 @@ public final class MountDaemon {
     if (session == null) {
       return;
     }
-    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
-        status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
-        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt, fs.errorCount(),
-        disk.stats(), now());
-    status.write(paths.statusFile());
     List<LoopDevice> loops = LoopDevice.backedBy(session.diskImage());
     for (LoopDevice loop : loops) {
       for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
@@ -275,6 +270,10 @@ public final class MountDaemon {
       log.info("detaching " + loop.device());
       loop.detach();
     }
+    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
+        status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
+        enospcEvents, lastEnospcAt, fs.errorCount(), disk.stats(), now());
+    status.write(paths.statusFile());
     log.info("unmounting FUSE at " + session.dir());
     session.unmount();
     tornDown = true;

@@ -127,6 +127,27 @@ class MountIT {
   }
 
   @Test
+  void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
+    ploop("init", "-s", "256M", image.toString()).ok();
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    Process holder = new ProcessBuilder("sleep", "300").directory(mnt.toFile()).start();
+    try {
+      MountFixture.Run busy = ploop("umount", xml.toString());
+      assertThat(busy.exitCode()).as("umount of a busy fs: %s", busy.err()).isEqualTo(46);
+      assertThat(busy.err()).contains("Cannot unmount " + mnt.toRealPath());
+      MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
+      assertThat(st.state()).isEqualTo(MountStatus.READY);
+      assertThat(st.daemonAlive()).isTrue();
+      assertThat(MountTable.at(mnt.toRealPath())).isPresent();
+      Files.writeString(mnt.resolve("still-writable"), "yes");
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
+  @Test
   void testSecondMount_refused() throws Exception {
     ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
     ploop("mount", xml.toString()).ok();
