@@ -92,8 +92,8 @@ public final class MountDaemon {
   private void start() throws IOException {
     log.info("mounting " + xml + (readOnly ? " read-only" : "") + " at " + fuseDir);
     FuseSession.checkAvailable();
-    RunPaths.createPrivateDir(fuseDir);
     FuseSession.clearStaleMount(fuseDir, log);
+    RunPaths.createPrivateDir(fuseDir);
     DiskDescriptor d = DiskDescriptor.read(xml);
     disk = DiskOpener.open(xml, d, readOnly);
     long[] ids = processIds();
