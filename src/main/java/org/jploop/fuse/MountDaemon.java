@@ -282,8 +282,21 @@ public final class MountDaemon {
     log.info("disk closed: " + last);
     control.close();
     Files.deleteIfExists(paths.statusFile());
+    removeRunDir();
     lock.close();
     log.info("stopped cleanly");
+  }
+
+  /** Removes the default FUSE directory and the run directory once they are empty. */
+  private void removeRunDir() {
+    try {
+      if (fuseDir.equals(paths.defaultFuseDir())) {
+        Files.deleteIfExists(fuseDir);
+      }
+      Files.deleteIfExists(paths.runDir());
+    } catch (IOException e) {
+      log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());
+    }
   }
 
   /** Returns {uid, gid} of this process, from /proc/self/status. */
