@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 public record HostCommand(List<String> argv, int exitCode, String stdout, String stderr) {
 
-  /** Runs {@code argv}, waiting at most {@code timeoutSeconds}; never throws for a non-zero exit. */
+  /** Runs {@code argv}, waiting at most {@code timeoutSeconds}; a non-zero exit is not thrown. */
   public static HostCommand run(long timeoutSeconds, String... argv) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(argv);
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
