@@ -77,13 +77,14 @@ public record HostCommand(List<String> argv, int exitCode, String stdout, String
     return exitCode == 0;
   }
 
-  /** Returns "cmd args: first error line (exit N)". */
+  /** Returns "cmd args: error text on one line (exit N)": up to 3 lines of stderr, joined. */
   public String describeFailure() {
     String why = stderr.strip();
     if (why.isEmpty()) {
       why = stdout.strip();
     }
-    why = why.lines().reduce((a, b) -> b).orElse("");
+    why = String.join(" ", why.lines().map(String::strip).filter(l -> !l.isEmpty())
+        .limit(3).toList());
     return String.join(" ", argv) + ": " + (exitCode < 0 ? "timed out" : why + " (exit "
         + exitCode + ")");
   }
