@@ -110,7 +110,7 @@ record() {
       unit:$unit, command:$cmd, note:(if $note=="" then null else $note end)}' >>"$metrics"
   if [[ -n "$value" ]]; then log "$row $metric = $value $unit"; else log "$row $metric: not measured: $note"; fi
 }
-not_measured() { record "$1" "$2" "" "$3" "${5:-}" "not measured: $4"; }
+not_measured() { record "$1" "$2" "" "$3" "${5:-}" "$4"; }
 
 # ---------------------------------------------------------------------------------------------
 # resources and cleanup: everything the run creates is listed here and torn down by the trap
@@ -302,49 +302,57 @@ fuse_reqsize() {
 # ---------------------------------------------------------------------------------------------
 # our disk: ploop init / mount / umount and the daemon
 
-# our_daemon_pid DESCRIPTOR: the mount daemon serving this descriptor
-our_daemon_pid() {
-  local d="$1" p
-  for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$d" || continue
-    grep -qF jploop "$p/cmdline" 2>/dev/null || continue
-    [[ "$(readlink "$p/exe")" == */java ]] || continue
-    ls -l "$p/fd" 2>/dev/null | grep -q '/dev/fuse' || continue
-    basename "$p"
-    return 0
-  done
-  return 1
+# our_status DESCRIPTOR: the daemon's status file, /run/jploop/<first 8 bytes of sha256 of the
+# descriptor's real path>/status.json (fuse/RunPaths.java); the daemon rewrites it every 5 s
+our_status() {
+  local hash
+  hash=$(printf '%s' "$(realpath "$1")" | sha256sum | cut -c1-16)
+  echo "/run/jploop/$hash/status.json"
 }
 
-# our_md_page_writes DESCRIPTOR: the engine's DiskStats.mdPageWrites from the daemon status file
+# our_daemon_pid DESCRIPTOR: the mount daemon serving this descriptor, from its status file
+our_daemon_pid() {
+  local pid
+  pid=$(jq -er '.pid' "$(our_status "$1")" 2>/dev/null) && [[ -d /proc/$pid ]] && echo "$pid"
+}
+
+# our_md_page_writes DESCRIPTOR: DiskStats.mdPageWrites from a status written after this call
+# started (waits up to 8 s for the daemon's next refresh)
 our_md_page_writes() {
-  local d="$1" dir status
-  dir=$(dirname "$d")
-  for status in "$d.status" "$dir/.DiskDescriptor.xml.status" "$dir/DiskDescriptor.xml.status.json"; do
-    if [[ -f "$status" ]]; then
-      jq -e '.stats.mdPageWrites // .mdPageWrites' "$status" 2>/dev/null && return 0
-      grep -oE 'mdPageWrites[=:" ]+[0-9]+' "$status" | grep -oE '[0-9]+$' && return 0
+  local status since i updated
+  status=$(our_status "$1")
+  since=$(date -u +%s)
+  for ((i = 0; i < 80; i++)); do
+    updated=$(jq -r '.updatedAt // empty' "$status" 2>/dev/null)
+    if [[ -n "$updated" ]] && (($(date -u -d "$updated" +%s) > since)); then
+      jq -er '.stats.mdPageWrites' "$status"
+      return
     fi
+    sleep 0.1
   done
   return 1
 }
 
 # our_mount ROW DIR: init a fresh image in DIR, mount it; sets our_img, our_pid
-our_img="" our_pid=""
+our_img="" our_pid="" our_failure=""
 our_mount() {
   local row="$1" dir="$2" t0 cmd
   mkdir -p "$dir"
   cmd="$ploop init -s $size_arg -t none $dir/root.hds"
-  $cmd >"$logs/$row.init.log" 2>&1 || { log "$row: init failed: $(tail -1 "$logs/$row.init.log")"; return 1; }
-  mkdir -p "$dir/fuse"
-  cmd="$ploop mount --fuse-dir $dir/fuse $dir/DiskDescriptor.xml"
+  if ! $cmd >"$logs/$row.init.log" 2>&1; then
+    our_failure="init failed: $(tail -1 "$logs/$row.init.log")"
+    return 1
+  fi
+  cmd="$ploop mount $dir/DiskDescriptor.xml"
   our_descriptors+=("$dir/DiskDescriptor.xml")
   t0=$(now_ns)
-  $cmd >"$logs/$row.mount.log" 2>&1 || { log "$row: mount failed: $(tail -1 "$logs/$row.mount.log")"; return 1; }
+  if ! $cmd >"$logs/$row.mount.log" 2>&1; then
+    our_failure="mount failed: $(tail -1 "$logs/$row.mount.log")"
+    return 1
+  fi
   record "$row" mount_time "$(secs_since "$t0")" "s" "$cmd"
   our_img=$(grep -m1 -oE '/[^ ]*disk\.img' "$logs/$row.mount.log")
-  [[ -n "$our_img" ]] || our_img="$dir/fuse/disk.img"
-  [[ -f "$our_img" ]] || { log "$row: $our_img does not exist after mount"; return 1; }
+  [[ -f "$our_img" ]] || { our_failure="no disk.img path in the output of: $cmd"; return 1; }
   our_pid=$(our_daemon_pid "$dir/DiskDescriptor.xml") || our_pid=""
 }
 
@@ -371,7 +379,7 @@ our_row() {
   export JPLOOP_DAEMON_JAVA_OPTS="$(jfr_opts "$row")"
   if ! our_mount "$row" "$dir"; then
     for m in seq_write seq_read rand_write rand_read; do
-      not_measured "$row" "$m" "" "ploop init/mount failed: $(tail -1 "$logs/$row".*.log 2>/dev/null | tail -1)"
+      not_measured "$row" "$m" "" "$our_failure"
     done
     return
   fi
@@ -388,9 +396,9 @@ our_row() {
   after=$(our_md_page_writes "$dir/DiskDescriptor.xml")
   if [[ -n "$before" && -n "$after" ]]; then
     record "$row" bat_page_writes_per_gib "$(echo "scale=1; ($after - $before) * 1073741824 / $size_bytes" | bc)" \
-      "pages/GiB" "daemon status mdPageWrites before/after the seq_write dd"
+      "pages/GiB" "stats.mdPageWrites in $(our_status "$dir/DiskDescriptor.xml") before/after the seq_write dd"
   else
-    not_measured "$row" bat_page_writes_per_gib "pages/GiB" "the daemon status file with DiskStats.mdPageWrites was not found"
+    not_measured "$row" bat_page_writes_per_gib "pages/GiB" "no fresh DiskStats.mdPageWrites in $(our_status "$dir/DiskDescriptor.xml")"
   fi
   seq_read "$row" "$target" "$our_img" "$dir/root.hds"
   rand_io "$row" "$target" randwrite 16 rand_write "$our_img" "$dir/root.hds"
@@ -488,7 +496,7 @@ rss_scenario() {
   size_arg="$rss_size"
   if ! our_mount "$row" "$dir"; then
     size_arg="$size_save"
-    not_measured "$row" daemon_peak_rss "MiB" "ploop init/mount of a $rss_size disk failed: $(cat "$logs/$row".*.log | tail -1)"
+    not_measured "$row" daemon_peak_rss "MiB" "$rss_size disk: $our_failure"
     return
   fi
   size_arg="$size_save"

@@ -29,7 +29,7 @@ def cell: if .value == null then "n/m" else "\(.value | fmt)" + (if .ratio_to_ra
 "",
 "| row | metric | value | unit | note |",
 "|---|---|---|---|---|",
-(.metrics[] | "| \(.row) | \(.metric) | \(.value | fmt) | \(.unit) | \(.note // "") |"),
+(.metrics[] | "| \(.row) | \(.metric) | \(.value | fmt) | \(.unit) | \(if .value == null then "not measured: \(.note // "?")" else (.note // "") end) |"),
 "",
 "## Commands",
 "",

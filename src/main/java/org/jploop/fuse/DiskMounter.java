@@ -21,6 +21,8 @@ import java.util.Optional;
  */
 public final class DiskMounter {
   private static final long READY_TIMEOUT_MS = 60_000;
+  /** Environment variable with extra JVM options for the daemon (e.g. -XX:StartFlightRecording). */
+  static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
   private static final long STOP_TIMEOUT_MS = 180_000;
 
   private final Path jar;
@@ -125,6 +127,11 @@ public final class DiskMounter {
     List<String> argv = new ArrayList<>();
     argv.add("setsid");
     argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace
+    String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
+    if (daemonOpts != null && !daemonOpts.isBlank()) {
+      argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
+    }
     argv.addAll(List.of("-jar", jar.toString(), "daemon"));
     if (fuseDir != null) {
       argv.addAll(List.of("--fuse-dir", fuseDir.toAbsolutePath().toString()));
