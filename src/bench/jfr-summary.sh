@@ -12,20 +12,20 @@ jfr print --json --stack-depth 1 --events jdk.ExecutionSample "$f" \
 echo "-- first org.jploop frame of CPU samples (count, frame)"
 jfr print --json --stack-depth 64 --events jdk.ExecutionSample "$f" \
   | jq -r '.recording.events[].values.stackTrace.frames
-           | map(select(.method.type.name | startswith("org.jploop"))) | .[0] // empty
+           | map(.method.type.name |= gsub("/"; ".")) | map(select((.method.type.name | startswith("org.jploop")) and (.method.type.name | contains("$$Lambda") | not))) | .[0] // empty
            | "\(.method.type.name).\(.method.name):\(.lineNumber)"' | sort | uniq -c | sort -rn | head -15
 echo "-- allocation sites by sampled weight (MiB, class, first frame, first org.jploop frame)"
 jfr print --json --stack-depth 64 --events jdk.ObjectAllocationSample "$f" \
   | jq -r '.recording.events[].values
            | [(.weight // 0), .objectClass.name,
               ((.stackTrace.frames[0] // {method: {type: {name: "?"}, name: "?"}}) | "\(.method.type.name).\(.method.name)"),
-              ((.stackTrace.frames | map(select(.method.type.name | startswith("org.jploop"))) | .[0]
+              ((.stackTrace.frames | map(.method.type.name |= gsub("/"; ".")) | map(select((.method.type.name | startswith("org.jploop")) and (.method.type.name | contains("$$Lambda") | not))) | .[0]
                 | if . == null then "-" else "\(.method.type.name).\(.method.name):\(.lineNumber)" end))]
            | @tsv' \
   | awk -F'\t' '{ w[$2" "$3" "$4] += $1 } END { for (k in w) printf "%10.1f %s\n", w[k] / 1048576, k }' \
   | sort -rn | head -20
 echo "-- monitor/park contention (count, first org.jploop frame)"
-jfr print --json --stack-depth 64 --events jdk.JavaMonitorEnter --events jdk.ThreadPark "$f" \
+jfr print --json --stack-depth 64 --events jdk.JavaMonitorEnter,jdk.ThreadPark "$f" \
   | jq -r '.recording.events[].values.stackTrace.frames
-           | map(select(.method.type.name | startswith("org.jploop"))) | .[0] // empty
+           | map(.method.type.name |= gsub("/"; ".")) | map(select((.method.type.name | startswith("org.jploop")) and (.method.type.name | contains("$$Lambda") | not))) | .[0] // empty
            | "\(.method.type.name).\(.method.name):\(.lineNumber)"' | sort | uniq -c | sort -rn | head -10
