@@ -83,7 +83,8 @@ public class DiskFilesystem extends FuseStubFS {
   private int fail(String op, long offset, long length, Throwable t) {
     errors.incrementAndGet();
     int errno = Errno.of(t);
-    log.error(op + " offset=" + offset + " length=" + length + " -> errno " + errno, t);
+    log.error(op + " offset=" + offset + " length=" + length + " -> "
+        + jnr.constants.platform.Errno.valueOf(errno).name(), t);
     return -errno;
   }
 

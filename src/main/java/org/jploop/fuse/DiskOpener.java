@@ -3,6 +3,9 @@ package org.jploop.fuse;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.jploop.engine.EngineOptions;
+import org.jploop.engine.ImageInUseException;
+import org.jploop.engine.PloopDisk;
 import org.jploop.engine.RawDisk;
 import org.jploop.engine.VirtualDisk;
 import org.jploop.format.ImageHeader;
@@ -13,7 +16,8 @@ import org.jploop.io.ImageReader;
 /**
  * The one place that turns a descriptor into the {@link VirtualDisk} the daemon serves: a {@code
  * Plain} image becomes a {@link RawDisk}; a ploop1 chain is refused if its top delta is dirty and
- * otherwise opened by the ploop engine.
+ * otherwise opened as a {@link PloopDisk} (lower deltas read-only, the top read-write unless
+ * {@code -r}).
  */
 public final class DiskOpener {
   private DiskOpener() {}
@@ -26,9 +30,19 @@ public final class DiskOpener {
     if (descriptor.raw()) {
       return new RawDisk(FileBlockFile.open(top, readOnly));
     }
-    refuseDirty(xml, top);
-    throw new MountException(MountException.Reason.UNSUPPORTED,
-        "Cannot serve ploop1 image " + top + ": the ploop engine is not part of this build");
+    if (!readOnly) {
+      refuseDirty(xml, top);
+    }
+    try {
+      return PloopDisk.openPaths(files, EngineOptions.defaults().readOnly(readOnly));
+    } catch (ImageInUseException e) {
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top), e);
+    }
+  }
+
+  private static String dirtyMessage(Path xml, Path top) {
+    return "Image " + top + " is dirty (not closed cleanly); run ploop check -d " + top
+        + " first";
   }
 
   /** Throws {@link MountException.Reason#DIRTY} if {@code top}'s in-use flag is set. */
@@ -38,9 +52,7 @@ public final class DiskOpener {
       h = ImageReader.readHeader(f);
     }
     if (h.inUse()) {
-      throw new MountException(MountException.Reason.DIRTY, "Image " + top
-          + " is dirty (not closed cleanly); run ploop check -d " + xml.getParent().resolve(
-              top.getFileName()) + " first");
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top));
     }
   }
 }
