@@ -8,7 +8,8 @@
 #   ours-loop  our disk.img through losetup --direct-io=on   (the recommended way to use it)
 #   peer       qemu-nbd -f parallels + nbdfuse, the FUSE file nbdfuse exposes
 #   peer-loop  the peer's FUSE file through losetup --direct-io=on
-# Workload per row: dd 1 MiB O_DIRECT sequential write then read of --size, fio 4 KiB libaio
+# Workload per row: dd 1 MiB O_DIRECT sequential write (random bytes from a tmpfs file, never
+# zeros: zero writes allocate nothing) then read of --size, fio 4 KiB libaio
 # iodepth 16 random write then read for --runtime seconds, one fio QD1 random read per row
 # (shows whether queue depth reaches the FUSE daemon), FUSE requests in flight sampled from
 # /sys/fs/fuse/connections/N/waiting, peak daemon RSS (VmHWM), mount and umount time, BAT page
@@ -27,7 +28,7 @@ usage: bench.sh [options]
                      (default: <out>/work, removed at the end unless --keep)
   --size SIZE        bytes per sequential test and fio file size, dd/qemu-img syntax (default 1G)
   --runtime SECS     fio time per random test (default 20)
-  --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop (default: all)
+  --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop, or none (default: all)
   --rss-size SIZE    disk size for the daemon-RSS scenario (default 1T)
   --rss-write SIZE   data written, spread over that disk, in the RSS scenario (default 2G)
   --no-rss           skip the 1 TiB RSS scenario
@@ -94,6 +95,9 @@ logs="$out/logs"
 rm -rf "$logs" && mkdir -p "$logs"
 metrics="$out/metrics.jsonl"
 : >"$metrics"
+# what the sequential writes write: random bytes on tmpfs, made once. Not /dev/zero: the engine
+# (like dm-ploop) does not allocate clusters for all-zero writes, so zeros would measure nothing.
+pattern="/dev/shm/jploop-bench-pattern.$$"
 ploop="$repo/ploop"
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -130,6 +134,7 @@ cleanup() {
     [[ -s "$f" ]] && kill "$(cat "$f")" 2>/dev/null
   done
   ((fusectl_mounted)) && umount /sys/fs/fuse/connections 2>/dev/null
+  rm -f "$pattern"
   ((keep)) || [[ "$workdir" != "$out/work" ]] || rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -195,7 +200,7 @@ stop_sampler() { # stop_sampler ROW TEST OUTFILE: records max and mean
 # seq_write ROW TARGET: dd 1 MiB O_DIRECT over --size
 seq_write() {
   local row="$1" target="$2" cmd rate
-  cmd="dd if=/dev/zero of=$target bs=1M count=$size_mib oflag=direct conv=fsync,notrunc"
+  cmd="dd if=$pattern of=$target bs=1M count=$size_mib oflag=direct conv=fsync,notrunc"
   start_sampler "$conn_of_row" "$logs/$row.seqw.waiting"
   $cmd 2>"$logs/$row.seqw.log"
   local rc=$?
@@ -284,7 +289,7 @@ fuse_reqsize() {
   strace -f -qq -e trace=read,readv,splice -e read=none -o "$tracefile" -p "$pid" &
   spid=$!
   sleep 1
-  cmd="dd if=/dev/zero of=$target bs=1M count=64 oflag=direct conv=notrunc"
+  cmd="dd if=$pattern of=$target bs=1M count=64 oflag=direct conv=notrunc"
   $cmd 2>/dev/null
   sleep 0.5
   kill -INT "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
@@ -555,7 +560,12 @@ seed_scenario() {
     || { not_measured "$row" du_after_trim "bytes" "second mount failed: $(tail -1 "$logs/seed.mount2.log")"; return; }
   fs_mounts+=("$mnt")
   rm -f "$mnt/file"
-  fstrim -v "$mnt" >"$logs/seed.fstrim.log" 2>&1
+  # sync commits the ext4 journal: blocks freed by rm in the running transaction are not free for
+  # fstrim yet (the seed ran rm and fstrim by hand, seconds apart)
+  sync -f "$mnt"
+  cmd="fstrim -v $mnt"
+  $cmd >"$logs/seed.fstrim.log" 2>&1
+  record "$row" fstrim_trimmed "$(grep -oE '\(([0-9]+) bytes\)' "$logs/seed.fstrim.log" | tr -dc 0-9)" "bytes" "rm $mnt/file; sync -f $mnt; $cmd"
   "$ploop" umount "$dir/DiskDescriptor.xml" >"$logs/seed.umount2.log" 2>&1 \
     || { not_measured "$row" du_after_trim "bytes" "umount failed: $(tail -1 "$logs/seed.umount2.log")"; return; }
   forget fs_mounts "$mnt"
@@ -591,12 +601,16 @@ write_report() {
 if ! mountpoint -q /sys/fs/fuse/connections; then
   mount -t fusectl none /sys/fs/fuse/connections && fusectl_mounted=1
 fi
+if [[ "$rows_arg" != none ]]; then
+  log "making the $size_arg random write pattern $pattern"
+  head -c "$size_bytes" /dev/urandom >"$pattern" || { echo "bench: cannot write $pattern" >&2; exit 2; }
+fi
 log "building jploop (if stale)"
 "$ploop" --version >"$logs/build.log" 2>&1 || log "ploop --version failed; our rows will report why"
 if ((do_jfr)); then log "JFR on: daemon JVMs get JPLOOP_DAEMON_JAVA_OPTS"; fi
 log "out=$out workdir=$workdir size=$size_arg runtime=${runtime}s rows=$rows_arg load=$(cut -d' ' -f1 /proc/loadavg)"
 
-IFS=, read -r -a rows <<<"$rows_arg"
+IFS=, read -r -a rows <<<"${rows_arg/#none/}"
 for r in "${rows[@]}"; do
   log "=== row $r"
   case "$r" in
