@@ -197,13 +197,36 @@ stop_sampler() { # stop_sampler ROW TEST OUTFILE: records max and mean
   fi
 }
 
+# daemon CPU: utime+stime of the serving processes (daemon_pids, set per row), in clock ticks
+daemon_pids=()
+cpu_ticks() {
+  local t=0 p v
+  for p in "${daemon_pids[@]}"; do
+    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || v=0
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+# record_cpu ROW METRIC TICKS_BEFORE OPS: daemon CPU microseconds per operation of the test
+record_cpu() {
+  local row="$1" metric="$2" before="$3" ops="$4" hz
+  ((${#daemon_pids[@]})) && [[ -n "$ops" ]] && ((ops > 0)) || return 0
+  hz=$(getconf CLK_TCK)
+  record "$row" "${metric}_daemon_cpu_us_per_op" \
+    "$(echo "scale=2; ($(cpu_ticks) - $before) * 1000000 / $hz / $ops" | bc)" "us" \
+    "utime+stime of pids ${daemon_pids[*]} (/proc/PID/stat) over the test / requests issued"
+}
+
 # seq_write ROW TARGET: dd 1 MiB O_DIRECT over --size
 seq_write() {
   local row="$1" target="$2" cmd rate
   cmd="dd if=$pattern of=$target bs=1M count=$size_mib oflag=direct conv=fsync,notrunc"
   start_sampler "$conn_of_row" "$logs/$row.seqw.waiting"
+  local ticks
+  ticks=$(cpu_ticks)
   $cmd 2>"$logs/$row.seqw.log"
   local rc=$?
+  record_cpu "$row" seq_write "$ticks" "$size_mib"
   stop_sampler "$row" seq_write "$logs/$row.seqw.waiting"
   rate=$(dd_rate "$logs/$row.seqw.log")
   if ((rc == 0)) && [[ -n "$rate" ]]; then
@@ -220,8 +243,11 @@ seq_read() {
   drop_caches "$target" "$@"
   cmd="dd if=$target of=/dev/null bs=1M count=$size_mib iflag=direct"
   start_sampler "$conn_of_row" "$logs/$row.seqr.waiting"
+  local ticks
+  ticks=$(cpu_ticks)
   $cmd 2>"$logs/$row.seqr.log"
   local rc=$?
+  record_cpu "$row" seq_read "$ticks" "$size_mib"
   stop_sampler "$row" seq_read "$logs/$row.seqr.waiting"
   rate=$(dd_rate "$logs/$row.seqr.log")
   if ((rc == 0)) && [[ -n "$rate" ]]; then
@@ -241,9 +267,12 @@ rand_io() {
   cmd+=" --direct=1 --runtime=$runtime --time_based --size=$size_bytes --norandommap"
   cmd+=" --randrepeat=0 --output-format=json"
   start_sampler "$conn_of_row" "$logs/$row.$metric.waiting"
+  local ticks
+  ticks=$(cpu_ticks)
   $cmd >"$logs/$row.$metric.json" 2>"$logs/$row.$metric.err"
   local rc=$?
   stop_sampler "$row" "$metric" "$logs/$row.$metric.waiting"
+  record_cpu "$row" "$metric" "$ticks" "$(jq -r ".jobs[0].$dir.total_ios" "$logs/$row.$metric.json" 2>/dev/null)"
   iops=$(jq -r ".jobs[0].$dir.iops | floor" "$logs/$row.$metric.json" 2>/dev/null)
   if ((rc == 0)) && [[ "$iops" =~ ^[0-9]+$ ]] && ((iops > 0)); then
     record "$row" "$metric" "$iops" "IOPS" "$cmd"
@@ -389,6 +418,7 @@ our_row() {
     return
   fi
   conn_of_row=$(fuse_conn "$our_img") || conn_of_row=""
+  daemon_pids=(${our_pid:+"$our_pid"})
   target="$our_img"
   if ((use_loop)); then
     dev=$(losetup --find --show --direct-io=on "$our_img") || { not_measured "$row" seq_write "" "losetup failed"; our_umount "$row" "$dir"; return; }
@@ -464,6 +494,7 @@ peer_row() { # peer_row ROW LOOP(0|1)
     return
   fi
   conn_of_row=$(fuse_conn "$peer_file") || conn_of_row=""
+  daemon_pids=("${peer_pids[@]}")
   target="$peer_file"
   if ((use_loop)); then
     dev=$(losetup --find --show --direct-io=on "$peer_file") || { not_measured "$row" seq_write "" "losetup failed"; peer_umount "$row" "$dir"; return; }
@@ -483,6 +514,7 @@ peer_row() { # peer_row ROW LOOP(0|1)
 raw_row() {
   local dir="$workdir/raw"
   conn_of_row=""
+  daemon_pids=()
   mkdir -p "$dir"
   truncate -s "$size_bytes" "$dir/raw.img"
   workload raw "$dir/raw.img" "$dir/raw.img"
@@ -496,6 +528,7 @@ raw_row() {
 rss_scenario() {
   local row=rss-1t dir="$workdir/rss" stride cmd
   conn_of_row=""
+  daemon_pids=()
   export JPLOOP_DAEMON_JAVA_OPTS="$(jfr_opts "$row")"
   size_save="$size_arg"
   size_arg="$rss_size"
@@ -534,6 +567,7 @@ rss_scenario() {
 seed_scenario() {
   local row=seed dir="$workdir/seed" mnt="$workdir/seed-mnt" cmd
   conn_of_row=""
+  daemon_pids=()
   mkdir -p "$dir" "$mnt"
   du_step() { record "$row" "$1" "$(du -B1 -s "$dir" | cut -f1)" "bytes" "du -B1 -s $dir"; }
   cmd="$ploop init -s 10G $dir/root.hds"

@@ -17,6 +17,7 @@ jfr print --json --stack-depth 64 --events jdk.ExecutionSample "$f" \
 echo "-- allocation sites by sampled weight (MiB, class, first frame, first org.jploop frame)"
 jfr print --json --stack-depth 64 --events jdk.ObjectAllocationSample "$f" \
   | jq -r '.recording.events[].values
+           | (.stackTrace.frames //= [])
            | [(.weight // 0), .objectClass.name,
               ((.stackTrace.frames[0] // {method: {type: {name: "?"}, name: "?"}}) | "\(.method.type.name).\(.method.name)"),
               ((.stackTrace.frames | map(.method.type.name |= gsub("/"; ".")) | map(select((.method.type.name | startswith("org.jploop")) and (.method.type.name | contains("$$Lambda") | not))) | .[0]
@@ -24,6 +25,11 @@ jfr print --json --stack-depth 64 --events jdk.ObjectAllocationSample "$f" \
            | @tsv' \
   | awk -F'\t' '{ w[$2" "$3" "$4] += $1 } END { for (k in w) printf "%10.1f %s\n", w[k] / 1048576, k }' \
   | sort -rn | head -20
+echo "-- threads in native code, by top frame (count, thread, frame): where the daemon waits"
+jfr print --json --stack-depth 3 --events jdk.NativeMethodSample "$f" \
+  | jq -r '.recording.events[].values
+           | "\(.sampledThread.javaName // .sampledThread.osName) \((.stackTrace.frames // [])[0] | if . == null then "?" else "\(.method.type.name).\(.method.name)" end)"' \
+  | sed -E 's/-[0-9]+ / /' | sort | uniq -c | sort -rn | head -10
 echo "-- monitor/park contention (count, first org.jploop frame)"
 jfr print --json --stack-depth 64 --events jdk.JavaMonitorEnter,jdk.ThreadPark "$f" \
   | jq -r '.recording.events[].values.stackTrace.frames
