@@ -199,22 +199,29 @@ stop_sampler() { # stop_sampler ROW TEST OUTFILE: records max and mean
 
 # daemon CPU: utime+stime of the serving processes (daemon_pids, set per row), in clock ticks
 daemon_pids=()
-cpu_ticks() {
-  local t=0 p v
+cpu_ticks() { # prints "user system"
+  local u=0 s=0 p v
   for p in "${daemon_pids[@]}"; do
-    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || v=0
-    t=$((t + ${v:-0}))
+    read -r v < <(awk '{ print $14, $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+    u=$((u + ${v% *})) s=$((s + ${v#* }))
   done
-  echo "$t"
+  echo "$u $s"
 }
 # record_cpu ROW METRIC TICKS_BEFORE OPS: daemon CPU microseconds per operation of the test
 record_cpu() {
   local row="$1" metric="$2" before="$3" ops="$4" hz
   ((${#daemon_pids[@]})) && [[ -n "$ops" ]] && ((ops > 0)) || return 0
   hz=$(getconf CLK_TCK)
+  local now u0 s0 u1 s1
+  now=$(cpu_ticks)
+  read -r u0 s0 <<<"$before"
+  read -r u1 s1 <<<"$now"
   record "$row" "${metric}_daemon_cpu_us_per_op" \
-    "$(echo "scale=2; ($(cpu_ticks) - $before) * 1000000 / $hz / $ops" | bc)" "us" \
+    "$(echo "scale=2; ($u1 + $s1 - $u0 - $s0) * 1000000 / $hz / $ops" | bc)" "us" \
     "utime+stime of pids ${daemon_pids[*]} (/proc/PID/stat) over the test / requests issued"
+  record "$row" "${metric}_daemon_user_cpu_share" \
+    "$(echo "scale=2; ($u1 - $u0) / ($u1 + $s1 - $u0 - $s0 + 0.0001)" | bc)" "fraction" \
+    "utime / (utime+stime) of the serving processes over the test: the rest is kernel time"
 }
 
 # seq_write ROW TARGET: dd 1 MiB O_DIRECT over --size
@@ -223,7 +230,7 @@ seq_write() {
   cmd="dd if=$pattern of=$target bs=1M count=$size_mib oflag=direct conv=fsync,notrunc"
   start_sampler "$conn_of_row" "$logs/$row.seqw.waiting"
   local ticks
-  ticks=$(cpu_ticks)
+  ticks="$(cpu_ticks)"
   $cmd 2>"$logs/$row.seqw.log"
   local rc=$?
   record_cpu "$row" seq_write "$ticks" "$size_mib"
@@ -244,7 +251,7 @@ seq_read() {
   cmd="dd if=$target of=/dev/null bs=1M count=$size_mib iflag=direct"
   start_sampler "$conn_of_row" "$logs/$row.seqr.waiting"
   local ticks
-  ticks=$(cpu_ticks)
+  ticks="$(cpu_ticks)"
   $cmd 2>"$logs/$row.seqr.log"
   local rc=$?
   record_cpu "$row" seq_read "$ticks" "$size_mib"
@@ -268,7 +275,7 @@ rand_io() {
   cmd+=" --randrepeat=0 --output-format=json"
   start_sampler "$conn_of_row" "$logs/$row.$metric.waiting"
   local ticks
-  ticks=$(cpu_ticks)
+  ticks="$(cpu_ticks)"
   $cmd >"$logs/$row.$metric.json" 2>"$logs/$row.$metric.err"
   local rc=$?
   stop_sampler "$row" "$metric" "$logs/$row.$metric.waiting"
@@ -598,7 +605,10 @@ seed_scenario() {
   # fstrim yet (the seed ran rm and fstrim by hand, seconds apart)
   sync -f "$mnt"
   cmd="fstrim -v $mnt"
+  local t0
+  t0=$(now_ns)
   $cmd >"$logs/seed.fstrim.log" 2>&1
+  record "$row" fstrim_time "$(secs_since "$t0")" "s" "$cmd"
   record "$row" fstrim_trimmed "$(grep -oE '\(([0-9]+) bytes\)' "$logs/seed.fstrim.log" | tr -dc 0-9)" "bytes" "rm $mnt/file; sync -f $mnt; $cmd"
   "$ploop" umount "$dir/DiskDescriptor.xml" >"$logs/seed.umount2.log" 2>&1 \
     || { not_measured "$row" du_after_trim "bytes" "umount failed: $(tail -1 "$logs/seed.umount2.log")"; return; }
