@@ -36,7 +36,8 @@ usage: bench.sh [options]
   --no-qd1           skip the QD1 random-read probe (shows whether QD16 reaches the daemon)
   --reqsize          strace the FUSE daemons during a 64 MiB O_DIRECT write to histogram the
                      request sizes they receive (slows that write; off by default)
-  --jfr              record the daemon with JFR (JPLOOP_DAEMON_JAVA_OPTS) and summarise the
+  --jfr              record the daemon with JFR (via JPLOOP_DAEMON_JAVA_OPTS, which is also
+                     honoured from the environment for all our daemons) and summarise the
                      hottest frames and allocation sites into the results
   --keep             keep the workdir
   -h, --help         this text
@@ -409,15 +410,20 @@ our_umount() { # our_umount ROW DIR
   fi
 }
 
-jfr_opts() { # jfr_opts ROW: JVM options for the daemon of this row
-  ((do_jfr)) && echo "-XX:StartFlightRecording=filename=$out/daemon-$1.jfr,settings=profile,dumponexit=true"
+# daemon_opts ROW: JVM options for the daemon of this row: the caller's JPLOOP_DAEMON_JAVA_OPTS
+# (e.g. -Xmx64m -XX:+UseSerialGC), plus a JFR recording with --jfr
+base_daemon_opts="${JPLOOP_DAEMON_JAVA_OPTS:-}"
+daemon_opts() {
+  local o="$base_daemon_opts"
+  ((do_jfr)) && o+=" -XX:StartFlightRecording=filename=$out/daemon-$1.jfr,settings=profile,dumponexit=true"
+  echo "$o"
 }
 
 # our_row ROW LOOP(0|1)
 our_row() {
   local row="$1" use_loop="$2" dir="$workdir/$1" target before after bytes dev
   conn_of_row=""
-  export JPLOOP_DAEMON_JAVA_OPTS="$(jfr_opts "$row")"
+  export JPLOOP_DAEMON_JAVA_OPTS="$(daemon_opts "$row")"
   if ! our_mount "$row" "$dir"; then
     for m in seq_write seq_read rand_write rand_read; do
       not_measured "$row" "$m" "" "$our_failure"
@@ -452,7 +458,7 @@ our_row() {
   if ((use_loop)); then losetup -d "$dev"; forget loops "$dev"; fi
   our_umount "$row" "$dir"
   record "$row" image_bytes_after "$(du -B1 -s "$dir/root.hds" | cut -f1)" "bytes" "du -B1 -s $dir/root.hds"
-  unset JPLOOP_DAEMON_JAVA_OPTS
+  export JPLOOP_DAEMON_JAVA_OPTS="$base_daemon_opts"
   rm -rf "$dir"
 }
 
@@ -536,7 +542,7 @@ rss_scenario() {
   local row=rss-1t dir="$workdir/rss" stride cmd
   conn_of_row=""
   daemon_pids=()
-  export JPLOOP_DAEMON_JAVA_OPTS="$(jfr_opts "$row")"
+  export JPLOOP_DAEMON_JAVA_OPTS="$(daemon_opts "$row")"
   size_save="$size_arg"
   size_arg="$rss_size"
   if ! our_mount "$row" "$dir"; then
@@ -565,7 +571,7 @@ rss_scenario() {
     not_measured "$row" daemon_peak_rss "MiB" "daemon pid not found"; fi
   our_umount "$row" "$dir"
   record "$row" image_bytes_after "$(du -B1 -s "$dir/root.hds" | cut -f1)" "bytes" "du -B1 -s $dir/root.hds"
-  unset JPLOOP_DAEMON_JAVA_OPTS
+  export JPLOOP_DAEMON_JAVA_OPTS="$base_daemon_opts"
   rm -rf "$dir"
 }
 
@@ -634,7 +640,7 @@ write_report() {
     --arg cpus "$(nproc)" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
     --arg fio "$(fio --version)" --arg qemu "$(qemu-img --version | head -1)" \
     --arg nbdfuse "$(nbdfuse --version 2>&1 | head -1)" --arg java "$(java -version 2>&1 | head -1)" \
-    --arg rss_size "$rss_size" --arg rss_write "$rss_write" \
+    --arg rss_size "$rss_size" --arg rss_write "$rss_write" --arg daemon_opts "$base_daemon_opts" \
     -f "$repo/src/bench/report.jq" "$metrics" >"$out/results.json"
   jq -r -f "$repo/src/bench/markdown.jq" "$out/results.json" >"$out/results.md"
 }

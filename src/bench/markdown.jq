@@ -5,7 +5,7 @@ def cell: if .value == null then "n/m" else "\(.value | fmt)" + (if .ratio_to_ra
 "",
 "commit `\(.commit)`\(if .dirty_worktree then " (+ uncommitted changes)" else "" end), \(.date), kernel \(.kernel), \(.host.cpus) CPUs, load at end \(.host.loadavg_at_end)",
 "",
-"size \(.params.size), fio runtime \(.params.fio_runtime_s) s, workdir \(.params.workdir) (\(.host.workdir_fs))",
+"size \(.params.size), fio runtime \(.params.fio_runtime_s) s, workdir \(.params.workdir) (\(.host.workdir_fs)), daemon JVM options: `\(.params.daemon_java_opts)`",
 "",
 "\(.tools.fio), \(.tools.qemu), \(.tools.nbdfuse), \(.tools.java)",
 "",

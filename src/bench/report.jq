@@ -14,7 +14,7 @@ def ratio_metrics: ["seq_write", "seq_read", "rand_write", "rand_read", "rand_re
   commit: $commit, dirty_worktree: $dirty, date: $date, kernel: $kernel,
   host: {cpus: ($cpus | tonumber), loadavg_at_end: $load, workdir_fs: $fs},
   params: {size: $size, fio_runtime_s: $runtime, workdir: $workdir, rss_disk_size: $rss_size,
-           rss_data_written: $rss_write},
+           rss_data_written: $rss_write, daemon_java_opts: $daemon_opts},
   tools: {fio: $fio, qemu: $qemu, nbdfuse: $nbdfuse, java: $java},
   table: [ratio_metrics[] as $k
           | {metric: $k,

@@ -54,7 +54,7 @@ class BenchReportTest {
         "runtime", "20", "--arg", "workdir", "/w", "--arg", "fs", "ext4", "--arg", "cpus", "2",
         "--arg", "load", "0.1", "--arg", "fio", "fio-3.33", "--arg", "qemu", "q", "--arg",
         "nbdfuse", "n", "--arg", "java", "j", "--arg", "rss_size", "1T", "--arg", "rss_write",
-        "2G", "-f", BENCH.resolve("report.jq").toString(), metrics.toString());
+        "2G", "--arg", "daemon_opts", "", "-f", BENCH.resolve("report.jq").toString(), metrics.toString());
     Files.writeString(tmp.resolve("results.json"), out);
     return JSON.readTree(out);
   }
