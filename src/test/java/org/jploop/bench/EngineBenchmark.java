@@ -88,6 +88,8 @@ public class EngineBenchmark {
   private ByteBuffer clusterBuf;
   private SplittableRandom random;
   private long nextCluster;
+  /** DiskStats.mdPageWrites when the timed part of an iteration began. */
+  private long pageWritesAtStart;
 
   @Setup(Level.Trial)
   public void setUpTrial() throws IOException {
@@ -137,15 +139,19 @@ public class EngineBenchmark {
     // durable before timing: else a punch first waits for the host to write the cluster's dirty
     // pages back (ext4 punch_hole does), and that, not the engine, is what would be measured
     disk.flush();
+    pageWritesAtStart = disk.stats().mdPageWrites();
     random = new SplittableRandom(SEED);
   }
 
   /** Checks that the iteration did what it claims, so that a broken setup cannot pass as fast. */
   @TearDown(Level.Iteration)
   public void tearDownIteration(BenchmarkParams params) throws IOException {
+    long pageWritesBefore = disk.stats().mdPageWrites();
     disk.flush();
     DiskStats s = disk.stats();
     String name = params.getBenchmark();
+    System.out.printf(" [md page writes in the timed part: %d, at the closing flush: %d; %s]",
+        pageWritesBefore - pageWritesAtStart, s.mdPageWrites() - pageWritesBefore, s);
     long expectedAllocated = name.endsWith(".punch") ? BATCH : nextCluster;
     if (s.clustersAllocated() != expectedAllocated) {
       throw new IllegalStateException(name + ": expected " + expectedAllocated
