@@ -127,6 +127,11 @@ public final class DiskMounter {
     List<String> argv = new ArrayList<>();
     argv.add("setsid");
     argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String prop : List.of("jploop.run.dir", "jploop.log.dir")) {
+      if (System.getProperty(prop) != null) {
+        argv.add("-D" + prop + "=" + System.getProperty(prop));
+      }
+    }
     // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace
     String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
     if (daemonOpts != null && !daemonOpts.isBlank()) {
