@@ -346,10 +346,12 @@ fuse_reqsize() {
 
 # our_status DESCRIPTOR: the daemon's status file, /run/jploop/<first 8 bytes of sha256 of the
 # descriptor's real path>/status.json (fuse/RunPaths.java); the daemon rewrites it every 5 s
+# (or under -Djploop.run.dir=DIR when JPLOOP_JAVA_OPTS, which ./ploop passes to java, sets it)
 our_status() {
-  local hash
+  local hash root=/run/jploop
+  [[ "${JPLOOP_JAVA_OPTS:-}" =~ -Djploop\.run\.dir=([^ ]+) ]] && root="${BASH_REMATCH[1]}"
   hash=$(printf '%s' "$(realpath "$1")" | sha256sum | cut -c1-16)
-  echo "/run/jploop/$hash/status.json"
+  echo "$root/$hash/status.json"
 }
 
 # our_daemon_pid DESCRIPTOR: the mount daemon serving this descriptor, from its status file
