@@ -325,7 +325,7 @@ fuse_reqsize() {
   [[ -n "$fds" ]] || { not_measured "$row" write_request_bytes "bytes" "no /dev/fuse fd in pid $pid"; return; }
   strace -f -qq -e trace=read,readv,splice -e read=none -o "$tracefile" -p "$pid" &
   spid=$!
-  sleep 1
+  sleep 2 # strace attaches to every thread first; a loaded host needs a while
   cmd="dd if=$pattern of=$target bs=1M count=64 oflag=direct conv=notrunc"
   $cmd 2>/dev/null
   sleep 0.5
