@@ -32,6 +32,8 @@ usage: bench.sh [options]
   --rss-size SIZE    disk size for the daemon-RSS scenario (default 1T)
   --rss-write SIZE   data written, spread over that disk, in the RSS scenario (default 2G)
   --no-rss           skip the 1 TiB RSS scenario
+  --rss-alt-opts OPT repeat the RSS scenario with these extra daemon JVM options, as row
+                     rss-1t-alt (default "-Xmx64m -XX:+UseSerialGC"; "" skips it)
   --no-seed          skip the seed du scenario (10G disk, ext4, 1 GiB of urandom)
   --no-qd1           skip the QD1 random-read probe (shows whether QD16 reaches the daemon)
   --reqsize          strace the FUSE daemons during a 64 MiB O_DIRECT write to histogram the
@@ -54,6 +56,7 @@ runtime=20
 rows_arg="raw,ours,ours-loop,peer,peer-loop"
 rss_size="1T"
 rss_write="2G"
+rss_alt_opts="-Xmx64m -XX:+UseSerialGC"
 do_rss=1 do_seed=1 do_qd1=1 do_reqsize=0 do_jfr=0 keep=0
 while (($#)); do
   case "$1" in
@@ -65,6 +68,7 @@ while (($#)); do
     --rss-size) rss_size="$2"; shift 2 ;;
     --rss-write) rss_write="$2"; shift 2 ;;
     --no-rss) do_rss=0; shift ;;
+    --rss-alt-opts) rss_alt_opts="$2"; shift 2 ;;
     --no-seed) do_seed=0; shift ;;
     --no-qd1) do_qd1=0; shift ;;
     --reqsize) do_reqsize=1; shift ;;
@@ -540,11 +544,12 @@ raw_row() {
 # scenarios
 
 # rss_scenario: daemon peak RSS for a huge sparse disk, with data spread over its whole range
+# rss_scenario ROW [EXTRA_JVM_OPTS]
 rss_scenario() {
-  local row=rss-1t dir="$workdir/rss" stride cmd
+  local row="$1" dir="$workdir/rss" stride cmd
   conn_of_row=""
   daemon_pids=()
-  export JPLOOP_DAEMON_JAVA_OPTS="$(daemon_opts "$row")"
+  export JPLOOP_DAEMON_JAVA_OPTS="$(daemon_opts "$row") ${2:-}"
   size_save="$size_arg"
   size_arg="$rss_size"
   if ! our_mount "$row" "$dir"; then
@@ -643,6 +648,7 @@ write_report() {
     --arg fio "$(fio --version)" --arg qemu "$(qemu-img --version | head -1)" \
     --arg nbdfuse "$(nbdfuse --version 2>&1 | head -1)" --arg java "$(java -version 2>&1 | head -1)" \
     --arg rss_size "$rss_size" --arg rss_write "$rss_write" --arg daemon_opts "$base_daemon_opts" \
+    --arg rss_alt_opts "$rss_alt_opts" \
     -f "$repo/src/bench/report.jq" "$metrics" >"$out/results.json"
   jq -r -f "$repo/src/bench/markdown.jq" "$out/results.json" >"$out/results.md"
 }
@@ -674,7 +680,14 @@ for r in "${rows[@]}"; do
     *) echo "bench: unknown row $r" >&2; exit 2 ;;
   esac
 done
-if ((do_rss)); then log "=== scenario: daemon RSS for a $rss_size disk"; rss_scenario; fi
+if ((do_rss)); then
+  log "=== scenario: daemon RSS for a $rss_size disk"
+  rss_scenario rss-1t
+  if [[ -n "$rss_alt_opts" ]]; then
+    log "=== scenario: daemon RSS for a $rss_size disk, daemon JVM with $rss_alt_opts"
+    rss_scenario rss-1t-alt "$rss_alt_opts"
+  fi
+fi
 if ((do_seed)); then log "=== scenario: seed du (10G, 1 GiB urandom, fstrim)"; seed_scenario; fi
 if ((do_jfr)); then
   for f in "$out"/daemon-*.jfr; do

@@ -54,7 +54,7 @@ class BenchReportTest {
         "runtime", "20", "--arg", "workdir", "/w", "--arg", "fs", "ext4", "--arg", "cpus", "2",
         "--arg", "load", "0.1", "--arg", "fio", "fio-3.33", "--arg", "qemu", "q", "--arg",
         "nbdfuse", "n", "--arg", "java", "j", "--arg", "rss_size", "1T", "--arg", "rss_write",
-        "2G", "--arg", "daemon_opts", "", "-f", BENCH.resolve("report.jq").toString(), metrics.toString());
+        "2G", "--arg", "daemon_opts", "", "--arg", "rss_alt_opts", "-Xmx64m", "-f", BENCH.resolve("report.jq").toString(), metrics.toString());
     Files.writeString(tmp.resolve("results.json"), out);
     return JSON.readTree(out);
   }
@@ -121,6 +121,8 @@ class BenchReportTest {
         .get("status").asText()).isEqualTo("PASS");
     assertThat(target(r, "daemon peak RSS, 1T disk (MiB)").get("status").asText())
         .isEqualTo("MISS");
+    assertThat(target(r, "daemon peak RSS, 1T disk, daemon JVM with -Xmx64m (MiB)").get("status")
+        .asText()).isEqualTo("NOT MEASURED");
     assertThat(r.get("metrics")).hasSize(fullRun().size());
     assertThat(r.get("commit").asText()).isEqualTo("abc");
   }
