@@ -21,6 +21,8 @@ import java.util.Optional;
  */
 public final class DiskMounter {
   private static final long READY_TIMEOUT_MS = 60_000;
+  /** Environment variable with extra JVM options for the daemon (e.g. -XX:StartFlightRecording). */
+  static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
   private static final long STOP_TIMEOUT_MS = 180_000;
 
   private final Path jar;
@@ -129,6 +131,11 @@ public final class DiskMounter {
       if (System.getProperty(prop) != null) {
         argv.add("-D" + prop + "=" + System.getProperty(prop));
       }
+    }
+    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace
+    String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
+    if (daemonOpts != null && !daemonOpts.isBlank()) {
+      argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
     }
     argv.addAll(List.of("-jar", jar.toString(), "daemon"));
     if (fuseDir != null) {

@@ -1,0 +1,40 @@
+# Builds results.json from the metric lines of one bench.sh run (jq -s: input is the array of
+# {row, metric, value, unit, command, note}). Ratios are to the raw row; targets are issue 7's.
+def rows: ["raw", "ours", "ours-loop", "peer", "peer-loop"];
+def ratio_metrics: ["seq_write", "seq_read", "rand_write", "rand_read", "rand_read_qd1"];
+. as $m
+| def val($row; $metric): ([$m[] | select(.row == $row and .metric == $metric) | .value] | first) // null;
+  def div($a; $b): if $a == null or $b == null or $b == 0 then null else (($a / $b) * 1000 | round / 1000) end;
+  def target($name; $value; $op; $limit; $detail):
+    {name: $name, value: $value, op: $op, limit: $limit, detail: $detail,
+     status: (if $value == null then "NOT MEASURED"
+              elif ($op == ">=" and $value >= $limit) or ($op == "<=" and $value <= $limit) then "PASS"
+              else "MISS" end)};
+{
+  commit: $commit, dirty_worktree: $dirty, date: $date, kernel: $kernel,
+  host: {cpus: ($cpus | tonumber), loadavg_at_end: $load, workdir_fs: $fs},
+  params: {size: $size, fio_runtime_s: $runtime, workdir: $workdir, rss_disk_size: $rss_size,
+           rss_data_written: $rss_write, daemon_java_opts: $daemon_opts, rss_alt_daemon_java_opts: $rss_alt_opts},
+  tools: {fio: $fio, qemu: $qemu, nbdfuse: $nbdfuse, java: $java},
+  table: [ratio_metrics[] as $k
+          | {metric: $k,
+             unit: ([$m[] | select(.metric == $k and .unit != "") | .unit] | first // ""),
+             rows: [rows[] as $r | {row: $r, value: val($r; $k), ratio_to_raw: div(val($r; $k); val("raw"; $k)),
+                                    ratio_to_peer: div(val($r; $k); val("peer"; $k))}]}],
+  targets: [
+    target("ours-loop seq write / raw"; div(val("ours-loop"; "seq_write"); val("raw"; "seq_write")); ">="; 0.8; "dd 1 MiB O_DIRECT write through losetup --direct-io=on"),
+    target("ours-loop seq read / raw"; div(val("ours-loop"; "seq_read"); val("raw"; "seq_read")); ">="; 0.8; "dd 1 MiB O_DIRECT read through losetup --direct-io=on"),
+    target("ours-loop 4k rand write IOPS / peer"; div(val("ours-loop"; "rand_write"); val("peer"; "rand_write")); ">="; 2; "fio libaio QD16 vs qemu-nbd+nbdfuse file"),
+    target("ours-loop 4k rand read IOPS / peer"; div(val("ours-loop"; "rand_read"); val("peer"; "rand_read")); ">="; 2; "fio libaio QD16 vs qemu-nbd+nbdfuse file"),
+    target("ours 4k rand write IOPS / peer"; div(val("ours"; "rand_write"); val("peer"; "rand_write")); ">="; 2; "disk.img opened directly vs nbdfuse file opened directly"),
+    target("ours 4k rand read IOPS / peer"; div(val("ours"; "rand_read"); val("peer"; "rand_read")); ">="; 2; "disk.img opened directly vs nbdfuse file opened directly"),
+    target("BAT page writes per GiB, sequential write (ours-loop)"; val("ours-loop"; "bat_page_writes_per_gib"); "<="; 16; "DiskStats.mdPageWrites delta over the seq write"),
+    target("BAT page writes per GiB, sequential write (ours)"; val("ours"; "bat_page_writes_per_gib"); "<="; 16; "DiskStats.mdPageWrites delta over the seq write"),
+    target("daemon peak RSS, \($rss_size) disk (MiB)"; val("rss-1t"; "daemon_peak_rss"); "<="; 256; "VmHWM after writing \($rss_write) spread over the disk and \($runtime) s of 4k random writes"),
+    target("daemon peak RSS, \($rss_size) disk, daemon JVM with \($rss_alt_opts) (MiB)"; val("rss-1t-alt"; "daemon_peak_rss"); "<="; 256; "the same scenario again with these extra options (row rss-1t-alt)"),
+    target("seed du after init -s 10G (MiB)"; (val("seed"; "du_after_init") | if . == null then null else (. / 1048576 * 10 | round / 10) end); "<="; 9.1; "seeds/000 after the patch: 9.1M"),
+    target("seed du after 1 GiB write + umount (MiB)"; (val("seed"; "du_after_write") | if . == null then null else (. / 1048576 * 10 | round / 10) end); "<="; 1177.6; "seeds/000 after the patch: 1.1G (du -h rounds up: < 1.15 GiB)"),
+    target("seed du after rm + fstrim + umount, minus after init (MiB)"; (if val("seed"; "du_after_trim") == null or val("seed"; "du_after_init") == null then null else ((val("seed"; "du_after_trim") - val("seed"; "du_after_init")) / 1048576 * 10 | round / 10) end); "<="; 1; "seeds/000 after the patch: back to the size after init (9.1M)")
+  ],
+  metrics: $m
+}
