@@ -97,6 +97,18 @@ final class MdPage {
   }
 
   /**
+   * Marks a DIRTY page HIGHPRIO so the next writeback cycle writes it regardless of its deadline
+   * (ploop_md_up_prio); a page that is not dirty is left alone. Returns whether it was raised.
+   */
+  synchronized boolean raisePriority() {
+    if ((status & DIRTY) == 0) {
+      return false;
+    }
+    status |= HIGHPRIO;
+    return true;
+  }
+
+  /**
    * Starts a staging: waits while WRITEBACK or UPDATING, then sets UPDATING and, if the page was
    * clean, DIRTY (remembered, so that {@link Update#abort} clears only a DIRTY it set itself).
    */
@@ -124,7 +136,6 @@ final class MdPage {
     /** slot, old physical, old level for every changed slot, in change order. */
     private final List<int[]> undo = new ArrayList<>();
     private final List<Long> frees = new ArrayList<>();
-    private boolean highPrio;
     private boolean done;
 
     private Update(boolean dirtiedByMe) {
@@ -146,11 +157,6 @@ final class MdPage {
       frees.add(physical);
     }
 
-    /** Marks the page HIGHPRIO on commit (discards: free space soon). */
-    void highPriority() {
-      highPrio = true;
-    }
-
     /**
      * Ends the staging: sets the deadline to {@code now + delay} (re-dirtying extends it, seed 001)
      * capped at {@code dirtySince + maxDelay}, enqueues a newly dirtied page, clears UPDATING and
@@ -165,9 +171,6 @@ final class MdPage {
         }
         deadline = Math.min(now + delayNanos, dirtySince + maxDelayNanos);
         pendingFrees.addAll(frees);
-        if (highPrio) {
-          status |= HIGHPRIO;
-        }
         if (dirtiedByMe) {
           onFirstDirty.run();
         }

@@ -521,7 +521,6 @@ public final class PloopDisk implements VirtualDisk {
       if (freed >= 0) {
         u.set(BatLayout.slotOf(c), 0, 0);
         u.freeAfterWriteback(freed);
-        u.highPriority();
       } else {
         u.set(BatLayout.slotOf(c), q, topLevel);
       }
@@ -530,7 +529,10 @@ public final class PloopDisk implements VirtualDisk {
       u.abort();
       throw ex;
     }
-    if (freed >= 0 || delayNanos == 0) {
+    // A page holding freed clusters is raised to HIGHPRIO by discard() once the whole request is
+    // staged, so a large punch (fstrim sends up to 128 MiB) costs one write per page, not one per
+    // cluster.
+    if (freed < 0 && delayNanos == 0) {
       writeback.wake();
     }
   }
@@ -555,7 +557,25 @@ public final class PloopDisk implements VirtualDisk {
       split(offset, length, (c, inOff, len, bufPos) ->
           retryOnEnospc(() -> discardPiece(c, inOff, len)));
     } finally {
+      if (length > 0) {
+        raisePriority(offset / clusterBytes, (offset + length - 1) / clusterBytes);
+      }
       exit();
+    }
+  }
+
+  /**
+   * Raises the dirty md pages covering clusters {@code first..last} to HIGHPRIO and wakes the
+   * writeback: freed clusters become reusable only once their zeroed entries are durable, so the
+   * pages are written at once rather than after the delay (the kernel's discard does the same).
+   */
+  private void raisePriority(long first, long last) {
+    boolean raised = false;
+    for (int p = BatLayout.pageOf(first); p <= BatLayout.pageOf(last); p++) {
+      raised |= pages[p].raisePriority();
+    }
+    if (raised) {
+      writeback.wake();
     }
   }
 

@@ -131,8 +131,9 @@ class MdPageTest {
     MdPage.Update a = page.beginUpdate();
     a.set(70, 0, 0);
     a.freeAfterWriteback(99);
-    a.highPriority();
     a.commit(0, 1000 * MS, 10_000 * MS);
+    assertThat(page.test(MdPage.HIGHPRIO)).isFalse();
+    assertThat(page.raisePriority()).isTrue();
     assertThat(page.test(MdPage.HIGHPRIO)).isTrue();
     MdPage.Taken t = page.startWriteback(0, false);
     assertThat(t).as("HIGHPRIO ignores the delay").isNotNull();
