@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
  * The command side of {@code ploop mount} and {@code ploop umount}: starts the {@link MountDaemon}
@@ -132,7 +133,9 @@ public final class DiskMounter {
         argv.add("-D" + prop + "=" + System.getProperty(prop));
       }
     }
-    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace
+    argv.addAll(daemonHeapOptions(DiskDescriptor.read(paths.descriptor())));
+    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace; they
+    // come after the defaults, so an -Xmx here wins
     String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
     if (daemonOpts != null && !daemonOpts.isBlank()) {
       argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
@@ -170,6 +173,21 @@ public final class DiskMounter {
       }
       LoopDevice.sleep(50);
     }
+  }
+
+  /**
+   * JVM options that bound the daemon's memory: the serial collector (one FUSE thread, no need for
+   * a parallel one, and it returns memory) and a heap sized from the disk: 48 MiB of base, the
+   * merged BAT (about 5 bytes per cluster in md pages) plus each delta's raw BAT read at open (4
+   * bytes per cluster per delta), and four clusters of copy buffers (COW). A 1 TiB disk with 1 MiB
+   * clusters and one delta gets 64 MiB.
+   */
+  static List<String> daemonHeapOptions(DiskDescriptor d) {
+    long clusters = (d.diskSizeSectors() + d.blocksize() - 1) / d.blocksize();
+    long clusterBytes = d.blocksize() * 512L;
+    long bytes = (48L << 20) + clusters * (8 + 4L * d.images().size()) + 4 * clusterBytes;
+    long mib = (bytes + (1 << 20) - 1) >> 20;
+    return List.of("-XX:+UseSerialGC", "-Xmx" + mib + "m");
   }
 
   /** Returns the last non-empty line written to {@code log} after {@code from}. */
