@@ -17,6 +17,9 @@ final class Commands {
   /** Adds every verb to the top-level command line. */
   static void register(CommandLine cl) {
     // Verbs are added here, one line each.
+    cl.addSubcommand(new InitCommand());
+    cl.addSubcommand(new InfoCommand());
+    cl.addSubcommand(new CheckCommand());
   }
 
   /** Returns whether the executing subcommand asked for verbose output (its own -v). */

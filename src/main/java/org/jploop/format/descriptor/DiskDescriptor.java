@@ -443,7 +443,11 @@ public record DiskDescriptor(
         "Invalid disk descriptor file format: '" + node + "' node not found");
   }
 
-  /** Parses like strtoul(s, 0): decimal, 0x hex or 0 octal; null gives {@code dflt}. */
+  /**
+   * Parses like strtoul(s, 0): decimal, 0x hex or 0 octal; null gives {@code dflt}. A value that
+   * does not parse is ignored ({@code dflt}), as lib/xml.c does, except for Blocksize and
+   * Preallocated, which are rejected.
+   */
   private static long number(Path xml, String s, String node, long dflt)
       throws DescriptorException {
     if (s == null) {
@@ -463,7 +467,10 @@ public record DiskDescriptor(
       }
       return v;
     } catch (NumberFormatException e) {
-      throw new DescriptorException(xml, "Invalid value '" + s + "' in " + node);
+      if (node.endsWith("/Blocksize") || node.endsWith("/Preallocated")) {
+        throw new DescriptorException(xml, "Invalid value '" + s + "' in " + node);
+      }
+      return dflt; // ploop ignores a value with trailing junk, except Blocksize and Preallocated
     }
   }
 }
