@@ -53,11 +53,16 @@ public final class ImageMutator {
 
   /** One generated case: a directory holding DiskDescriptor.xml and root.hds (possibly broken). */
   public record Case(int number, long seed, String shape, Path dir, Path xml, Path image,
-      List<String> mutations, boolean mustFail, boolean touchesImage) {
+      List<String> mutations, boolean imageMustFail, boolean xmlMustFail) {
     /** Says how to reproduce and what was done. */
     public String describe() {
       return "case " + number + " (seed " + seed + ", shape " + shape + "): " + mutations
-          + (mustFail ? " [must fail]" : "");
+          + (imageMustFail ? " [image must fail]" : "") + (xmlMustFail ? " [xml must fail]" : "");
+    }
+
+    /** Returns whether opening the disk through its descriptor must fail. */
+    public boolean mustFail() {
+      return imageMustFail || xmlMustFail;
     }
   }
 
@@ -126,15 +131,12 @@ public final class ImageMutator {
         xml = mutateXml(xml, dir, r, done, mustFail);
       }
     }
-    if (touchesImage && headerCertainlyBroken(image)) {
-      mustFail[0] = true;
-    }
     Path imagePath = dir.resolve(TestImages.IMAGE);
     Files.write(imagePath, image);
     Path xmlPath = dir.resolve(DiskDescriptor.FILE_NAME);
     Files.write(xmlPath, xml.getBytes(StandardCharsets.ISO_8859_1));
     return new Case(n, seed, shapes.get(shapeIdx).toString(), dir, xmlPath, imagePath,
-        List.copyOf(done), mustFail[0], touchesImage);
+        List.copyOf(done), touchesImage && headerCertainlyBroken(image), mustFail[0]);
   }
 
   // ---------------------------------------------------------------- image mutations
