@@ -16,7 +16,7 @@ import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
- * A seeded mutation fuzzer for ploop disks: from pristine images ({@link TestImages}) it produces
+ * A seeded mutation fuzzer for ploop disks: from pristine images ({@link PristineDisks}) it produces
  * cases with corrupted headers (bit and byte flips, fields set to boundary values), corrupted BATs
  * (duplicates, entries past EOF or into the header, non-zero padding), truncated or extended files,
  * and hostile DiskDescriptor.xml files (elements deleted, duplicated or renamed, garbage text, huge
@@ -68,7 +68,7 @@ public final class ImageMutator {
 
   private final long runSeed;
   private final Path work;
-  private final List<TestImages.Spec> shapes = new ArrayList<>();
+  private final List<PristineDisks.Spec> shapes = new ArrayList<>();
   private final List<byte[]> pristineImages = new ArrayList<>();
   private final List<String> pristineXml = new ArrayList<>();
   /** A valid image outside every case directory: the target of path tricks. */
@@ -79,12 +79,12 @@ public final class ImageMutator {
   public ImageMutator(Path work, long runSeed) throws IOException {
     this.runSeed = runSeed;
     this.work = work;
-    for (int i = 0; i < TestImages.SHAPES.length; i++) {
-      TestImages.Spec s = TestImages.SHAPES[i];
+    for (int i = 0; i < PristineDisks.SHAPES.length; i++) {
+      PristineDisks.Spec s = PristineDisks.SHAPES[i];
       Path d = work.resolve("pristine-" + i);
-      Path xml = TestImages.create(d, s, runSeed + i);
+      Path xml = PristineDisks.create(d, s, runSeed + i);
       shapes.add(s);
-      pristineImages.add(Files.readAllBytes(d.resolve(TestImages.IMAGE)));
+      pristineImages.add(Files.readAllBytes(d.resolve(PristineDisks.IMAGE)));
       pristineXml.add(Files.readString(xml));
     }
     outsideImage = work.resolve("outside.hds");
@@ -131,7 +131,7 @@ public final class ImageMutator {
         xml = mutateXml(xml, dir, r, done, mustFail);
       }
     }
-    Path imagePath = dir.resolve(TestImages.IMAGE);
+    Path imagePath = dir.resolve(PristineDisks.IMAGE);
     Files.write(imagePath, image);
     Path xmlPath = dir.resolve(DiskDescriptor.FILE_NAME);
     Files.write(xmlPath, xml.getBytes(StandardCharsets.ISO_8859_1));
@@ -167,7 +167,7 @@ public final class ImageMutator {
     return first % sectors != 0 || first * 512 > b.length;
   }
 
-  private byte[] mutateImage(byte[] in, TestImages.Spec spec, Random r, List<String> done,
+  private byte[] mutateImage(byte[] in, PristineDisks.Spec spec, Random r, List<String> done,
       boolean[] mustFail) {
     byte[] b = in;
     ByteBuffer le = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
@@ -401,7 +401,7 @@ public final class ImageMutator {
         return sb.toString();
       }
       case 7 -> { // absolute path
-        String p = r.nextBoolean() ? "/etc/passwd" : dir.resolve(TestImages.IMAGE).toString();
+        String p = r.nextBoolean() ? "/etc/passwd" : dir.resolve(PristineDisks.IMAGE).toString();
         done.add("File=" + p + " (absolute)");
         mustFail[0] = true;
         return setText(xml, "File", p, r);

@@ -12,27 +12,27 @@ import org.jploop.io.ImageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tests for {@link ImageMutator} and {@link TestImages}: pristine disks are valid, cases reproduce. */
+/** Tests for {@link ImageMutator} and {@link PristineDisks}: pristine disks are valid, cases reproduce. */
 class ImageMutatorTest {
   @TempDir Path dir;
 
   @Test
   void testPristine_validForFormatLayerAndQemu() throws Exception {
-    for (int i = 0; i < TestImages.SHAPES.length; i++) {
+    for (int i = 0; i < PristineDisks.SHAPES.length; i++) {
       Path d = dir.resolve("p" + i);
-      Path xml = TestImages.create(d, TestImages.SHAPES[i], 7);
+      Path xml = PristineDisks.create(d, PristineDisks.SHAPES[i], 7);
       DiskDescriptor desc = DiskDescriptor.read(xml);
       Path image = desc.topChainFiles(xml).get(0);
       try (FileBlockFile f = FileBlockFile.open(image, true)) {
         assertThat(ImageReader.readHeader(f).geometry().clusterSectors())
-            .isEqualTo(TestImages.SHAPES[i].clusterSectors());
+            .isEqualTo(PristineDisks.SHAPES[i].clusterSectors());
       }
-      if (!TestImages.SHAPES[i].inUse()) {
+      if (!PristineDisks.SHAPES[i].inUse()) {
         // qemu-img is the independent judge: exit 0 = consistent
         Process p = new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
             .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("qemu-img check %s: %s", TestImages.SHAPES[i], out).isZero();
+        assertThat(p.waitFor()).as("qemu-img check %s: %s", PristineDisks.SHAPES[i], out).isZero();
       }
     }
   }
