@@ -35,7 +35,7 @@ class CrashIT {
   private static final int POINTS = Integer.getInteger("crash.points", 50);
   /** e2fsck (through a qemu-img conversion) runs at every this many points, and at the end. */
   private static final int FSCK_EVERY = Integer.getInteger("crash.fsckEvery", 5);
-  /** The filesystem covers the first half of the disk; the raw writer owns the second half. */
+  /** The filesystem covers the first half of the disk; the raw writer owns the next 64 MiB. */
   private static final long FS_BYTES = 512L << 20;
   private static final long RAW_START = FS_BYTES;
   private static final long RAW_END = RAW_START + (64L << 20);

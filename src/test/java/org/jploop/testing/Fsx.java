@@ -134,7 +134,8 @@ public final class Fsx {
   }
 
   private final Config cfg;
-  private final FileChannel channel;
+  /** The target; swapped only by {@link #verifyAllOn}. */
+  private FileChannel channel;
   /** libc descriptor for fallocate (FileChannel hides its own). */
   private final int fd;
   private final String target;
@@ -396,6 +397,20 @@ public final class Fsx {
       punches++;
     } else {
       zeroRanges++;
+    }
+  }
+
+  /**
+   * Compares the region (stripe) of another view of the same bytes with the model: e.g. disk.img
+   * after a run through a loop device, or a qemu-img conversion of the image.
+   */
+  public void verifyAllOn(FileChannel other) throws IOException {
+    FileChannel saved = channel;
+    channel = other;
+    try {
+      verifyAll();
+    } finally {
+      channel = saved;
     }
   }
 
