@@ -6,7 +6,7 @@ package org.jploop.check;
  * @param force {@code -f}: check even a clean image, round an unaligned file size up, apply soft
  *     fixes, truncate a leaked tail
  * @param hardForce {@code -F}: also zero entries that point past EOF or are misaligned (v1), and
- *     accept duplicates ("Ignored")
+ *     accept duplicates ("Ignored"); implies {@code force}, as in ploop
  * @param detailed {@code -c}: build the cluster bitmap and report duplicates and entries into the
  *     header; jploop also scans a clean image when this is set
  * @param readOnly {@code -r}: never write, whatever else is asked
@@ -14,6 +14,10 @@ package org.jploop.check;
  */
 public record CheckOptions(boolean force, boolean hardForce, boolean detailed, boolean readOnly,
     boolean dropInUse) {
+
+  public CheckOptions {
+    force |= hardForce;
+  }
 
   /** No flags: look at a dirty image, change nothing. */
   public static final CheckOptions DEFAULT = new CheckOptions(false, false, false, false, false);

@@ -206,36 +206,36 @@ public final class ImageChecker {
         add(Finding.Kind.UNALIGNED_SIZE, -1, "Image size " + size
             + " is not aligned to cluster " + cluster, round ? Resolution.FIXED : Resolution.SKIPPED);
         if (!round) {
-          return result(CheckResult.Status.STOPPED_UNALIGNED, "Image size " + size
+          return result(CheckResult.Status.STOPPED_UNALIGNED, image + ": Image size " + size
               + " is not aligned to cluster " + cluster + ", check stopped (use -f to round up)");
         }
         fix.truncate(up);
         size = up;
       }
       if (!h.inUse() && !options.scansCleanImage()) {
-        return result(CheckResult.Status.SKIPPED_CLEAN, "Image is clean, check is skipped");
+        return result(CheckResult.Status.SKIPPED_CLEAN, image + ": Image is clean, check is skipped");
       }
       if (h.inUse() && (h.flags() & ImageHeader.CIF_FMT_VERSION_CONVERT) != 0) {
         return result(CheckResult.Status.CONVERTING,
-            "Image " + image + " is in the changing version state");
+            image + ": Image is in the changing version state");
       }
       long lastUsedEnd = scanSlots(h, g, size);
       checkTail(g, size, lastUsedEnd);
       if (findings.stream().anyMatch(Finding::fatal)) {
         return result(CheckResult.Status.CORRUPT,
-            "Fatal errors were found, image " + image + " is not repaired");
+            image + ": Fatal errors were found, image is not repaired");
       }
       if (h.inUse() && !options.dropInUse()) {
         return result(CheckResult.Status.DIRTY, image + ": Dirty flag is set");
       }
       if (unrepaired) {
         return result(CheckResult.Status.CORRUPT,
-            "Errors were found, image " + image + " is not repaired (read-only check)");
+            image + ": Errors were found, image is not repaired (read-only check; -f repairs)");
       }
       if (h.inUse()) {
         fix.writeHeader(h.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(0)
             .withFormatExtensionOffset(0));
-        return result(CheckResult.Status.CLEAN, "Image " + image + " is clean, in-use flag dropped");
+        return result(CheckResult.Status.CLEAN, image + ": Image is clean, in-use flag dropped");
       }
       return result(CheckResult.Status.CLEAN, "");
     }

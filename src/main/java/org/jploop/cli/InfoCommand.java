@@ -74,7 +74,7 @@ final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
   /**
    * Runs a read-only detailed check of every ploop1 delta. Hard findings and soft ones (slots past
    * the disk size) make the image corrupted (exit 11); a leaked tail or an unaligned file size is
-   * returned as a warning.
+   * returned as a warning (not the tail of a mounted top delta: the daemon preallocates there).
    */
   private static List<Finding> verifyDeltas(DiskInfo info) throws IOException {
     List<Finding> warnings = new ArrayList<>();
@@ -91,7 +91,11 @@ final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
         if (corrupt) {
           throw new CorruptImageException(f.file(), f.offset(), f.message());
         }
-        warnings.add(f);
+        boolean daemonTail = info.locked() && d == info.top()
+            && f.kind() == Finding.Kind.LEAKED_TAIL;
+        if (!daemonTail) { // a mounted top carries the daemon's preallocated tail by design
+          warnings.add(f);
+        }
       }
       if (r.status() == CheckResult.Status.CORRUPT) {
         throw new CorruptImageException(d.file(), -1, r.message());

@@ -58,6 +58,13 @@ public final class PloopCli implements Runnable {
   /** Returns the one-line message for a failure. */
   static String message(Throwable ex) {
     if (ex instanceof FileSystemException fse) {
+      if (fse.getReason() == null) {
+        String why = ex instanceof java.nio.file.NoSuchFileException ? "No such file or directory"
+            : ex instanceof java.nio.file.AccessDeniedException ? "Permission denied"
+            : ex instanceof java.nio.file.FileAlreadyExistsException ? "File exists"
+            : ex.getClass().getSimpleName();
+        return fse.getFile() + ": " + why;
+      }
       return fse.getMessage();
     }
     String m = ex.getMessage();

@@ -69,10 +69,10 @@ final class ClusterAllocator {
     } finally {
       batLock.unlock();
     }
+    boolean reused = pos < preallocStart;
     try {
-      if (pos < preallocStart) {
+      if (reused) {
         // The cluster may contain old data (a discarded hole or an orphan): zero it first.
-        holesReused.incrementAndGet();
         if (off > pos) {
           top.punchHole(pos, off - pos);
           if (falloc) {
@@ -101,6 +101,9 @@ final class ClusterAllocator {
       throw e;
     }
     allocated.incrementAndGet();
+    if (reused) {
+      holesReused.incrementAndGet();
+    }
     return dst;
   }
 

@@ -140,6 +140,13 @@ class DiskDescriptorTest {
             "<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}",
             "<TopGUID>{11111111-2222-4333-8444-555555555555}"),
             "Can't find snapshot by uuid {11111111-2222-4333-8444-555555555555}"),
+        Arguments.of("TopGUID not a GUID", base.replace(
+            "<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}", "<TopGUID>{5fbaabe3"),
+            "Invalid TopGUID {5fbaabe3</TopGUID>".replace("</TopGUID>", "")),
+        Arguments.of("duplicate image GUID", snaps.replace(
+            "<GUID>{c0a2f1d4-8e1b-4f3a-a6d2-5b7c9e0f1a2b}</GUID>\n        <Type>",
+            "<GUID>{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}</GUID>\n        <Type>"),
+            "Duplicate image GUID {9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}"),
         Arguments.of("top is temporary", base.replace("</ParentGUID>\n    </Shot>",
             "</ParentGUID>\n      <Temporary/>\n    </Shot>"), "is temporary"),
         Arguments.of("broken chain", snaps.replace(
