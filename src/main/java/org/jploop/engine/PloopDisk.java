@@ -19,6 +19,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jploop.format.BatLayout;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.FormatVersion;
+import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
@@ -104,8 +105,11 @@ public final class PloopDisk implements VirtualDisk {
     long topLength = top.file().size();
     prealloc = new Preallocator(batLock, top.file(), topLength, options.preallocSize(),
         clusterBytes, options.fallocNewClusters());
-    FreeClusterBitmap holes =
-        new FreeClusterBitmap(headerClusters + th.batEntries(), headerClusters);
+    // hb_nr = header clusters + BAT entries, but never a cluster whose BAT value would not fit
+    // in a u32 (v1 stores sectors: the file must stay below 2 TiB).
+    long maxClusters = version.toPhysicalCluster(ImageGeometry.MAX_BAT_VALUE, sectorsOf(th)) + 1;
+    FreeClusterBitmap holes = new FreeClusterBitmap(
+        Math.min(headerClusters + th.batEntries(), maxClusters), headerClusters);
     allocator = new ClusterAllocator(batLock, holes, prealloc, top.file(), clusterBytes,
         options.fallocNewClusters());
     writeback = new MdWriteback(top.file(), th, topLevel, () -> headerBytes, allocator::release,
@@ -139,6 +143,10 @@ public final class PloopDisk implements VirtualDisk {
         }
       }
     }
+  }
+
+  private static int sectorsOf(ImageHeader h) {
+    return (int) h.clusterSectors();
   }
 
   /**

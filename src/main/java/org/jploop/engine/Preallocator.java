@@ -223,7 +223,8 @@ final class Preallocator {
   void truncateTail(long end) throws IOException {
     batLock.lock();
     try {
-      if (end < fileSize) {
+      // Compare with the real length too: a failed fallocate may have grown the file partly.
+      if (end < Math.max(fileSize, file.size())) {
         file.truncate(end);
         fileSize = end;
       }

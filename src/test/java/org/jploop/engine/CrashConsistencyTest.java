@@ -36,7 +36,11 @@ class CrashConsistencyTest {
 
   static LongStream seeds() {
     String s = System.getProperty("jploop.seed");
-    return s != null ? LongStream.of(Long.parseLong(s)) : LongStream.rangeClosed(1, 8);
+    if (s != null) {
+      return LongStream.of(Long.parseLong(s));
+    }
+    String n = System.getProperty("jploop.seeds"); // soak: -Djploop.seeds=500
+    return n != null ? LongStream.rangeClosed(1, Long.parseLong(n)) : LongStream.rangeClosed(1, 8);
   }
 
   @AfterAll

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.jploop.format.FormatVersion;
 import org.jploop.io.BlockFile;
 import org.jploop.testing.MemoryBlockFile;
 import org.jploop.testing.TestImages;
@@ -25,13 +26,25 @@ final class DiskModel {
   MemoryBlockFile top;
   EngineOptions options;
 
+  final FormatVersion version;
+
   DiskModel(long seed, long diskBytes, int clusterBytes, EngineOptions options) throws IOException {
+    this(seed, diskBytes, clusterBytes, options, FormatVersion.V2);
+  }
+
+  DiskModel(long seed, long diskBytes, int clusterBytes, EngineOptions options,
+      FormatVersion version) throws IOException {
     this.seed = seed;
+    this.version = version;
     this.diskBytes = diskBytes;
     this.clusterBytes = clusterBytes;
     this.model = new byte[(int) diskBytes];
     this.options = options;
-    this.top = TestImages.empty("top-" + seed + ".hds", diskBytes, clusterBytes);
+    this.top = newImage("top-" + seed + ".hds");
+  }
+
+  private MemoryBlockFile newImage(String name) throws IOException {
+    return TestImages.empty(name, version, TestImages.geometry(diskBytes, clusterBytes));
   }
 
   /** Returns the current stack, base first, top last. */
@@ -53,7 +66,7 @@ final class DiskModel {
       }
     }
     lowers.add(top.copy(true));
-    top = TestImages.empty("top-" + seed + "-" + lowers.size() + ".hds", diskBytes, clusterBytes);
+    top = newImage("top-" + seed + "-" + lowers.size() + ".hds");
   }
 
   String where() {

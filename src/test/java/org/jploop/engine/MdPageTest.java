@@ -144,4 +144,39 @@ class MdPageTest {
     assertThat(page.startWriteback(4 * MS, false)).isNull();
     assertThat(page.startWriteback(5 * MS, false)).isNotNull();
   }
+
+  @Test
+  void everyWaiterIsWokenExactlyOnceAfterWriteback() throws Exception {
+    MdPage.Update a = page.beginUpdate();
+    a.set(80, 1, 0);
+    a.commit(0, 0, 0);
+    MdPage.Taken t = page.startWriteback(0, false);
+    assertThat(t).isNotNull();
+    AtomicInteger staged = new AtomicInteger();
+    List<CompletableFuture<Void>> ws = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      int slot = 100 + i;
+      ws.add(CompletableFuture.runAsync(() -> {
+        try {
+          MdPage.Update u = page.beginUpdate();
+          u.set(slot, slot, 0);
+          staged.incrementAndGet();
+          u.commit(0, 0, 0);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      }));
+    }
+    Thread.sleep(100);
+    assertThat(staged).hasValue(0);
+    page.endWriteback();
+    for (CompletableFuture<Void> w : ws) {
+      w.get(5, TimeUnit.SECONDS);
+    }
+    assertThat(staged).hasValue(8);
+    for (int i = 0; i < 8; i++) {
+      assertThat(page.physical(100 + i)).isEqualTo(100 + i);
+    }
+    assertThat(enqueued).as("dirtied again once after the writeback").hasValue(2);
+  }
 }

@@ -11,6 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import org.jploop.format.FormatVersion;
+import org.jploop.io.NoSpaceException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,7 +26,11 @@ class PloopDiskModelTest {
 
   static LongStream seeds() {
     String s = System.getProperty("jploop.seed");
-    return s != null ? LongStream.of(Long.parseLong(s)) : LongStream.range(1, 13);
+    if (s != null) {
+      return LongStream.of(Long.parseLong(s));
+    }
+    String n = System.getProperty("jploop.seeds"); // soak: -Djploop.seeds=500
+    return n != null ? LongStream.rangeClosed(1, Long.parseLong(n)) : LongStream.range(1, 13);
   }
 
   static EngineOptions optionsFor(Random r) {
@@ -51,9 +57,23 @@ class PloopDiskModelTest {
   private void run(long seed, int lowerLayers) throws Exception {
     Random r = new Random(seed);
     long disk = (8 + r.nextInt(25)) * (1L << 20);
-    DiskModel m = new DiskModel(seed, disk, CLUSTER, optionsFor(r));
+    DiskModel m = new DiskModel(seed, disk, CLUSTER, optionsFor(r),
+        seed % 4 == 3 ? FormatVersion.V1 : FormatVersion.V2);
     for (int i = 0; i < lowerLayers; i++) {
       m.addLayer(r, 60);
+    }
+    boolean enospc = seed % 3 == 2;
+    if (enospc) {
+      // Transient ENOSPC on 1 in 10 data writes: writes park and retry, nothing is lost.
+      m.options = m.options.enospcRetryMs(1);
+      long dataOffset = m.top.size();
+      Random fr = new Random(seed + 99);
+      m.top.setFault((op, pos, len) -> {
+        synchronized (fr) {
+          return op.equals("write") && pos >= dataOffset && fr.nextInt(10) == 0
+              ? new NoSpaceException(m.top.path(), op, pos, len) : null;
+        }
+      });
     }
     PloopDisk d = m.open();
     try {

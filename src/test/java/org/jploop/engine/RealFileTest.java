@@ -10,6 +10,7 @@ import java.util.Random;
 import org.jploop.format.FormatVersion;
 import org.jploop.io.FileBlockFile;
 import org.jploop.testing.TestImages;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +71,74 @@ class RealFileTest {
       assertThat(b.array()).isEqualTo(new byte[CLUSTER]);
     }
     assertThat(Files.size(img)).as("file ends at the last used cluster").isEqualTo(lastUsedEnd);
+  }
+
+  /** Runs a command, returns exit code and output. */
+  static String[] run(String... cmd) throws Exception {
+    Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(pr.getInputStream().readAllBytes());
+    return new String[] {String.valueOf(pr.waitFor()), out};
+  }
+
+  @Test
+  void qemuImgCheckFindsNoLeakAfterCleanClose(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-img")),
+        "qemu-img not installed");
+    Path img = dir.resolve("root.hds");
+    Files.createFile(img);
+    try (FileBlockFile f = FileBlockFile.open(img, false)) {
+      TestImages.format(f, FormatVersion.V2, TestImages.geometry(64L << 20, CLUSTER));
+    }
+    byte[] data = new byte[CLUSTER];
+    new Random(2).nextBytes(data);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      for (int c = 0; c < 12; c++) {
+        d.write(ByteBuffer.wrap(data), (long) c * CLUSTER);
+      }
+      d.punchHole(3L * CLUSTER, 2L * CLUSTER);
+      d.write(ByteBuffer.wrap(data), 40L * CLUSTER); // reuses a hole
+    }
+    String[] r = run("qemu-img", "check", "-f", "parallels", img.toString());
+    System.out.println("qemu-img check: " + r[1].trim());
+    assertThat(r[0]).as(r[1]).isEqualTo("0");
+    assertThat(r[1]).doesNotContain("leak").doesNotContain("corrupt").doesNotContain("ERROR");
+    Path raw = dir.resolve("raw");
+    String[] conv = run("qemu-img", "convert", "-f", "parallels", "-O", "raw", img.toString(),
+        raw.toString());
+    assertThat(conv[0]).as(conv[1]).isEqualTo("0");
+    byte[] all = Files.readAllBytes(raw);
+    assertThat(java.util.Arrays.copyOfRange(all, 40 * CLUSTER, 41 * CLUSTER)).isEqualTo(data);
+    assertThat(java.util.Arrays.copyOfRange(all, 3 * CLUSTER, 5 * CLUSTER))
+        .isEqualTo(new byte[2 * CLUSTER]);
+    assertThat(java.util.Arrays.copyOfRange(all, 11 * CLUSTER, 12 * CLUSTER)).isEqualTo(data);
+  }
+
+  @Test
+  void seedHeadlineNumbersInSmall(@TempDir Path dir) throws Exception {
+    // Seed 000: init -> about the BAT size; write N MiB -> about N MiB; rm + fstrim -> initial.
+    Path img = dir.resolve("root.hds");
+    Files.createFile(img);
+    try (FileBlockFile f = FileBlockFile.open(img, false)) {
+      TestImages.format(f, FormatVersion.V2, TestImages.geometry(1L << 30, CLUSTER));
+    }
+    long initial = Files.size(img);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      assertThat(d.stats().fileSize()).isEqualTo(initial);
+    }
+    assertThat(Files.size(img)).as("fresh image: no preallocated tail").isEqualTo(initial);
+    byte[] data = new byte[CLUSTER];
+    new Random(3).nextBytes(data);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      for (int c = 0; c < 64; c++) {
+        d.write(ByteBuffer.wrap(data), (long) c * CLUSTER);
+      }
+    }
+    assertThat(Files.size(img)).isEqualTo(initial + 64L * CLUSTER);
+    long used = blocks(img) * 512;
+    assertThat(used).isBetween(64L * CLUSTER, initial + 64L * CLUSTER + (1 << 20));
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      d.punchHole(0, 64L * CLUSTER);
+    }
+    assertThat(Files.size(img)).as("rm + fstrim: back to the initial size").isEqualTo(initial);
   }
 }
