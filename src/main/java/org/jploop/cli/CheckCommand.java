@@ -47,6 +47,13 @@ final class CheckCommand implements Callable<Integer>, Commands.VerboseAware {
       description = "DiskDescriptor.xml form: check the chain up to this snapshot.")
   String uuid;
 
+  @Option(names = {"-R", "--raw"}, description = "The image is raw: nothing to check but -b.")
+  boolean raw;
+
+  @Option(names = {"-b", "--blocksize"}, paramLabel = "BLOCKSIZE",
+      description = "Cluster size in sectors, required with -R (ignored for DiskDescriptor.xml).")
+  Long blocksize;
+
   @Option(names = "--verbose", description = "Print stack traces.")
   boolean verbose;
 
@@ -66,6 +73,16 @@ final class CheckCommand implements Callable<Integer>, Commands.VerboseAware {
     boolean xml = target.getFileName().toString().endsWith(".xml");
     if (uuid != null && !xml) {
       throw new PloopException(ExitCode.PARAM, "-u is only valid with DiskDescriptor.xml");
+    }
+    if (raw && !xml) {
+      // ploop_check with CHECK_RAW: a raw image has no metadata; only -b is required.
+      if (blocksize == null || blocksize <= 0) {
+        throw new PloopException(ExitCode.PARAM, "Cluster blocksize required for raw image");
+      }
+      return ExitCode.OK;
+    }
+    if (blocksize != null && xml) {
+      err.println("Warning: -b is ignored for DiskDescriptor.xml");
     }
     CheckResult r;
     try {

@@ -28,6 +28,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "init", description = "Create a ploop image and its DiskDescriptor.xml.")
 final class InitCommand implements Callable<Integer>, Commands.VerboseAware {
+  /** PLOOP_MAX_FS_SIZE: 50 TiB, the limit whenever a filesystem is created, in sectors. */
+  static final long MAX_FS_SIZE_SECTORS = 50L << 31;
+
   @Spec CommandSpec spec;
 
   @Option(names = "-s", required = true, paramLabel = "SIZE",
@@ -80,6 +83,11 @@ final class InitCommand implements Callable<Integer>, Commands.VerboseAware {
     if (!fs.equals("none") && !fs.equals("ext4") && !fs.equals("ext3") && !fs.equals("xfs")) {
       throw new PloopException(ExitCode.PARAM, "Unknown filesystem type: " + fstype
           + " (use ext4, ext3, xfs or none)");
+    }
+    long maxFs = MAX_FS_SIZE_SECTORS;
+    if (!fs.equals("none") && ImageCreator.roundSize(sectors, bs, v) > maxFs) {
+      throw new PloopException(ExitCode.PARAM, "An incorrect block device size is specified: "
+          + sectors + " sectors. The maximum allowed size is " + maxFs + " sectors");
     }
     ImageCreator.Request req = ImageCreator.Request.of(image, sectors).withClusterSectors(bs)
         .withVersion(v).withFormat(f, sparse);

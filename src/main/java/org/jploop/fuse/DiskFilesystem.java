@@ -40,6 +40,8 @@ public class DiskFilesystem extends FuseStubFS {
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
   private static final int FS_BLOCK = 4096;
+  /** Every failed callback is logged up to this count, then every 1000th. */
+  private static final long LOGGED_ERRORS = 100;
 
   private final VirtualDisk disk;
   private final long ownerUid;
@@ -81,9 +83,12 @@ public class DiskFilesystem extends FuseStubFS {
   }
 
   private int fail(String op, long offset, long length, Throwable t) {
-    errors.incrementAndGet();
+    long n = errors.incrementAndGet();
     int errno = Errno.of(t);
-    log.error(op + " offset=" + offset + " length=" + length + " -> "
+    if (n > LOGGED_ERRORS && n % 1000 != 0) {
+      return -errno;
+    }
+    log.error((n > LOGGED_ERRORS ? "(error " + n + ", logging every 1000th) " : "") + op + " offset=" + offset + " length=" + length + " -> "
         + jnr.constants.platform.Errno.valueOf(errno).name(), t);
     return -errno;
   }

@@ -125,6 +125,11 @@ public final class DiskMounter {
     List<String> argv = new ArrayList<>();
     argv.add("setsid");
     argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String prop : List.of("jploop.run.dir", "jploop.log.dir")) {
+      if (System.getProperty(prop) != null) {
+        argv.add("-D" + prop + "=" + System.getProperty(prop));
+      }
+    }
     argv.addAll(List.of("-jar", jar.toString(), "daemon"));
     if (fuseDir != null) {
       argv.addAll(List.of("--fuse-dir", fuseDir.toAbsolutePath().toString()));

@@ -22,6 +22,11 @@ public final class FilesystemMaker {
   /** ploop's filesystem size limit for resize= (50 TiB). */
   private static final long MAX_FS_BYTES = 50L << 40;
   private static final int FS_BLOCK = 4096;
+  /**
+   * ploop's {@code -Jsize=128} is refused by mke2fs on small filesystems ("Total journal size too
+   * big"); below this size mke2fs picks the journal size itself.
+   */
+  private static final long MIN_BYTES_FOR_128M_JOURNAL = 1L << 30;
   private static final long MKFS_TIMEOUT_S = 3600;
 
   private final DiskMounter mounter;
@@ -59,7 +64,8 @@ public final class FilesystemMaker {
         throw new MountException(MountException.Reason.MKFS_FAILED,
             "Partition 1 did not appear on " + loop.device() + " after partitioning " + img);
       }
-      mkfs(part, fsType.toLowerCase(Locale.ROOT), label);
+      mkfs(part, fsType.toLowerCase(Locale.ROOT), label,
+          partitionEnd(sizeSectors, blocksizeSectors) - blocksizeSectors);
       createBalloon(part);
     } catch (IOException e) {
       failure = e;
@@ -89,13 +95,18 @@ public final class FilesystemMaker {
    */
   static void partition(Path img, long sizeSectors, long blocksizeSectors) throws IOException {
     long start = blocksizeSectors;
-    long end = (sizeSectors - blocksizeSectors) / blocksizeSectors * blocksizeSectors;
-    end &= ~7L;
+    long end = partitionEnd(sizeSectors, blocksizeSectors);
     run(60, "parted", "-s", img.toString(), "mklabel", "gpt");
     run(60, "sgdisk", "-n", "1:" + start + ":" + (end - 1), img.toString());
   }
 
-  private void mkfs(String part, String fsType, String label) throws IOException {
+  /** Returns the partition's end sector (exclusive), as ploop computes it. */
+  static long partitionEnd(long sizeSectors, long blocksizeSectors) {
+    return (sizeSectors - blocksizeSectors) / blocksizeSectors * blocksizeSectors & ~7L;
+  }
+
+  private void mkfs(String part, String fsType, String label, long partSectors)
+      throws IOException {
     List<String> argv = new ArrayList<>();
     if (fsType.equals("xfs")) {
       argv.add("mkfs.xfs");
@@ -109,7 +120,11 @@ public final class FilesystemMaker {
         argv.addAll(List.of("-L", label));
       }
       argv.addAll(List.of("-b" + FS_BLOCK, "-Elazy_itable_init=1,resize=" + (MAX_FS_BYTES
-          / FS_BLOCK), "-Jsize=128", part));
+          / FS_BLOCK)));
+      if (partSectors * 512 >= MIN_BYTES_FOR_128M_JOURNAL) {
+        argv.add("-Jsize=128");
+      }
+      argv.add(part);
     }
     log.info("making the filesystem: " + String.join(" ", argv));
     run(MKFS_TIMEOUT_S, argv.toArray(String[]::new));

@@ -33,16 +33,20 @@ public final class FuseSession {
    * MountException} ({@link MountException.Reason#NO_FUSE}) saying what is missing.
    */
   public static void checkAvailable() throws MountException {
-    if (!Files.exists(Path.of("/dev/fuse"))) {
+    checkAvailable(Path.of("/dev/fuse"), "libfuse.so.2");
+  }
+
+  /** {@link #checkAvailable()} with the device and library named, for tests. */
+  static void checkAvailable(Path device, String library) throws MountException {
+    if (!Files.exists(device)) {
       throw new MountException(MountException.Reason.NO_FUSE,
-          "/dev/fuse is missing: load the fuse module (modprobe fuse) or give the container the"
+          device + " is missing: load the fuse module (modprobe fuse) or give the container the"
               + " device");
     }
     try {
-      Class.forName("ru.serce.jnrfuse.LibFuse");
       jnr.ffi.LibraryLoader.create(ru.serce.jnrfuse.LibFuse.class).failImmediately()
-          .load("libfuse.so.2");
-    } catch (LinkageError | ClassNotFoundException | RuntimeException e) {
+          .load(library);
+    } catch (LinkageError | RuntimeException e) {
       throw new MountException(MountException.Reason.NO_FUSE,
           "libfuse2 is not installed (apt-get install libfuse2, or libfuse2t64 on newer"
               + " distributions): " + e.getMessage());

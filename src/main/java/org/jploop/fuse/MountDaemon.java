@@ -92,8 +92,8 @@ public final class MountDaemon {
   private void start() throws IOException {
     log.info("mounting " + xml + (readOnly ? " read-only" : "") + " at " + fuseDir);
     FuseSession.checkAvailable();
-    RunPaths.createPrivateDir(fuseDir);
     FuseSession.clearStaleMount(fuseDir, log);
+    RunPaths.createPrivateDir(fuseDir);
     DiskDescriptor d = DiskDescriptor.read(xml);
     disk = DiskOpener.open(xml, d, readOnly);
     long[] ids = processIds();
@@ -257,11 +257,6 @@ public final class MountDaemon {
     if (session == null) {
       return;
     }
-    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
-        status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
-        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt, fs.errorCount(),
-        disk.stats(), now());
-    status.write(paths.statusFile());
     List<LoopDevice> loops = LoopDevice.backedBy(session.diskImage());
     for (LoopDevice loop : loops) {
       for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
@@ -275,6 +270,10 @@ public final class MountDaemon {
       log.info("detaching " + loop.device());
       loop.detach();
     }
+    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
+        status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
+        enospcEvents, lastEnospcAt, fs.errorCount(), disk.stats(), now());
+    status.write(paths.statusFile());
     log.info("unmounting FUSE at " + session.dir());
     session.unmount();
     tornDown = true;
@@ -283,8 +282,21 @@ public final class MountDaemon {
     log.info("disk closed: " + last);
     control.close();
     Files.deleteIfExists(paths.statusFile());
+    removeRunDir();
     lock.close();
     log.info("stopped cleanly");
+  }
+
+  /** Removes the default FUSE directory and the run directory once they are empty. */
+  private void removeRunDir() {
+    try {
+      if (fuseDir.equals(paths.defaultFuseDir())) {
+        Files.deleteIfExists(fuseDir);
+      }
+      Files.deleteIfExists(paths.runDir());
+    } catch (IOException e) {
+      log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());
+    }
   }
 
   /** Returns {uid, gid} of this process, from /proc/self/status. */

@@ -166,10 +166,14 @@ class CliTest {
         .isZero();
     Optional<DiskLock> lock = DiskLock.tryAcquire(xml(), "mount /mnt/test");
     assertThat(lock).isPresent();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(image(),
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.allocate(1), (3 << 20) - 1); // a preallocated-looking tail
+    }
     try (DiskLock held = lock.get()) {
       Cli.Run info = Cli.ploop("info", xml().toString());
       assertThat(info.out()).contains("mounted:\tyes, in use by pid "
-          + ProcessHandle.current().pid() + " mount /mnt/test");
+          + ProcessHandle.current().pid() + " mount /mnt/test").doesNotContain("warning");
       Cli.Run check = Cli.ploop("check", xml().toString());
       assertThat(check.exitCode()).isEqualTo(ExitCode.PLOOPINUSE);
       assertThat(check.err().strip()).isEqualTo(xml() + ": Can't check, in use by pid "
@@ -180,6 +184,9 @@ class CliTest {
       assertThat(readOnly.exitCode()).as(readOnly.toString()).isZero();
     }
     assertThat(Cli.ploop("check", xml().toString()).exitCode()).isZero();
+    assertThat(Cli.ploop("info", xml().toString()).out()).contains("mounted:\tno")
+        .contains("warning: " + image() + ": offset 1048576: 2097152 bytes after the last used"
+            + " cluster are unused");
   }
 
   @Test
@@ -235,6 +242,18 @@ class CliTest {
     assertThat(Cli.ploop("check", "-c", image().toString()).exitCode())
         .isEqualTo(ExitCode.PLOOPFMT);
     assertThat(Qemu.check(image()).exitCode()).as("qemu-img 7.2 misses duplicates").isZero();
+  }
+
+  @Test
+  void testInit_fsLimit50TiB_andRawCheckNeedsBlocksize() throws IOException {
+    assertError(Cli.ploop("init", "-s", "51T", "-t", "ext4", image().toString()), ExitCode.PARAM,
+        "An incorrect block device size is specified: 109521666048 sectors. The maximum allowed"
+            + " size is 107374182400 sectors");
+    assertThat(image()).doesNotExist();
+    Files.write(image(), new byte[4096]);
+    assertError(Cli.ploop("check", "-R", image().toString()), ExitCode.PARAM,
+        "Cluster blocksize required for raw image");
+    assertThat(Cli.ploop("check", "-R", "-b", "2048", image().toString()).exitCode()).isZero();
   }
 
   private static void assertError(Cli.Run r, int exit, String message) {

@@ -127,6 +127,50 @@ class MountIT {
   }
 
   @Test
+  void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
+    ploop("init", "-s", "256M", image.toString()).ok();
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    Process holder = new ProcessBuilder("sleep", "300").directory(mnt.toFile()).start();
+    try {
+      MountFixture.Run busy = ploop("umount", xml.toString());
+      assertThat(busy.exitCode()).as("umount of a busy fs: %s", busy.err()).isEqualTo(46);
+      assertThat(busy.err()).contains("Cannot unmount " + mnt.toRealPath());
+      MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
+      assertThat(st.state()).isEqualTo(MountStatus.READY);
+      assertThat(st.daemonAlive()).isTrue();
+      assertThat(MountTable.at(mnt.toRealPath())).isPresent();
+      Files.writeString(mnt.resolve("still-writable"), "yes");
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
+  @Test
+  void testKill9_staleFuseMountClearedByNextMount_unlessALoopUsesIt() throws Exception {
+    ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
+    Path img = Path.of(ploop("mount", xml.toString()).ok().out().strip());
+    MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
+    String loop = sh(30, "losetup", "--find", "--show", img.toString()).ok().out().strip();
+    sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
+    awaitExit(st.pid(), 10_000);
+    MountFixture.Run refused = ploop("mount", xml.toString());
+    assertThat(refused.exitCode()).isEqualTo(21);
+    assertThat(refused.err()).contains("A loop device still uses", "ploop umount");
+    sh(30, "losetup", "-d", loop).ok();
+    assertThat(MountTable.at(Path.of(st.fuseDir()))).as("dead FUSE mount still there").isPresent();
+    MountFixture.Run dirty = ploop("mount", xml.toString());
+    assertThat(dirty.exitCode()).as("stale mount cleared, then the dirty image refused: %s",
+        dirty.err()).isEqualTo(37);
+    assertThat(MountTable.at(Path.of(st.fuseDir()))).as("stale FUSE mount removed").isEmpty();
+    ploop("check", "-d", image.toString()).ok();
+    ploop("mount", xml.toString()).ok();
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
+  @Test
   void testSecondMount_refused() throws Exception {
     ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
     ploop("mount", xml.toString()).ok();
