@@ -154,42 +154,61 @@ class HostileInputTest {
 
   @Test
   void testMutatedDisks_infoAndCheck_failCleanly() throws Exception {
-    ImageMutator mutator = new ImageMutator(work, SEED);
-    Random pick = new Random(SEED);
-    Map<String, Integer> tally = new TreeMap<>();
-    int mustFail = 0;
-    long slowestMs = 0;
-    String slowest = "";
+    int workers = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+    Map<String, Integer> tally = new java.util.concurrent.ConcurrentSkipListMap<>();
+    List<String> errorsSeen = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger mustFail = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicLong slowestMs = new java.util.concurrent.atomic.AtomicLong();
     long start = System.nanoTime();
-    List<String> errorsSeen = new ArrayList<>();
-    for (int i = 0; i < CASES; i++) {
-      ImageMutator.Case c = mutator.next();
-      String[] variant = VARIANTS[pick.nextInt(VARIANTS.length)];
-      String imgBefore = FileDigest.sha256(c.image());
-      String imgNoHeader = FileDigest.sha256Except(c.image(), ImageHeader.OFFSET_DISK_IN_USE,
-          ImageHeader.SIZE);
-      String xmlBefore = FileDigest.sha256(c.xml());
-      String[] args = argsFor(variant, c);
-      long t0 = System.nanoTime();
-      Outcome o = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> runInProcess(args),
-          () -> "hang: " + String.join(" ", variant) + " on " + c.describe() + " (run seed "
-              + SEED + ")");
-      long ms = (System.nanoTime() - t0) / 1_000_000;
-      if (ms > slowestMs) {
-        slowestMs = ms;
-        slowest = String.join(" ", variant) + " on " + c.describe();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        workers, r -> new Thread(r, "hostile-input-worker"));
+    try {
+      List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < workers; w++) {
+        int worker = w;
+        futures.add(pool.submit(() -> {
+          // each worker has its own directory; case i is the same whichever worker makes it
+          ImageMutator mutator = new ImageMutator(work.resolve("w" + worker), SEED);
+          for (int i = worker; i < CASES; i += workers) {
+            ImageMutator.Case c = mutator.make(i);
+            String[] variant = VARIANTS[new Random(SEED + i).nextInt(VARIANTS.length)];
+            String imgBefore = FileDigest.sha256(c.image());
+            String imgNoHeader = FileDigest.sha256Except(c.image(),
+                ImageHeader.OFFSET_DISK_IN_USE, ImageHeader.SIZE);
+            String xmlBefore = FileDigest.sha256(c.xml());
+            String[] args = argsFor(variant, c);
+            long t0 = System.nanoTime();
+            Outcome o = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> runInProcess(args), () -> "hang: " + String.join(" ", variant) + " on "
+                    + c.describe() + " (run seed " + SEED + ")");
+            slowestMs.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
+            String key = verify(c, variant, o, imgBefore, imgNoHeader, xmlBefore, SEED);
+            if (tally.merge(key, 1, Integer::sum) == 1 && o.exit() != 0) {
+              errorsSeen.add(key + ": " + o.err().strip());
+            }
+            if (c.mustFail()) {
+              mustFail.incrementAndGet();
+            }
+          }
+          return null;
+        }));
       }
-      String key = verify(c, variant, o, imgBefore, imgNoHeader, xmlBefore, SEED);
-      if (tally.merge(key, 1, Integer::sum) == 1 && o.exit() != 0) {
-        errorsSeen.add(key + ": " + o.err().strip());
+      for (java.util.concurrent.Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+        }
       }
-      mustFail += c.mustFail() ? 1 : 0;
+    } finally {
+      pool.shutdownNow();
     }
     long ms = (System.nanoTime() - start) / 1_000_000;
     System.out.println("hostile-input: seed=" + SEED + " inputs_tried=" + CASES + " must_fail="
-        + mustFail + " hangs=0 stack_traces=0 unasked_writes=0 time_ms=" + ms);
+        + mustFail.get() + " hangs=0 stack_traces=0 unasked_writes=0 workers=" + workers
+        + " time_ms=" + ms);
     System.out.println("hostile-input: outcomes " + tally);
-    System.out.println("hostile-input: slowest " + slowestMs + " ms: " + slowest);
+    System.out.println("hostile-input: slowest case " + slowestMs.get() + " ms");
     errorsSeen.forEach(e -> System.out.println("hostile-input: sample error: " + e));
   }
 }

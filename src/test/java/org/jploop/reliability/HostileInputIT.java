@@ -25,13 +25,13 @@ import org.junit.jupiter.api.Test;
  * trace; the files are unchanged unless a repair was asked; a refused mount leaves no daemon, no
  * FUSE mount and no status file behind; a mount that succeeds unmounts cleanly.
  *
- * <p>System properties: {@code fuzz.seed}, {@code fuzz.jarCases} (150), {@code fuzz.mountCases}
- * (50).
+ * <p>System properties: {@code fuzz.seed}, {@code fuzz.jarCases} (120), {@code fuzz.mountCases}
+ * (40).
  */
 class HostileInputIT {
   private static final long SEED = Long.getLong("fuzz.seed", 6_2026_11_23L) + 1;
-  private static final int JAR_CASES = Integer.getInteger("fuzz.jarCases", 150);
-  private static final int MOUNT_CASES = Integer.getInteger("fuzz.mountCases", 50);
+  private static final int JAR_CASES = Integer.getInteger("fuzz.jarCases", 120);
+  private static final int MOUNT_CASES = Integer.getInteger("fuzz.mountCases", 40);
   private static final String[][] VARIANTS = {
     {"info", "X"}, {"info", "-s", "X"}, {"info", "I"}, {"check", "I"}, {"check", "-c", "I"},
     {"check", "-r", "X"}, {"check", "-f", "-F", "-d", "I"},
