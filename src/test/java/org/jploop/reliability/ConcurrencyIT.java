@@ -31,12 +31,12 @@ import org.junit.jupiter.api.Test;
  * thread's clusters are verified on disk.img, and again on a qemu-img conversion of the cleanly
  * unmounted image, which must pass {@code qemu-img check} and {@code ploop check -c}.
  *
- * <p>System properties: {@code concurrency.seed}, {@code concurrency.seconds} (default 90),
+ * <p>System properties: {@code concurrency.seed}, {@code concurrency.seconds} (default 120),
  * {@code concurrency.threads} (default 6).
  */
 class ConcurrencyIT {
   private static final long SEED = Long.getLong("concurrency.seed", 77L);
-  private static final long SECONDS = Long.getLong("concurrency.seconds", 90);
+  private static final long SECONDS = Long.getLong("concurrency.seconds", 120);
   private static final int THREADS = Integer.getInteger("concurrency.threads", 6);
   private static final long REGION = 192L << 20;
 
