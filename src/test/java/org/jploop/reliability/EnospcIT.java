@@ -149,4 +149,82 @@ class EnospcIT {
     }
   }
 
+
+  /**
+   * The same through the inner filesystem, as a container sees it: ext4 on the loop device over
+   * disk.img ({@code ploop mount -m}), {@code dd conv=fsync} of a seeded 96 MiB file inside it
+   * while the host has 32 MiB left. dd must block in fsync, not fail; after the filler is deleted
+   * it must finish, and the file must read back identical after a remount; {@code qemu-img check}
+   * must pass after the final umount.
+   */
+  @Test
+  void testHostFull_throughInnerExt4_ddCompletes() throws Exception {
+    PloopProcess.assumeMountable("EnospcIT");
+    Path work = Files.createTempDirectory(Path.of("/var/tmp"), "jploop-enospc-fs-");
+    long t0 = System.nanoTime();
+    long bytes = 96 * MIB;
+    Path source = work.resolve("source.bin");
+    try (var out = Files.newOutputStream(source)) {
+      for (long off = 0; off < bytes; off += PatternWriter.CHUNK) {
+        out.write(PatternWriter.chunk(SEED + 1, off));
+      }
+    }
+    Path mnt = work.resolve("mnt");
+    Files.createDirectories(mnt);
+    try (LoopFs host = LoopFs.create(work.resolve("host"), 300)) {
+      MountedDisk disk = MountedDisk.init(host.dir().resolve("disk"), "1G");
+      Path filler = host.dir().resolve("filler");
+      try {
+        MountStatus st = disk.mount(null);
+        PloopProcess.must(300, "mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-J", "size=4",
+            "-b", "4096", st.diskImage());
+        assertThat(disk.umount().exit()).isZero();
+        disk.mount(mnt);
+        host.fill(filler, 32 * MIB);
+        Process dd = new ProcessBuilder("dd", "if=" + source, "of=" + mnt.resolve("big"),
+            "bs=1M", "conv=fsync").redirectErrorStream(true).start();
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        MountStatus now = disk.status().orElseThrow();
+        while (now.enospcEvents() == 0 && dd.isAlive() && System.nanoTime() < deadline) {
+          Thread.sleep(250);
+          now = disk.status().orElseThrow();
+        }
+        assertThat(dd.isAlive()).as("dd ended before the host ran full: %s",
+            dd.isAlive() ? "" : new String(dd.getInputStream().readAllBytes())).isTrue();
+        assertThat(now.enospcEvents()).as("no ENOSPC event in status.json").isPositive();
+        Thread.sleep(2000);
+        assertThat(dd.isAlive()).as("dd failed instead of parking: %s", dd.isAlive() ? ""
+            : new String(dd.getInputStream().readAllBytes())).isTrue();
+        PloopProcess.Result info = PloopProcess.ploop(60, "info", disk.xml().toString());
+        assertThat(info.out()).as("ploop info: %s", info.all())
+            .containsPattern("ENOSPC events:\\s+[1-9]");
+        Files.delete(filler);
+        assertThat(dd.waitFor(240, java.util.concurrent.TimeUnit.SECONDS))
+            .as("dd still parked 240 s after space was freed").isTrue();
+        String ddOut = new String(dd.getInputStream().readAllBytes());
+        assertThat(dd.exitValue()).as("dd: %s", ddOut).isZero();
+        MountStatus end = disk.status().orElseThrow();
+        assertThat(disk.umount().exit()).isZero();
+        disk.mount(mnt);
+        assertThat(PatternWriter.verify(mnt.resolve("big"), SEED + 1, bytes)).isEqualTo(bytes);
+        PloopProcess.Result um = disk.umount();
+        assertThat(um.exit()).as("umount: %s", um.all()).isZero();
+        PloopProcess.Result q = PloopProcess.run(120, "qemu-img", "check", "-f", "parallels",
+            disk.image().toString());
+        assertThat(q.exit()).as("qemu-img check: %s", q.all()).isZero();
+        System.out.println("enospc-fs: seed=" + SEED + " host_fs=300MiB dd_bytes=" + bytes
+            + " enospc_events=" + end.enospcEvents() + " lost=0 bytes_verified=" + bytes
+            + " time_s=" + (System.nanoTime() - t0) / 1_000_000_000L);
+      } catch (AssertionError | Exception e) {
+        throw new AssertionError(e.getMessage() + "\n" + disk.logTail(), e);
+      } finally {
+        Files.deleteIfExists(filler);
+        if (disk.status().isPresent()) {
+          disk.umount();
+        }
+      }
+    } finally {
+      ImageMutator.deleteTree(work);
+    }
+  }
 }
