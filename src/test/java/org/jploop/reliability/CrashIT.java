@@ -59,6 +59,7 @@ class CrashIT {
     long cleanupMs = 0;
     long repairMs = 0;
     MountStatus st = null;
+    int currentPoint = -1;
     try {
       // mkfs on the first half of disk.img, straight through the FUSE file
       st = disk.mount(null);
@@ -67,6 +68,7 @@ class CrashIT {
       assertThat(disk.umount().exit()).isZero();
       Random rnd = new Random(SEED);
       for (int point = 0; point < POINTS; point++) {
+        currentPoint = point;
         String where = "crash point " + point + " (seed " + SEED + ")";
         long tMount = System.nanoTime();
         st = disk.mount(mnt);
@@ -135,7 +137,8 @@ class CrashIT {
           + secs + " (mount " + mountMs / 1000 + " s, crash clean-up " + cleanupMs / 1000
           + " s, repair+judges " + repairMs / 1000 + " s)");
     } catch (AssertionError | Exception e) {
-      throw new AssertionError(e.getMessage() + "\n" + disk.logTail(), e);
+      throw new AssertionError("CrashIT seed=" + SEED + " crash point " + currentPoint + ": "
+          + e.getMessage() + "\n" + disk.logTail(), e);
     } finally {
       var last = disk.status();
       if (last.isPresent()) {

@@ -149,7 +149,9 @@ class FsxTest {
     int threads = 4;
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       int fd = Fsx.openFd(f);
-      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+      ExecutorService pool = Executors.newFixedThreadPool(threads,
+          r -> new Thread(r, "fsx-stripe-" + n.getAndIncrement()));
       try {
         List<Future<Fsx.Result>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
