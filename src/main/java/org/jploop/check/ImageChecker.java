@@ -186,6 +186,12 @@ public final class ImageChecker {
     private final List<Finding> findings = new ArrayList<>();
     /** Set when a soft finding was skipped (ploop's clean = 0). */
     private boolean unrepaired;
+    /**
+     * Whether the image's in-use flag is set. A clean image is only scanned because of {@code -c}
+     * (or the descriptor form); ploop would skip it, so it is repaired only with an explicit
+     * {@code -f} or {@code -F}, never just because the descriptor form implies {@code -d}.
+     */
+    private boolean dirty;
 
     Run(Path image, CheckOptions options, Consumer<Finding> log, BlockFile ro, Repairer fix) {
       this.image = image;
@@ -197,6 +203,7 @@ public final class ImageChecker {
 
     CheckResult run() throws IOException {
       ImageHeader h = ImageReader.readHeader(ro);
+      dirty = h.inUse();
       ImageGeometry g = h.geometry();
       long cluster = g.clusterBytes();
       long size = ro.size();
@@ -293,7 +300,8 @@ public final class ImageChecker {
     /** ploop's zero_index_fix: soft or hard, zero the slot or ignore, fatal or not. */
     private void slotFix(Finding.Kind kind, long off, String msg, boolean hard, boolean ignore)
         throws IOException {
-      boolean skip = !options.repairs() || (hard && !options.hardForce());
+      boolean mayRepair = options.repairs() && (dirty || options.force() || options.hardForce());
+      boolean skip = !mayRepair || (hard && !options.hardForce());
       Resolution r;
       if (skip) {
         r = hard ? Resolution.FATAL : Resolution.SKIPPED;

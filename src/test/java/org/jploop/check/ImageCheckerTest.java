@@ -198,9 +198,15 @@ class ImageCheckerTest {
     assertThat(lower.file()).isEqualTo(base.file());
     assertThat(TestImage.fingerprint(base.file())).isEqualTo(before);
 
-    // -u SNAP: the chain ends at the base, which is then its top and gets the soft fix
+    // -u SNAP: the chain ends at the base, which is then its top; it is clean (not in use), so
+    // ploop would skip it: no repair without an explicit -f, the file stays as it was
     CheckResult upToSnap = ImageChecker.checkDisk(xml, snap, NONE, f -> { });
-    assertThat(upToSnap.status()).isEqualTo(CheckResult.Status.CLEAN);
+    assertThat(upToSnap.status()).isEqualTo(CheckResult.Status.CORRUPT);
+    assertThat(TestImage.fingerprint(base.file())).isEqualTo(before);
+    // with -f the soft fix is applied
+    CheckOptions force = new CheckOptions(true, false, false, false, false);
+    assertThat(ImageChecker.checkDisk(xml, snap, force, f -> { }).status())
+        .isEqualTo(CheckResult.Status.CLEAN);
     assertThat(TestImage.fingerprint(base.file())).isNotEqualTo(before);
     assertThat(ImageChecker.checkDisk(xml, NONE, f -> { }).status())
         .isEqualTo(CheckResult.Status.CLEAN);
