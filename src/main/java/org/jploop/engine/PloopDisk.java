@@ -289,12 +289,27 @@ public final class PloopDisk implements VirtualDisk {
 
   /** Writes m_DiskInUse = in use and forces it, before any write is served. */
   private void markInUse() throws IOException {
+    reserveBatArea();
     ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(0, (int) ImageHeader.IN_USE);
     top.file().write(b, ImageHeader.OFFSET_DISK_IN_USE);
     top.file().force();
     ImageHeader h = ImageReader.readHeader(top.file());
     headerBytes = h.encode();
+  }
+
+  /**
+   * Gives the header clusters real blocks (fallocate mode 0 keeps their contents), as ploop does by
+   * writing the zeroed BAT at init. A sparse BAT area would make md page writeback need new blocks
+   * and so fail with ENOSPC on a full host filesystem, when parked writes need it most. Best
+   * effort: a host without fallocate, or already full, keeps the old behaviour.
+   */
+  private void reserveBatArea() {
+    try {
+      top.file().allocate(0, dataOffset);
+    } catch (IOException e) {
+      // not fatal: writeback retries a failed page write, and flush reports it
+    }
   }
 
   @Override

@@ -29,6 +29,25 @@ class RealFileTest {
   }
 
   @Test
+  void openReservesTheBatArea(@TempDir Path dir) throws Exception {
+    Path img = dir.resolve("root.hds");
+    Files.createFile(img);
+    long dataOffset;
+    try (FileBlockFile f = FileBlockFile.open(img, false)) {
+      var g = TestImages.geometry(4L << 30, 64 * 1024); // 4 GiB of 64 KiB clusters: 5 BAT clusters
+      TestImages.format(f, FormatVersion.V2, g);
+      dataOffset = g.dataOffsetBytes();
+    }
+    long before = blocks(img) * 512;
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
+      assertThat(blocks(img) * 512).as("header clusters have real blocks while open")
+          .isGreaterThanOrEqualTo(dataOffset);
+    }
+    assertThat(before).as("the test image starts sparse").isLessThan(dataOffset);
+    assertThat(Files.size(img)).isEqualTo(dataOffset);
+  }
+
+  @Test
   void closeTrimsToLastUsedClusterAndPunchFreesBlocks(@TempDir Path dir) throws Exception {
     Path img = dir.resolve("root.hds");
     Files.createFile(img);
