@@ -105,10 +105,20 @@ public final class FormatConverter {
     return did;
   }
 
+  /**
+   * Returns {@code m_Flags}, or 0 if the file does not start with a ploop1 signature: after a crash
+   * in {@code convert -f raw} the base can already hold raw disk data while the descriptor still
+   * lists it as ploop1, and raw bytes at offset 52 must not be read as a convert flag.
+   */
   private static long readFlags(BlockFile f) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-    f.read(b, ImageHeader.OFFSET_FLAGS);
-    return Integer.toUnsignedLong(b.flip().getInt());
+    ByteBuffer b = ByteBuffer.allocate(ImageHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    f.read(b, 0);
+    byte[] sig = new byte[16];
+    b.get(0, sig);
+    if (FormatVersion.ofSignature(sig) == null) {
+      return 0;
+    }
+    return Integer.toUnsignedLong(b.getInt(ImageHeader.OFFSET_FLAGS));
   }
 
   private boolean recoverRaw() throws IOException {
