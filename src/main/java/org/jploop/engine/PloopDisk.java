@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,6 +20,7 @@ import org.jploop.format.CorruptImageException;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
+import org.jploop.io.BatValidator;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
@@ -229,7 +229,7 @@ public final class PloopDisk implements VirtualDisk {
                 + th.batEntries());
       }
       slots[i] = ImageReader.readBatSlots(f, h);
-      validateBat(f, h, slots[i]);
+      BatValidator.validate(f.path(), h, slots[i], f.size());
       deltas.add(new Delta(f, h, i));
     }
     if (!options.readOnly()) {
@@ -247,44 +247,6 @@ public final class PloopDisk implements VirtualDisk {
       }
     }
     return disk;
-  }
-
-  /** Checks every BAT entry: v1 alignment, inside the data area and the file, no duplicates. */
-  private static void validateBat(BlockFile f, ImageHeader h, int[] slots) throws IOException {
-    long fileSize = f.size();
-    long cb = h.clusterSectors() * 512L;
-    long headerClusters = h.firstBlockOffset() * 512L / cb;
-    int sectors = (int) h.clusterSectors();
-    BitSet seen = new BitSet();
-    for (int i = 0; i < h.batEntries(); i++) {
-      long v = Integer.toUnsignedLong(slots[i]);
-      if (v == 0) {
-        continue;
-      }
-      long off = ImageHeader.SIZE + 4L * i;
-      if (!h.version().isAligned(v, sectors)) {
-        throw new CorruptImageException(f.path(), off,
-            "BAT entry " + i + " = " + v + " sectors is not cluster aligned");
-      }
-      long p = h.version().toPhysicalCluster(v, sectors);
-      if (p < headerClusters) {
-        throw new CorruptImageException(f.path(), off,
-            "BAT entry " + i + " points into the header/BAT area (cluster " + p + ")");
-      }
-      if ((p + 1) * cb > fileSize) {
-        throw new CorruptImageException(f.path(), off,
-            "BAT entry " + i + " points past end of file (cluster " + p + ", file has "
-                + fileSize / cb + " clusters)");
-      }
-      if (p > Integer.MAX_VALUE - 1) {
-        throw new CorruptImageException(f.path(), off, "BAT entry " + i + " is too large: " + p);
-      }
-      if (seen.get((int) p)) {
-        throw new CorruptImageException(f.path(), off,
-            "BAT entry " + i + " points at cluster " + p + ", already used by another entry");
-      }
-      seen.set((int) p);
-    }
   }
 
   /** Writes m_DiskInUse = in use and forces it, before any write is served. */

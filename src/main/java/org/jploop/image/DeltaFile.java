@@ -7,10 +7,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.BitSet;
 import org.jploop.format.BatLayout;
-import org.jploop.format.CorruptImageException;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
+import org.jploop.io.BatValidator;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
@@ -55,48 +55,12 @@ public final class DeltaFile implements Closeable {
   public static DeltaFile of(BlockFile f) throws IOException {
     ImageHeader h = ImageReader.readHeader(f);
     int[] raw = ImageReader.readBatSlots(f, h);
+    BatValidator.validate(f.path(), h, raw, f.size());
     long[] slots = new long[raw.length];
     for (int i = 0; i < raw.length; i++) {
       slots[i] = Integer.toUnsignedLong(raw[i]);
     }
-    DeltaFile d = new DeltaFile(f, h, slots);
-    d.validate();
-    return d;
-  }
-
-  private void validate() throws IOException {
-    long cb = clusterBytes();
-    long fileClusters = file.size() / cb;
-    long hc = header.firstBlockOffset() / header.clusterSectors();
-    BitSet seen = new BitSet();
-    for (int i = 0; i < slots.length; i++) {
-      long v = slots[i];
-      if (v == 0) {
-        continue;
-      }
-      long off = ImageGeometry.batEntryOffset(i);
-      if (i >= header.batEntries()) {
-        throw new CorruptImageException(file.path(), off, "Data cluster (" + i
-            + ") beyond block device size; run ploop check");
-      }
-      if (!header.version().isAligned(v, clusterSectors())) {
-        throw new CorruptImageException(file.path(), off, "L2 slot (" + i + ") corrupted");
-      }
-      long phys = header.version().toPhysicalCluster(v, clusterSectors());
-      if (phys < hc) {
-        throw new CorruptImageException(file.path(), off, "BAT entry " + i
-            + " points into the header (cluster " + phys + ")");
-      }
-      if (phys >= fileClusters) {
-        throw new CorruptImageException(file.path(), off, "Data cluster " + phys
-            + " is beyond EOF, image size=" + file.size() + "; run ploop check");
-      }
-      if (phys > Integer.MAX_VALUE || seen.get((int) phys)) {
-        throw new CorruptImageException(file.path(), off, "Block " + phys
-            + " is used more than once");
-      }
-      seen.set((int) phys);
-    }
+    return new DeltaFile(f, h, slots);
   }
 
   /** Returns the file. */
