@@ -5,6 +5,8 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.descriptor.DescriptorException;
+import org.jploop.fuse.DaemonExitException;
+import org.jploop.fuse.MountException;
 import picocli.CommandLine;
 
 /**
@@ -20,6 +22,10 @@ final class Commands {
     cl.addSubcommand(new InitCommand());
     cl.addSubcommand(new InfoCommand());
     cl.addSubcommand(new CheckCommand());
+    cl.addSubcommand(new MountCommand());
+    cl.addSubcommand(new UmountCommand());
+    cl.addSubcommand(new ListCommand());
+    cl.addSubcommand(new DaemonCommand());
   }
 
   /** Returns whether the executing subcommand asked for verbose output (its own -v). */
@@ -30,6 +36,12 @@ final class Commands {
 
   /** Maps an unexpected exception to an exit code. */
   static int exitCodeFor(Throwable ex) {
+    if (ex instanceof DaemonExitException de) {
+      return de.exitCode();
+    }
+    if (ex instanceof MountException me) {
+      return exitCodeFor(me.reason());
+    }
     if (ex instanceof CorruptImageException) {
       return ExitCode.PLOOPFMT;
     }
@@ -46,6 +58,22 @@ final class Commands {
       return ExitCode.PARAM;
     }
     return ExitCode.SYS;
+  }
+
+  /** Maps why a mount operation failed to ploop's exit code. */
+  static int exitCodeFor(MountException.Reason reason) {
+    return switch (reason) {
+      case ALREADY_MOUNTED -> ExitCode.MOUNT;
+      case NOT_MOUNTED -> ExitCode.DEV_NOT_MOUNTED;
+      case BAD_MOUNT_POINT -> ExitCode.MOUNT;
+      case DIRTY -> ExitCode.PLOOPINUSE;
+      case NO_FUSE -> ExitCode.NOFUSE;
+      case MOUNT_FAILED -> ExitCode.MOUNT;
+      case UMOUNT_FAILED -> ExitCode.UMOUNT;
+      case BUSY -> ExitCode.UMOUNT_BUSY;
+      case MKFS_FAILED -> ExitCode.MKFS;
+      case UNSUPPORTED -> ExitCode.PLOOPFMT;
+    };
   }
 
   /** A verb with its own {@code -v/--verbose} option. */

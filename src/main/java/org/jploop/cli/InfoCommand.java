@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jploop.check.CheckOptions;
+import org.jploop.fuse.MountStatus;
 import org.jploop.check.CheckResult;
 import org.jploop.check.Finding;
 import org.jploop.check.ImageChecker;
@@ -128,6 +129,7 @@ final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
         + " (" + info.version().signatureText() + ")");
     if (info.descriptor() != null) {
       out.printf("mounted:\t%s%n", info.locked() ? "yes, in use by pid " + info.lockHolder() : "no");
+      printMount(out, info.descriptor());
     }
     out.printf("deltas:\t\t%d%n", info.deltas().size());
     int level = 0;
@@ -143,6 +145,26 @@ final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
     }
     for (Finding f : warnings) {
       out.println("warning: " + f);
+    }
+  }
+
+  /** Prints what the mount daemon publishes (disk.img, loop, mount point, ENOSPC events). */
+  private static void printMount(PrintWriter out, java.nio.file.Path xml) {
+    try {
+      MountStatus st = MountStatus.forDescriptor(xml).orElse(null);
+      if (st == null) {
+        return;
+      }
+      out.printf("daemon:\t\tpid %d, %s, log %s%n", st.pid(), st.daemonAlive() ? st.state()
+          : "dead (run ploop umount)", st.logFile());
+      out.printf("disk.img:\t%s%n", st.diskImage());
+      if (st.loopDevice() != null) {
+        out.printf("device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
+      }
+      out.printf("ENOSPC events:\t%d%s%n", st.enospcEvents(), st.lastEnospcAt() == null ? ""
+          : " (last " + st.lastEnospcAt() + ")");
+    } catch (IOException e) {
+      out.println("warning: cannot read the mount status: " + e.getMessage());
     }
   }
 

@@ -1,0 +1,34 @@
+package org.jploop.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.jploop.fuse.EventLog;
+import org.jploop.fuse.MountDaemon;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ploop daemon} (hidden): the mount daemon itself, which {@code ploop mount} starts detached
+ * with its output going to the log file. Runs in the foreground until unmounted or signalled.
+ */
+@Command(name = "daemon", hidden = true,
+    description = "Serve a disk through FUSE in the foreground (started by ploop mount).")
+final class DaemonCommand implements Callable<Integer> {
+  @Option(names = "--fuse-dir", description = "Where to mount the FUSE file system.")
+  Path fuseDir;
+
+  @Option(names = "-r", description = "Read-only.")
+  boolean readOnly;
+
+  @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
+  Path descriptor;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    new MountDaemon(descriptor, fuseDir, readOnly, new EventLog(out)).run();
+    return ExitCode.OK;
+  }
+}

@@ -1,0 +1,53 @@
+package org.jploop.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.jploop.fuse.DiskMounter;
+import org.jploop.fuse.EventLog;
+import org.jploop.fuse.MountStatus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code ploop mount [-m DIR] [--fuse-dir DIR] [-r] DiskDescriptor.xml}: starts the mount daemon
+ * that serves {@code disk.img}; with {@code -m} also attaches a loop device and mounts the
+ * filesystem. Without {@code -m} it prints the disk.img path for {@code losetup --direct-io=on}.
+ */
+@Command(name = "mount", description = "Mount a disk: serve disk.img and optionally mount its"
+    + " filesystem.")
+final class MountCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "-m", paramLabel = "MOUNTPOINT", description = "Mount the filesystem here.")
+  Path mountPoint;
+
+  @Option(names = "--fuse-dir", paramLabel = "DIR",
+      description = "Where disk.img appears (default: /run/jploop/<hash>/fuse).")
+  Path fuseDir;
+
+  @Option(names = "-r", description = "Read-only.")
+  boolean readOnly;
+
+  @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
+  Path descriptor;
+
+  @Override
+  public Integer call() throws Exception {
+    var out = spec.commandLine().getOut();
+    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
+        .mount(descriptor, mountPoint, fuseDir, readOnly);
+    if (mountPoint == null) {
+      out.println(st.diskImage());
+    } else {
+      out.println("Mounted " + st.loopDevice() + " at " + st.mountPoint() + " (" + st.diskImage()
+          + ")");
+    }
+    out.flush();
+    return ExitCode.OK;
+  }
+}

@@ -1,0 +1,58 @@
+package org.jploop.fuse;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.jploop.engine.EngineOptions;
+import org.jploop.engine.ImageInUseException;
+import org.jploop.engine.PloopDisk;
+import org.jploop.engine.RawDisk;
+import org.jploop.engine.VirtualDisk;
+import org.jploop.format.ImageHeader;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.io.FileBlockFile;
+import org.jploop.io.ImageReader;
+
+/**
+ * The one place that turns a descriptor into the {@link VirtualDisk} the daemon serves: a {@code
+ * Plain} image becomes a {@link RawDisk}; a ploop1 chain is refused if its top delta is dirty and
+ * otherwise opened as a {@link PloopDisk} (lower deltas read-only, the top read-write unless
+ * {@code -r}).
+ */
+public final class DiskOpener {
+  private DiskOpener() {}
+
+  /** Opens the disk of {@code xml} ({@code descriptor} read from it). */
+  public static VirtualDisk open(Path xml, DiskDescriptor descriptor, boolean readOnly)
+      throws IOException {
+    List<Path> files = descriptor.topChainFiles(xml);
+    Path top = files.get(files.size() - 1);
+    if (descriptor.raw()) {
+      return new RawDisk(FileBlockFile.open(top, readOnly));
+    }
+    if (!readOnly) {
+      refuseDirty(xml, top);
+    }
+    try {
+      return PloopDisk.openPaths(files, EngineOptions.defaults().readOnly(readOnly));
+    } catch (ImageInUseException e) {
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top), e);
+    }
+  }
+
+  private static String dirtyMessage(Path xml, Path top) {
+    return "Image " + top + " is dirty (not closed cleanly); run ploop check -d " + top
+        + " first";
+  }
+
+  /** Throws {@link MountException.Reason#DIRTY} if {@code top}'s in-use flag is set. */
+  static void refuseDirty(Path xml, Path top) throws IOException {
+    ImageHeader h;
+    try (FileBlockFile f = FileBlockFile.open(top, true)) {
+      h = ImageReader.readHeader(f);
+    }
+    if (h.inUse()) {
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top));
+    }
+  }
+}
