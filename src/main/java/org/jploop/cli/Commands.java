@@ -26,6 +26,15 @@ final class Commands {
     cl.addSubcommand(new UmountCommand());
     cl.addSubcommand(new ListCommand());
     cl.addSubcommand(new DaemonCommand());
+    cl.addSubcommand(new SnapshotCommand());
+    cl.addSubcommand(new SnapshotListCommand());
+    cl.addSubcommand(new SnapshotSwitchCommand());
+    cl.addSubcommand(new SnapshotDeleteCommand());
+    cl.addSubcommand(new SnapshotMergeCommand());
+    cl.addSubcommand(new ResizeCommand());
+    cl.addSubcommand(new GrowCommand());
+    cl.addSubcommand(new CompactCommand());
+    cl.addSubcommand(new ConvertCommand());
   }
 
   /** Returns whether the executing subcommand asked for verbose output (its own -v). */

@@ -23,6 +23,8 @@ public final class LibC {
   public static final int O_CLOEXEC = 0x80000;
   public static final int ENOSPC = 28;
   public static final int EOPNOTSUPP = 95;
+  /** lseek whence: the next offset holding data, at or after the given one. */
+  public static final int SEEK_DATA = 3;
 
   /** The bound functions. */
   public interface Native {
@@ -33,6 +35,8 @@ public final class LibC {
     int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
 
     int getpid();
+
+    @off_t long lseek(int fd, @off_t long offset, int whence);
   }
 
   private static volatile Native instance;

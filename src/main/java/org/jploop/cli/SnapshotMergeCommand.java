@@ -1,0 +1,41 @@
+package org.jploop.cli;
+
+import org.jploop.format.descriptor.Guid;
+import org.jploop.image.OfflineDisk;
+import org.jploop.image.SnapshotMerger;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ploop snapshot-merge [-u GUID | -A] DiskDescriptor.xml}: merge deltas downwards. */
+@Command(name = "snapshot-merge", description = "Merge a delta (default: the top) into its parent.")
+final class SnapshotMergeCommand extends ImageVerb {
+  /** -u and -A exclude each other. */
+  static final class Which {
+    @Option(names = "-u", paramLabel = "GUID", description = "Delta to merge into its parent.")
+    String guid;
+
+    @Option(names = "-A", description = "Merge every delta into the base.")
+    boolean all;
+  }
+
+  @ArgGroup(exclusive = true)
+  Which which;
+
+  @Override
+  String purpose() {
+    return "snapshot-merge";
+  }
+
+  @Override
+  void run(OfflineDisk disk) throws Exception {
+    SnapshotMerger m = new SnapshotMerger(disk, progress("Merging"), out(), hook());
+    if (which != null && which.all) {
+      m.mergeAll();
+    } else {
+      m.mergeIntoParent(which == null || which.guid == null
+          ? disk.descriptor().topGuid() : Guid.parse(which.guid));
+    }
+    out().println("ploop snapshot merged");
+  }
+}

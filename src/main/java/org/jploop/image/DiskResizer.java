@@ -1,0 +1,85 @@
+package org.jploop.image;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.jploop.format.ImageGeometry;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.Guid;
+
+/**
+ * {@code ploop resize} offline: grows the top delta ({@link DeltaGrower}) and the descriptor's
+ * {@code Disk_size}; lower deltas keep their smaller size, as in ploop (reads past a lower delta's
+ * BAT fall through to zeros). The new descriptor is staged before the delta grows and committed
+ * after, so a crash leaves either the old size everywhere or a bigger top delta under the old
+ * descriptor, which mount accepts.
+ *
+ * <p>Shrinking is refused: ploop never shrinks the image, only the filesystem inside it, and that
+ * needs the filesystem mounted.
+ */
+public final class DiskResizer {
+  /** ploop's largest disk when a filesystem is involved: 50 TiB in sectors. */
+  public static final long MAX_FS_SIZE_SECTORS = 50L << 31;
+
+  private final OfflineDisk disk;
+  private final StepHook hook;
+
+  public DiskResizer(OfflineDisk disk, StepHook hook) {
+    this.disk = disk;
+    this.hook = hook;
+  }
+
+  /**
+   * {@code ploop grow}: like {@link #resize} but a smaller size is an error of its own ("new size
+   * is less than the old size") rather than a refused filesystem shrink.
+   */
+  public long grow(long sizeSectors) throws IOException {
+    DiskDescriptor d = disk.descriptor();
+    long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
+    if (rounded < d.diskSizeSectors()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Error: new size " + rounded + " is less than the old size " + d.diskSizeSectors());
+    }
+    return resize(sizeSectors);
+  }
+
+  /** Resizes the disk to {@code sizeSectors} (rounded up to the blocksize); returns the new size. */
+  public long resize(long sizeSectors) throws IOException {
+    DiskDescriptor d = disk.descriptor();
+    long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
+    if (rounded <= 4L * d.blocksize()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to change image size to " + rounded + " sectors");
+    }
+    if (rounded > MAX_FS_SIZE_SECTORS) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "An incorrect block device size is specified: " + rounded
+              + " sectors. The maximum allowed size is " + MAX_FS_SIZE_SECTORS + " sectors");
+    }
+    if (rounded < d.diskSizeSectors()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to shrink: the disk is not mounted and jploop cannot shrink the filesystem "
+              + "inside it offline; ploop never shrinks the image itself (current size "
+              + d.diskSizeSectors() + " sectors, requested " + rounded + ")");
+    }
+    if (rounded == d.diskSizeSectors()) {
+      return rounded;
+    }
+    if (d.raw() && d.images().size() == 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Resizing a raw image is not supported; convert it with ploop convert -f ploop1");
+    }
+    disk.requireClean();
+    DiskDescriptor next = d.withSize(rounded);
+    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
+    tx.stage(next);
+    hook.reached("resize: descriptor staged");
+    Path top = disk.fileOf(Guid.TOP_DELTA);
+    try (DeltaFile delta = DeltaFile.open(top, false)) {
+      new DeltaGrower(hook).grow(delta, rounded);
+    }
+    tx.commit();
+    disk.update(next);
+    hook.reached("resize: descriptor committed");
+    return rounded;
+  }
+}

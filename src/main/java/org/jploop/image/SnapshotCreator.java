@@ -1,0 +1,126 @@
+package org.jploop.image;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jploop.format.ImageHeader;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
+import org.jploop.format.descriptor.DiskDescriptor.Shot;
+import org.jploop.format.descriptor.Guid;
+import org.jploop.io.BlockFile;
+import org.jploop.io.FileBlockFile;
+import org.jploop.io.ImageReader;
+import org.jploop.io.ImageWriter;
+
+/**
+ * {@code ploop snapshot}: freezes the current top delta under a snapshot GUID and puts a new empty
+ * top delta ({@link Guid#TOP_DELTA}) above it.
+ *
+ * <p>Split in two so the mount daemon can reuse it: {@link #prepare} stages the new descriptor in
+ * {@code DiskDescriptor.xml.tmp} and creates the empty delta file; the daemon then switches its
+ * engine to the new top (set in-use on the new delta, drain in-flight writes, clear in-use on the
+ * old top); {@link #commit} renames the descriptor. Offline, {@link #create} does both. A crash
+ * before the commit leaves the old descriptor and an unreferenced empty file; after it, the new
+ * chain.
+ */
+public final class SnapshotCreator {
+  /** ploop's limit: base + 126 snapshots + 1 reserved. */
+  public static final int MAX_IMAGES = 128;
+
+  private final OfflineDisk disk;
+  private final StepHook hook;
+
+  public SnapshotCreator(OfflineDisk disk, StepHook hook) {
+    this.disk = disk;
+    this.hook = hook;
+  }
+
+  /**
+   * A prepared snapshot: the staged descriptor and the new, empty top delta file.
+   *
+   * @param snapshotGuid the GUID the old top is frozen under
+   * @param newTop the new top delta file
+   * @param next the descriptor after the snapshot
+   */
+  public record Prepared(String snapshotGuid, Path newTop, DiskDescriptor next) {}
+
+  /** Takes an offline snapshot; returns its GUID. {@code guid} may be null for a random one. */
+  public String create(String guid) throws IOException {
+    disk.requireClean();
+    Prepared p = prepare(guid);
+    commit(p);
+    return p.snapshotGuid();
+  }
+
+  /** Validates, stages the descriptor and creates the new empty top delta. */
+  public Prepared prepare(String requested) throws IOException {
+    DiskDescriptor d = disk.descriptor();
+    String snap = requested == null ? Guid.random() : Guid.parse(requested);
+    if (d.shot(snap) != null || d.image(snap) != null) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "The snapshot " + snap + " already exist");
+    }
+    if (Guid.same(snap, Guid.TOP_DELTA) || Guid.same(snap, Guid.NONE)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Incorrect guid " + snap);
+    }
+    if (d.images().size() >= MAX_IMAGES - 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to create a snapshot. The maximum number of snapshots (" + (MAX_IMAGES - 2)
+              + ") has been reached");
+    }
+    ImageHeader topHeader = topHeader(d);
+    String fileName = DeltaNames.newDeltaFile(d);
+    List<ImageEntry> images = new ArrayList<>();
+    for (ImageEntry e : d.images()) {
+      images.add(Guid.same(e.guid(), Guid.TOP_DELTA) ? new ImageEntry(snap, e.type(), e.file()) : e);
+    }
+    images.add(new ImageEntry(Guid.TOP_DELTA, DiskDescriptor.TYPE_COMPRESSED, fileName));
+    List<Shot> shots = new ArrayList<>();
+    for (Shot s : d.shots()) {
+      String g = Guid.same(s.guid(), Guid.TOP_DELTA) ? snap : s.guid();
+      String parent = Guid.same(s.parentGuid(), Guid.TOP_DELTA) ? snap : s.parentGuid();
+      shots.add(new Shot(g, parent, s.temporary()));
+    }
+    shots.add(new Shot(Guid.TOP_DELTA, snap, null));
+    DiskDescriptor next = d.withChain(images, shots, Guid.TOP_DELTA);
+    new DescriptorTransaction(disk.xml()).stage(next);
+    hook.reached("snapshot: descriptor staged");
+    Path newTop = disk.xml().resolveSibling(fileName);
+    ImageHeader h = topHeader.withDiskInUse(ImageHeader.CLOSED_V20)
+        .withFlags(ImageHeader.CIF_EMPTY).withFormatExtensionOffset(0);
+    ImageWriter.createEmpty(newTop, h);
+    DescriptorTransaction.fsyncDirectory(newTop);
+    hook.reached("snapshot: new delta created");
+    return new Prepared(snap, newTop, next);
+  }
+
+  /** Renames the staged descriptor over the old one. */
+  public void commit(Prepared p) throws IOException {
+    new DescriptorTransaction(disk.xml()).commit();
+    disk.update(p.next());
+    hook.reached("snapshot: descriptor committed");
+  }
+
+  /** Undoes {@link #prepare} when the switch failed: removes the staged state and the new file. */
+  public void abort(Prepared p) throws IOException {
+    new DescriptorTransaction(disk.xml()).abandon();
+    Files.deleteIfExists(p.newTop());
+  }
+
+  /** Returns the header a new delta on top of this disk gets (size, cluster and version). */
+  private ImageHeader topHeader(DiskDescriptor d) throws IOException {
+    ImageEntry top = d.image(Guid.TOP_DELTA);
+    if (d.raw() && d.images().size() == 1) {
+      org.jploop.format.ImageGeometry g =
+          org.jploop.format.ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
+      return ImageHeader.create(org.jploop.format.FormatVersion.V2, g);
+    }
+    try (BlockFile f = FileBlockFile.open(disk.fileOf(top), true)) {
+      return ImageReader.readHeader(f);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package org.jploop.image;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
+import org.jploop.format.descriptor.DiskDescriptor.Shot;
+import org.jploop.format.descriptor.Guid;
+
+/**
+ * {@code ploop snapshot-merge}: merges a delta down into its parent (the child keeps its GUID and
+ * takes over the parent's file; the parent's snapshot disappears), or with {@code -A} every delta
+ * of the top chain into the base. Also the one-child case of {@code snapshot-delete}.
+ *
+ * <p>Order of durable steps: data into the parent's file ({@link DeltaMerger}, parent in use), the
+ * parent marked clean, the new descriptor renamed into place, the merged files deleted. A crash
+ * before the rename leaves the old chain, which reads the same because the child still shadows
+ * every cluster it gave the parent; a crash after it leaves only stray files.
+ */
+public final class SnapshotMerger {
+  private final OfflineDisk disk;
+  private final Progress progress;
+  private final PrintWriter log;
+  private final StepHook hook;
+
+  public SnapshotMerger(OfflineDisk disk, Progress progress, PrintWriter log, StepHook hook) {
+    this.disk = disk;
+    this.progress = progress;
+    this.log = log;
+    this.hook = hook;
+  }
+
+  /** Merges snapshot {@code childGuid} into its parent. */
+  public void mergeIntoParent(String childGuid) throws IOException {
+    disk.requireClean();
+    DiskDescriptor d = disk.descriptor();
+    Shot child = d.shot(childGuid);
+    if (child == null) {
+      throw OfflineDisk.noSnapshot(childGuid);
+    }
+    if (Guid.same(child.parentGuid(), Guid.NONE)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to merge " + childGuid + ": it is the base image and has no parent");
+    }
+    Shot parent = d.shot(child.parentGuid());
+    int children = d.children(parent.guid()).size();
+    if (children > 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Can't merge to snapshot " + parent.guid() + ": it has " + children + " children");
+    }
+    ImageEntry parentImage = d.image(parent.guid());
+    ImageEntry childImage = d.image(child.guid());
+    refuseRawDestination(d, parentImage);
+    Path parentFile = disk.fileOf(parentImage);
+    Path childFile = disk.fileOf(childImage);
+    log.println("Merging image: " + childFile + " -> " + parentFile);
+    try (DeltaFile dest = DeltaFile.open(parentFile, false);
+        DeltaFile src = DeltaFile.open(childFile, true)) {
+      new DeltaMerger(progress, hook).merge(List.of(src), dest);
+    }
+    List<ImageEntry> images = new ArrayList<>();
+    for (ImageEntry e : d.images()) {
+      if (e == parentImage) {
+        continue;
+      }
+      images.add(e == childImage ? new ImageEntry(e.guid(), e.type(), parentImage.file()) : e);
+    }
+    List<Shot> shots = new ArrayList<>();
+    for (Shot s : d.shots()) {
+      if (s == parent) {
+        continue;
+      }
+      shots.add(s == child ? new Shot(s.guid(), parent.parentGuid(), s.temporary()) : s);
+    }
+    replaceDescriptor(d.withChain(images, shots, d.topGuid()), List.of(childFile));
+  }
+
+  /** Merges every delta of the top chain into the base ({@code -A}). */
+  public void mergeAll() throws IOException {
+    disk.requireClean();
+    DiskDescriptor d = disk.descriptor();
+    List<ImageEntry> chain = d.topChain(disk.xml());
+    if (chain.size() < 2) {
+      log.println("Nothing to merge: the disk has a single image");
+      return;
+    }
+    for (int i = 0; i < chain.size() - 1; i++) {
+      int n = d.children(chain.get(i).guid()).size();
+      if (n > 1) {
+        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+            "Can't merge to snapshot " + chain.get(i).guid() + ": it has " + n + " children");
+      }
+    }
+    ImageEntry base = chain.get(0);
+    refuseRawDestination(d, base);
+    Path baseFile = disk.fileOf(base);
+    List<Path> sourceFiles = new ArrayList<>();
+    List<DeltaFile> sources = new ArrayList<>();
+    try (DeltaFile dest = DeltaFile.open(baseFile, false)) {
+      try {
+        for (int i = chain.size() - 1; i >= 1; i--) {
+          Path p = disk.fileOf(chain.get(i));
+          sourceFiles.add(p);
+          log.println("Merging image: " + p + " -> " + baseFile);
+          sources.add(DeltaFile.open(p, true));
+        }
+        new DeltaMerger(progress, hook).merge(sources, dest);
+      } finally {
+        for (DeltaFile s : sources) {
+          s.close();
+        }
+      }
+    }
+    List<ImageEntry> images = new ArrayList<>();
+    List<Shot> shots = new ArrayList<>();
+    for (ImageEntry e : d.images()) {
+      if (chain.contains(e) && e != base) {
+        continue;
+      }
+      images.add(e == base ? new ImageEntry(Guid.TOP_DELTA, e.type(), e.file()) : e);
+    }
+    for (Shot s : d.shots()) {
+      boolean inChain = chain.stream().anyMatch(e -> Guid.same(e.guid(), s.guid()));
+      if (inChain && !Guid.same(s.guid(), base.guid())) {
+        continue;
+      }
+      shots.add(Guid.same(s.guid(), base.guid()) ? new Shot(Guid.TOP_DELTA, Guid.NONE, null) : s);
+    }
+    replaceDescriptor(d.withChain(images, shots, Guid.TOP_DELTA), sourceFiles);
+  }
+
+  private void replaceDescriptor(DiskDescriptor next, List<Path> obsolete) throws IOException {
+    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
+    tx.stage(next);
+    hook.reached("merge: descriptor staged");
+    tx.commit();
+    disk.update(next);
+    hook.reached("merge: descriptor committed");
+    for (Path p : obsolete) {
+      Files.deleteIfExists(p);
+    }
+    DescriptorTransaction.fsyncDirectory(disk.xml());
+    hook.reached("merge: merged files deleted");
+  }
+
+  private static void refuseRawDestination(DiskDescriptor d, ImageEntry dest)
+      throws ImageOperationException {
+    if (d.raw() && dest == d.images().get(0)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Merging into a raw base image is not supported; convert it with ploop convert -f ploop1");
+    }
+  }
+}
