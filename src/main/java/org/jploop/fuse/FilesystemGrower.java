@@ -97,6 +97,20 @@ final class FilesystemGrower {
     return dev + "p1";
   }
 
+  /** Returns whether this process has CAP_SYS_RESOURCE (bit 24 of CapEff). */
+  static boolean hasSysResource() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("CapEff:")) {
+          return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 24)) != 0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return true;
+    }
+    return true;
+  }
+
   /** Returns the first word after {@code key} in sgdisk's output, or null. */
   static String field(String text, String key) {
     for (String line : text.split("\n")) {
@@ -126,8 +140,14 @@ final class FilesystemGrower {
           + " must be grown by hand)";
     }
     if (!c.ok()) {
+      String hint = fs.startsWith("ext") && !hasSysResource()
+          ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
+              + " lacks it: unmount, mount without -m, then e2fsck -f and resize2fs the partition"
+              + " offline"
+          : "";
       throw new MountException(MountException.Reason.RESIZE_FS, "The image and " + fsDev
-          + " have grown, but the " + fs + " filesystem could not be: " + c.describeFailure());
+          + " have grown, but the " + fs + " filesystem could not be: " + c.describeFailure()
+          + hint);
     }
     log.info("online resize: " + fs + " on " + m.get().mountPoint() + " grown");
     return fs + " on " + m.get().mountPoint() + " grown";
