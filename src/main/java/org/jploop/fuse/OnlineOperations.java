@@ -2,7 +2,7 @@ package org.jploop.fuse;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -78,8 +78,7 @@ public final class OnlineOperations {
     boolean all = "1".equals(args.get("all"));
     String guid = args.get("guid");
     return underGate("merge", d -> {
-      StringWriter text = new StringWriter();
-      PrintWriter w = new PrintWriter(text);
+      PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
       SnapshotMerger m = new SnapshotMerger(d, Progress.QUIET, w, StepHook.NONE);
       if (all) {
         m.mergeAll();
@@ -87,7 +86,6 @@ public final class OnlineOperations {
         m.mergeIntoParent(guid == null ? d.descriptor().topGuid() : Guid.parse(guid));
       }
       w.flush();
-      text.toString().lines().forEach(l -> log.info("online merge: " + l));
       return "merged";
     });
   }
@@ -155,6 +153,41 @@ public final class OnlineOperations {
       throw opFailure[0];
     }
     return reply[0];
+  }
+
+  /** A Writer that sends each line to the event log as it is completed. */
+  private static final class LogLineWriter extends Writer {
+    private final EventLog log;
+    private final String prefix;
+    private final StringBuilder line = new StringBuilder();
+
+    LogLineWriter(EventLog log, String prefix) {
+      this.log = log;
+      this.prefix = prefix;
+    }
+
+    @Override
+    public void write(char[] buf, int off, int len) {
+      for (int i = off; i < off + len; i++) {
+        if (buf[i] == '\n') {
+          log.info(prefix + line);
+          line.setLength(0);
+        } else if (buf[i] != '\r') {
+          line.append(buf[i]);
+        }
+      }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      if (line.length() > 0) {
+        log.info(prefix + line);
+        line.setLength(0);
+      }
+    }
   }
 
   private VirtualDisk reopen(String what) throws IOException {

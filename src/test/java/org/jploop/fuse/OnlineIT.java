@@ -271,8 +271,9 @@ class OnlineIT {
     long dfAfter = dfKb(mnt);
     assertThat(dfAfter).as("df size in KiB").isGreaterThan(dfBefore + 400_000);
     assertThat(fileSha(mnt.resolve("a"))).isEqualTo(a);
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("b"), "bs=1M", "count=500",
+    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("b"), "bs=1M", "count=50",
         "conv=fsync", "status=none").ok();
+    sh(60, "fallocate", "-l", "700M", mnt.resolve("big").toString()).ok();
     MountFixture.Run shrink = ploop("resize", "-s", "600M", xml.toString());
     assertThat(shrink.exitCode()).isEqualTo(38);
     assertThat(shrink.err()).contains("Unable to shrink a mounted disk");
@@ -345,11 +346,11 @@ class OnlineIT {
     Process merge = new ProcessBuilder(argv).redirectErrorStream(true)
         .redirectOutput(dir.resolve("merge.out").toFile()).start();
     long end = System.currentTimeMillis() + 60_000;
-    while (!Files.readString(log).substring((int) logStart).contains("online merge: suspending")) {
+    while (!Files.readString(log).substring((int) logStart).contains("online merge: Merging image")) {
       assertThat(System.currentTimeMillis()).as("merge started").isLessThan(end);
       Thread.sleep(5);
     }
-    long delay = 50 + rnd.nextInt(300);
+    long delay = rnd.nextInt(300);
     Thread.sleep(delay);
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
@@ -374,6 +375,55 @@ class OnlineIT {
       assertThat(fileSha(mnt.resolve(e.getKey()))).isEqualTo(e.getValue());
     }
     ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
+  @Test
+  void testKill9DuringOnlineCompact_recoveryKeepsEverythingFsynced() throws Exception {
+    long seed = System.nanoTime();
+    Random rnd = new Random(seed);
+    ploop("init", "-s", "512M", "-t", "ext4", image.toString()).ok();
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    for (String f : List.of("c", "g")) {
+      sh(300, "dd", "if=/dev/urandom", "of=" + mnt.resolve(f), "bs=1M", "count=200",
+          "conv=fsync", "status=none").ok();
+    }
+    Files.delete(mnt.resolve("c"));
+    sh(60, "sync").ok();
+    sh(120, "fstrim", mnt.toString()).ok();
+    String g = fileSha(mnt.resolve("g"));
+    MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
+    Path log = Path.of(st.logFile());
+    long logStart = Files.size(log);
+    List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-jar", MountFixture.jar().toString(), "compact", xml.toString());
+    Process compact = new ProcessBuilder(argv).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("compact.out").toFile()).start();
+    long end = System.currentTimeMillis() + 60_000;
+    while (!Files.readString(log).substring((int) logStart)
+        .contains("online compact: suspending")) {
+      assertThat(System.currentTimeMillis()).as("compact started").isLessThan(end);
+      Thread.sleep(2);
+    }
+    long delay = rnd.nextInt(150);
+    Thread.sleep(delay);
+    sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
+    awaitExit(st.pid(), 10_000);
+    assertThat(compact.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(compact.exitValue()).as("the compaction was cut (kill after %d ms, seed %d): %s",
+        delay, seed, Files.readString(dir.resolve("compact.out"))).isNotZero();
+
+    assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
+    MountFixture.Run c = ploop("check", "-F", "-d", image.toString());
+    assertThat(c.exitCode()).as("ploop check -F -d: %s %s", c.out(), c.err()).isZero();
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    assertThat(fileSha(mnt.resolve("g"))).as("g after kill -9 at %d ms, seed %d", delay, seed)
+        .isEqualTo(g);
+    String out = ploop("compact", xml.toString()).ok().out();
+    assertThat(out).contains("moved");
+    assertThat(fileSha(mnt.resolve("g"))).isEqualTo(g);
+    ploop("umount", xml.toString()).ok();
+    assertThat(Files.size(image)).as("compacted after recovery").isLessThan(300L << 20);
     qemuCheckClean(image);
   }
 }
