@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code ploop list}: one line per mounted disk: daemon pid, disk.img, loop device, mount point. */
+/** {@code ploop list}: one line per mounted disk: state, pid, disk.img, loop, mount point. */
 @Command(name = "list", description = "List mounted disks.")
 final class ListCommand implements Callable<Integer> {
   @Spec

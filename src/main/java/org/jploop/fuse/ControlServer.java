@@ -37,7 +37,7 @@ public final class ControlServer implements AutoCloseable {
   private final EventLog log;
   private final Thread thread;
   private volatile boolean closed;
-  /** Set by a handler through {@link #afterReply}; run once its reply is written. Control thread. */
+  /** Set by a handler via {@link #afterReply}; run once its reply is written. Control thread. */
   private Runnable afterReply;
 
   private ControlServer(Path socket, ServerSocketChannel server, EventLog log) {

@@ -88,7 +88,8 @@ public class DiskFilesystem extends FuseStubFS {
     if (n > LOGGED_ERRORS && n % 1000 != 0) {
       return -errno;
     }
-    log.error((n > LOGGED_ERRORS ? "(error " + n + ", logging every 1000th) " : "") + op + " offset=" + offset + " length=" + length + " -> "
+    String prefix = n > LOGGED_ERRORS ? "(error " + n + ", logging every 1000th) " : "";
+    log.error(prefix + op + " offset=" + offset + " length=" + length + " -> "
         + jnr.constants.platform.Errno.valueOf(errno).name(), t);
     return -errno;
   }

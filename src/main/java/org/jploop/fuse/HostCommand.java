@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 public record HostCommand(List<String> argv, int exitCode, String stdout, String stderr) {
 
-  /** Runs {@code argv}, waiting at most {@code timeoutSeconds}; never throws for a non-zero exit. */
+  /** Runs {@code argv}, waiting at most {@code timeoutSeconds}; a non-zero exit is not thrown. */
   public static HostCommand run(long timeoutSeconds, String... argv) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(argv);
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -77,13 +77,14 @@ public record HostCommand(List<String> argv, int exitCode, String stdout, String
     return exitCode == 0;
   }
 
-  /** Returns "cmd args: first error line (exit N)". */
+  /** Returns "cmd args: error text on one line (exit N)": up to 3 lines of stderr, joined. */
   public String describeFailure() {
     String why = stderr.strip();
     if (why.isEmpty()) {
       why = stdout.strip();
     }
-    why = why.lines().reduce((a, b) -> b).orElse("");
+    why = String.join(" ", why.lines().map(String::strip).filter(l -> !l.isEmpty())
+        .limit(3).toList());
     return String.join(" ", argv) + ": " + (exitCode < 0 ? "timed out" : why + " (exit "
         + exitCode + ")");
   }

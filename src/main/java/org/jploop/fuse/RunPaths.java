@@ -12,11 +12,11 @@ import java.util.HexFormat;
 /**
  * Where a mounted disk's runtime files live. Each disk gets a run directory named after a hash of
  * its descriptor's real path, {@code /run/jploop/<hash>/} (mode 0700), holding {@code status.json}
- * ({@link MountStatus}), {@code control.sock} ({@link ControlServer}) and, unless {@code --fuse-dir}
- * says otherwise, the FUSE mount point {@code fuse/} where {@code disk.img} appears. The daemon's log
- * is {@code /var/log/jploop/<hash>.log} (kept after unmount). The root {@code /run/jploop} can be
- * moved with the system property {@code jploop.run.dir}, the log directory with {@code
- * jploop.log.dir}.
+ * ({@link MountStatus}), {@code control.sock} ({@link ControlServer}) and, unless {@code
+ * --fuse-dir} says otherwise, the FUSE mount point {@code fuse/} where {@code disk.img} appears.
+ * The daemon's log is {@code /var/log/jploop/<hash>.log} (kept after unmount). A clean stop
+ * removes the run directory. The root {@code /run/jploop} can be moved with the system property
+ * {@code jploop.run.dir}, the log directory with {@code jploop.log.dir}.
  *
  * @param descriptor the descriptor's real path
  * @param runDir the per-disk run directory

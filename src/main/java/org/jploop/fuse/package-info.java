@@ -4,8 +4,8 @@
  * <p>Data flow: the kernel sends requests on {@code disk.img} (usually from a loop device with
  * direct I/O) to {@link org.jploop.fuse.DiskFilesystem}, which turns read, write, fallocate and
  * fsync into calls on one {@link org.jploop.engine.VirtualDisk} and every failure into an errno.
- * {@link org.jploop.fuse.MountDaemon} is the long-lived process behind {@code ploop mount}: it holds
- * the {@link org.jploop.io.DiskLock}, opens the disk through {@link org.jploop.fuse.DiskOpener},
+ * {@link org.jploop.fuse.MountDaemon} is the long-lived process behind {@code ploop mount}: it
+ * holds the {@link org.jploop.io.DiskLock}, opens the disk through {@link org.jploop.fuse.DiskOpener},
  * mounts the filesystem with {@link org.jploop.fuse.FuseSession}, publishes a {@link
  * org.jploop.fuse.MountStatus} file and answers the {@link org.jploop.fuse.ControlServer} socket.
  * The command side ({@link org.jploop.fuse.DiskMounter}) starts that daemon, attaches a loop device

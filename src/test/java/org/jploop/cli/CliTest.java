@@ -51,11 +51,24 @@ class CliTest {
   }
 
   @Test
-  void testInit_defaultExt4RefusedClearlyAndNothingLeft() {
-    Cli.Run r = Cli.ploop("init", "-s", "1G", image().toString());
+  void testInit_unknownFilesystemRefusedAndNothingCreated() {
+    Cli.Run r = Cli.ploop("init", "-s", "1G", "-t", "btrfs", image().toString());
     assertThat(r.exitCode()).isEqualTo(ExitCode.PARAM);
-    assertThat(r.err().strip()).contains("-t ext4 needs the mount support").contains("use -t none")
-        .doesNotContain("\n");
+    assertThat(r.err().strip()).contains("Unknown filesystem type: btrfs").doesNotContain("\n");
+    assertThat(image()).doesNotExist();
+    assertThat(xml()).doesNotExist();
+  }
+
+  /**
+   * The default ext4 goes through a mount daemon started from the jploop jar. In-process (classes
+   * directory, no jar) that step fails, and init must remove the image and descriptor it made.
+   * The successful path is covered by the mount tests (MountIT, SeedScenarioIT).
+   */
+  @Test
+  void testInit_filesystemStepFailureRemovesImageAndDescriptor() {
+    Cli.Run r = Cli.ploop("init", "-s", "1G", image().toString());
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.err().strip()).contains("not running from a jar").doesNotContain("\n");
     assertThat(image()).doesNotExist();
     assertThat(xml()).doesNotExist();
   }

@@ -56,7 +56,8 @@ class EnospcIT {
       assertThat(st.enospcEvents()).as("ENOSPC events in status.json").isPositive();
       assertThat(st.lastEnospcAt()).isNotNull();
       assertThat(dd.isAlive()).as("the write is parked, not failed").isTrue();
-      assertThat(ploop("info", xml.toString()).ok().out()).containsPattern("ENOSPC events:\\s+[1-9]");
+      assertThat(ploop("info", xml.toString()).ok().out())
+          .containsPattern("ENOSPC events:\\s+[1-9]");
       assertThat(Files.readString(Path.of(st.logFile()))).contains("ENOSPC: the host filesystem");
       sh(30, "mount", "-o", "remount,size=512m", host.toString()).ok();
       assertThat(dd.waitFor(120, TimeUnit.SECONDS)).as("parked write resumes").isTrue();

@@ -27,7 +27,7 @@ final class MountFixture {
     }
   }
 
-  /** Skips the calling test, with a banner on stderr, if /dev/fuse is missing or we are not root. */
+  /** Skips the calling test, with a banner on stderr, without /dev/fuse or root. */
   static void requireFuse() throws IOException {
     boolean fuse = Files.exists(Path.of("/dev/fuse"));
     boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream()
