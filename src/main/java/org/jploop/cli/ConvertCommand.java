@@ -8,14 +8,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ploop convert {-f raw|ploop1|expanded | -v 1|2} DiskDescriptor.xml}: offline format
- * conversion (preallocated is not supported).
+ * {@code ploop convert {-f raw|ploop1|expanded|preallocated | -v 1|2} DiskDescriptor.xml}:
+ * offline format conversion.
  */
 @Command(name = "convert", description = "Convert the image format (offline).")
 final class ConvertCommand extends ImageVerb {
   /** Exactly one of -f and -v. */
   static final class Target {
-    @Option(names = "-f", paramLabel = "FORMAT", description = "raw, ploop1 or expanded.")
+    @Option(names = "-f", paramLabel = "FORMAT", description = "raw, ploop1, expanded or preallocated.")
     String format;
 
     @Option(names = "-v", paramLabel = "VERSION", description = "1 or 2.")
@@ -46,8 +46,7 @@ final class ConvertCommand extends ImageVerb {
     switch (target.format) {
       case "raw" -> c.toRaw();
       case "ploop1", "expanded" -> c.toPloop(FormatVersion.V2);
-      case "preallocated" -> throw new PloopException(ExitCode.PARAM,
-          "Conversion to preallocated is not supported by jploop");
+      case "preallocated" -> c.toPreallocated();
       default -> throw new PloopException(ExitCode.PARAM, "Bad -f argument: " + target.format);
     }
   }

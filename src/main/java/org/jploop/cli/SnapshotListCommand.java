@@ -3,6 +3,7 @@ package org.jploop.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.format.descriptor.DiskDescriptor.Shot;
@@ -19,8 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * uuid %-38s}, {@code fname %-32s}; the last field unpadded). Reads the descriptor only, no lock.
  */
 @Command(name = "snapshot-list", description = "List the snapshots of a disk.")
-final class SnapshotListCommand implements java.util.concurrent.Callable<Integer>,
-    Commands.VerboseAware {
+final class SnapshotListCommand implements Callable<Integer>, Commands.VerboseAware {
   @Spec CommandSpec spec;
 
   @Option(names = "-H", description = "Do not print the header line.")

@@ -2,7 +2,9 @@ package org.jploop.image;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
+import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 
@@ -28,6 +30,9 @@ public final class DeltaGrower {
    * at the end.
    */
   public void grow(DeltaFile delta, long newSizeSectors) throws IOException {
+    if (!validate(delta, newSizeSectors)) {
+      return;
+    }
     delta.markInUse();
     hook.reached("grow: delta marked in use");
     growInUse(delta, newSizeSectors);
@@ -42,15 +47,10 @@ public final class DeltaGrower {
    * @throws ImageOperationException REFUSED when the new size is smaller
    */
   public void growInUse(DeltaFile delta, long newSizeSectors) throws IOException {
-    ImageGeometry ng = ImageGeometry.forSize(newSizeSectors, delta.clusterSectors());
-    if (ng.batEntries() < delta.batEntries()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Error: new size " + ng.sizeSectors() + " is less than the old size "
-              + delta.header().sizeSectors());
-    }
-    if (ng.batEntries() == delta.batEntries()) {
+    if (!validate(delta, newSizeSectors)) {
       return;
     }
+    ImageGeometry ng = ImageGeometry.forSize(newSizeSectors, delta.clusterSectors());
     long oldHc = delta.headerClusters();
     long newHc = ng.headerClusters();
     long cb = delta.clusterBytes();
@@ -69,11 +69,36 @@ public final class DeltaGrower {
     hook.reached("grow: new header written");
   }
 
+  /**
+   * Checks that {@code delta} can grow to {@code newSizeSectors} without touching it; returns
+   * false when it already has that size.
+   *
+   * @throws ImageOperationException REFUSED for a smaller size or a v1 image past 2 TiB
+   */
+  public static boolean validate(DeltaFile delta, long newSizeSectors)
+      throws ImageOperationException {
+    ImageGeometry ng = ImageGeometry.forSize(newSizeSectors, delta.clusterSectors());
+    if (ng.batEntries() < delta.batEntries()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Error: new size " + ng.sizeSectors() + " is less than the old size "
+              + delta.header().sizeSectors());
+    }
+    if (ng.batEntries() == delta.batEntries()) {
+      return false;
+    }
+    if (delta.version() == FormatVersion.V1 && ng.sizeSectors() > 0xFFFFFFFFL) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to grow " + delta.path() + " to " + ng.sizeSectors() + " sectors: a v1 image "
+              + "holds at most 4294967295 sectors (convert it with ploop convert -v 2)");
+    }
+    return true;
+  }
+
   /** Moves every data cluster in [oldHc, newHc) to the end of the file. */
   private void relocate(DeltaFile delta, long oldHc, long newHc) throws IOException {
     long cb = delta.clusterBytes();
     long[] owner = new long[(int) (newHc - oldHc)];
-    java.util.Arrays.fill(owner, -1);
+    Arrays.fill(owner, -1);
     BitSet used = delta.usedClusters();
     for (long c = 0; c < delta.batEntries(); c++) {
       long p = delta.physicalOf(c);

@@ -45,6 +45,7 @@ public final class DeltaMerger {
       }
       entries = Math.max(entries, s.batEntries());
     }
+    DeltaGrower.validate(dest, Math.max(entries, dest.batEntries()) * dest.clusterSectors());
     dest.markInUse();
     hook.reached("merge: destination marked in use");
     if (entries > dest.batEntries()) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.format.descriptor.Guid;
 
 /**
  * {@code ploop resize} offline: grows the top delta ({@link DeltaGrower}) and the descriptor's
@@ -70,13 +69,15 @@ public final class DiskResizer {
     }
     disk.requireClean();
     DiskDescriptor next = d.withSize(rounded);
-    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
-    tx.stage(next);
-    hook.reached("resize: descriptor staged");
-    Path top = disk.fileOf(Guid.TOP_DELTA);
+    Path top = disk.fileOf(d.topGuid());
     try (DeltaFile delta = DeltaFile.open(top, false)) {
+      DeltaGrower.validate(delta, rounded);
+      DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
+      tx.stage(next);
+      hook.reached("resize: descriptor staged");
       new DeltaGrower(hook).grow(delta, rounded);
     }
+    DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
     tx.commit();
     disk.update(next);
     hook.reached("resize: descriptor committed");

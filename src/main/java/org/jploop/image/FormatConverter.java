@@ -3,6 +3,7 @@ package org.jploop.image;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.BatLayout;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
@@ -19,6 +21,7 @@ import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
+import org.jploop.io.NoSpaceException;
 
 /**
  * {@code ploop convert}: between format versions v1 and v2 (every ploop1 delta of the disk), and
@@ -103,7 +106,7 @@ public final class FormatConverter {
   }
 
   private static long readFlags(BlockFile f) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
     f.read(b, ImageHeader.OFFSET_FLAGS);
     return Integer.toUnsignedLong(b.flip().getInt());
   }
@@ -285,7 +288,17 @@ public final class FormatConverter {
     recover();
     DiskDescriptor d = disk.descriptor();
     if (!d.raw()) {
-      log.println("The image is already in ploop1 format");
+      if (d.preallocated()) {
+        // ploop convert -f expanded: only the descriptor changes.
+        DiskDescriptor next = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(),
+            d.cylinders(), d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), false,
+            d.images(), d.topGuid(), d.shots());
+        next.write(disk.xml());
+        disk.update(next);
+        log.println("The image is now expanded (Preallocated dropped from the descriptor)");
+      } else {
+        log.println("The image is already in ploop1 format");
+      }
       return;
     }
     disk.requireClean();
@@ -333,6 +346,96 @@ public final class FormatConverter {
     }
     hook.reached("convert: ploop1 image written");
     swapBase(d.withType(DiskDescriptor.TYPE_COMPRESSED), base, tmp);
+  }
+
+  /**
+   * {@code convert -f preallocated}: gives every unmapped cluster of the base image a real,
+   * fallocated (zero) cluster at the end of the file, a BAT page at a time (space reserved and
+   * fsynced, then the page written and fsynced), and records {@code <Preallocated>1} in the
+   * descriptor. Newly mapped clusters read as zeros, exactly like the holes they replace, so a
+   * crash at any point leaves the content unchanged.
+   */
+  public void toPreallocated() throws IOException {
+    recover();
+    DiskDescriptor d = disk.descriptor();
+    if (d.raw()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Converting raw image is not supported");
+    }
+    if (d.images().size() != 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to convert to preallocated: the disk has snapshots; merge them first"
+              + " (ploop snapshot-merge -A)");
+    }
+    disk.requireClean();
+    Path base = disk.fileOf(d.images().get(0));
+    try (DeltaFile delta = DeltaFile.open(base, false)) {
+      long cb = delta.clusterBytes();
+      long allocHead = Math.max(delta.usedEnd(), delta.fileClusters());
+      long holes = delta.batEntries() - delta.mappedCount();
+      if (holes > 0) {
+        delta.markInUse();
+        hook.reached("convert: delta marked in use");
+        progress.start(holes);
+        int page = -1;
+        long pending = 0;
+        long runStart = allocHead;
+        for (long c = 0; c < delta.batEntries(); c++) {
+          if (delta.physicalOf(c) != 0) {
+            continue;
+          }
+          int p = BatLayout.pageOf(c);
+          if (p != page && pending > 0) {
+            commitPreallocated(delta, runStart, allocHead, pending);
+            runStart = allocHead;
+            pending = 0;
+          }
+          page = p;
+          delta.map(c, allocHead++);
+          pending++;
+        }
+        if (pending > 0) {
+          commitPreallocated(delta, runStart, allocHead, pending);
+        }
+        progress.finish();
+        delta.markClean();
+        hook.reached("convert: delta marked clean");
+      }
+      if (delta.file().size() < allocHead * cb) {
+        delta.file().truncate(allocHead * cb);
+        delta.force();
+      }
+    }
+    if (!d.preallocated()) {
+      DiskDescriptor next = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(),
+          d.cylinders(), d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), true,
+          d.images(), d.topGuid(), d.shots());
+      next.write(disk.xml());
+      disk.update(next);
+      hook.reached("convert: descriptor committed");
+    }
+  }
+
+  private void commitPreallocated(DeltaFile delta, long fromCluster, long toCluster,
+      long clusters) throws IOException {
+    long cb = delta.clusterBytes();
+    try {
+      delta.file().allocate(fromCluster * cb, (toCluster - fromCluster) * cb);
+    } catch (NoSpaceException e) {
+      throw e;
+    } catch (IOException e) {
+      // No fallocate on this filesystem: write the zeros (ploop falls back the same way).
+      ByteBuffer zeros = ByteBuffer.allocate((int) cb);
+      for (long k = fromCluster; k < toCluster; k++) {
+        delta.file().write(zeros.duplicate(), k * cb);
+      }
+    }
+    delta.force();
+    hook.reached("convert: clusters reserved");
+    delta.writeDirtyBatPages();
+    delta.force();
+    hook.reached("convert: BAT page durable");
+    progress.advance(clusters);
   }
 
   /** Stages {@code next}, renames {@code tmp} over {@code base}, commits {@code next}. */

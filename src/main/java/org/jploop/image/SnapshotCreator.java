@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.FormatVersion;
+import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
@@ -63,6 +65,11 @@ public final class SnapshotCreator {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The snapshot " + snap + " already exist");
     }
+    if (!Guid.same(d.topGuid(), Guid.TOP_DELTA)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "DiskDescriptor.xml is in old format (TopGUID " + d.topGuid() + " is not "
+              + Guid.TOP_DELTA + "); converting it is not supported by jploop");
+    }
     if (Guid.same(snap, Guid.TOP_DELTA) || Guid.same(snap, Guid.NONE)) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "Incorrect guid " + snap);
@@ -115,9 +122,8 @@ public final class SnapshotCreator {
   private ImageHeader topHeader(DiskDescriptor d) throws IOException {
     ImageEntry top = d.image(Guid.TOP_DELTA);
     if (d.raw() && d.images().size() == 1) {
-      org.jploop.format.ImageGeometry g =
-          org.jploop.format.ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
-      return ImageHeader.create(org.jploop.format.FormatVersion.V2, g);
+      ImageGeometry g = ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
+      return ImageHeader.create(FormatVersion.V2, g);
     }
     try (BlockFile f = FileBlockFile.open(disk.fileOf(top), true)) {
       return ImageReader.readHeader(f);

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.FormatVersion;
+import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
@@ -51,8 +53,8 @@ public final class SnapshotSwitcher {
     Path oldTopFile = disk.fileOf(oldTop);
     ImageHeader h;
     if (d.raw() && d.images().get(0) == d.image(guid)) {
-      h = ImageHeader.create(org.jploop.format.FormatVersion.V2,
-          org.jploop.format.ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize()));
+      h = ImageHeader.create(FormatVersion.V2,
+          ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize()));
     } else {
       try (BlockFile f = FileBlockFile.open(disk.fileOf(guid), true)) {
         h = ImageReader.readHeader(f);

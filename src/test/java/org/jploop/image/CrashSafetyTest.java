@@ -53,7 +53,7 @@ class CrashSafetyTest {
   /** One operation under test. */
   enum Operation {
     MERGE_TOP, MERGE_ALL, DELETE_MIDDLE, SNAPSHOT, SWITCH, RESIZE, COMPACT, CONVERT_V1,
-    CONVERT_RAW, CONVERT_FROM_RAW;
+    CONVERT_RAW, CONVERT_FROM_RAW, PREALLOCATE;
 
     Fixture setup(Path dir, Random rnd) throws Exception {
       Path xml = TestDisks.newDisk(dir, 300, this == CONVERT_V1 ? FormatVersion.V2
@@ -73,7 +73,7 @@ class CrashSafetyTest {
           }
           return new Fixture(xml, List.of(m2), snaps);
         }
-        case SNAPSHOT, RESIZE, COMPACT, CONVERT_RAW -> {
+        case SNAPSHOT, RESIZE, COMPACT, CONVERT_RAW, PREALLOCATE -> {
           if (this == COMPACT) {
             m0 = punchSome(xml, m0, rnd);
           }
@@ -118,6 +118,8 @@ class CrashSafetyTest {
           case CONVERT_RAW -> new FormatConverter(disk, Progress.QUIET, log, hook).toRaw();
           case CONVERT_FROM_RAW -> new FormatConverter(disk, Progress.QUIET, log, hook)
               .toPloop(FormatVersion.V2);
+          case PREALLOCATE -> new FormatConverter(disk, Progress.QUIET, log, hook)
+              .toPreallocated();
           default -> throw new IllegalStateException();
         }
       }

@@ -54,7 +54,7 @@ class MergeKillTest {
     while (!baseInUse(base) && child.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(2);
     }
-    Thread.sleep(rnd.nextInt(150));
+    Thread.sleep(rnd.nextInt(60)); // the merge itself takes about a second here
     boolean killedMidway = child.isAlive();
     child.destroyForcibly(); // SIGKILL
     child.waitFor(30, TimeUnit.SECONDS);

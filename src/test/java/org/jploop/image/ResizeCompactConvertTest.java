@@ -90,6 +90,17 @@ class ResizeCompactConvertTest {
     assertQemuClean(xml);
   }
 
+  @Test
+  void resize_refusesAV1DiskPast2TiB() throws Exception {
+    Path xml = TestDisks.newDisk(dir, 512, FormatVersion.V1);
+    byte[] before = Files.readAllBytes(dir.resolve("root.hds"));
+    TestDisks.CliResult r = cli("resize", "-s", "3T", xml.toString());
+    assertThat(r.exitCode()).isEqualTo(38);
+    assertThat(r.err()).contains("a v1 image holds at most 4294967295 sectors");
+    assertThat(Files.readAllBytes(dir.resolve("root.hds"))).isEqualTo(before);
+    assertThat(DiskDescriptor.read(xml).diskSizeSectors()).isEqualTo(512L * 64);
+  }
+
   /** Unmaps every other cluster the way a discard does: BAT entry zeroed, hole punched. */
   private static byte[] discardHalf(Path img, byte[] model) throws Exception {
     byte[] next = model.clone();
