@@ -133,6 +133,10 @@ public final class OnlineOperations {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The disk is mounted read-only; online " + what + " needs a read-write mount");
     }
+    if (DiskDescriptor.read(xml).raw()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
+          + " is not supported for a disk with a raw (Plain) image; unmount it first");
+    }
     String[] reply = new String[1];
     IOException[] opFailure = new IOException[1];
     long t0 = System.nanoTime();

@@ -426,4 +426,36 @@ class OnlineIT {
     assertThat(Files.size(image)).as("compacted after recovery").isLessThan(300L << 20);
     qemuCheckClean(image);
   }
+
+  @Test
+  void testRefusals_readOnlyMountAndRawImage_leaveTheDiskServed() throws Exception {
+    ploop("init", "-s", "64M", "-t", "none", image.toString()).ok();
+    Path img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    MountFixture.Run r = ploop("compact", xml.toString());
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(38);
+    assertThat(r.err()).contains("read-only");
+    assertThat(Files.size(img)).isEqualTo(64L << 20);
+    ploop("umount", xml.toString()).ok();
+
+    Path rawDir = Files.createDirectory(dir.resolve("raw"));
+    Path rawXml = rawDir.resolve("DiskDescriptor.xml");
+    try {
+      ploop("init", "-s", "64M", "-t", "none", "-f", "raw", rawDir.resolve("root.hdd").toString())
+          .ok();
+      img = Path.of(ploop("mount", rawXml.toString()).ok().out().strip());
+      r = ploop("snapshot", rawXml.toString());
+      assertThat(r.exitCode()).as(r.err()).isEqualTo(38);
+      assertThat(r.err()).contains("raw");
+      assertThat(DiskDescriptor.read(rawXml).images()).hasSize(1);
+      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 4096);
+        ch.force(true);
+      }
+      r = ploop("snapshot", "-o", rawXml.toString());
+      assertThat(r.exitCode()).as("snapshot -o on a mounted disk: %s", r.err()).isEqualTo(17);
+      ploop("umount", rawXml.toString()).ok();
+    } finally {
+      forceCleanup(rawXml);
+    }
+  }
 }
