@@ -99,7 +99,7 @@ public final class MountDaemon {
     DiskDescriptor d = DiskDescriptor.read(xml);
     disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly));
     long[] ids = processIds();
-    fs = new DiskFilesystem(disk, ids[0], ids[1], log);
+    fs = new GatedDiskFilesystem(disk, ids[0], ids[1], log);
     fs.setTeardown(this::teardownOnSignal);
     session = FuseSession.start(fs, fuseDir);
     control = ControlServer.bind(paths.controlSocket(), log);

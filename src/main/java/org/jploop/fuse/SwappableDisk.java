@@ -12,9 +12,9 @@ import org.jploop.engine.VirtualDisk;
  * ReentrantReadWriteLock}, the "suspend gate", for its whole duration; {@link #suspended} takes the
  * write side, which waits for the calls in progress to finish and makes new calls wait, in arrival
  * order, until the new disk is in place. The kernel keeps queueing FUSE requests meanwhile, so no
- * request in flight is lost or reordered. A {@link DiskFilesystem} callback that makes several
- * calls (size, then read) sees either disk in between; each call is whole on one disk, and online
- * operations only grow the disk.
+ * request in flight is lost or reordered. The daemon's {@link GatedDiskFilesystem} holds the read
+ * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls (size,
+ * then read) sees one disk.
  *
  * <p>The gate guards {@link #current} and {@link #failure}: both change only under its write side.
  * If an operation could neither finish nor reopen the previous disk, the holder is {@link
@@ -84,6 +84,15 @@ public final class SwappableDisk implements VirtualDisk {
     } finally {
       gate.writeLock().unlock();
     }
+  }
+
+  /**
+   * Returns the read side of the gate, for a caller that makes several calls which must all reach
+   * the same disk (a FUSE callback, see {@link GatedDiskFilesystem}). Reentrant: the calls made
+   * while holding it take it again without waiting.
+   */
+  public java.util.concurrent.locks.Lock admission() {
+    return gate.readLock();
   }
 
   /** Returns whether the holder has failed. */
