@@ -179,6 +179,12 @@ class OnlineIT {
     }
     assertThat(w.failure.get()).as("writer, seed %d", seed).isNull();
     assertThat(w.count()).as("files written").isGreaterThan(12);
+    long bytes = 0;
+    for (Path f : w.synced.keySet()) {
+      bytes += Files.size(f);
+    }
+    System.out.printf("fsync writer: %d files, %d MiB across 3 online snapshots and 1 merge%n",
+        w.count(), bytes >> 20);
     String snapList = ploop("snapshot-list", xml.toString()).ok().out();
     for (String g : guids.subList(0, 2)) {
       assertThat(snapList).contains(g);
