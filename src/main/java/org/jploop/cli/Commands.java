@@ -82,6 +82,7 @@ final class Commands {
       case BUSY -> ExitCode.UMOUNT_BUSY;
       case MKFS_FAILED -> ExitCode.MKFS;
       case UNSUPPORTED -> ExitCode.PLOOPFMT;
+      case RESIZE_FS -> ExitCode.RESIZE_FS;
     };
   }
 

@@ -2,7 +2,11 @@ package org.jploop.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jploop.fuse.DiskMounter;
+import org.jploop.fuse.MountException;
+import org.jploop.fuse.MountStatus;
 import org.jploop.image.ImageOperationException;
 import org.jploop.image.OfflineDisk;
 import org.jploop.image.Progress;
@@ -16,7 +20,8 @@ import picocli.CommandLine.Spec;
  * Base of the verbs that run one offline image operation on a {@code DiskDescriptor.xml}: takes the
  * disk lock through {@link OfflineDisk}, runs {@link #run}, and turns an {@link
  * ImageOperationException} into ploop's exit code (BUSY 17, DIRTY 37, NO_SNAPSHOT 43, REFUSED 38,
- * CORRUPT 11).
+ * CORRUPT 11). A verb with an {@link #onlineRequest} runs in the mount daemon instead when the
+ * disk is mounted (the daemon's reply carries the same failure kinds).
  */
 abstract class ImageVerb implements Callable<Integer>, Commands.VerboseAware {
   @Spec CommandSpec spec;
@@ -38,8 +43,30 @@ abstract class ImageVerb implements Callable<Integer>, Commands.VerboseAware {
   /** Runs the operation with the disk locked. */
   abstract void run(OfflineDisk disk) throws Exception;
 
+  /**
+   * The control request that runs this verb in the mount daemon when the disk is mounted, or null
+   * if the verb has no online form (then a mounted disk is refused as BUSY).
+   */
+  String onlineRequest() {
+    return null;
+  }
+
+  /** Prints the result of the online operation, given the daemon's reply text after "ok". */
+  void onlineDone(String reply) {
+    if (!reply.isEmpty()) {
+      out().println(reply);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    Optional<MountStatus> mounted = MountStatus.forDescriptor(descriptor);
+    String request = onlineRequest();
+    if (request != null && mounted.isPresent() && mounted.get().daemonAlive()) {
+      runOnline(mounted.get(), request);
+      out().flush();
+      return ExitCode.OK;
+    }
     try (OfflineDisk disk = OfflineDisk.open(descriptor, purpose())) {
       run(disk);
     } catch (ImageOperationException e) {
@@ -47,6 +74,38 @@ abstract class ImageVerb implements Callable<Integer>, Commands.VerboseAware {
     }
     out().flush();
     return ExitCode.OK;
+  }
+
+  /** Sends {@code request} to the daemon of {@code st}; a failure becomes its exit code. */
+  private void runOnline(MountStatus st, String request) throws Exception {
+    if (System.console() != null) {
+      out().println("The disk is mounted (daemon pid " + st.pid() + "): running " + purpose()
+          + " online; the disk is suspended meanwhile");
+      out().flush();
+    }
+    String reply = DiskMounter.request(st, request);
+    if (reply.equals("ok") || reply.startsWith("ok ")) {
+      onlineDone(reply.substring(2).strip());
+      return;
+    }
+    if (!reply.startsWith("error")) {
+      throw new PloopException(ExitCode.SYS, "The mount daemon (pid " + st.pid()
+          + ") gave no answer to " + purpose() + "; see " + st.logFile());
+    }
+    String[] w = reply.split(" ", 3);
+    if (w.length == 3) {
+      for (ImageOperationException.Kind k : ImageOperationException.Kind.values()) {
+        if (k.name().equals(w[1])) {
+          throw new PloopException(exitCodeFor(k), w[2]);
+        }
+      }
+      for (MountException.Reason r : MountException.Reason.values()) {
+        if (r.name().equals(w[1])) {
+          throw new PloopException(Commands.exitCodeFor(r), w[2]);
+        }
+      }
+    }
+    throw new PloopException(ExitCode.SYS, reply.substring(5).strip());
   }
 
   /** Returns the verb's standard output. */

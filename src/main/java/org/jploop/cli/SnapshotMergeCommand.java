@@ -28,6 +28,19 @@ final class SnapshotMergeCommand extends ImageVerb {
   }
 
   @Override
+  String onlineRequest() {
+    if (which != null && which.all) {
+      return "merge all=1";
+    }
+    return which == null || which.guid == null ? "merge" : "merge guid=" + which.guid;
+  }
+
+  @Override
+  void onlineDone(String reply) {
+    out().println("ploop snapshot merged");
+  }
+
+  @Override
   void run(OfflineDisk disk) throws Exception {
     SnapshotMerger m = new SnapshotMerger(disk, progress("Merging"), out(), hook());
     if (which != null && which.all) {

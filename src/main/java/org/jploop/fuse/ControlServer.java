@@ -12,11 +12,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jploop.image.ImageOperationException;
 
 /**
  * The daemon's control channel: a Unix domain socket (mode 0600) that takes one request line per
  * connection, {@code <verb> [key=value ...]}, and answers one line, {@code ok [text]} or {@code
- * error [REASON] <text>} (REASON: a {@link MountException.Reason} name). Verbs are registered as
+ * error [REASON] <text>} (REASON: a {@link MountException.Reason} or {@link
+ * ImageOperationException.Kind} name). Verbs are registered as
  * {@link Handler}s, so online snapshot, resize or merge can be added later without touching the
  * transport. Connections are served one at a time on the thread "control"; handlers run on it.
  */
@@ -108,7 +110,8 @@ public final class ControlServer implements AutoCloseable {
       return r == null || r.isEmpty() ? "ok" : "ok " + r;
     } catch (Exception e) {
       log.error("control " + words[0] + " failed", e);
-      String reason = e instanceof MountException me ? me.reason().name() + " " : "";
+      String reason = e instanceof MountException me ? me.reason().name() + " "
+          : e instanceof ImageOperationException ie ? ie.kind().name() + " " : "";
       return "error " + reason + (e.getMessage() == null ? e.toString() : e.getMessage())
           .replace('\n', ' ');
     }

@@ -227,6 +227,14 @@ public final class DiskMounter {
     return reply;
   }
 
+  /**
+   * Sends {@code request} to the daemon serving {@code st} (an online operation) and returns its
+   * reply line as is: {@code ok [text]} or {@code error [REASON] text}. Waits as long as it takes.
+   */
+  public static String request(MountStatus st, String request) throws IOException {
+    return ControlServer.send(socketOf(st), request);
+  }
+
   private static Path socketOf(MountStatus st) throws IOException {
     return RunPaths.of(Path.of(st.descriptor())).controlSocket();
   }

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.jploop.engine.DiskStats;
-import org.jploop.engine.VirtualDisk;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.DiskLock;
 
@@ -17,7 +16,9 @@ import org.jploop.io.DiskLock;
  * The long-lived process behind a mounted disk ({@code ploop daemon}, started detached by {@code
  * ploop mount}). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
  * a {@link FuseSession}, publishes {@link MountStatus}, watches for ENOSPC events and answers the
- * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}.
+ * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
+ * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code
+ * compact}), which swap the disk served behind the {@link SwappableDisk}'s suspend gate.
  *
  * <p>Stopping, whether by {@code stop} or by SIGTERM (jnr-fuse's shutdown hook calls {@link
  * DiskFilesystem#umount()}, which runs {@link #teardown}), is one safe sequence: unmount any
@@ -37,7 +38,8 @@ public final class MountDaemon {
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
   private DiskLock lock;
-  private VirtualDisk disk;
+  /** The served disk, swappable by the online operations. */
+  private SwappableDisk disk;
   private DiskFilesystem fs;
   private FuseSession session;
   private ControlServer control;
@@ -95,9 +97,9 @@ public final class MountDaemon {
     FuseSession.clearStaleMount(fuseDir, log);
     RunPaths.createPrivateDir(fuseDir);
     DiskDescriptor d = DiskDescriptor.read(xml);
-    disk = DiskOpener.open(xml, d, readOnly);
+    disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly));
     long[] ids = processIds();
-    fs = new DiskFilesystem(disk, ids[0], ids[1], log);
+    fs = new GatedDiskFilesystem(disk, ids[0], ids[1], log);
     fs.setTeardown(this::teardownOnSignal);
     session = FuseSession.start(fs, fuseDir);
     control = ControlServer.bind(paths.controlSocket(), log);
@@ -108,6 +110,7 @@ public final class MountDaemon {
           control.afterReply(finished::countDown);
           return "stopped";
         });
+    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus).register(control);
     String now = now();
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),

@@ -30,7 +30,9 @@ public class MountException extends IOException {
     /** Making the filesystem failed. */
     MKFS_FAILED,
     /** The disk type cannot be served (yet). */
-    UNSUPPORTED
+    UNSUPPORTED,
+    /** After an online grow, the loop device, partition or filesystem could not be grown. */
+    RESIZE_FS
   }
 
   private final Reason reason;

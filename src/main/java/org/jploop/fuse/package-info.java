@@ -12,5 +12,11 @@
  * ({@link org.jploop.fuse.LoopDevice}) and mounts the inner filesystem; {@link
  * org.jploop.fuse.FilesystemMaker} uses the same path to partition and mkfs a new disk. Where
  * things live on the host is decided by {@link org.jploop.fuse.RunPaths}.
+ *
+ * <p>Online operations: the daemon serves a {@link org.jploop.fuse.SwappableDisk} (the suspend
+ * gate). The control verbs {@code snapshot}, {@code merge}, {@code resize} and {@code compact}
+ * ({@link org.jploop.fuse.OnlineOperations}) close the gate, close the engine, run the {@code
+ * image} operation on the files under the daemon's lock, reopen the chain and open the gate; after
+ * a grow, {@link org.jploop.fuse.FilesystemGrower} grows the loop device, partition and filesystem.
  */
 package org.jploop.fuse;
