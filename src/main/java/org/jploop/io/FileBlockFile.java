@@ -32,6 +32,14 @@ public final class FileBlockFile implements BlockFile {
     return new FileBlockFile(path, readOnly, ch);
   }
 
+  /**
+   * Wraps a channel the caller opened on {@code path} (tests put a channel that returns short
+   * reads and writes here); the FileBlockFile closes it.
+   */
+  public static FileBlockFile over(Path path, boolean readOnly, FileChannel channel) {
+    return new FileBlockFile(path, readOnly, channel);
+  }
+
   @Override
   public Path path() {
     return path;

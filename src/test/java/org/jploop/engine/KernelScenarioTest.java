@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,13 +22,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BlockFile;
+import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.io.NoSpaceException;
 import org.jploop.testing.CrashingBlockFile;
 import org.jploop.testing.MemoryBlockFile;
+import org.jploop.testing.ShortIoChannel;
 import org.jploop.testing.TestImages;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The scenarios of kernel-driver-behaviour.md §9 that apply to a synchronous engine, one named
@@ -764,6 +770,47 @@ class KernelScenarioTest {
         throw new AssertionError("condition not reached in 10 s");
       }
       Thread.sleep(2);
+    }
+  }
+
+  @Test
+  @DisplayName("15. short I/O from the backing file: the engine completes every piece")
+  void shortIoIsCompleted(@TempDir Path dir) throws Exception {
+    long seed = 15L;
+    Path img = dir.resolve("root.hds");
+    java.nio.file.Files.createFile(img);
+    try (FileBlockFile f = FileBlockFile.open(img, false)) {
+      TestImages.format(f, org.jploop.format.FormatVersion.V2,
+          TestImages.geometry(16 * MIB, CLUSTER));
+    }
+    Random r = new Random(seed);
+    byte[] model = new byte[(int) (16 * MIB)];
+    ShortIoChannel ch = new ShortIoChannel(FileChannel.open(img, StandardOpenOption.READ,
+        StandardOpenOption.WRITE), new Random(seed));
+    try (PloopDisk d = PloopDisk.open(List.of(FileBlockFile.over(img, false, ch)), manual())) {
+      for (int i = 0; i < 300; i++) {
+        int len = 1 + r.nextInt(3 * CLUSTER);
+        int off = r.nextInt(model.length - len);
+        if (r.nextInt(5) == 0) {
+          d.punchHole(off, len);
+          d.read(ByteBuffer.allocate(1), off); // a read between, through short reads too
+          Arrays.fill(model, off, off + len, (byte) 0);
+        } else {
+          byte[] data = filled(len, r.nextInt());
+          d.write(ByteBuffer.wrap(data), off);
+          System.arraycopy(data, 0, model, off, len);
+        }
+        if (r.nextInt(20) == 0) {
+          d.flush();
+        }
+      }
+      assertThat(read(d, 0, model.length)).as("seed %d: read through short I/O", seed)
+          .isEqualTo(model);
+    }
+    assertThat(ch.shortCalls()).as("the channel really cut requests").isGreaterThan(100);
+    try (PloopDisk d = PloopDisk.openPaths(List.of(img), manual())) {
+      assertThat(read(d, 0, model.length)).as("seed %d: reopened without short I/O", seed)
+          .isEqualTo(model);
     }
   }
 }
