@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * conversion.
  */
 @Command(name = "check", description = "Check a ploop image (or a disk's chain) and repair it.")
-final class CheckCommand implements Callable<Integer>, Commands.VerboseAware {
+final class CheckCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = {"-f", "--force"}, description = "Check a clean image too; apply soft fixes.")
@@ -54,16 +54,8 @@ final class CheckCommand implements Callable<Integer>, Commands.VerboseAware {
       description = "Cluster size in sectors, required with -R (ignored for DiskDescriptor.xml).")
   Long blocksize;
 
-  @Option(names = "--verbose", description = "Print stack traces.")
-  boolean verbose;
-
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml|IMAGE")
   Path target;
-
-  @Override
-  public boolean verbose() {
-    return verbose;
-  }
 
   @Override
   public Integer call() throws IOException {

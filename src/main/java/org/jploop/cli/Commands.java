@@ -35,12 +35,15 @@ final class Commands {
     cl.addSubcommand(new GrowCommand());
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
+    for (CommandLine verb : cl.getSubcommands().values()) {
+      verb.addMixin(CommonOptions.MIXIN, new CommonOptions());
+    }
   }
 
-  /** Returns whether the executing subcommand asked for verbose output (its own -v). */
+  /** Returns whether the executing verb was given {@code --verbose}. */
   static boolean verbose(CommandLine line) {
-    Object o = line.getCommand();
-    return o instanceof VerboseAware v && v.verbose();
+    Object o = line.getMixins().get(CommonOptions.MIXIN);
+    return o instanceof CommonOptions c && c.verbose;
   }
 
   /** Maps an unexpected exception to an exit code. */
@@ -84,10 +87,5 @@ final class Commands {
       case UNSUPPORTED -> ExitCode.PLOOPFMT;
       case RESIZE_FS -> ExitCode.RESIZE_FS;
     };
-  }
-
-  /** A verb with its own {@code -v/--verbose} option. */
-  interface VerboseAware {
-    boolean verbose();
   }
 }

@@ -23,19 +23,11 @@ import picocli.CommandLine.Spec;
  * CORRUPT 11). A verb with an {@link #onlineRequest} runs in the mount daemon instead when the
  * disk is mounted (the daemon's reply carries the same failure kinds).
  */
-abstract class ImageVerb implements Callable<Integer>, Commands.VerboseAware {
+abstract class ImageVerb implements Callable<Integer> {
   @Spec CommandSpec spec;
-
-  @Option(names = "--verbose", description = "Print stack traces.")
-  boolean verbose;
 
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
-
-  @Override
-  public boolean verbose() {
-    return verbose;
-  }
 
   /** What the lock file says this verb is doing. */
   abstract String purpose();

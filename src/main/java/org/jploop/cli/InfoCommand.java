@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
  * corrupted delta fails with the checker's message (file, offset) and exit 11.
  */
 @Command(name = "info", description = "Show size, cluster size, version and deltas of a disk.")
-final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
+final class InfoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "-s", description = "Print size, blocksize and fmt_version only (ploop's form).")
@@ -42,16 +42,8 @@ final class InfoCommand implements Callable<Integer>, Commands.VerboseAware {
   @Option(names = "--json", description = "Print JSON for scripts.")
   boolean json;
 
-  @Option(names = "--verbose", description = "Print stack traces.")
-  boolean verbose;
-
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml|IMAGE")
   Path target;
-
-  @Override
-  public boolean verbose() {
-    return verbose;
-  }
 
   @Override
   public Integer call() throws IOException {

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
  * {@code -t none}. On a failure after the image exists, both files are removed again.
  */
 @Command(name = "init", description = "Create a ploop image and its DiskDescriptor.xml.")
-final class InitCommand implements Callable<Integer>, Commands.VerboseAware {
+final class InitCommand implements Callable<Integer> {
   /** PLOOP_MAX_FS_SIZE: 50 TiB, the limit whenever a filesystem is created, in sectors. */
   static final long MAX_FS_SIZE_SECTORS = 50L << 31;
 
@@ -56,16 +56,8 @@ final class InitCommand implements Callable<Integer>, Commands.VerboseAware {
   @Option(names = {"-S", "--sparse"}, description = "Raw format: create a sparse file.")
   boolean sparse;
 
-  @Option(names = "--verbose", description = "Print stack traces.")
-  boolean verbose;
-
   @Parameters(index = "0", paramLabel = "DELTA", description = "The image file to create.")
   Path image;
-
-  @Override
-  public boolean verbose() {
-    return verbose;
-  }
 
   @Override
   public Integer call() throws IOException {

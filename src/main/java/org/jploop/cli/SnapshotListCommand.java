@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * uuid %-38s}, {@code fname %-32s}; the last field unpadded). Reads the descriptor only, no lock.
  */
 @Command(name = "snapshot-list", description = "List the snapshots of a disk.")
-final class SnapshotListCommand implements Callable<Integer>, Commands.VerboseAware {
+final class SnapshotListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "-H", description = "Do not print the header line.")
@@ -36,16 +36,8 @@ final class SnapshotListCommand implements Callable<Integer>, Commands.VerboseAw
   @Option(names = "-u", paramLabel = "GUID", description = "List the chain from GUID to the base.")
   String guid;
 
-  @Option(names = "--verbose", description = "Print stack traces.")
-  boolean verbose;
-
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
-
-  @Override
-  public boolean verbose() {
-    return verbose;
-  }
 
   @Override
   public Integer call() throws Exception {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,6 +19,7 @@ import org.jploop.io.ImageReader;
 import org.jploop.testing.Qemu;
 import org.jploop.testing.TestImage;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Tests for the init, info and check verbs through {@link PloopCli#newCommandLine}. */
@@ -242,6 +245,24 @@ class CliTest {
     Cli.Run uuidOnImage = Cli.ploop("check", "-u", "{5fbaabe3-6958-40ff-92a7-860e329aab41}",
         image().toString());
     assertThat(uuidOnImage.exitCode()).isEqualTo(ExitCode.PARAM);
+  }
+
+  @Test
+  void testEveryVerb_hasHelpAndVerbose() {
+    CommandLine cl = PloopCli.newCommandLine(new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()));
+    assertThat(cl.getSubcommands()).hasSizeGreaterThan(10);
+    for (String verb : cl.getSubcommands().keySet()) {
+      Cli.Run help = Cli.ploop(verb, "--help");
+      assertThat(help.exitCode()).as(verb + " --help: " + help).isZero();
+      assertThat(help.out()).as(verb).startsWith("Usage: ploop " + verb)
+          .contains("--verbose").contains("-h, --help");
+    }
+    Cli.Run verbose = Cli.ploop("info", "--verbose", dir.resolve("nope.hds").toString());
+    assertThat(verbose.exitCode()).isEqualTo(ExitCode.OPEN);
+    assertThat(verbose.err()).contains("NoSuchFileException").contains("\tat ");
+    Cli.Run mountVerbose = Cli.ploop("mount", "--verbose", dir.resolve("nope.xml").toString());
+    assertThat(mountVerbose.err()).as(mountVerbose.toString()).contains("\tat ");
   }
 
   @Test
