@@ -84,6 +84,7 @@ final class Commands {
       case UMOUNT_FAILED -> ExitCode.UMOUNT;
       case BUSY -> ExitCode.UMOUNT_BUSY;
       case MKFS_FAILED -> ExitCode.MKFS;
+      case FSCK_FAILED -> ExitCode.FSCK;
       case UNSUPPORTED -> ExitCode.PLOOPFMT;
       case RESIZE_FS -> ExitCode.RESIZE_FS;
     };

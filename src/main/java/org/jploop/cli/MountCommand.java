@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jploop.fuse.DiskMounter;
 import org.jploop.fuse.EventLog;
+import org.jploop.fuse.InnerMount;
 import org.jploop.fuse.MountStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,9 +13,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code ploop mount [-m DIR] [--fuse-dir DIR] [-r] DiskDescriptor.xml}: starts the mount daemon
- * that serves {@code disk.img}; with {@code -m} also attaches a loop device and mounts the
- * filesystem. Without {@code -m} it prints the disk.img path for {@code losetup --direct-io=on}.
+ * {@code ploop mount [-m DIR [-t FSTYPE] [-o OPTS] [-F]] [--fuse-dir DIR] [-r]
+ * DiskDescriptor.xml}: starts the mount daemon that serves {@code disk.img}; with {@code -m} also
+ * attaches a loop device, optionally runs fsck, and mounts the filesystem. Without {@code -m} it
+ * prints the disk.img path for {@code losetup --direct-io=on}.
  */
 @Command(name = "mount", description = "Mount a disk: serve disk.img and optionally mount its"
     + " filesystem.")
@@ -32,15 +34,32 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "-r", description = "Read-only.")
   boolean readOnly;
 
+  @Option(names = "-t", paramLabel = "FSTYPE",
+      description = "Filesystem type to mount (default: probed).")
+  String fsType;
+
+  @Option(names = "-o", paramLabel = "OPTIONS",
+      description = "Extra mount options for the filesystem (after lazytime).")
+  String mountOptions;
+
+  @Option(names = "-F", description = "Run fsck -p -f on the filesystem before mounting it"
+      + " (-n with -r).")
+  boolean fsck;
+
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
   @Override
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
+    if (mountPoint == null && (fsType != null || mountOptions != null || fsck)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "-t, -o and -F need -m MOUNTPOINT");
+    }
+    InnerMount inner = new InnerMount(fsType, mountOptions, fsck);
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
-        .mount(descriptor, mountPoint, fuseDir, readOnly);
+        .mount(descriptor, mountPoint, fuseDir, readOnly, inner);
     if (mountPoint == null) {
       out.println(st.diskImage());
     } else {

@@ -62,6 +62,15 @@ public final class DiskMounter {
    */
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly)
       throws IOException {
+    return mount(xml, mountPoint, fuseDir, readOnly, InnerMount.DEFAULT);
+  }
+
+  /**
+   * Like {@link #mount(Path, Path, Path, boolean)}, mounting the filesystem as {@code inner} says
+   * (type, options, fsck first).
+   */
+  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
+      InnerMount inner) throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
@@ -82,11 +91,11 @@ public final class DiskMounter {
     try {
       loop = LoopDevice.attach(Path.of(st.diskImage()), readOnly);
       String dev = loop.filesystemDevice();
-      List<String> argv = new ArrayList<>(List.of("mount"));
-      if (readOnly) {
-        argv.addAll(List.of("-o", "ro"));
+      if (inner.fsck()) {
+        fsck(inner.fsckCommand(dev, readOnly));
       }
-      argv.addAll(List.of(dev, mountPoint.toAbsolutePath().normalize().toString()));
+      List<String> argv = inner.mountCommand(dev,
+          mountPoint.toAbsolutePath().normalize().toString(), readOnly);
       HostCommand c = HostCommand.run(300, argv.toArray(String[]::new));
       if (!c.ok()) {
         throw new MountException(MountException.Reason.MOUNT_FAILED, c.describeFailure());
@@ -104,6 +113,19 @@ public final class DiskMounter {
         e.addSuppressed(e2);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Runs fsck; exit 0 (clean), 1 (errors fixed) and 2 (fixed, reboot advised: not for a
+   * filesystem that is not mounted) let the mount go on, anything else refuses it.
+   */
+  private void fsck(List<String> argv) throws IOException {
+    HostCommand c = HostCommand.run(3600, argv.toArray(String[]::new));
+    if (c.exitCode() == 1 || c.exitCode() == 2) {
+      log.info(String.join(" ", argv) + ": errors were corrected");
+    } else if (!c.ok()) {
+      throw new MountException(MountException.Reason.FSCK_FAILED, c.describeFailure());
     }
   }
 

@@ -27,6 +27,8 @@ public class MountException extends IOException {
     UMOUNT_FAILED,
     /** The inner filesystem is busy. */
     BUSY,
+    /** fsck found errors it did not correct. */
+    FSCK_FAILED,
     /** Making the filesystem failed. */
     MKFS_FAILED,
     /** The disk type cannot be served (yet). */

@@ -126,6 +126,44 @@ class MountIT {
     ploop("umount", xml.toString()).ok();
   }
 
+  /** Returns the line of /proc/self/mounts for {@code dir}. */
+  private static String mountsLine(Path dir) throws IOException {
+    String d = dir.toRealPath().toString();
+    return Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+        .filter(l -> l.split(" ")[1].equals(d)).findFirst().orElse("(not mounted)");
+  }
+
+  private static String superblockField(String device, String field) throws Exception {
+    return sh(30, "tune2fs", "-l", device).ok().out().lines()
+        .filter(l -> l.startsWith(field + ":")).map(l -> l.substring(field.length() + 1).strip())
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void testMountOptions_typeOptionsAndFsck() throws Exception {
+    ploop("init", "-s", "256M", image.toString()).ok();
+    MountFixture.Run noMnt = ploop("mount", "-o", "noatime", xml.toString());
+    assertThat(noMnt.exitCode()).as(noMnt.toString()).isEqualTo(38);
+    assertThat(noMnt.err()).contains("need -m");
+    MountFixture.Run wrongType = ploop("mount", "-m", mnt.toString(), "-t", "xfs", xml.toString());
+    assertThat(wrongType.exitCode()).as(wrongType.toString()).isEqualTo(21);
+    assertThat(MountStatus.forDescriptor(xml)).as("nothing left mounted").isEmpty();
+    assertThat(MountTable.at(mnt.toRealPath())).isEmpty();
+    qemuCheckClean(image);
+
+    Thread.sleep(1100); // so that fsck's "Last checked" differs from mkfs's time
+    ploop("mount", "-m", mnt.toString(), "-t", "ext4", "-o", "noatime,nodev", "-F",
+        xml.toString()).ok();
+    String line = mountsLine(mnt);
+    assertThat(line).contains(" ext4 ").contains("noatime").contains("nodev")
+        .contains("lazytime");
+    String dev = MountTable.at(mnt.toRealPath()).orElseThrow().source();
+    assertThat(superblockField(dev, "Last checked"))
+        .as("-F ran a forced fsck").isNotEqualTo(superblockField(dev, "Filesystem created"));
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
   @Test
   void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
     ploop("init", "-s", "256M", image.toString()).ok();
