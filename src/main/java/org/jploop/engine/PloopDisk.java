@@ -47,8 +47,21 @@ public final class PloopDisk implements VirtualDisk {
   private static final int ZERO_CHUNK = 64 * 1024;
   private static final ByteBuffer ZEROS = ByteBuffer.wrap(new byte[ZERO_CHUNK]).asReadOnlyBuffer();
 
-  /** One opened delta: its file, header and level (0 = base). */
-  private record Delta(BlockFile file, ImageHeader header, int level) {}
+  /**
+   * One opened delta: its file, header and level (0 = base). A raw ({@code Plain}) base has no
+   * header and no BAT: every cluster {@code c} inside the file is cluster {@code c} of the file,
+   * loaded into the merged map as physical {@code c + 1} so that 0 still means "unmapped".
+   */
+  private record Delta(BlockFile file, ImageHeader header, int level) {
+    boolean raw() {
+      return header == null;
+    }
+
+    /** Returns the byte offset in this delta's file of merged-map cluster {@code phys}. */
+    long offsetOf(long phys, long clusterBytes) {
+      return (raw() ? phys - 1 : phys) * clusterBytes;
+    }
+  }
 
   private final List<Delta> deltas;
   private final Delta top;
@@ -125,6 +138,18 @@ public final class PloopDisk implements VirtualDisk {
     // Fill the merged BAT top-down: a slot set by a higher delta is never overwritten.
     for (int d = deltas.size() - 1; d >= 0; d--) {
       Delta delta = deltas.get(d);
+      if (delta.raw()) {
+        long rawClusters = Math.min(th.batEntries(),
+            (delta.file().size() + clusterBytes - 1) / clusterBytes);
+        for (long c = 0; c < rawClusters; c++) {
+          MdPage page = pages[BatLayout.pageOf(c)];
+          int slot = BatLayout.slotOf(c);
+          if (page.physical(slot) == 0) {
+            page.load(slot, c + 1, delta.level());
+          }
+        }
+        continue;
+      }
       int[] s = slots[d];
       long entries = delta.header().batEntries();
       int sectors = (int) delta.header().clusterSectors();
@@ -159,8 +184,18 @@ public final class PloopDisk implements VirtualDisk {
    */
   public static PloopDisk open(List<BlockFile> deltasBaseFirst, EngineOptions options)
       throws IOException {
+    return open(deltasBaseFirst, false, options);
+  }
+
+  /**
+   * Like {@link #open(List, EngineOptions)}; with {@code rawBase} the first file is a raw
+   * ({@code Plain}) base image read through by the ploop1 deltas above it (at least one), as
+   * dm-ploop stacks deltas on a raw base. The raw file is never written.
+   */
+  public static PloopDisk open(List<BlockFile> deltasBaseFirst, boolean rawBase,
+      EngineOptions options) throws IOException {
     try {
-      return openFiles(deltasBaseFirst, options);
+      return openFiles(deltasBaseFirst, rawBase, options);
     } catch (IOException | RuntimeException e) {
       for (BlockFile f : deltasBaseFirst) {
         try {
@@ -180,6 +215,13 @@ public final class PloopDisk implements VirtualDisk {
    */
   public static PloopDisk openPaths(List<Path> deltasBaseFirst, EngineOptions options)
       throws IOException {
+    return openPaths(deltasBaseFirst, false, options);
+  }
+
+  /** {@link #openPaths(List, EngineOptions)} with a raw base, as {@link #open(List, boolean,
+   * EngineOptions)}. */
+  public static PloopDisk openPaths(List<Path> deltasBaseFirst, boolean rawBase,
+      EngineOptions options) throws IOException {
     List<BlockFile> files = new ArrayList<>();
     try {
       for (int i = 0; i < deltasBaseFirst.size(); i++) {
@@ -196,13 +238,16 @@ public final class PloopDisk implements VirtualDisk {
       }
       throw e;
     }
-    return open(files, options);
+    return open(files, rawBase, options);
   }
 
-  private static PloopDisk openFiles(List<BlockFile> files, EngineOptions options)
-      throws IOException {
+  private static PloopDisk openFiles(List<BlockFile> files, boolean rawBase,
+      EngineOptions options) throws IOException {
     if (files.isEmpty()) {
       throw new IllegalArgumentException("no delta given");
+    }
+    if (rawBase && files.size() < 2) {
+      throw new IllegalArgumentException("a raw base alone is served by RawDisk, not PloopDisk");
     }
     if (files.size() > 253) {
       throw new IllegalArgumentException("too many deltas: " + files.size() + " (max 253)");
@@ -216,6 +261,10 @@ public final class PloopDisk implements VirtualDisk {
     ImageHeader th = ImageReader.readHeader(topFile);
     for (int i = 0; i < files.size(); i++) {
       BlockFile f = files.get(i);
+      if (i == 0 && rawBase) {
+        deltas.add(new Delta(f, null, 0));
+        continue;
+      }
       ImageHeader h = i == files.size() - 1 ? th : ImageReader.readHeader(f);
       if (h.version() != th.version() || h.clusterSectors() != th.clusterSectors()) {
         throw new CorruptImageException(f.path(), ImageHeader.OFFSET_SECTORS,
@@ -378,7 +427,8 @@ public final class PloopDisk implements VirtualDisk {
       if (p == 0) {
         zeroFill(piece);
       } else {
-        deltas.get(levelOf(e)).file().read(piece, p * clusterBytes + inOff);
+        Delta d = deltas.get(levelOf(e));
+        d.file().read(piece, d.offsetOf(p, clusterBytes) + inOff);
       }
     } finally {
       l.unlock();
@@ -467,7 +517,8 @@ public final class PloopDisk implements VirtualDisk {
   /** Reads the whole cluster {@code c} from the lower delta named by {@code entry}. */
   private ByteBuffer readLowerCluster(long c, long entry) throws IOException {
     ByteBuffer whole = ByteBuffer.allocate((int) clusterBytes);
-    deltas.get(levelOf(entry)).file().read(whole, physOf(entry) * clusterBytes);
+    Delta d = deltas.get(levelOf(entry));
+    d.file().read(whole, d.offsetOf(physOf(entry), clusterBytes));
     whole.clear();
     return whole;
   }

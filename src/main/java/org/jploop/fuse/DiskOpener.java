@@ -14,10 +14,10 @@ import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 
 /**
- * The one place that turns a descriptor into the {@link VirtualDisk} the daemon serves: a {@code
- * Plain} image becomes a {@link RawDisk}; a ploop1 chain is refused if its top delta is dirty and
- * otherwise opened as a {@link PloopDisk} (lower deltas read-only, the top read-write unless
- * {@code -r}).
+ * The one place that turns a descriptor into the {@link VirtualDisk} the daemon serves: a lone
+ * {@code Plain} image becomes a {@link RawDisk}; a chain of ploop1 deltas (on a ploop1 or a raw
+ * base) is refused if its top delta is dirty and otherwise opened as a {@link PloopDisk} (lower
+ * deltas read-only, the top read-write unless {@code -r}).
  */
 public final class DiskOpener {
   private DiskOpener() {}
@@ -27,14 +27,15 @@ public final class DiskOpener {
       throws IOException {
     List<Path> files = descriptor.topChainFiles(xml);
     Path top = files.get(files.size() - 1);
-    if (descriptor.raw()) {
+    boolean rawBase = descriptor.raw();
+    if (rawBase && files.size() == 1) {
       return new RawDisk(FileBlockFile.open(top, readOnly));
     }
     if (!readOnly) {
       refuseDirty(xml, top);
     }
     try {
-      return PloopDisk.openPaths(files, EngineOptions.defaults().readOnly(readOnly));
+      return PloopDisk.openPaths(files, rawBase, EngineOptions.defaults().readOnly(readOnly));
     } catch (ImageInUseException e) {
       throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top), e);
     }

@@ -165,6 +165,44 @@ class MountIT {
   }
 
   @Test
+  void testRawBaseWithSnapshot_servedThroughTheDelta() throws Exception {
+    ploop("init", "-s", "64M", "-f", "raw", "-t", "none", image.toString()).ok();
+    byte[] base = new byte[3 << 20];
+    new java.util.Random(42).nextBytes(base);
+    try (var ch = java.nio.channels.FileChannel.open(image,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(base), 0);
+    }
+    String baseSum = MountFixture.sha256(image);
+    ploop("snapshot", xml.toString()).ok();
+    Path img = Path.of(ploop("mount", xml.toString()).ok().out().strip());
+    byte[] seen = new byte[base.length];
+    try (var in = Files.newInputStream(img)) {
+      assertThat(in.readNBytes(seen, 0, seen.length)).isEqualTo(seen.length);
+    }
+    assertThat(seen).as("disk.img shows the raw base, not the delta's header").isEqualTo(base);
+    byte[] patch = "written over the raw base".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (var ch = java.nio.channels.FileChannel.open(img,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(patch), 1000);
+      ch.force(true);
+    }
+    ploop("umount", xml.toString()).ok();
+    assertThat(MountFixture.sha256(image)).as("the raw base is read-only under a snapshot")
+        .isEqualTo(baseSum);
+    System.arraycopy(patch, 0, base, 1000, patch.length);
+    img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    try (var in = Files.newInputStream(img)) {
+      assertThat(in.readNBytes(seen, 0, seen.length)).isEqualTo(seen.length);
+    }
+    assertThat(seen).as("the write is in the delta after a remount").isEqualTo(base);
+    ploop("umount", xml.toString()).ok();
+    MountFixture.Run merge = ploop("snapshot-merge", xml.toString());
+    assertThat(merge.exitCode()).as(merge.toString()).isEqualTo(38);
+    assertThat(merge.err()).contains("raw base");
+  }
+
+  @Test
   void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
     ploop("init", "-s", "256M", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
