@@ -22,13 +22,16 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "-r", description = "Read-only.")
   boolean readOnly;
 
+  @Option(names = "-u", description = "Serve the disk as of this snapshot.")
+  String guid;
+
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    new MountDaemon(descriptor, fuseDir, readOnly, new EventLog(out)).run();
+    new MountDaemon(descriptor, fuseDir, readOnly, guid, new EventLog(out)).run();
     return ExitCode.OK;
   }
 }

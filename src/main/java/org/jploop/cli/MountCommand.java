@@ -2,6 +2,8 @@ package org.jploop.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.Guid;
 import org.jploop.fuse.DiskMounter;
 import org.jploop.fuse.EventLog;
 import org.jploop.fuse.InnerMount;
@@ -13,7 +15,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code ploop mount [-m DIR [-t FSTYPE] [-o OPTS] [-F]] [--fuse-dir DIR] [-r]
+ * {@code ploop mount [-m DIR [-t FSTYPE] [-o OPTS] [-F]] [--fuse-dir DIR] [-r] [-u GUID]
  * DiskDescriptor.xml}: starts the mount daemon that serves {@code disk.img}; with {@code -m} also
  * attaches a loop device, optionally runs fsck, and mounts the filesystem. Without {@code -m} it
  * prints the disk.img path for {@code losetup --direct-io=on}.
@@ -42,6 +44,10 @@ final class MountCommand implements Callable<Integer> {
       description = "Extra mount options for the filesystem (after lazytime).")
   String mountOptions;
 
+  @Option(names = "-u", paramLabel = "GUID", description = "Mount the disk as of this snapshot"
+      + " (read-only, -r, unless it is the top).")
+  String guid;
+
   @Option(names = "-F", description = "Run fsck -p -f on the filesystem before mounting it"
       + " (-n with -r).")
   boolean fsck;
@@ -57,9 +63,10 @@ final class MountCommand implements Callable<Integer> {
           "-t, -o and -F need -m MOUNTPOINT");
     }
     InnerMount inner = new InnerMount(fsType, mountOptions, fsck);
+    String snapshot = guid == null ? null : snapshotToMount();
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
-        .mount(descriptor, mountPoint, fuseDir, readOnly, inner);
+        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot);
     if (mountPoint == null) {
       out.println(st.diskImage());
     } else {
@@ -68,5 +75,24 @@ final class MountCommand implements Callable<Integer> {
     }
     out.flush();
     return ExitCode.OK;
+  }
+
+  /** Checks {@code -u}: a known snapshot, below the top only with {@code -r}. */
+  private String snapshotToMount() throws java.io.IOException {
+    String g;
+    try {
+      g = Guid.parse(guid);
+    } catch (IllegalArgumentException e) {
+      throw new PloopException(ExitCode.PARAM, e.getMessage());
+    }
+    DiskDescriptor d = DiskDescriptor.read(descriptor);
+    if (d.shot(g) == null) {
+      throw new PloopException(ExitCode.NOSNAP, "Uuid " + g + " not found in " + descriptor);
+    }
+    if (!Guid.same(g, d.topGuid()) && !readOnly) {
+      throw new PloopException(ExitCode.PARAM, "Snapshot " + g + " is not the top delta; mount"
+          + " it with -r (the deltas above it depend on its content)");
+    }
+    return g;
   }
 }

@@ -62,15 +62,16 @@ public final class DiskMounter {
    */
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly)
       throws IOException {
-    return mount(xml, mountPoint, fuseDir, readOnly, InnerMount.DEFAULT);
+    return mount(xml, mountPoint, fuseDir, readOnly, InnerMount.DEFAULT, null);
   }
 
   /**
    * Like {@link #mount(Path, Path, Path, boolean)}, mounting the filesystem as {@code inner} says
-   * (type, options, fsck first).
+   * (type, options, fsck first) and serving the disk as of snapshot {@code snapshotGuid} (null:
+   * the top; checked by the caller).
    */
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
-      InnerMount inner) throws IOException {
+      InnerMount inner, String snapshotGuid) throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
@@ -83,7 +84,7 @@ public final class DiskMounter {
     if (mountPoint != null) {
       checkMountPoint(mountPoint);
     }
-    MountStatus st = startDaemon(xml, fuseDir, readOnly);
+    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid);
     if (mountPoint == null) {
       return st;
     }
@@ -142,7 +143,8 @@ public final class DiskMounter {
     }
   }
 
-  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly) throws IOException {
+  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid)
+      throws IOException {
     RunPaths paths = RunPaths.of(xml);
     paths.createDirs();
     Path logFile = paths.logFile();
@@ -168,6 +170,9 @@ public final class DiskMounter {
     }
     if (readOnly) {
       argv.add("-r");
+    }
+    if (snapshotGuid != null) {
+      argv.addAll(List.of("-u", snapshotGuid));
     }
     argv.add(paths.descriptor().toString());
     ProcessBuilder pb = new ProcessBuilder(argv);

@@ -10,6 +10,7 @@ import org.jploop.engine.RawDisk;
 import org.jploop.engine.VirtualDisk;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.Guid;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 
@@ -25,7 +26,22 @@ public final class DiskOpener {
   /** Opens the disk of {@code xml} ({@code descriptor} read from it). */
   public static VirtualDisk open(Path xml, DiskDescriptor descriptor, boolean readOnly)
       throws IOException {
-    List<Path> files = descriptor.topChainFiles(xml);
+    return open(xml, descriptor, readOnly, null);
+  }
+
+  /**
+   * Opens the disk of {@code xml} as of snapshot {@code guid} (the chain from the base up to it;
+   * null = the top). A snapshot below the top is only opened read-only: the deltas above it
+   * depend on its content.
+   */
+  public static VirtualDisk open(Path xml, DiskDescriptor descriptor, boolean readOnly,
+      String guid) throws IOException {
+    boolean atTop = guid == null || Guid.same(guid, descriptor.topGuid());
+    if (!atTop && !readOnly) {
+      throw new IllegalArgumentException("Snapshot " + guid + " is not the top delta; mount it"
+          + " read-only (-r): the deltas above it depend on its content");
+    }
+    List<Path> files = atTop ? descriptor.topChainFiles(xml) : descriptor.chainFiles(xml, guid);
     Path top = files.get(files.size() - 1);
     boolean rawBase = descriptor.raw();
     if (rawBase && files.size() == 1) {

@@ -34,6 +34,8 @@ public final class MountDaemon {
   private final Path xml;
   private final RunPaths paths;
   private final boolean readOnly;
+  /** The snapshot served ({@code ploop mount -u}), or null for the top. */
+  private final String snapshotGuid;
   private final Path fuseDir;
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
@@ -52,9 +54,16 @@ public final class MountDaemon {
 
   /** Prepares a daemon for {@code xml}; {@code fuseDir} null means the run directory's default. */
   public MountDaemon(Path xml, Path fuseDir, boolean readOnly, EventLog log) throws IOException {
+    this(xml, fuseDir, readOnly, null, log);
+  }
+
+  /** Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid}. */
+  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid, EventLog log)
+      throws IOException {
     this.xml = xml.toRealPath();
     this.paths = RunPaths.of(this.xml);
     this.readOnly = readOnly;
+    this.snapshotGuid = guid;
     this.fuseDir = fuseDir == null ? paths.defaultFuseDir() : fuseDir.toAbsolutePath().normalize();
     this.log = log;
   }
@@ -92,12 +101,13 @@ public final class MountDaemon {
   }
 
   private void start() throws IOException {
-    log.info("mounting " + xml + (readOnly ? " read-only" : "") + " at " + fuseDir);
+    log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
+        + (readOnly ? " read-only" : "") + " at " + fuseDir);
     FuseSession.checkAvailable();
     FuseSession.clearStaleMount(fuseDir, log);
     RunPaths.createPrivateDir(fuseDir);
     DiskDescriptor d = DiskDescriptor.read(xml);
-    disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly));
+    disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly, snapshotGuid));
     long[] ids = processIds();
     fs = new GatedDiskFilesystem(disk, ids[0], ids[1], log);
     fs.setTeardown(this::teardownOnSignal);

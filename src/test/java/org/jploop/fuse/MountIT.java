@@ -202,6 +202,54 @@ class MountIT {
     assertThat(merge.err()).contains("raw base");
   }
 
+  private static void writeAt0(Path img, byte[] data) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(img,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(data), 0);
+      ch.force(true);
+    }
+  }
+
+  private static byte[] readAt0(Path img, int n) throws IOException {
+    try (var in = Files.newInputStream(img)) {
+      return in.readNBytes(n);
+    }
+  }
+
+  @Test
+  void testMountSnapshot_readOnlyShowsItsContent() throws Exception {
+    ploop("init", "-s", "64M", "-t", "none", image.toString()).ok();
+    byte[] a = new byte[3 << 20];
+    byte[] b = new byte[3 << 20];
+    java.util.Random r = new java.util.Random(7);
+    r.nextBytes(a);
+    r.nextBytes(b);
+    writeAt0(Path.of(ploop("mount", xml.toString()).ok().out().strip()), a);
+    ploop("umount", xml.toString()).ok();
+    String out = ploop("snapshot", xml.toString()).ok().out();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{[0-9a-f-]{36}\\}")
+        .matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    String snap = m.group();
+    writeAt0(Path.of(ploop("mount", xml.toString()).ok().out().strip()), b);
+    ploop("umount", xml.toString()).ok();
+
+    MountFixture.Run rw = ploop("mount", "-u", snap, xml.toString());
+    assertThat(rw.exitCode()).as(rw.toString()).isEqualTo(38);
+    assertThat(rw.err()).contains("-r");
+    MountFixture.Run unknown = ploop("mount", "-r", "-u",
+        "{11111111-2222-3333-4444-555555555555}", xml.toString());
+    assertThat(unknown.exitCode()).as(unknown.toString()).isEqualTo(43);
+    assertThat(MountStatus.forDescriptor(xml)).as("nothing mounted by the refusals").isEmpty();
+
+    Path img = Path.of(ploop("mount", "-r", "-u", snap, xml.toString()).ok().out().strip());
+    assertThat(readAt0(img, a.length)).as("the snapshot's content").isEqualTo(a);
+    ploop("umount", xml.toString()).ok();
+    img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    assertThat(readAt0(img, b.length)).as("the top's content").isEqualTo(b);
+    ploop("umount", xml.toString()).ok();
+  }
+
   @Test
   void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
     ploop("init", "-s", "256M", image.toString()).ok();

@@ -321,8 +321,13 @@ public record DiskDescriptor(
 
   /** Resolves the top chain to files, base first (see {@link #resolveImage}). */
   public List<Path> topChainFiles(Path xml) throws DescriptorException {
+    return chainFiles(xml, topGuid);
+  }
+
+  /** Resolves the chain from the base up to {@code guid} to files, base first. */
+  public List<Path> chainFiles(Path xml, String guid) throws DescriptorException {
     List<Path> out = new ArrayList<>();
-    for (ImageEntry e : topChain(xml)) {
+    for (ImageEntry e : chain(xml, guid)) {
       out.add(resolveImage(xml, e));
     }
     return out;
