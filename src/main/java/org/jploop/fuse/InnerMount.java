@@ -20,7 +20,8 @@ public record InnerMount(String fsType, String options, boolean fsck) {
     if (fsType != null && !fsType.matches("[a-z0-9.]+")) {
       throw new IllegalArgumentException("Invalid filesystem type: " + fsType);
     }
-    if (options != null && (options.isBlank() || options.chars().anyMatch(Character::isWhitespace))) {
+    if (options != null
+        && (options.isBlank() || options.chars().anyMatch(Character::isWhitespace))) {
       throw new IllegalArgumentException("Invalid mount options: '" + options + "'");
     }
   }
