@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
  * {@code ploop resize -s SIZE DiskDescriptor.xml}: grow the disk, offline or (mounted) online with
  * the partition and filesystem inside; shrinking is refused.
  */
-@Command(name = "resize", description = "Grow the disk (online when mounted); shrinking is refused.")
+@Command(name = "resize",
+    description = "Grow the disk (online when mounted); shrinking is refused.")
 final class ResizeCommand extends ImageVerb {
   @Option(names = "-s", paramLabel = "SIZE", required = true,
       description = "New size: sectors, or a number with K/M/G/T.")

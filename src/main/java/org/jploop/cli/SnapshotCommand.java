@@ -14,7 +14,8 @@ final class SnapshotCommand extends ImageVerb {
   @Option(names = "-u", paramLabel = "GUID", description = "GUID of the new snapshot.")
   String guid;
 
-  @Option(names = "-o", description = "Offline snapshot: refuse a mounted disk instead of switching it online.")
+  @Option(names = "-o",
+      description = "Offline snapshot: refuse a mounted disk instead of switching it online.")
   boolean offline;
 
   @Override

@@ -13,8 +13,8 @@ import org.jploop.engine.VirtualDisk;
  * write side, which waits for the calls in progress to finish and makes new calls wait, in arrival
  * order, until the new disk is in place. The kernel keeps queueing FUSE requests meanwhile, so no
  * request in flight is lost or reordered. The daemon's {@link GatedDiskFilesystem} holds the read
- * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls (size,
- * then read) sees one disk.
+ * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls
+ * (size, then read) sees one disk.
  *
  * <p>The gate guards {@link #current} and {@link #failure}: both change only under its write side.
  * If an operation could neither finish nor reopen the previous disk, the holder is {@link

@@ -352,7 +352,8 @@ class OnlineIT {
     Process merge = new ProcessBuilder(argv).redirectErrorStream(true)
         .redirectOutput(dir.resolve("merge.out").toFile()).start();
     long end = System.currentTimeMillis() + 60_000;
-    while (!Files.readString(log).substring((int) logStart).contains("online merge: Merging image")) {
+    while (!Files.readString(log).substring((int) logStart)
+        .contains("online merge: Merging image")) {
       assertThat(System.currentTimeMillis()).as("merge started").isLessThan(end);
       Thread.sleep(5);
     }
