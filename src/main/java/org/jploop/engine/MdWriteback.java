@@ -229,19 +229,7 @@ final class MdWriteback {
       stopped = true;
       queueLock.notifyAll();
     }
-    if (thread != null) {
-      boolean interrupted = false;
-      while (thread.isAlive()) {
-        try {
-          thread.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Threads.joinUninterruptibly(thread);
   }
 
   private void loop() {

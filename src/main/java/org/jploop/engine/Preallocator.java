@@ -252,20 +252,7 @@ final class Preallocator {
     } finally {
       batLock.unlock();
     }
-    Thread t = thread;
-    if (t != null) {
-      boolean interrupted = false;
-      while (t.isAlive()) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Threads.joinUninterruptibly(thread);
   }
 
   private void loop() {
