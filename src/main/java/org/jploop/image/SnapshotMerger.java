@@ -16,8 +16,9 @@ import org.jploop.format.descriptor.Guid;
  * takes over the parent's file; the parent's snapshot disappears), or with {@code -A} every delta
  * of the top chain into the base. Also the one-child case of {@code snapshot-delete}.
  *
- * <p>Order of durable steps: data into the parent's file ({@link DeltaMerger}, parent in use), the
- * parent marked clean, the new descriptor renamed into place, the merged files deleted. A crash
+ * <p>Order of durable steps: data into the parent's file ({@link DeltaMerger}, parent in use; or
+ * {@link RawMerger} in place for a raw base), the parent marked clean, the new descriptor renamed
+ * into place, the merged files deleted. A crash
  * before the rename leaves the old chain, which reads the same because the child still shadows
  * every cluster it gave the parent; a crash after it leaves only stray files.
  */
@@ -54,20 +55,29 @@ public final class SnapshotMerger {
     }
     ImageEntry parentImage = d.image(parent.guid());
     ImageEntry childImage = d.image(child.guid());
-    refuseRawDestination(d, parentImage);
     Path parentFile = disk.fileOf(parentImage);
     Path childFile = disk.fileOf(childImage);
     log.println("Merging image: " + childFile + " -> " + parentFile);
-    try (DeltaFile dest = DeltaFile.open(parentFile, false);
-        DeltaFile src = DeltaFile.open(childFile, true)) {
-      new DeltaMerger(progress, hook).merge(List.of(src), dest);
+    if (isRawBase(d, parentImage)) {
+      try (DeltaFile src = DeltaFile.open(childFile, true)) {
+        new RawMerger(progress, hook).merge(List.of(src), parentFile, src.header().sizeSectors()
+            * 512L);
+      }
+    } else {
+      try (DeltaFile dest = DeltaFile.open(parentFile, false);
+          DeltaFile src = DeltaFile.open(childFile, true)) {
+        new DeltaMerger(progress, hook).merge(List.of(src), dest);
+      }
     }
     List<ImageEntry> images = new ArrayList<>();
     for (ImageEntry e : d.images()) {
       if (e == parentImage) {
         continue;
       }
-      images.add(e == childImage ? new ImageEntry(e.guid(), e.type(), parentImage.file()) : e);
+      // the child takes over the parent's file, and with it the file's format (Plain for a raw
+      // base)
+      images.add(e == childImage ? new ImageEntry(e.guid(), parentImage.type(), parentImage.file())
+          : e);
     }
     List<Shot> shots = new ArrayList<>();
     for (Shot s : d.shots()) {
@@ -96,23 +106,27 @@ public final class SnapshotMerger {
       }
     }
     ImageEntry base = chain.get(0);
-    refuseRawDestination(d, base);
     Path baseFile = disk.fileOf(base);
     List<Path> sourceFiles = new ArrayList<>();
     List<DeltaFile> sources = new ArrayList<>();
-    try (DeltaFile dest = DeltaFile.open(baseFile, false)) {
-      try {
-        for (int i = chain.size() - 1; i >= 1; i--) {
-          Path p = disk.fileOf(chain.get(i));
-          sourceFiles.add(p);
-          log.println("Merging image: " + p + " -> " + baseFile);
-          sources.add(DeltaFile.open(p, true));
+    try {
+      for (int i = chain.size() - 1; i >= 1; i--) {
+        Path p = disk.fileOf(chain.get(i));
+        sourceFiles.add(p);
+        log.println("Merging image: " + p + " -> " + baseFile);
+        sources.add(DeltaFile.open(p, true));
+      }
+      if (isRawBase(d, base)) {
+        new RawMerger(progress, hook).merge(sources, baseFile,
+            sources.get(0).header().sizeSectors() * 512L);
+      } else {
+        try (DeltaFile dest = DeltaFile.open(baseFile, false)) {
+          new DeltaMerger(progress, hook).merge(sources, dest);
         }
-        new DeltaMerger(progress, hook).merge(sources, dest);
-      } finally {
-        for (DeltaFile s : sources) {
-          s.close();
-        }
+      }
+    } finally {
+      for (DeltaFile s : sources) {
+        s.close();
       }
     }
     List<ImageEntry> images = new ArrayList<>();
@@ -147,11 +161,7 @@ public final class SnapshotMerger {
     hook.reached("merge: merged files deleted");
   }
 
-  private static void refuseRawDestination(DiskDescriptor d, ImageEntry dest)
-      throws ImageOperationException {
-    if (d.raw() && dest == d.images().get(0)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Merging into a raw base image is not supported; convert it with ploop convert -f ploop1");
-    }
+  private static boolean isRawBase(DiskDescriptor d, ImageEntry dest) {
+    return d.raw() && dest == d.images().get(0);
   }
 }

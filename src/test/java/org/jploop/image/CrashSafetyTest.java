@@ -53,7 +53,7 @@ class CrashSafetyTest {
   /** One operation under test. */
   enum Operation {
     MERGE_TOP, MERGE_ALL, DELETE_MIDDLE, SNAPSHOT, SWITCH, RESIZE, COMPACT, CONVERT_V1,
-    CONVERT_RAW, CONVERT_FROM_RAW, PREALLOCATE;
+    CONVERT_RAW, CONVERT_FROM_RAW, PREALLOCATE, MERGE_TOP_INTO_RAW, MERGE_ALL_INTO_RAW;
 
     Fixture setup(Path dir, Random rnd) throws Exception {
       Path xml = TestDisks.newDisk(dir, 300, this == CONVERT_V1 ? FormatVersion.V2
@@ -93,6 +93,17 @@ class CrashSafetyTest {
           assertThat(cli("convert", "-f", "raw", xml.toString()).exitCode()).isZero();
           return new Fixture(xml, List.of(m0), Map.of());
         }
+        case MERGE_TOP_INTO_RAW, MERGE_ALL_INTO_RAW -> {
+          assertThat(cli("convert", "-f", "raw", xml.toString()).exitCode()).isZero();
+          assertThat(cli("snapshot", "-u", S1, xml.toString()).exitCode()).isZero();
+          byte[] m1 = writeRandom(xml, m0, rnd, 90);
+          if (this == MERGE_TOP_INTO_RAW) {
+            return new Fixture(xml, List.of(m1), Map.of());
+          }
+          assertThat(cli("snapshot", "-u", S2, xml.toString()).exitCode()).isZero();
+          byte[] m2 = writeRandom(xml, m1, rnd, 90);
+          return new Fixture(xml, List.of(m2), Map.of());
+        }
         default -> throw new IllegalStateException();
       }
     }
@@ -120,6 +131,10 @@ class CrashSafetyTest {
               .toPloop(FormatVersion.V2);
           case PREALLOCATE -> new FormatConverter(disk, Progress.QUIET, log, hook)
               .toPreallocated();
+          case MERGE_TOP_INTO_RAW -> new SnapshotMerger(disk, Progress.QUIET, log, hook)
+              .mergeIntoParent(Guid.TOP_DELTA);
+          case MERGE_ALL_INTO_RAW -> new SnapshotMerger(disk, Progress.QUIET, log, hook)
+              .mergeAll();
           default -> throw new IllegalStateException();
         }
       }
