@@ -133,7 +133,10 @@ public final class OnlineOperations {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The disk is mounted read-only; online " + what + " needs a read-write mount");
     }
-    if (DiskDescriptor.read(xml).raw()) {
+    // snapshot and merge work on a raw base (DiskOpener stacks the deltas on it); resizing or
+    // compacting one online is not supported yet
+    boolean rawSupported = what.equals("snapshot") || what.equals("merge");
+    if (!rawSupported && DiskDescriptor.read(xml).raw()) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
           + " is not supported for a disk with a raw (Plain) image; unmount it first");
     }

@@ -435,7 +435,7 @@ class OnlineIT {
   }
 
   @Test
-  void testRefusals_readOnlyMountAndRawImage_leaveTheDiskServed() throws Exception {
+  void testReadOnlyRefused_rawImageSnapshotAndMergeOnline() throws Exception {
     ploop("init", "-s", "64M", "-t", "none", image.toString()).ok();
     Path img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
     MountFixture.Run r = ploop("compact", xml.toString());
@@ -450,17 +450,40 @@ class OnlineIT {
       ploop("init", "-s", "64M", "-t", "none", "-f", "raw", rawDir.resolve("root.hdd").toString())
           .ok();
       img = Path.of(ploop("mount", rawXml.toString()).ok().out().strip());
-      r = ploop("snapshot", rawXml.toString());
-      assertThat(r.exitCode()).as(r.err()).isEqualTo(38);
-      assertThat(r.err()).contains("raw");
-      assertThat(DiskDescriptor.read(rawXml).images()).hasSize(1);
+      byte[] first = {1, 2, 3};
+      byte[] second = {4, 5, 6, 7};
       try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
-        ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 4096);
+        ch.write(ByteBuffer.wrap(first), 4096);
         ch.force(true);
       }
+      // online snapshot and merge work on a raw base; resize and compact are refused
+      ploop("snapshot", rawXml.toString()).ok();
+      assertThat(DiskDescriptor.read(rawXml).images()).hasSize(2);
+      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.allocate(3);
+        ch.read(b, 4096);
+        assertThat(b.array()).as("raw data seen through the new delta").isEqualTo(first);
+        ch.write(ByteBuffer.wrap(second), 8192);
+        ch.force(true);
+      }
+      r = ploop("compact", rawXml.toString());
+      assertThat(r.exitCode()).as(r.err()).isEqualTo(38);
+      assertThat(r.err()).contains("raw");
       r = ploop("snapshot", "-o", rawXml.toString());
       assertThat(r.exitCode()).as("snapshot -o on a mounted disk: %s", r.err()).isEqualTo(17);
+      ploop("snapshot-merge", rawXml.toString()).ok();
+      assertThat(DiskDescriptor.read(rawXml).images()).hasSize(1);
+      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ)) {
+        ByteBuffer b = ByteBuffer.allocate(4);
+        ch.read(b, 8192);
+        assertThat(b.array()).as("served from the raw image after the online merge")
+            .isEqualTo(second);
+      }
       ploop("umount", rawXml.toString()).ok();
+      byte[] raw = Files.readAllBytes(rawDir.resolve("root.hdd"));
+      assertThat(java.util.Arrays.copyOfRange(raw, 4096, 4099)).isEqualTo(first);
+      assertThat(java.util.Arrays.copyOfRange(raw, 8192, 8196)).isEqualTo(second);
     } finally {
       forceCleanup(rawXml);
     }
