@@ -108,7 +108,8 @@ public final class DeltaMerger {
     progress.advance(clusters);
   }
 
-  private static DeltaFile topSource(List<DeltaFile> sourcesTopFirst, long clu) {
+  /** Returns the topmost of {@code sourcesTopFirst} that maps {@code clu}, or null. */
+  static DeltaFile topSource(List<DeltaFile> sourcesTopFirst, long clu) {
     for (DeltaFile s : sourcesTopFirst) {
       if (s.physicalOf(clu) != 0) {
         return s;

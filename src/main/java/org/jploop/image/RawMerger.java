@@ -48,7 +48,7 @@ public final class RawMerger {
     }
     long total = 0;
     for (long c = 0; c < entries; c++) {
-      if (topSource(sourcesTopFirst, c) != null) {
+      if (DeltaMerger.topSource(sourcesTopFirst, c) != null) {
         total++;
       }
     }
@@ -60,7 +60,7 @@ public final class RawMerger {
       }
       long pending = 0;
       for (long c = 0; c < entries; c++) {
-        DeltaFile src = topSource(sourcesTopFirst, c);
+        DeltaFile src = DeltaMerger.topSource(sourcesTopFirst, c);
         if (src == null) {
           continue;
         }
@@ -80,14 +80,5 @@ public final class RawMerger {
       hook.reached("merge: raw data durable");
     }
     progress.finish();
-  }
-
-  private static DeltaFile topSource(List<DeltaFile> sourcesTopFirst, long c) {
-    for (DeltaFile s : sourcesTopFirst) {
-      if (s.physicalOf(c) != 0) {
-        return s;
-      }
-    }
-    return null;
   }
 }
