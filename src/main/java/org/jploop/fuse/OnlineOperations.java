@@ -70,14 +70,14 @@ public final class OnlineOperations {
   /** {@code snapshot [guid=G]}: replies with the new snapshot's GUID. */
   String snapshot(Map<String, String> args) throws IOException {
     String guid = args.get("guid");
-    return underGate("snapshot", d -> new SnapshotCreator(d, StepHook.NONE).create(guid));
+    return underGate("snapshot", true, d -> new SnapshotCreator(d, StepHook.NONE).create(guid));
   }
 
   /** {@code merge [guid=G | all=1]}: merges the top (or G) into its parent, or everything. */
   String merge(Map<String, String> args) throws IOException {
     boolean all = "1".equals(args.get("all"));
     String guid = args.get("guid");
-    return underGate("merge", d -> {
+    return underGate("merge", true, d -> {
       PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
       SnapshotMerger m = new SnapshotMerger(d, Progress.QUIET, w, StepHook.NONE);
       if (all) {
@@ -92,7 +92,7 @@ public final class OnlineOperations {
 
   /** {@code compact}: compacts every delta; replies with a summary. */
   String compact() throws IOException {
-    return underGate("compact", d -> {
+    return underGate("compact", false, d -> {
       StringBuilder sb = new StringBuilder();
       for (DiskCompactor.DeltaResult r : new DiskCompactor(d, p -> Progress.QUIET,
           StepHook.NONE).compactAll()) {
@@ -120,23 +120,24 @@ public final class OnlineOperations {
           "Unable to shrink a mounted disk: online shrink is not supported (current size "
               + d.diskSizeSectors() + " sectors, requested " + rounded + ")");
     }
-    String grown = underGate("resize", od -> Long.toString(
+    String grown = underGate("resize", false, od -> Long.toString(
         new DiskResizer(od, StepHook.NONE).resize(want)));
     long sectors = Long.parseLong(grown);
     String inner = new FilesystemGrower(log).grow(status.get(), sectors, d.blocksize());
     return sectors + " " + inner;
   }
 
-  /** Runs {@code op} with the disk suspended, closed and reopened as the class comment says. */
-  private String underGate(String what, Operation op) throws IOException {
+  /**
+   * Runs {@code op} with the disk suspended, closed and reopened as the class comment says.
+   * {@code rawBaseAllowed}: whether {@code op} handles a disk with a raw (Plain) image; snapshot and
+   * merge do (DiskOpener stacks deltas on a raw base), online resize and compact do not yet.
+   */
+  private String underGate(String what, boolean rawBaseAllowed, Operation op) throws IOException {
     if (readOnly) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The disk is mounted read-only; online " + what + " needs a read-write mount");
     }
-    // snapshot and merge work on a raw base (DiskOpener stacks the deltas on it); resizing or
-    // compacting one online is not supported yet
-    boolean rawSupported = what.equals("snapshot") || what.equals("merge");
-    if (!rawSupported && DiskDescriptor.read(xml).raw()) {
+    if (!rawBaseAllowed && DiskDescriptor.read(xml).raw()) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
           + " is not supported for a disk with a raw (Plain) image; unmount it first");
     }
