@@ -5,18 +5,23 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A {@link BlockFile} on a real file: data I/O through a {@link FileChannel} (positional, so
- * thread-safe without locking), {@code fallocate} through a second libc descriptor of the same
- * file, since FileChannel hides its own.
+ * thread-safe without locking), {@code fallocate} and {@code posix_fadvise} through a second libc
+ * descriptor of the same file, since FileChannel hides its own. Sequential reads are followed by
+ * {@link ReadAhead}.
  */
 public final class FileBlockFile implements BlockFile {
   private final Path path;
   private final boolean readOnly;
   private final FileChannel channel;
-  /** libc descriptor for fallocate, opened on first use; -1 until then. Guarded by this. */
+  /** libc descriptor for fallocate and fadvise, opened on first use, else -1. Guarded by this. */
   private int fd = -1;
+  private final ReadAhead readAhead = new ReadAhead(this::willNeed);
+  /** Read-ahead requests the kernel accepted; for tests. */
+  private final AtomicLong readAheadRequests = new AtomicLong();
 
   private FileBlockFile(Path path, boolean readOnly, FileChannel channel) {
     this.path = path;
@@ -74,6 +79,21 @@ public final class FileBlockFile implements BlockFile {
       }
       p += n;
     }
+    readAhead.onRead(pos, p - pos);
+  }
+
+  private void willNeed(long pos, long len) throws IOException {
+    int rc = LibC.get().posix_fadvise(descriptor(), pos, len, LibC.POSIX_FADV_WILLNEED);
+    if (rc != 0) {
+      throw new IOException(path + ": posix_fadvise WILLNEED at offset " + pos + " length " + len
+          + " failed: errno " + rc);
+    }
+    readAheadRequests.incrementAndGet();
+  }
+
+  /** Returns how many read-ahead requests the kernel accepted so far. */
+  long readAheadRequests() {
+    return readAheadRequests.get();
   }
 
   @Override
@@ -150,9 +170,10 @@ public final class FileBlockFile implements BlockFile {
 
   private synchronized int descriptor() throws IOException {
     if (fd < 0) {
-      int f = LibC.get().open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+      int f = LibC.get().open(path.toString(),
+          (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC, 0);
       if (f < 0) {
-        throw new IOException(path + ": open for fallocate failed: errno " + LibC.errno());
+        throw new IOException(path + ": open for fallocate/fadvise failed: errno " + LibC.errno());
       }
       fd = f;
     }

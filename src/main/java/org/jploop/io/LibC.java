@@ -8,8 +8,8 @@ import jnr.ffi.types.off_t;
 
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
- * {@code fallocate}, and {@code fallocate} itself (hole punching and preallocation). Loaded once,
- * lazily.
+ * {@code fallocate} and {@code posix_fadvise}, {@code fallocate} itself (hole punching and
+ * preallocation) and {@code posix_fadvise} (read-ahead). Loaded once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
@@ -25,6 +25,8 @@ public final class LibC {
   public static final int EOPNOTSUPP = 95;
   /** lseek whence: the next offset holding data, at or after the given one. */
   public static final int SEEK_DATA = 3;
+  /** posix_fadvise advice: read the range into the page cache in the background. */
+  public static final int POSIX_FADV_WILLNEED = 3;
 
   /** The bound functions. */
   public interface Native {
@@ -37,6 +39,9 @@ public final class LibC {
     int getpid();
 
     @off_t long lseek(int fd, @off_t long offset, int whence);
+
+    /** Returns 0 or an error number (not -1 and errno). */
+    int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
   }
 
   private static volatile Native instance;

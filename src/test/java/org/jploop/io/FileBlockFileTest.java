@@ -103,4 +103,30 @@ class FileBlockFileTest {
       f.force();
     }
   }
+
+  @Test
+  void sequentialReadsAreReadAheadRandomOnesAreNot(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("f");
+    byte[] data = new byte[16 << 20];
+    new Random(SEED).nextBytes(data);
+    Files.write(p, data);
+    try (FileBlockFile f = FileBlockFile.open(p, true)) {
+      ByteBuffer b = ByteBuffer.allocateDirect(128 << 10);
+      Random r = new Random(SEED);
+      for (int i = 0; i < 200; i++) {
+        b.clear();
+        f.read(b, (long) r.nextInt(data.length / 4096 - 32) * 4096);
+      }
+      assertThat(f.readAheadRequests()).as("seed %d: random reads", SEED).isZero();
+      for (long pos = 0; pos < data.length; pos += b.capacity()) {
+        b.clear();
+        f.read(b, pos);
+        b.flip();
+        assertThat(b).as("content at %d", pos)
+            .isEqualTo(ByteBuffer.wrap(data, (int) pos, b.capacity()));
+      }
+      assertThat(f.readAheadRequests())
+          .as("posix_fadvise(WILLNEED) accepted on a read-only descriptor").isGreaterThan(1);
+    }
+  }
 }
