@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A {@link BlockFile} on a real file: data I/O through a {@link FileChannel} (positional, so
  * thread-safe without locking), {@code fallocate} and {@code posix_fadvise} through a second libc
  * descriptor of the same file, since FileChannel hides its own. Sequential reads are followed by
- * {@link ReadAhead}.
+ * {@link ReadAhead}, sequential writes by {@link WriteBehind}.
  */
 public final class FileBlockFile implements BlockFile {
   private final Path path;
@@ -20,8 +20,11 @@ public final class FileBlockFile implements BlockFile {
   /** libc descriptor for fallocate and fadvise, opened on first use, else -1. Guarded by this. */
   private int fd = -1;
   private final ReadAhead readAhead = new ReadAhead(this::willNeed);
+  private final WriteBehind writeBehind = new WriteBehind(this::startWriteback);
   /** Read-ahead requests the kernel accepted; for tests. */
   private final AtomicLong readAheadRequests = new AtomicLong();
+  /** Early writeback requests the kernel accepted; for tests. */
+  private final AtomicLong writebackRequests = new AtomicLong();
 
   private FileBlockFile(Path path, boolean readOnly, FileChannel channel) {
     this.path = path;
@@ -96,6 +99,19 @@ public final class FileBlockFile implements BlockFile {
     return readAheadRequests.get();
   }
 
+  private void startWriteback(long pos, long len) throws IOException {
+    if (LibC.get().sync_file_range(descriptor(), pos, len, LibC.SYNC_FILE_RANGE_WRITE) != 0) {
+      throw new IOException(path + ": sync_file_range at offset " + pos + " length " + len
+          + " failed: errno " + LibC.errno());
+    }
+    writebackRequests.incrementAndGet();
+  }
+
+  /** Returns how many early writeback requests the kernel accepted so far. */
+  long writebackRequests() {
+    return writebackRequests.get();
+  }
+
   @Override
   public void write(ByteBuffer src, long pos) throws IOException {
     checkWritable("write", pos, src.remaining());
@@ -107,6 +123,7 @@ public final class FileBlockFile implements BlockFile {
         throw translate(e, "write", p, src.remaining());
       }
     }
+    writeBehind.onWrite(pos, p - pos);
   }
 
   @Override

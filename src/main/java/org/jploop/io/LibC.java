@@ -9,7 +9,8 @@ import jnr.ffi.types.off_t;
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
  * {@code fallocate} and {@code posix_fadvise}, {@code fallocate} itself (hole punching and
- * preallocation) and {@code posix_fadvise} (read-ahead). Loaded once, lazily.
+ * preallocation), {@code posix_fadvise} (read-ahead) and {@code sync_file_range} (early
+ * writeback). Loaded once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
@@ -27,6 +28,8 @@ public final class LibC {
   public static final int SEEK_DATA = 3;
   /** posix_fadvise advice: read the range into the page cache in the background. */
   public static final int POSIX_FADV_WILLNEED = 3;
+  /** sync_file_range flag: start writeback of the dirty pages in the range, do not wait. */
+  public static final int SYNC_FILE_RANGE_WRITE = 2;
 
   /** The bound functions. */
   public interface Native {
@@ -42,6 +45,8 @@ public final class LibC {
 
     /** Returns 0 or an error number (not -1 and errno). */
     int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
+
+    int sync_file_range(int fd, @off_t long offset, @off_t long nbytes, int flags);
   }
 
   private static volatile Native instance;

@@ -129,4 +129,27 @@ class FileBlockFileTest {
           .as("posix_fadvise(WILLNEED) accepted on a read-only descriptor").isGreaterThan(1);
     }
   }
+
+  @Test
+  void sequentialWritesStartWritebackEarlyRandomOnesDoNot(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("f");
+    Files.createFile(p);
+    byte[] data = new byte[16 << 20];
+    new Random(SEED).nextBytes(data);
+    try (FileBlockFile f = FileBlockFile.open(p, false)) {
+      Random r = new Random(SEED);
+      for (int i = 0; i < 200; i++) {
+        int off = r.nextInt(data.length / 8192) * 8192;
+        f.write(ByteBuffer.wrap(data, off, 4096), off);
+      }
+      assertThat(f.writebackRequests()).as("seed %d: random writes", SEED).isZero();
+      for (int pos = 0; pos < data.length; pos += 128 << 10) {
+        f.write(ByteBuffer.wrap(data, pos, 128 << 10), pos);
+      }
+      assertThat(f.writebackRequests()).as("sync_file_range(WRITE) accepted")
+          .isEqualTo(data.length / WriteBehind.STEP_BYTES);
+      f.force();
+    }
+    assertThat(Arrays.mismatch(Files.readAllBytes(p), data)).as("first differing byte").isEqualTo(-1);
+  }
 }

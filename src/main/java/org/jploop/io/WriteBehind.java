@@ -1,0 +1,69 @@
+package org.jploop.io;
+
+import java.io.IOException;
+
+/**
+ * Sequential-write detector of one file: once a stream of writes is sequential, it asks the kernel
+ * to start writing the data behind the writer back to disk ({@code sync_file_range(WRITE)}),
+ * without waiting for it.
+ *
+ * <p>Why: the engine writes through the page cache and the kernel starts background writeback
+ * only past {@code dirty_background_ratio} (10 % of RAM, 2.4 GiB on the reference machine). A 1 GiB
+ * {@code dd conv=fsync} therefore first filled the page cache and then waited for the whole GiB
+ * in fsync, one after the other. Starting writeback as the stream goes makes the two overlap; the
+ * final fsync has little left to do. Durability is unchanged: only fsync promises anything, and
+ * writing data early is what the kernel may do anyway at any time.
+ *
+ * <p>Every {@link #STEP_BYTES} written back to back are handed to writeback in one call; any jump
+ * starts a new stream. Random writes are thus left to the kernel, which batches them better.
+ * Guarded by {@code this}.
+ */
+public final class WriteBehind {
+  /** How many bytes written back to back are handed to writeback at once. */
+  public static final long STEP_BYTES = 2 << 20;
+
+  /** Receives the ranges to start writing back. */
+  @FunctionalInterface
+  public interface Hint {
+    /** Starts writeback of {@code [pos, pos+len)} and returns without waiting for it. */
+    void startWriteback(long pos, long len) throws IOException;
+  }
+
+  private final Hint hint;
+  /** Where the next write must start to continue the stream; -1 before the first write. */
+  private long next = -1;
+  /** Everything of this stream before this offset has been handed to writeback. */
+  private long handedUpTo;
+
+  public WriteBehind(Hint hint) {
+    this.hint = hint;
+  }
+
+  /**
+   * Records a completed write of {@code len} bytes at {@code pos} and starts writeback of the
+   * stream behind it when enough has gathered. A failing hint is ignored: this is advice.
+   */
+  public void onWrite(long pos, long len) {
+    if (len <= 0) {
+      return;
+    }
+    long end = pos + len;
+    long from;
+    synchronized (this) {
+      if (pos != next) {
+        handedUpTo = pos;
+      }
+      next = end;
+      if (end - handedUpTo < STEP_BYTES) {
+        return;
+      }
+      from = handedUpTo;
+      handedUpTo = end;
+    }
+    try {
+      hint.startWriteback(from, end - from);
+    } catch (IOException | RuntimeException e) {
+      // advice only: fsync and the kernel's own writeback still write everything
+    }
+  }
+}
