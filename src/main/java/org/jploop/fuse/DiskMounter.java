@@ -310,8 +310,9 @@ public final class DiskMounter {
 
   /**
    * Cleans up after a daemon that died without stopping (kill -9): unmounts filesystems on loop
-   * devices over its disk.img, detaches them, removes the dead FUSE mount and the status file. The
-   * image itself may be left dirty; the caller tells the user to run {@code ploop check}.
+   * devices over its disk.img, detaches them, removes the dead FUSE mount, the status file, the
+   * control socket and the run directory once empty. The image itself may be left dirty; the
+   * caller tells the user to run {@code ploop check}.
    */
   private void recoverDead(MountStatus st) throws IOException {
     log.info("the mount daemon (pid " + st.pid() + ") is not running; cleaning up after it");
@@ -332,6 +333,21 @@ public final class DiskMounter {
         HostCommand.runChecked(30, "fusermount", "-u", "-z", dir.toString());
       }
     }
-    Files.deleteIfExists(RunPaths.of(Path.of(st.descriptor())).statusFile());
+    RunPaths paths = RunPaths.of(Path.of(st.descriptor()));
+    Files.deleteIfExists(paths.statusFile());
+    Files.deleteIfExists(paths.controlSocket());
+    if (dir.equals(paths.defaultFuseDir())) {
+      deleteEmptyDir(dir);
+    }
+    deleteEmptyDir(paths.runDir());
+  }
+
+  /** Deletes {@code dir} if it exists and is empty; anything in it is left alone and logged. */
+  private void deleteEmptyDir(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      log.info(dir + " left in place: " + e);
+    }
   }
 }

@@ -402,6 +402,8 @@ class MountIT {
     assertThat(MountTable.at(mnt.toRealPath())).isEmpty();
     assertThat(MountTable.at(Path.of(st.fuseDir()))).isEmpty();
     assertThat(LoopDevice.backedBy(Path.of(st.diskImage()))).isEmpty();
+    assertThat(Path.of(st.fuseDir()).getParent()).as("run directory, control socket included")
+        .doesNotExist();
     MountFixture.Run dirty = ploop("mount", xml.toString());
     assertThat(dirty.exitCode()).isEqualTo(37);
     ploop("check", "-d", image.toString()).ok();
