@@ -8,6 +8,9 @@
 #   ours-loop  our disk.img through losetup --direct-io=on   (the recommended way to use it)
 #   peer       qemu-nbd -f parallels + nbdfuse, the FUSE file nbdfuse exposes
 #   peer-loop  the peer's FUSE file through losetup --direct-io=on
+#   fuse-null  the FUSE ceiling: our front end (jnr-fuse, libfuse2, the daemon's options) over a
+#              disk that reads zeros and drops writes (FuseCeiling, test code): no engine, no file
+#   fuse-null-loop  that file through losetup --direct-io=on
 # Workload per row: dd 1 MiB O_DIRECT sequential write (random bytes from a tmpfs file, never
 # zeros: zero writes allocate nothing) then read of --size, fio 4 KiB libaio
 # iodepth 16 random write then read for --runtime seconds, one fio QD1 random read per row
@@ -28,7 +31,8 @@ usage: bench.sh [options]
                      (default: <out>/work, removed at the end unless --keep)
   --size SIZE        bytes per sequential test and fio file size, dd/qemu-img syntax (default 1G)
   --runtime SECS     fio time per random test (default 20)
-  --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop, or none (default: all)
+  --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop,
+                     or none (default: all)
   --rss-size SIZE    disk size for the daemon-RSS scenario (default 1T)
   --rss-write SIZE   data written, spread over that disk, in the RSS scenario (default 2G)
   --no-rss           skip the 1 TiB RSS scenario
@@ -53,7 +57,7 @@ out="$repo/target/bench"
 workdir=""
 size_arg="1G"
 runtime=20
-rows_arg="raw,ours,ours-loop,peer,peer-loop"
+rows_arg="raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop"
 rss_size="1T"
 rss_write="2G"
 rss_alt_opts="-Xmx64m -XX:+UseSerialGC"
@@ -530,6 +534,51 @@ peer_row() { # peer_row ROW LOOP(0|1)
   rm -rf "$dir"
 }
 
+# null_row ROW LOOP(0|1): the FUSE ceiling, FuseCeiling (src/test) serving a disk of zeros
+null_row() {
+  local row="$1" use_loop="$2" dir="$workdir/$1" target dev pid img i
+  conn_of_row=""
+  daemon_pids=()
+  mkdir -p "$dir"
+  if [[ ! -f "$repo/target/test-classes/org/jploop/bench/FuseCeiling.class" ]] \
+      || [[ -n "$(find "$repo/src/test/java/org/jploop/bench/FuseCeiling.java" -newer "$repo/target/test-classes/org/jploop/bench/FuseCeiling.class")" ]]; then
+    (cd "$repo" && mvn -B -q -ntp test-compile) >"$logs/$row.build.log" 2>&1 \
+      || { for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "test-compile failed (see logs/$row.build.log)"; done; return; }
+  fi
+  java -cp "$repo/target/jploop.jar:$repo/target/test-classes" org.jploop.bench.FuseCeiling \
+    "$dir/fuse" "$size_bytes" >"$logs/$row.out" 2>"$logs/$row.err" &
+  pid=$!
+  for ((i = 0; i < 300; i++)); do [[ -s "$logs/$row.out" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  img=$(head -1 "$logs/$row.out")
+  if [[ -z "$img" || ! -f "$img" ]]; then
+    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "FuseCeiling did not start: $(tail -1 "$logs/$row.err")"; done
+    kill "$pid" 2>/dev/null
+    return
+  fi
+  fuse_mounts+=("$dir/fuse")
+  conn_of_row=$(fuse_conn "$img") || conn_of_row=""
+  daemon_pids=("$pid")
+  target="$img"
+  if ((use_loop)); then
+    dev=$(losetup --find --show --direct-io=on "$img") || dev=""
+    if [[ -n "$dev" ]]; then
+      loops+=("$dev")
+      target="$dev"
+      record "$row" loop_dio "$(cat "/sys/block/${dev#/dev/}/loop/dio")" "bool" "losetup --find --show --direct-io=on $img"
+    else
+      not_measured "$row" seq_write "" "losetup failed"
+    fi
+  fi
+  if [[ "$target" != "$img" || "$use_loop" == 0 ]]; then
+    workload "$row" "$target" "$img"
+  fi
+  if [[ -n "${dev:-}" ]]; then losetup -d "$dev"; forget loops "$dev"; fi
+  touch "$dir/fuse.stop"
+  for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  forget fuse_mounts "$dir/fuse"
+  rm -rf "$dir"
+}
+
 raw_row() {
   local dir="$workdir/raw"
   conn_of_row=""
@@ -677,6 +726,8 @@ for r in "${rows[@]}"; do
     ours-loop) our_row ours-loop 1 ;;
     peer) peer_row peer 0 ;;
     peer-loop) peer_row peer-loop 1 ;;
+    fuse-null) null_row fuse-null 0 ;;
+    fuse-null-loop) null_row fuse-null-loop 1 ;;
     *) echo "bench: unknown row $r" >&2; exit 2 ;;
   esac
 done

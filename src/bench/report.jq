@@ -1,6 +1,8 @@
 # Builds results.json from the metric lines of one bench.sh run (jq -s: input is the array of
-# {row, metric, value, unit, command, note}). Ratios are to the raw row; targets are issue 7's.
-def rows: ["raw", "ours", "ours-loop", "peer", "peer-loop"];
+# {row, metric, value, unit, command, note}). Ratios are to the raw row, to the peer and, for our
+# rows, to the FUSE ceiling (the fuse-null row of the same access path); targets are issue 7's.
+def rows: ["raw", "ours", "ours-loop", "peer", "peer-loop", "fuse-null", "fuse-null-loop"];
+def ceiling_of($row): if $row == "ours" then "fuse-null" elif $row == "ours-loop" then "fuse-null-loop" else null end;
 def ratio_metrics: ["seq_write", "seq_read", "rand_write", "rand_read", "rand_read_qd1"];
 . as $m
 | def val($row; $metric): ([$m[] | select(.row == $row and .metric == $metric) | .value] | first) // null;
@@ -20,7 +22,8 @@ def ratio_metrics: ["seq_write", "seq_read", "rand_write", "rand_read", "rand_re
           | {metric: $k,
              unit: ([$m[] | select(.metric == $k and .unit != "") | .unit] | first // ""),
              rows: [rows[] as $r | {row: $r, value: val($r; $k), ratio_to_raw: div(val($r; $k); val("raw"; $k)),
-                                    ratio_to_peer: div(val($r; $k); val("peer"; $k))}]}],
+                                    ratio_to_peer: div(val($r; $k); val("peer"; $k)),
+                                    ratio_to_ceiling: (ceiling_of($r) as $c | if $c == null then null else div(val($r; $k); val($c; $k)) end)}]}],
   targets: [
     target("ours-loop seq write / raw"; div(val("ours-loop"; "seq_write"); val("raw"; "seq_write")); ">="; 0.8; "dd 1 MiB O_DIRECT write through losetup --direct-io=on"),
     target("ours-loop seq read / raw"; div(val("ours-loop"; "seq_read"); val("raw"; "seq_read")); ">="; 0.8; "dd 1 MiB O_DIRECT read through losetup --direct-io=on"),

@@ -91,6 +91,7 @@ class BenchReportTest {
     m.add(metric("ours-loop", "rand_read", null, "IOPS"));
     m.add(metric("ours-loop", "bat_page_writes_per_gib", "3", "pages/GiB"));
     m.add(metric("peer", "rand_write", "4000", "IOPS"));
+    m.add(metric("fuse-null-loop", "seq_write", "400", "MB/s"));
     m.add(metric("peer", "rand_read", "5000", "IOPS"));
     m.add(metric("rss-1t", "daemon_peak_rss", "300.5", "MiB"));
     return m;
@@ -107,6 +108,10 @@ class BenchReportTest {
     JsonNode oursLoop = seqWrite.get("rows").get(2);
     assertThat(oursLoop.get("row").asText()).isEqualTo("ours-loop");
     assertThat(oursLoop.get("ratio_to_raw").asDouble()).isEqualTo(0.5);
+    assertThat(oursLoop.get("ratio_to_ceiling").asDouble()).as("ours-loop / fuse-null-loop")
+        .isEqualTo(0.25);
+    assertThat(seqWrite.get("rows").get(1).get("ratio_to_ceiling").isNull())
+        .as("ours without a fuse-null figure").isTrue();
 
     assertThat(target(r, "ours-loop seq write / raw").get("status").asText()).isEqualTo("MISS");
     assertThat(target(r, "ours-loop seq read / raw").get("value").asDouble()).isEqualTo(0.9);
@@ -132,7 +137,10 @@ class BenchReportTest {
   void markdownTable() throws Exception {
     report(fullRun());
     String md = markdown();
-    assertThat(md).contains("| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m |");
+    assertThat(md)
+        .contains("| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m | n/m | 400 (2) |");
+    assertThat(md).contains("Ratios to the FUSE ceiling (ours / fuse-null, ours-loop /"
+        + " fuse-null-loop): ours-loop seq_write 0.25");
     assertThat(md).contains("| ours-loop 4k rand write IOPS / peer | 2.5 | >= 2 | PASS |");
     assertThat(md).contains("| ours-loop | rand_read | n/m | IOPS | not measured: mount failed |");
     assertThat(md).contains("- raw seq_write: `cmd raw seq_write`");
