@@ -19,6 +19,8 @@ public final class FileBlockFile implements BlockFile {
   private final FileChannel channel;
   /** libc descriptor for fallocate and fadvise, opened on first use, else -1. Guarded by this. */
   private int fd = -1;
+  /** Set by close: the libc descriptor is not reopened afterwards. Guarded by this. */
+  private boolean closed;
   private final ReadAhead readAhead = new ReadAhead(this::willNeed);
   private final WriteBehind writeBehind = new WriteBehind(this::startWriteback);
   /** Read-ahead requests the kernel accepted; for tests. */
@@ -186,6 +188,9 @@ public final class FileBlockFile implements BlockFile {
   }
 
   private synchronized int descriptor() throws IOException {
+    if (closed) {
+      throw new IOException(path + ": file is closed");
+    }
     if (fd < 0) {
       int f = LibC.get().open(path.toString(),
           (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC, 0);
@@ -218,6 +223,7 @@ public final class FileBlockFile implements BlockFile {
   @Override
   public void close() throws IOException {
     synchronized (this) {
+      closed = true;
       if (fd >= 0) {
         LibC.get().close(fd);
         fd = -1;
