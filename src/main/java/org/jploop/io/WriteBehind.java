@@ -14,13 +14,19 @@ import java.io.IOException;
  * final fsync has little left to do. Durability is unchanged: only fsync promises anything, and
  * writing data early is what the kernel may do anyway at any time.
  *
- * <p>Every {@link #STEP_BYTES} written back to back are handed to writeback in one call; any jump
- * starts a new stream. Random writes are thus left to the kernel, which batches them better.
+ * <p>Every {@link #STEP_BYTES} written back to back are handed to writeback in one call. A write
+ * that starts more than {@link #REORDER_BYTES} away from the end of the stream starts a new one;
+ * random writes thus never gather a step and are left to the kernel, which batches them better.
  * Guarded by {@code this}.
  */
 public final class WriteBehind {
   /** How many bytes written back to back are handed to writeback at once. */
   public static final long STEP_BYTES = 2 << 20;
+  /**
+   * How far from the end of the stream a write may start and still continue it: requests served
+   * by several threads complete out of order (a loop device keeps two 1 MiB writes in flight).
+   */
+  public static final long REORDER_BYTES = 4 << 20;
 
   /** Receives the ranges to start writing back. */
   @FunctionalInterface
@@ -30,10 +36,12 @@ public final class WriteBehind {
   }
 
   private final Hint hint;
-  /** Where the next write must start to continue the stream; -1 before the first write. */
+  /** The furthest end written in this stream; -1 before the first write. */
   private long next = -1;
-  /** Everything of this stream before this offset has been handed to writeback. */
+  /** Where the range to hand over next starts. */
   private long handedUpTo;
+  /** Bytes written in this stream since the last hand-over. */
+  private long unhanded;
 
   public WriteBehind(Hint hint) {
     this.hint = hint;
@@ -49,19 +57,27 @@ public final class WriteBehind {
     }
     long end = pos + len;
     long from;
+    long to;
     synchronized (this) {
-      if (pos != next) {
+      if (next >= 0 && Math.abs(pos - next) <= REORDER_BYTES) {
+        next = Math.max(next, end);
+        handedUpTo = Math.min(handedUpTo, pos);
+        unhanded += len;
+      } else {
         handedUpTo = pos;
+        next = end;
+        unhanded = len;
       }
-      next = end;
-      if (end - handedUpTo < STEP_BYTES) {
+      if (unhanded < STEP_BYTES) {
         return;
       }
       from = handedUpTo;
-      handedUpTo = end;
+      to = next;
+      handedUpTo = next;
+      unhanded = 0;
     }
     try {
-      hint.startWriteback(from, end - from);
+      hint.startWriteback(from, to - from);
     } catch (IOException | RuntimeException e) {
       // advice only: fsync and the kernel's own writeback still write everything
     }

@@ -45,6 +45,24 @@ class WriteBehindTest {
   }
 
   @Test
+  void writesCompletingOutOfOrderStillFormAStream() {
+    Hints h = new Hints();
+    WriteBehind wb = new WriteBehind(h);
+    for (long p = 0; p < 64 * M; p += 2 * M) { // two 1 MiB requests in flight, second first
+      wb.onWrite(p + M, M);
+      wb.onWrite(p, M);
+    }
+    long total = 0;
+    long covered = 0;
+    for (long[] c : h.calls) {
+      assertThat(c[0]).as("ranges follow each other").isEqualTo(covered);
+      covered = c[0] + c[1];
+      total += c[1];
+    }
+    assertThat(total).as("the whole stream went to writeback early").isEqualTo(64 * M);
+  }
+
+  @Test
   void randomWritesAreLeftToTheKernel() {
     Random r = new Random(SEED);
     Hints h = new Hints();
