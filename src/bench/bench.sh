@@ -11,6 +11,9 @@
 #   fuse-null  the FUSE ceiling: our front end (jnr-fuse, libfuse2, the daemon's options) over a
 #              disk that reads zeros and drops writes (FuseCeiling, test code): no engine, no file
 #   fuse-null-loop  that file through losetup --direct-io=on
+#   proto-null-loop, proto-ours-loop  what the proposal of issue 7 would give: FuseProtocolProbe
+#              (test code) speaks /dev/fuse itself, without libfuse2 (16 threads, FUSE_ASYNC_DIO,
+#              1 MiB requests), over the disk of zeros and over our engine, through the loop device
 # Workload per row: dd 1 MiB O_DIRECT sequential write (random bytes from a tmpfs file, never
 # zeros: zero writes allocate nothing) then read of --size, fio 4 KiB libaio
 # iodepth 16 random write then read for --runtime seconds, one fio QD1 random read per row
@@ -32,7 +35,7 @@ usage: bench.sh [options]
   --size SIZE        bytes per sequential test and fio file size, dd/qemu-img syntax (default 1G)
   --runtime SECS     fio time per random test (default 20)
   --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop,
-                     or none (default: all)
+                     proto-null-loop,proto-ours-loop, or none (default: all)
   --rss-size SIZE    disk size for the daemon-RSS scenario (default 1T)
   --rss-write SIZE   data written, spread over that disk, in the RSS scenario (default 2G)
   --no-rss           skip the 1 TiB RSS scenario
@@ -57,7 +60,7 @@ out="$repo/target/bench"
 workdir=""
 size_arg="1G"
 runtime=20
-rows_arg="raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop"
+rows_arg="raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop,proto-null-loop,proto-ours-loop"
 rss_size="1T"
 rss_write="2G"
 rss_alt_opts="-Xmx64m -XX:+UseSerialGC"
@@ -534,49 +537,68 @@ peer_row() { # peer_row ROW LOOP(0|1)
   rm -rf "$dir"
 }
 
-# null_row ROW LOOP(0|1): the FUSE ceiling, FuseCeiling (src/test) serving a disk of zeros
-null_row() {
-  local row="$1" use_loop="$2" dir="$workdir/$1" target dev pid img i
+# instrument_row ROW LOOP(0|1) CLASS ARG...: runs the same workload on the disk.img of one of
+# the instruments in src/test/java/org/jploop/bench (FuseCeiling, FuseProtocolProbe), which
+# mount DIR (the first ARG), print the disk.img path and stop when DIR.stop appears
+instrument_row() {
+  local row="$1" use_loop="$2" class="$3" dir="$workdir/$1" target dev="" pid img i cached=()
+  shift 3
   conn_of_row=""
   daemon_pids=()
   mkdir -p "$dir"
-  if [[ ! -f "$repo/target/test-classes/org/jploop/bench/FuseCeiling.class" ]] \
-      || [[ -n "$(find "$repo/src/test/java/org/jploop/bench/FuseCeiling.java" -newer "$repo/target/test-classes/org/jploop/bench/FuseCeiling.class")" ]]; then
+  local cls="$repo/target/test-classes/org/jploop/bench/$class.class"
+  if [[ ! -f "$cls" ]] || [[ -n "$(find "$repo/src/test/java/org/jploop/bench" -newer "$cls")" ]]; then
     (cd "$repo" && mvn -B -q -ntp test-compile) >"$logs/$row.build.log" 2>&1 \
       || { for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "test-compile failed (see logs/$row.build.log)"; done; return; }
   fi
-  java -cp "$repo/target/jploop.jar:$repo/target/test-classes" org.jploop.bench.FuseCeiling \
-    "$dir/fuse" "$size_bytes" >"$logs/$row.out" 2>"$logs/$row.err" &
+  java -cp "$repo/target/jploop.jar:$repo/target/test-classes" "org.jploop.bench.$class" "$@" \
+    >"$logs/$row.out" 2>"$logs/$row.err" &
   pid=$!
   for ((i = 0; i < 300; i++)); do [[ -s "$logs/$row.out" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   img=$(head -1 "$logs/$row.out")
   if [[ -z "$img" || ! -f "$img" ]]; then
-    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "FuseCeiling did not start: $(tail -1 "$logs/$row.err")"; done
+    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "$class did not start: $(tail -1 "$logs/$row.err")"; done
     kill "$pid" 2>/dev/null
     return
   fi
-  fuse_mounts+=("$dir/fuse")
+  fuse_mounts+=("$1")
   conn_of_row=$(fuse_conn "$img") || conn_of_row=""
   daemon_pids=("$pid")
   target="$img"
+  cached=("$img")
+  [[ -f "$dir/root.hds" ]] && cached+=("$dir/root.hds")
   if ((use_loop)); then
     dev=$(losetup --find --show --direct-io=on "$img") || dev=""
     if [[ -n "$dev" ]]; then
       loops+=("$dev")
       target="$dev"
       record "$row" loop_dio "$(cat "/sys/block/${dev#/dev/}/loop/dio")" "bool" "losetup --find --show --direct-io=on $img"
-    else
-      not_measured "$row" seq_write "" "losetup failed"
     fi
   fi
-  if [[ "$target" != "$img" || "$use_loop" == 0 ]]; then
-    workload "$row" "$target" "$img"
+  if ((use_loop)) && [[ -z "$dev" ]]; then
+    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "losetup failed"; done
+  else
+    workload "$row" "$target" "${cached[@]}"
   fi
-  if [[ -n "${dev:-}" ]]; then losetup -d "$dev"; forget loops "$dev"; fi
-  touch "$dir/fuse.stop"
+  if [[ -n "$dev" ]]; then losetup -d "$dev"; forget loops "$dev"; fi
+  touch "$1.stop"
   for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  forget fuse_mounts "$dir/fuse"
+  forget fuse_mounts "$1"
+  grep -h "in flight" "$logs/$row.err" >/dev/null 2>&1 \
+    && record "$row" probe_inflight_max "$(grep -oE '[0-9]+$' "$logs/$row.err" | tail -1)" "requests" "the probe's own count of requests being served at once"
   rm -rf "$dir"
+}
+
+# proto_row ROW: our engine on a fresh image, served by FuseProtocolProbe (own /dev/fuse protocol,
+# 16 threads, FUSE_ASYNC_DIO, 1 MiB requests) through losetup --direct-io=on
+proto_row() {
+  local row="$1" dir="$workdir/$1"
+  mkdir -p "$dir"
+  if ! $ploop init -s "$size_arg" -t none "$dir/root.hds" >"$logs/$row.init.log" 2>&1; then
+    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "init failed: $(tail -1 "$logs/$row.init.log")"; done
+    return
+  fi
+  instrument_row "$row" 1 FuseProtocolProbe "$dir/fuse" 16 "$dir/DiskDescriptor.xml"
 }
 
 raw_row() {
@@ -726,8 +748,10 @@ for r in "${rows[@]}"; do
     ours-loop) our_row ours-loop 1 ;;
     peer) peer_row peer 0 ;;
     peer-loop) peer_row peer-loop 1 ;;
-    fuse-null) null_row fuse-null 0 ;;
-    fuse-null-loop) null_row fuse-null-loop 1 ;;
+    fuse-null) instrument_row fuse-null 0 FuseCeiling "$workdir/fuse-null/fuse" "$size_bytes" ;;
+    fuse-null-loop) instrument_row fuse-null-loop 1 FuseCeiling "$workdir/fuse-null-loop/fuse" "$size_bytes" ;;
+    proto-null-loop) instrument_row proto-null-loop 1 FuseProtocolProbe "$workdir/proto-null-loop/fuse" 16 null "$size_bytes" ;;
+    proto-ours-loop) proto_row proto-ours-loop ;;
     *) echo "bench: unknown row $r" >&2; exit 2 ;;
   esac
 done

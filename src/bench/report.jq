@@ -1,7 +1,7 @@
 # Builds results.json from the metric lines of one bench.sh run (jq -s: input is the array of
 # {row, metric, value, unit, command, note}). Ratios are to the raw row, to the peer and, for our
 # rows, to the FUSE ceiling (the fuse-null row of the same access path); targets are issue 7's.
-def rows: ["raw", "ours", "ours-loop", "peer", "peer-loop", "fuse-null", "fuse-null-loop"];
+def rows: ["raw", "ours", "ours-loop", "peer", "peer-loop", "fuse-null", "fuse-null-loop", "proto-null-loop", "proto-ours-loop"];
 def ceiling_of($row): if $row == "ours" then "fuse-null" elif $row == "ours-loop" then "fuse-null-loop" else null end;
 def ratio_metrics: ["seq_write", "seq_read", "rand_write", "rand_read", "rand_read_qd1"];
 . as $m

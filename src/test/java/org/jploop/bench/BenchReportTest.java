@@ -137,8 +137,8 @@ class BenchReportTest {
   void markdownTable() throws Exception {
     report(fullRun());
     String md = markdown();
-    assertThat(md)
-        .contains("| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m | n/m | 400 (2) |");
+    assertThat(md).contains(
+        "| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m | n/m | 400 (2) | n/m | n/m |");
     assertThat(md).contains("Ratios to the FUSE ceiling (ours / fuse-null, ours-loop /"
         + " fuse-null-loop): ours-loop seq_write 0.25");
     assertThat(md).contains("| ours-loop 4k rand write IOPS / peer | 2.5 | >= 2 | PASS |");
