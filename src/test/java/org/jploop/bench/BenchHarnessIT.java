@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A smoke run of {@code src/bench/bench.sh} with tiny sizes (16 MiB, 1 s fio) over the raw, ours
- * and peer rows: every row must produce real figures, our daemon's status must yield BAT page
- * writes and RSS, and nothing may be left mounted or attached. Needs root, /dev/fuse and the
+ * and peer rows and the two instruments (fuse-null, proto-ours-loop): every row must produce real
+ * figures, our daemon's status must yield BAT page writes and RSS, and nothing may be left
+ * mounted or attached. Needs root, /dev/fuse and the
  * bench tools (fio, qemu-nbd, nbdfuse, jq from {@code .ci/setup}).
  */
 class BenchHarnessIT {
@@ -39,12 +40,13 @@ class BenchHarnessIT {
   }
 
   @Test
-  @DisplayName("bench.sh measures raw, ours and peer, writes results.json/md and cleans up")
+  @DisplayName("bench.sh measures raw, ours, peer and the instruments, writes results, cleans up")
   void smokeRun() throws Exception {
     Path out = tmp.resolve("out");
     Path log = tmp.resolve("bench.log");
     Process p = new ProcessBuilder("bash", "src/bench/bench.sh", "--size", "16M", "--runtime",
-        "1", "--rows", "raw,ours,peer", "--no-rss", "--no-seed", "--no-qd1", "--out",
+        "1", "--rows", "raw,ours,peer,fuse-null,proto-ours-loop", "--no-rss", "--no-seed",
+        "--no-qd1", "--out",
         out.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     boolean done = p.waitFor(300, TimeUnit.SECONDS);
@@ -56,7 +58,7 @@ class BenchHarnessIT {
     assertThat(p.exitValue()).as("bench.sh exit status; output:%n%s", output).isZero();
 
     JsonNode r = JSON.readTree(out.resolve("results.json").toFile());
-    for (String row : List.of("raw", "ours", "peer")) {
+    for (String row : List.of("raw", "ours", "peer", "fuse-null", "proto-ours-loop")) {
       for (String m : List.of("seq_write", "seq_read", "rand_write", "rand_read")) {
         assertThat(value(r, row, m)).as("%s %s in %s", row, m, output).isPositive();
       }
@@ -66,6 +68,7 @@ class BenchHarnessIT {
     assertThat(value(r, "peer", "daemon_peak_rss")).as(output).isPositive();
     assertThat(value(r, "ours", "mount_time")).as(output).isPositive();
     assertThat(value(r, "ours", "seq_write_fuse_inflight_max")).as(output).isPositive();
+    assertThat(value(r, "proto-ours-loop", "probe_inflight_max")).as(output).isPositive();
     assertThat(Files.readString(out.resolve("results.md")))
         .contains("| seq_write | MB/s |").contains("## Targets");
 
