@@ -16,8 +16,8 @@ import java.io.IOException;
  *
  * <p>Every {@link #STEP_BYTES} written back to back are handed to writeback in one call. A write
  * that starts more than {@link #REORDER_BYTES} away from the end of the stream starts a new one;
- * random writes thus never gather a step and are left to the kernel, which batches them better.
- * Guarded by {@code this}.
+ * random writes spread wider than that thus never gather a step and are left to the kernel, which
+ * batches them better. Guarded by {@code this}.
  */
 public final class WriteBehind {
   /** How many bytes written back to back are handed to writeback at once. */
