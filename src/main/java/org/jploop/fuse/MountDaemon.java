@@ -135,7 +135,10 @@ public final class MountDaemon {
     log.info("ready: " + session.diskImage() + " (" + disk.size() + " bytes)");
   }
 
-  /** Undoes a half-done start: unmount FUSE, close the disk, release the lock. */
+  /**
+   * Undoes a half-done start: unmount FUSE, close the disk, remove the run directory if empty,
+   * release the lock (held, so no other daemon of this disk is starting in that directory).
+   */
   private void abortStart() {
     try {
       if (control != null) {
@@ -156,6 +159,7 @@ public final class MountDaemon {
     }
     try {
       Files.deleteIfExists(paths.statusFile());
+      removeRunDir();
       lock.close();
     } catch (IOException e) {
       log.error("releasing the lock", e);

@@ -344,6 +344,7 @@ class MountIT {
     assertThat(r.err()).contains("dirty", "ploop check");
     assertThat(Files.readAllBytes(image)).as("refused mount changes nothing").isEqualTo(before);
     assertThat(MountStatus.forDescriptor(xml)).isEmpty();
+    assertThat(RunPaths.of(xml).runDir()).as("run directory of the refused mount").doesNotExist();
     ploop("check", "-d", image.toString()).ok();
     ploop("mount", xml.toString()).ok();
     ploop("umount", xml.toString()).ok();
