@@ -336,18 +336,10 @@ public final class DiskMounter {
     RunPaths paths = RunPaths.of(Path.of(st.descriptor()));
     Files.deleteIfExists(paths.statusFile());
     Files.deleteIfExists(paths.controlSocket());
-    if (dir.equals(paths.defaultFuseDir())) {
-      deleteEmptyDir(dir);
-    }
-    deleteEmptyDir(paths.runDir());
-  }
-
-  /** Deletes {@code dir} if it exists and is empty; anything in it is left alone and logged. */
-  private void deleteEmptyDir(Path dir) {
     try {
-      Files.deleteIfExists(dir);
+      paths.removeEmptyDirs(dir);
     } catch (IOException e) {
-      log.info(dir + " left in place: " + e);
+      log.info("run directory " + paths.runDir() + " left in place: " + e);
     }
   }
 }

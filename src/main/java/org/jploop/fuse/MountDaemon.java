@@ -307,14 +307,12 @@ public final class MountDaemon {
   /** Removes the default FUSE directory and the run directory once they are empty. */
   private void removeRunDir() {
     try {
-      if (fuseDir.equals(paths.defaultFuseDir())) {
-        Files.deleteIfExists(fuseDir);
-      }
-      Files.deleteIfExists(paths.runDir());
+      paths.removeEmptyDirs(fuseDir);
     } catch (IOException e) {
       log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());
     }
   }
+
 
   /** Returns {uid, gid} of this process, from /proc/self/status. */
   static long[] processIds() throws IOException {

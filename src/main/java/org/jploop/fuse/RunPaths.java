@@ -70,6 +70,17 @@ public record RunPaths(Path descriptor, Path runDir, Path logFile) {
     Files.createDirectories(logFile.getParent());
   }
 
+  /**
+   * Removes what {@link #createDirs} and the daemon made, once empty: {@code fuseDir} if it is the
+   * default one, then the run directory. Throws if either still holds something (it is left).
+   */
+  public void removeEmptyDirs(Path fuseDir) throws IOException {
+    if (fuseDir.equals(defaultFuseDir())) {
+      Files.deleteIfExists(fuseDir);
+    }
+    Files.deleteIfExists(runDir);
+  }
+
   /** Creates {@code dir} and its parents; {@code dir} itself gets mode 0700. */
   static void createPrivateDir(Path dir) throws IOException {
     Files.createDirectories(dir);
