@@ -85,18 +85,30 @@ public final class FuseCeiling {
       System.exit(2);
     }
     Path dir = Path.of(args[0]).toAbsolutePath();
-    Path stop = dir.resolveSibling(dir.getFileName() + ".stop");
-    Files.createDirectories(dir);
-    Files.deleteIfExists(stop);
+    Path stop = prepare(dir);
     DiskFilesystem fs = new DiskFilesystem(new NullDisk(Long.parseLong(args[1])), 0, 0,
         new EventLog(System.err));
     FuseSession session = FuseSession.start(fs, dir);
-    System.out.println(session.diskImage());
+    announceAndAwaitStop(session.diskImage(), dir, stop);
+    session.unmount();
+    Files.deleteIfExists(stop);
+  }
+
+  /** Creates the mount point {@code dir}, removes a stale stop file, returns {@code DIR.stop}. */
+  static Path prepare(Path dir) throws IOException {
+    Path stop = dir.resolveSibling(dir.getFileName() + ".stop");
+    Files.createDirectories(dir);
+    Files.deleteIfExists(stop);
+    return stop;
+  }
+
+  /** Prints {@code img} for bench.sh, then waits until {@code stop} appears or dir is unmounted. */
+  static void announceAndAwaitStop(Path img, Path dir, Path stop)
+      throws IOException, InterruptedException {
+    System.out.println(img);
     System.out.flush();
     while (!Files.exists(stop) && MountTable.at(dir).isPresent()) {
       Thread.sleep(100);
     }
-    session.unmount();
-    Files.deleteIfExists(stop);
   }
 }

@@ -114,9 +114,7 @@ public final class FuseProtocolProbe {
       Path xml = Path.of(args[2]).toAbsolutePath();
       disk = DiskOpener.open(xml, DiskDescriptor.read(xml), false);
     }
-    Path stop = dir.resolveSibling(dir.getFileName() + ".stop");
-    Files.createDirectories(dir);
-    Files.deleteIfExists(stop);
+    Path stop = FuseCeiling.prepare(dir);
     Libc libc = LibraryLoader.create(Libc.class).load("c");
     int fd = libc.open("/dev/fuse", 2 | 0x80000, 0); // O_RDWR | O_CLOEXEC
     if (fd < 0) {
@@ -140,11 +138,7 @@ public final class FuseProtocolProbe {
     for (int i = 0; i < 300 && !Files.exists(img); i++) {
       Thread.sleep(20);
     }
-    System.out.println(img);
-    System.out.flush();
-    while (!Files.exists(stop) && MountTable.at(dir).isPresent()) {
-      Thread.sleep(100);
-    }
+    FuseCeiling.announceAndAwaitStop(img, dir, stop);
     if (MountTable.at(dir).isPresent() && libc.umount2(dir.toString(), 0) != 0) {
       libc.umount2(dir.toString(), 2); // MNT_DETACH
     }
