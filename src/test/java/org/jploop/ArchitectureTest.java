@@ -15,8 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Enforces the package layering {@code cli → fuse → engine → io → format} (with {@code check}
- * and {@code image} beside the engine) by reading the imports of every main source file. A
+ * Enforces the package layering {@code cli → daemon → frontend → host}, {@code daemon → image →
+ * engine → io → format} (with {@code check} beside {@code image}; README "Layout") by reading the imports of every main source file. A
  * package may import itself, its sub-packages and the packages listed for it here, nothing else
  * of jploop.
  */
@@ -31,8 +31,10 @@ class ArchitectureTest {
       "engine", Set.of("io", "format"),
       "check", Set.of("io", "format", "engine"),
       "image", Set.of("io", "format", "engine", "check"),
-      "fuse", Set.of("engine", "io", "format", "check", "image"),
-      "cli", Set.of("fuse", "engine", "io", "format", "check", "image"));
+      "host", Set.of("io", "format"),
+      "frontend", Set.of("host", "engine", "io", "format"),
+      "daemon", Set.of("frontend", "host", "engine", "io", "format", "check", "image"),
+      "cli", Set.of("daemon", "frontend", "host", "engine", "io", "format", "check", "image"));
 
   @Test
   void packagesDependOneWay() throws IOException {

@@ -3,10 +3,10 @@ package org.jploop.cli;
 import java.io.EOFException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import org.jploop.daemon.DaemonExitException;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.descriptor.DescriptorException;
-import org.jploop.fuse.DaemonExitException;
-import org.jploop.fuse.MountException;
+import org.jploop.host.MountException;
 import picocli.CommandLine;
 
 /**

@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
+import org.jploop.daemon.DiskMounter;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.fuse.DiskMounter;
-import org.jploop.fuse.EventLog;
-import org.jploop.fuse.FilesystemMaker;
+import org.jploop.host.EventLog;
+import org.jploop.host.FilesystemMaker;
 import org.jploop.image.ImageCreator;
 import org.jploop.image.ImageFormat;
 import picocli.CommandLine.Command;
@@ -118,10 +118,9 @@ final class InitCommand implements Callable<Integer> {
    */
   void createFilesystem(ImageCreator.Created created, String fs) throws IOException {
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-    DiskMounter mounter = new DiskMounter(DiskMounter.ownJar(), quiet);
     DiskDescriptor d = created.descriptor();
-    new FilesystemMaker(mounter, quiet).make(created.descriptorFile(), fs, d.diskSizeSectors(),
-        d.blocksize(), null);
+    new DiskMounter(DiskMounter.ownJar(), quiet).withDiskImage(created.descriptorFile(),
+        img -> new FilesystemMaker(quiet).make(img, fs, d.diskSizeSectors(), d.blocksize(), null));
   }
 
   private int parseBlocksize() {

@@ -1,7 +1,7 @@
 package org.jploop.cli;
 
 import java.util.concurrent.Callable;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;

@@ -2,17 +2,17 @@ package org.jploop.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.jploop.daemon.DiskMounter;
+import org.jploop.daemon.MountStatus;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
-import org.jploop.fuse.DiskMounter;
-import org.jploop.fuse.EventLog;
-import org.jploop.fuse.InnerMount;
-import org.jploop.fuse.MountStatus;
+import org.jploop.host.EventLog;
+import org.jploop.host.InnerMount;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code ploop mount [-m DIR [-t FSTYPE] [-o OPTS] [-F]] [--fuse-dir DIR] [-r] [-u GUID]

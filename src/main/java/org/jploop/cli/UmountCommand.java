@@ -2,9 +2,9 @@ package org.jploop.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.jploop.fuse.DiskMounter;
-import org.jploop.fuse.EventLog;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.DiskMounter;
+import org.jploop.daemon.MountStatus;
+import org.jploop.host.EventLog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jploop.engine.DiskStats;
 import org.jploop.engine.VirtualDisk;
-import org.jploop.fuse.DiskFilesystem;
-import org.jploop.fuse.EventLog;
-import org.jploop.fuse.FuseSession;
-import org.jploop.fuse.MountTable;
+import org.jploop.frontend.jnrfuse.DiskFilesystem;
+import org.jploop.frontend.jnrfuse.FuseSession;
+import org.jploop.host.EventLog;
+import org.jploop.host.MountTable;
 
 /**
  * Benchmark instrument, not a product: serves a {@code disk.img} that reads zeros and drops writes

@@ -1,5 +1,6 @@
 package org.jploop.bench;
 
+import com.kenai.jffi.MemoryIO;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import com.kenai.jffi.MemoryIO;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
@@ -17,10 +17,10 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
+import org.jploop.daemon.DiskOpener;
 import org.jploop.engine.VirtualDisk;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.fuse.DiskOpener;
-import org.jploop.fuse.MountTable;
+import org.jploop.host.MountTable;
 
 /**
  * Benchmark instrument for the closing proposal of issue 7, not a product: what the FUSE path

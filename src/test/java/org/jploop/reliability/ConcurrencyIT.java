@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 import org.jploop.io.LibC;
 import org.jploop.testing.Fsx;
 import org.jploop.testing.ImageMutator;

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 import org.jploop.testing.DurabilityLedger;
 import org.jploop.testing.ImageMutator;
 import org.jploop.testing.MountedDisk;

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 import org.jploop.testing.ImageMutator;
 import org.jploop.testing.LoopFs;
 import org.jploop.testing.MountedDisk;

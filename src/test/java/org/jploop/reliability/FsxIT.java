@@ -8,7 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 import org.jploop.io.LibC;
 import org.jploop.testing.Fsx;
 import org.jploop.testing.ImageMutator;

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.jploop.fuse.MountStatus;
+import org.jploop.daemon.MountStatus;
 
 /**
  * A disk under test, driven through the real CLI: {@code ploop init}, {@code mount}, {@code

@@ -1,0 +1,387 @@
+package org.jploop.daemon;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.host.EventLog;
+import org.jploop.host.HostCommand;
+import org.jploop.host.InnerMount;
+import org.jploop.host.LoopDevice;
+import org.jploop.host.MountException;
+import org.jploop.host.MountTable;
+import org.jploop.host.RunPaths;
+
+/**
+ * The command side of {@code ploop mount} and {@code ploop umount}: starts the {@link MountDaemon}
+ * as a detached child JVM ({@code setsid java -jar jploop.jar daemon ...}, stdin from /dev/null,
+ * output appended to its log), waits until its status says ready, and with a mount point attaches
+ * a loop device and mounts the inner filesystem. Unmounting asks the daemon to {@code stop} over
+ * its control socket and waits for it to exit; if the daemon is dead (killed), it cleans up the
+ * leftovers itself. Stateless; every call reads the status files afresh.
+ */
+public final class DiskMounter {
+  private static final long READY_TIMEOUT_MS = 60_000;
+  /** Environment variable with extra JVM options for the daemon (e.g. -XX:StartFlightRecording). */
+  static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
+  private static final long STOP_TIMEOUT_MS = 180_000;
+
+  private final Path jar;
+  private final EventLog log;
+
+  /** Uses {@code jar} to start daemons; {@code log} receives progress lines. */
+  public DiskMounter(Path jar, EventLog log) {
+    this.jar = jar;
+    this.log = log;
+  }
+
+  /**
+   * Returns the jar this code runs from, or the system property {@code jploop.jar} (tests), or
+   * throws if neither is a jar file.
+   */
+  public static Path ownJar() throws IOException {
+    String prop = System.getProperty("jploop.jar");
+    if (prop != null && !prop.isEmpty()) {
+      return Path.of(prop);
+    }
+    try {
+      Path p = Path.of(DiskMounter.class.getProtectionDomain().getCodeSource().getLocation()
+          .toURI());
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+      throw new IOException("jploop is not running from a jar (" + p + "); set -Djploop.jar");
+    } catch (URISyntaxException e) {
+      throw new IOException("cannot locate the jploop jar", e);
+    }
+  }
+
+  /**
+   * Mounts {@code xml}: starts the daemon and, if {@code mountPoint} is given, attaches a loop
+   * device and mounts the filesystem there. Returns the daemon's status.
+   */
+  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly)
+      throws IOException {
+    return mount(xml, mountPoint, fuseDir, readOnly, InnerMount.DEFAULT, null);
+  }
+
+  /**
+   * Like {@link #mount(Path, Path, Path, boolean)}, mounting the filesystem as {@code inner} says
+   * (type, options, fsck first) and serving the disk as of snapshot {@code snapshotGuid} (null:
+   * the top; checked by the caller).
+   */
+  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
+      InnerMount inner, String snapshotGuid) throws IOException {
+    if (!Files.isRegularFile(xml)) {
+      throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
+    }
+    Optional<MountStatus> existing = MountStatus.forDescriptor(xml);
+    if (existing.isPresent() && existing.get().daemonAlive()) {
+      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
+          + " is already mounted (pid " + existing.get().pid() + ", " + existing.get().diskImage()
+          + ")");
+    }
+    if (mountPoint != null) {
+      checkMountPoint(mountPoint);
+    }
+    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid);
+    if (mountPoint == null) {
+      return st;
+    }
+    LoopDevice loop = null;
+    try {
+      loop = LoopDevice.attach(Path.of(st.diskImage()), readOnly);
+      String dev = loop.filesystemDevice();
+      if (inner.fsck()) {
+        fsck(inner.fsckCommand(dev, readOnly));
+      }
+      List<String> argv = inner.mountCommand(dev,
+          mountPoint.toAbsolutePath().normalize().toString(), readOnly);
+      HostCommand c = HostCommand.run(300, argv.toArray(String[]::new));
+      if (!c.ok()) {
+        throw new MountException(MountException.Reason.MOUNT_FAILED, c.describeFailure());
+      }
+      String mnt = mountPoint.toRealPath().toString();
+      control(st, "attach loop=" + loop.device() + " mnt=" + mnt);
+      return st.withAttachment(loop.device(), mnt);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (loop != null) {
+          loop.detach();
+        }
+        stop(st);
+      } catch (IOException e2) {
+        e.addSuppressed(e2);
+      }
+      throw e;
+    }
+  }
+
+  /** What {@link #withDiskImage} runs on the served {@code disk.img}. */
+  @FunctionalInterface
+  public interface ImageAction {
+    /** Works on {@code diskImage}, the served {@code disk.img}. */
+    void run(Path diskImage) throws IOException;
+  }
+
+  /**
+   * Serves the disk of {@code xml} with no mount point (read-write), runs {@code action} on its
+   * {@code disk.img} and unmounts again, also when {@code action} fails; the image is left closed
+   * cleanly. For offline work through the block layer: partitioning and mkfs at init.
+   */
+  public void withDiskImage(Path xml, ImageAction action) throws IOException {
+    MountStatus st = mount(xml, null, null, false);
+    IOException failure = null;
+    try {
+      action.run(Path.of(st.diskImage()));
+    } catch (IOException e) {
+      failure = e;
+    } finally {
+      try {
+        umount(st);
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /**
+   * Runs fsck; exit 0 (clean), 1 (errors fixed) and 2 (fixed, reboot advised: not for a
+   * filesystem that is not mounted) let the mount go on, anything else refuses it.
+   */
+  private void fsck(List<String> argv) throws IOException {
+    HostCommand c = HostCommand.run(3600, argv.toArray(String[]::new));
+    if (c.exitCode() == 1 || c.exitCode() == 2) {
+      log.info(String.join(" ", argv) + ": errors were corrected");
+    } else if (!c.ok()) {
+      throw new MountException(MountException.Reason.FSCK_FAILED, c.describeFailure());
+    }
+  }
+
+  /** Refuses a mount point that is missing, not a directory, or already a mount point. */
+  static void checkMountPoint(Path mnt) throws IOException {
+    if (!Files.isDirectory(mnt)) {
+      throw new MountException(MountException.Reason.BAD_MOUNT_POINT,
+          "Mount point " + mnt + " not a directory");
+    }
+    Optional<MountTable.Entry> e = MountTable.at(mnt.toRealPath());
+    if (e.isPresent()) {
+      throw new MountException(MountException.Reason.BAD_MOUNT_POINT, "Mount point " + mnt
+          + " is busy: " + e.get().source() + " (" + e.get().fsType() + ") is mounted there");
+    }
+  }
+
+  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid)
+      throws IOException {
+    RunPaths paths = RunPaths.of(xml);
+    paths.createDirs();
+    Path logFile = paths.logFile();
+    long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+    List<String> argv = new ArrayList<>();
+    argv.add("setsid");
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String prop : List.of("jploop.run.dir", "jploop.log.dir")) {
+      if (System.getProperty(prop) != null) {
+        argv.add("-D" + prop + "=" + System.getProperty(prop));
+      }
+    }
+    argv.addAll(daemonHeapOptions(DiskDescriptor.read(paths.descriptor())));
+    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace; they
+    // come after the defaults, so an -Xmx here wins
+    String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
+    if (daemonOpts != null && !daemonOpts.isBlank()) {
+      argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
+    }
+    argv.addAll(List.of("-jar", jar.toString(), "daemon"));
+    if (fuseDir != null) {
+      argv.addAll(List.of("--fuse-dir", fuseDir.toAbsolutePath().toString()));
+    }
+    if (readOnly) {
+      argv.add("-r");
+    }
+    if (snapshotGuid != null) {
+      argv.addAll(List.of("-u", snapshotGuid));
+    }
+    argv.add(paths.descriptor().toString());
+    ProcessBuilder pb = new ProcessBuilder(argv);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    Process p = pb.start();
+    log.info("started mount daemon pid " + p.pid() + ", log " + logFile);
+    long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+    while (true) {
+      Optional<MountStatus> st = MountStatus.read(paths.statusFile());
+      if (st.isPresent() && st.get().pid() == p.pid()
+          && MountStatus.READY.equals(st.get().state())) {
+        return st.get();
+      }
+      if (!p.isAlive()) {
+        int rc = p.exitValue();
+        throw new DaemonExitException(rc, lastLine(logFile, logStart));
+      }
+      if (System.currentTimeMillis() > deadline) {
+        p.destroy();
+        throw new MountException(MountException.Reason.MOUNT_FAILED, "The mount daemon (pid "
+            + p.pid() + ") was not ready within " + READY_TIMEOUT_MS / 1000 + " s; see "
+            + logFile);
+      }
+      LoopDevice.sleep(50);
+    }
+  }
+
+  /**
+   * JVM options that bound the daemon's memory: the serial collector (one FUSE thread, no need for
+   * a parallel one, and it returns memory) and a heap sized from the disk: 48 MiB of base, the
+   * merged BAT (about 5 bytes per cluster in md pages) plus each delta's raw BAT read at open (4
+   * bytes per cluster per delta), and four clusters of copy buffers (COW). A 1 TiB disk with 1 MiB
+   * clusters and one delta gets 64 MiB.
+   */
+  static List<String> daemonHeapOptions(DiskDescriptor d) {
+    long clusters = (d.diskSizeSectors() + d.blocksize() - 1) / d.blocksize();
+    long clusterBytes = d.blocksize() * 512L;
+    long bytes = (48L << 20) + clusters * (8 + 4L * d.images().size()) + 4 * clusterBytes;
+    long mib = (bytes + (1 << 20) - 1) >> 20;
+    return List.of("-XX:+UseSerialGC", "-Xmx" + mib + "m");
+  }
+
+  /** Returns the last non-empty line written to {@code log} after {@code from}. */
+  static String lastLine(Path log, long from) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      long len = f.length();
+      long start = Math.max(from, len - 64 * 1024);
+      byte[] b = new byte[(int) (len - start)];
+      f.seek(start);
+      f.readFully(b);
+      String text = new String(b, StandardCharsets.UTF_8);
+      return text.lines().filter(l -> !l.isBlank()).reduce((a, c) -> c)
+          .orElse("the mount daemon exited; see " + log);
+    }
+  }
+
+  private static String control(MountStatus st, String request) throws IOException {
+    String reply = ControlServer.send(socketOf(st), request);
+    if (reply.startsWith("error")) {
+      String[] w = reply.split(" ", 3);
+      MountException.Reason reason = MountException.Reason.UMOUNT_FAILED;
+      String msg = reply.substring(5).strip();
+      if (w.length == 3) {
+        try {
+          reason = MountException.Reason.valueOf(w[1]);
+          msg = w[2];
+        } catch (IllegalArgumentException e) {
+          // an error without a reason word
+        }
+      }
+      throw new MountException(reason, msg);
+    }
+    if (!reply.startsWith("ok")) {
+      throw new MountException(MountException.Reason.UMOUNT_FAILED,
+          "The mount daemon (pid " + st.pid() + ") gave no answer to '" + request + "'");
+    }
+    return reply;
+  }
+
+  /**
+   * Sends {@code request} to the daemon serving {@code st} (an online operation) and returns its
+   * reply line as is: {@code ok [text]} or {@code error [REASON] text}. Waits as long as it takes.
+   */
+  public static String request(MountStatus st, String request) throws IOException {
+    return ControlServer.send(socketOf(st), request);
+  }
+
+  private static Path socketOf(MountStatus st) throws IOException {
+    return RunPaths.of(Path.of(st.descriptor())).controlSocket();
+  }
+
+  /** Returns the status of the mount of {@code xml}, or throws NOT_MOUNTED. */
+  public static MountStatus statusOf(Path xml) throws IOException {
+    return MountStatus.forDescriptor(xml).orElseThrow(() -> new MountException(
+        MountException.Reason.NOT_MOUNTED, "Image " + xml + " is not mounted"));
+  }
+
+  /** Returns the status of the mount whose inner filesystem is at {@code mnt}. */
+  public static MountStatus statusByMountPoint(Path mnt) throws IOException {
+    String want = mnt.toAbsolutePath().normalize().toString();
+    String real = Files.exists(mnt) ? mnt.toRealPath().toString() : want;
+    for (MountStatus st : MountStatus.all()) {
+      if (want.equals(st.mountPoint()) || real.equals(st.mountPoint())) {
+        return st;
+      }
+    }
+    throw new MountException(MountException.Reason.NOT_MOUNTED,
+        "Nothing is mounted at " + mnt + " by jploop");
+  }
+
+  /** Unmounts: asks the daemon to stop (or cleans up after a dead one) and waits for its exit. */
+  public void umount(MountStatus st) throws IOException {
+    if (st.daemonAlive()) {
+      stop(st);
+      return;
+    }
+    recoverDead(st);
+  }
+
+  private void stop(MountStatus st) throws IOException {
+    control(st, "stop");
+    Optional<ProcessHandle> ph = ProcessHandle.of(st.pid());
+    long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
+    while (ph.isPresent() && ph.get().isAlive()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new MountException(MountException.Reason.UMOUNT_FAILED, "The mount daemon (pid "
+            + st.pid() + ") did not exit within " + STOP_TIMEOUT_MS / 1000 + " s; see "
+            + st.logFile());
+      }
+      LoopDevice.sleep(20);
+    }
+  }
+
+  /**
+   * Cleans up after a daemon that died without stopping (kill -9): unmounts filesystems on loop
+   * devices over its disk.img, detaches them, removes the dead FUSE mount, the status file, the
+   * control socket and the run directory once empty. The image itself may be left dirty; the
+   * caller tells the user to run {@code ploop check}.
+   */
+  private void recoverDead(MountStatus st) throws IOException {
+    log.info("the mount daemon (pid " + st.pid() + ") is not running; cleaning up after it");
+    Path img = Path.of(st.diskImage());
+    for (LoopDevice loop : LoopDevice.backedBy(img)) {
+      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
+        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
+        if (!c.ok()) {
+          throw new MountException(MountException.Reason.BUSY, c.describeFailure());
+        }
+      }
+      loop.detach();
+    }
+    Path dir = Path.of(st.fuseDir());
+    if (MountTable.at(dir).isPresent()) {
+      HostCommand c = HostCommand.run(30, "umount", dir.toString());
+      if (!c.ok()) {
+        HostCommand.runChecked(30, "fusermount", "-u", "-z", dir.toString());
+      }
+    }
+    RunPaths paths = RunPaths.of(Path.of(st.descriptor()));
+    Files.deleteIfExists(paths.statusFile());
+    Files.deleteIfExists(paths.controlSocket());
+    try {
+      paths.removeEmptyDirs(dir);
+    } catch (IOException e) {
+      log.info("run directory " + paths.runDir() + " left in place: " + e);
+    }
+  }
+}

@@ -1,0 +1,339 @@
+package org.jploop.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import org.jploop.engine.DiskStats;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.frontend.jnrfuse.DiskFilesystem;
+import org.jploop.frontend.jnrfuse.FuseSession;
+import org.jploop.frontend.jnrfuse.GatedDiskFilesystem;
+import org.jploop.host.EventLog;
+import org.jploop.host.HostCommand;
+import org.jploop.host.LoopDevice;
+import org.jploop.host.MountException;
+import org.jploop.host.MountTable;
+import org.jploop.host.RunPaths;
+import org.jploop.io.DiskLock;
+
+/**
+ * The long-lived process behind a mounted disk ({@code ploop daemon}, started detached by {@code
+ * ploop mount}). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
+ * a {@link FuseSession}, publishes {@link MountStatus}, watches for ENOSPC events and answers the
+ * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
+ * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code
+ * compact}), which swap the disk served behind the {@link SwappableDisk}'s suspend gate.
+ *
+ * <p>Stopping, whether by {@code stop} or by SIGTERM (jnr-fuse's shutdown hook calls {@link
+ * DiskFilesystem#umount()}, which runs {@link #teardown}), is one safe sequence: unmount any
+ * filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
+ * unmount FUSE (never lazily), close the disk (flush, truncate the preallocated tail, clear the
+ * in-use flag), release the lock. {@link #teardown} is synchronized on this daemon and runs once;
+ * {@code status} is written under the same monitor.
+ */
+public final class MountDaemon {
+  private static final long ENOSPC_POLL_MS = 500;
+  private static final long STATUS_REFRESH_MS = 5_000;
+
+  private final Path xml;
+  private final RunPaths paths;
+  private final boolean readOnly;
+  /** The snapshot served ({@code ploop mount -u}), or null for the top. */
+  private final String snapshotGuid;
+  private final Path fuseDir;
+  private final EventLog log;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private DiskLock lock;
+  /** The served disk, swappable by the online operations. */
+  private SwappableDisk disk;
+  private DiskFilesystem fs;
+  private FuseSession session;
+  private ControlServer control;
+  /** Guarded by this. */
+  private MountStatus status;
+  /** Guarded by this. */
+  private boolean tornDown;
+  private volatile long enospcEvents;
+  private volatile String lastEnospcAt;
+
+  /** Prepares a daemon for {@code xml}; {@code fuseDir} null means the run directory's default. */
+  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, EventLog log) throws IOException {
+    this(xml, fuseDir, readOnly, null, log);
+  }
+
+  /** Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid}. */
+  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid, EventLog log)
+      throws IOException {
+    this.xml = xml.toRealPath();
+    this.paths = RunPaths.of(this.xml);
+    this.readOnly = readOnly;
+    this.snapshotGuid = guid;
+    this.fuseDir = fuseDir == null ? paths.defaultFuseDir() : fuseDir.toAbsolutePath().normalize();
+    this.log = log;
+  }
+
+  /**
+   * Mounts and serves until stopped. Returns normally after a clean stop; throws {@link
+   * MountException} (or another IOException) if the disk could not be mounted, having undone
+   * whatever it had done.
+   */
+  public void run() throws IOException {
+    paths.createDirs();
+    Optional<DiskLock> l = DiskLock.tryAcquire(xml, "mount");
+    if (l.isEmpty()) {
+      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml
+          + " is already mounted or in use (" + describeHolder(DiskLock.holder(xml)) + ")");
+    }
+    lock = l.get();
+    try {
+      start();
+    } catch (IOException | RuntimeException | Error e) {
+      log.error("mount failed", e);
+      abortStart();
+      throw e;
+    }
+    try {
+      finished.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String describeHolder(String holder) {
+    String[] w = holder.split(" ", 2);
+    return w.length == 2 ? "pid " + w[0] + ", " + w[1] : holder.isEmpty() ? "unknown" : holder;
+  }
+
+  private void start() throws IOException {
+    log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
+        + (readOnly ? " read-only" : "") + " at " + fuseDir);
+    FuseSession.checkAvailable();
+    FuseSession.clearStaleMount(fuseDir, log);
+    RunPaths.createPrivateDir(fuseDir);
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly, snapshotGuid));
+    long[] ids = processIds();
+    fs = new GatedDiskFilesystem(disk, disk.admission(), ids[0], ids[1], log);
+    fs.setTeardown(this::teardownOnSignal);
+    session = FuseSession.start(fs, fuseDir);
+    control = ControlServer.bind(paths.controlSocket(), log);
+    control.on("status", a -> currentStatus().toJson().replace('\n', ' '))
+        .on("attach", this::attach)
+        .on("stop", a -> {
+          teardown();
+          control.afterReply(finished::countDown);
+          return "stopped";
+        });
+    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus).register(control);
+    String now = now();
+    synchronized (this) {
+      status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),
+          MountStatus.READY, readOnly, fuseDir.toString(), session.diskImage().toString(), null,
+          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now);
+    }
+    control.start();
+    Thread watch = new Thread(this::watch, "enospc-watch");
+    watch.setDaemon(true);
+    watch.start();
+    publish();
+    log.info("ready: " + session.diskImage() + " (" + disk.size() + " bytes)");
+  }
+
+  /**
+   * Undoes a half-done start: unmount FUSE, close the disk, remove the run directory if empty,
+   * release the lock (held, so no other daemon of this disk is starting in that directory).
+   */
+  private void abortStart() {
+    try {
+      if (control != null) {
+        control.close();
+      }
+      if (session != null) {
+        session.unmount();
+      }
+    } catch (IOException e) {
+      log.error("cleanup after failed mount", e);
+    }
+    try {
+      if (disk != null) {
+        disk.close();
+      }
+    } catch (IOException e) {
+      log.error("closing the disk after failed mount", e);
+    }
+    try {
+      Files.deleteIfExists(paths.statusFile());
+      removeRunDir();
+      lock.close();
+    } catch (IOException e) {
+      log.error("releasing the lock", e);
+    }
+  }
+
+  private String attach(java.util.Map<String, String> args) throws IOException {
+    String loop = args.get("loop");
+    String mnt = args.get("mnt");
+    synchronized (this) {
+      status = status.withAttachment(loop, mnt);
+    }
+    publish();
+    log.info("attached: loop=" + loop + " mountpoint=" + mnt);
+    return "";
+  }
+
+  /** Polls ENOSPC events and refreshes the status file; thread "enospc-watch". */
+  private void watch() {
+    long lastPublish = System.currentTimeMillis();
+    while (finished.getCount() > 0) {
+      try {
+        Thread.sleep(ENOSPC_POLL_MS);
+        boolean event = false;
+        synchronized (this) {
+          if (tornDown) {
+            return;
+          }
+          if (disk.takeEnospcEvent()) {
+            enospcEvents++;
+            lastEnospcAt = now();
+            event = true;
+          }
+        }
+        if (event) {
+          log.info("ENOSPC: the host filesystem of " + xml.getParent()
+              + " is full; writes are parked (event " + enospcEvents + ")");
+        }
+        if (event || System.currentTimeMillis() - lastPublish >= STATUS_REFRESH_MS) {
+          publish();
+          lastPublish = System.currentTimeMillis();
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (Throwable t) {
+        log.error("status refresh failed", t);
+      }
+    }
+  }
+
+  private synchronized MountStatus currentStatus() {
+    if (tornDown) {
+      return status;
+    }
+    DiskStats s = disk.stats();
+    status = new MountStatus(status.descriptor(), status.pid(), status.state(), readOnly,
+        status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
+        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt, fs.errorCount(), s,
+        now());
+    return status;
+  }
+
+  private synchronized void publish() throws IOException {
+    if (!tornDown) {
+      currentStatus().write(paths.statusFile());
+    }
+  }
+
+  private static String now() {
+    return OffsetDateTime.now(ZoneOffset.UTC).toString();
+  }
+
+  /** The shutdown-hook path (SIGTERM): tears down, retrying while the filesystem is busy. */
+  private void teardownOnSignal() {
+    synchronized (this) {
+      if (tornDown || session == null) {
+        return;
+      }
+    }
+    log.info("signal: stopping");
+    while (true) {
+      try {
+        teardown();
+        finished.countDown();
+        return;
+      } catch (MountException e) {
+        if (e.reason() != MountException.Reason.BUSY) {
+          log.error("teardown failed; leaving the disk as it is", e);
+          return;
+        }
+        log.info("waiting for a busy filesystem before stopping: " + e.getMessage());
+        try {
+          Thread.sleep(2_000);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      } catch (IOException | RuntimeException e) {
+        log.error("teardown failed", e);
+        return;
+      }
+    }
+  }
+
+  /**
+   * The safe stop sequence (see the class comment). Throws {@link MountException.Reason#BUSY}
+   * without changing anything else if the inner filesystem cannot be unmounted.
+   */
+  public synchronized void teardown() throws IOException {
+    if (tornDown) {
+      return;
+    }
+    if (session == null) {
+      return;
+    }
+    List<LoopDevice> loops = LoopDevice.backedBy(session.diskImage());
+    for (LoopDevice loop : loops) {
+      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
+        log.info("unmounting " + m.mountPoint() + " (" + m.source() + ")");
+        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
+        if (!c.ok()) {
+          throw new MountException(MountException.Reason.BUSY, "Cannot unmount "
+              + m.mountPoint() + ": " + c.describeFailure());
+        }
+      }
+      log.info("detaching " + loop.device());
+      loop.detach();
+    }
+    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
+        status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
+        enospcEvents, lastEnospcAt, fs.errorCount(), disk.stats(), now());
+    status.write(paths.statusFile());
+    log.info("unmounting FUSE at " + session.dir());
+    session.unmount();
+    tornDown = true;
+    DiskStats last = disk.stats();
+    disk.close();
+    log.info("disk closed: " + last);
+    control.close();
+    Files.deleteIfExists(paths.statusFile());
+    removeRunDir();
+    lock.close();
+    log.info("stopped cleanly");
+  }
+
+  /** Removes the default FUSE directory and the run directory once they are empty. */
+  private void removeRunDir() {
+    try {
+      paths.removeEmptyDirs(fuseDir);
+    } catch (IOException e) {
+      log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());
+    }
+  }
+
+
+  /** Returns {uid, gid} of this process, from /proc/self/status. */
+  static long[] processIds() throws IOException {
+    long uid = 0;
+    long gid = 0;
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("Uid:")) {
+        uid = Long.parseLong(line.split("\\s+")[1]);
+      } else if (line.startsWith("Gid:")) {
+        gid = Long.parseLong(line.split("\\s+")[1]);
+      }
+    }
+    return new long[] {uid, gid};
+  }
+}

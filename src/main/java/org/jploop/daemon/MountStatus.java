@@ -1,0 +1,133 @@
+package org.jploop.daemon;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jploop.engine.DiskStats;
+import org.jploop.host.RunPaths;
+
+/**
+ * What a mount daemon publishes about itself in {@code status.json} (see {@link RunPaths}): who it
+ * is, where {@code disk.img} is, which loop device and mount point use it, ENOSPC events and the
+ * engine counters. Written atomically (tmp + rename) by the daemon only; {@code ploop list}, {@code
+ * ploop umount} and {@code ploop info} read it with {@link #forDescriptor} or {@link #all}.
+ *
+ * @param descriptor the descriptor's real path
+ * @param pid the daemon's pid
+ * @param state {@code starting}, {@code ready} or {@code stopping}
+ * @param readOnly whether the disk is served read-only
+ * @param fuseDir the FUSE mount point
+ * @param diskImage {@code fuseDir/disk.img}
+ * @param loopDevice the attached loop device, or null
+ * @param mountPoint where the inner filesystem is mounted, or null
+ * @param logFile the daemon's log
+ * @param startedAt ISO-8601 start time
+ * @param enospcEvents ENOSPC events seen since the start
+ * @param lastEnospcAt ISO-8601 time of the last one, or null
+ * @param callbackErrors FUSE callbacks that returned an error
+ * @param stats the engine counters at {@code updatedAt}
+ * @param updatedAt ISO-8601 time of this snapshot
+ */
+public record MountStatus(
+    String descriptor,
+    long pid,
+    String state,
+    boolean readOnly,
+    String fuseDir,
+    String diskImage,
+    String loopDevice,
+    String mountPoint,
+    String logFile,
+    String startedAt,
+    long enospcEvents,
+    String lastEnospcAt,
+    long callbackErrors,
+    DiskStats stats,
+    String updatedAt) {
+
+  public static final String STARTING = "starting";
+  public static final String READY = "ready";
+  public static final String STOPPING = "stopping";
+
+  private static ObjectMapper mapper() {
+    return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
+  /** Returns this status as JSON. */
+  public String toJson() {
+    try {
+      return mapper().writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Parses JSON written by {@link #toJson}. */
+  public static MountStatus fromJson(String json) throws IOException {
+    return mapper().readValue(json, MountStatus.class);
+  }
+
+  /** Stores this status in {@code file} atomically. */
+  public void write(Path file) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, toJson());
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Reads a status file, or empty if there is none. */
+  public static Optional<MountStatus> read(Path file) throws IOException {
+    try {
+      return Optional.of(fromJson(Files.readString(file)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Returns the status of the daemon serving {@code descriptor}, if one has published one. */
+  public static Optional<MountStatus> forDescriptor(Path descriptor) throws IOException {
+    if (!Files.exists(descriptor)) {
+      return Optional.empty();
+    }
+    return read(RunPaths.of(descriptor).statusFile());
+  }
+
+  /** Returns every published status, live or stale. */
+  public static List<MountStatus> all() throws IOException {
+    List<MountStatus> out = new ArrayList<>();
+    Path root = RunPaths.runRoot();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+      for (Path dir : ds) {
+        try {
+          read(dir.resolve("status.json")).ifPresent(out::add);
+        } catch (IOException e) {
+          // a half-written or foreign file: skip it
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Returns whether the daemon process is still alive. */
+  public boolean daemonAlive() {
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /** Returns a copy with the attachment (loop device and mount point) set. */
+  public MountStatus withAttachment(String loop, String mnt) {
+    return new MountStatus(descriptor, pid, state, readOnly, fuseDir, diskImage, loop, mnt,
+        logFile, startedAt, enospcEvents, lastEnospcAt, callbackErrors, stats, updatedAt);
+  }
+}

@@ -1,0 +1,212 @@
+package org.jploop.daemon;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.jploop.engine.VirtualDisk;
+import org.jploop.format.ImageGeometry;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.format.descriptor.Guid;
+import org.jploop.host.EventLog;
+import org.jploop.host.FilesystemGrower;
+import org.jploop.image.DiskCompactor;
+import org.jploop.image.DiskResizer;
+import org.jploop.image.ImageOperationException;
+import org.jploop.image.OfflineDisk;
+import org.jploop.image.Progress;
+import org.jploop.image.SnapshotCreator;
+import org.jploop.image.SnapshotMerger;
+import org.jploop.image.StepHook;
+
+/**
+ * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]}, {@code
+ * merge [guid=G | all=1]}, {@code resize sectors=N} and {@code compact}. Each runs the offline
+ * operation of {@code org.jploop.image} on the files while the {@link SwappableDisk}'s gate is
+ * closed: the served disk is closed (flushed, preallocated tail trimmed, in-use cleared), the
+ * operation runs under the {@code DiskLock} the daemon already holds ({@link OfflineDisk#held}),
+ * and the chain the descriptor now names is reopened and served. If the operation fails, the
+ * previous chain (consistent, the operations being crash-safe) is reopened and the error goes back
+ * to the client; if even that fails, the disk fails every request with EIO and the log says so.
+ *
+ * <p>Operations run on the daemon's "control" thread, one at a time. After an online grow, the
+ * loop device, partition and filesystem are grown by {@link FilesystemGrower} with the gate open
+ * (that step does I/O through FUSE).
+ */
+public final class OnlineOperations {
+  /** One operation on the closed disk's files; returns the reply text. */
+  @FunctionalInterface
+  private interface Operation {
+    String run(OfflineDisk disk) throws IOException;
+  }
+
+  private final Path xml;
+  private final SwappableDisk disk;
+  private final boolean readOnly;
+  private final EventLog log;
+  private final Supplier<MountStatus> status;
+
+  /**
+   * Operates on the disk of {@code xml} served through {@code disk}; {@code status} tells where
+   * the inner filesystem is attached (loop device, mount point).
+   */
+  public OnlineOperations(Path xml, SwappableDisk disk, boolean readOnly, EventLog log,
+      Supplier<MountStatus> status) {
+    this.xml = xml;
+    this.disk = disk;
+    this.readOnly = readOnly;
+    this.log = log;
+    this.status = status;
+  }
+
+  /** Registers the verbs on {@code control}. */
+  public void register(ControlServer control) {
+    control.on("snapshot", this::snapshot)
+        .on("merge", this::merge)
+        .on("resize", this::resize)
+        .on("compact", a -> compact());
+  }
+
+  /** {@code snapshot [guid=G]}: replies with the new snapshot's GUID. */
+  String snapshot(Map<String, String> args) throws IOException {
+    String guid = args.get("guid");
+    return underGate("snapshot", true, d -> new SnapshotCreator(d, StepHook.NONE).create(guid));
+  }
+
+  /** {@code merge [guid=G | all=1]}: merges the top (or G) into its parent, or everything. */
+  String merge(Map<String, String> args) throws IOException {
+    boolean all = "1".equals(args.get("all"));
+    String guid = args.get("guid");
+    return underGate("merge", true, d -> {
+      PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
+      SnapshotMerger m = new SnapshotMerger(d, Progress.QUIET, w, StepHook.NONE);
+      if (all) {
+        m.mergeAll();
+      } else {
+        m.mergeIntoParent(guid == null ? d.descriptor().topGuid() : Guid.parse(guid));
+      }
+      w.flush();
+      return "merged";
+    });
+  }
+
+  /** {@code compact}: compacts every delta; replies with a summary. */
+  String compact() throws IOException {
+    return underGate("compact", false, d -> {
+      StringBuilder sb = new StringBuilder();
+      for (DiskCompactor.DeltaResult r : new DiskCompactor(d, p -> Progress.QUIET,
+          StepHook.NONE).compactAll()) {
+        log.info("online compact: " + r.describe());
+        sb.append(sb.length() == 0 ? "" : "; ").append(r.describe());
+      }
+      return sb.toString();
+    });
+  }
+
+  /**
+   * {@code resize sectors=N}: grows the image (shrinking is refused), then the loop device,
+   * partition and filesystem inside; replies with the new size and what was grown.
+   */
+  String resize(Map<String, String> args) throws IOException {
+    String s = args.get("sectors");
+    if (s == null) {
+      throw new IllegalArgumentException("resize needs sectors=N");
+    }
+    long want = Long.parseLong(s);
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    long rounded = ImageGeometry.forSize(want, d.blocksize()).sizeSectors();
+    if (rounded < d.diskSizeSectors()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Unable to shrink a mounted disk: online shrink is not supported (current size "
+              + d.diskSizeSectors() + " sectors, requested " + rounded + ")");
+    }
+    String grown = underGate("resize", false, od -> Long.toString(
+        new DiskResizer(od, StepHook.NONE).resize(want)));
+    long sectors = Long.parseLong(grown);
+    String inner = new FilesystemGrower(log).grow(Path.of(status.get().diskImage()), sectors, d.blocksize());
+    return sectors + " " + inner;
+  }
+
+  /**
+   * Runs {@code op} with the disk suspended, closed and reopened as the class comment says.
+   * {@code rawBaseAllowed}: whether {@code op} handles a disk with a raw (Plain) image; snapshot and
+   * merge do (DiskOpener stacks deltas on a raw base), online resize and compact do not yet.
+   */
+  private String underGate(String what, boolean rawBaseAllowed, Operation op) throws IOException {
+    if (readOnly) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "The disk is mounted read-only; online " + what + " needs a read-write mount");
+    }
+    if (!rawBaseAllowed && DiskDescriptor.read(xml).raw()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
+          + " is not supported for a disk with a raw (Plain) image; unmount it first");
+    }
+    String[] reply = new String[1];
+    IOException[] opFailure = new IOException[1];
+    long t0 = System.nanoTime();
+    log.info("online " + what + ": suspending the disk");
+    disk.suspended(current -> {
+      current.close();
+      try (OfflineDisk od = OfflineDisk.held(xml)) {
+        reply[0] = op.run(od);
+      } catch (IOException | RuntimeException e) {
+        opFailure[0] = e instanceof IOException io ? io : new IOException(e.toString(), e);
+        log.error("online " + what + " failed; reopening the previous chain", e);
+      }
+      return reopen(what);
+    });
+    log.info("online " + what + ": resumed after " + (System.nanoTime() - t0) / 1_000_000
+        + " ms" + (opFailure[0] == null ? "" : " (operation failed)"));
+    if (opFailure[0] != null) {
+      throw opFailure[0];
+    }
+    return reply[0];
+  }
+
+  /** A Writer that sends each line to the event log as it is completed. */
+  private static final class LogLineWriter extends Writer {
+    private final EventLog log;
+    private final String prefix;
+    private final StringBuilder line = new StringBuilder();
+
+    LogLineWriter(EventLog log, String prefix) {
+      this.log = log;
+      this.prefix = prefix;
+    }
+
+    @Override
+    public void write(char[] buf, int off, int len) {
+      for (int i = off; i < off + len; i++) {
+        if (buf[i] == '\n') {
+          log.info(prefix + line);
+          line.setLength(0);
+        } else if (buf[i] != '\r') {
+          line.append(buf[i]);
+        }
+      }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      if (line.length() > 0) {
+        log.info(prefix + line);
+        line.setLength(0);
+      }
+    }
+  }
+
+  private VirtualDisk reopen(String what) throws IOException {
+    try {
+      return DiskOpener.open(xml, DiskDescriptor.read(xml), false);
+    } catch (IOException | RuntimeException e) {
+      log.error("FATAL: online " + what + ": cannot reopen the disk; every request now fails"
+          + " with EIO until the disk is unmounted and checked (ploop umount, ploop check)", e);
+      throw e;
+    }
+  }
+}
