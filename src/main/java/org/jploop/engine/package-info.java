@@ -7,21 +7,26 @@
  *
  * <pre>
  * FUSE read/write/punch
- *   -&gt; PloopDisk: range check, split at cluster boundaries, per-cluster RW lock (cluster locks)
- *      read:  MdPage lookup (physical cluster + level) -&gt; that delta's BlockFile, or zeros
- *      write: top-owned -&gt; write in place
+ *   -&gt; PloopDisk -&gt; RequestGate: range check, shared side of the gate, split at cluster
+ *      boundaries; per piece the ClusterLocks stripe (shared or exclusive)
+ *      read:  MergedBat lookup (physical cluster + level) -&gt; DeltaStack reads that delta's
+ *             BlockFile, or zeros
+ *      write: ClusterWriter: top-owned -&gt; write in place
  *             unmapped  -&gt; all zeros? nothing : ClusterAllocator.allocate() (holes_bitmap,
  *                          punch-before-reuse, Preallocator for file growth) -&gt; data write
- *                          -&gt; MdPage.Update (stage c -&gt; p, DIRTY, deadline)
- *             lower     -&gt; COW: read lower cluster, overlay, allocate, write, stage
- *      punch: top-owned whole cluster -&gt; punch file, stage entry 0 + pending free, HIGHPRIO
- *             (with lower deltas the mapping stays); partial -&gt; punch sub-range / COW
- *      ENOSPC anywhere -&gt; park (event flag, timer retry, early wake-up), then retry
+ *                          -&gt; MergedBat.stage -&gt; MdPage.Update (stage c -&gt; p, DIRTY, deadline)
+ *             lower     -&gt; CopyOnWrite: read lower cluster, overlay, allocate, write, stage
+ *      punch: Discarder: top-owned whole cluster -&gt; punch file, stage entry 0 + pending free,
+ *             HIGHPRIO (with lower deltas the mapping stays); partial -&gt; punch sub-range / COW
+ *      ENOSPC anywhere -&gt; EnospcParking: park (event flag, timer retry, early wake-up), retry
  *   -&gt; MdWriteback (thread ploop-writeback-NAME, or flush()): due pages -&gt; WRITEBACK snapshot
- *      -&gt; force (data before BAT) -&gt; 4 KiB page writes -&gt; force -&gt; release pending frees
- *      into the holes bitmap -&gt; clear WRITEBACK, wake stagers
+ *      -&gt; force (data before BAT) -&gt; 4 KiB page writes (page 0 with TopHeader's bytes) -&gt; force
+ *      -&gt; release pending frees into the holes bitmap -&gt; clear WRITEBACK, wake stagers
  *   -&gt; Preallocator (thread ploop-prealloc-NAME): grows the top file in PREALLOC_SIZE steps;
  *      close() truncates the unused tail.
+ * open: DeltaStack.open validates headers and BATs, loads them top-down into the MergedBat,
+ *       TopHeader marks the top in use; close: gate shut, writeback flushed, tail trimmed,
+ *       TopHeader marks the top closed.
  * </pre>
  *
  * <h2>Glossary: kernel (dm-ploop) names and their Java counterparts</h2>
@@ -30,21 +35,34 @@
  *   <caption>kernel name to Java name</caption>
  *   <tr><th>kernel</th><th>Java</th></tr>
  *   <tr><td>{@code struct ploop}</td><td>{@link org.jploop.engine.PloopDisk}</td></tr>
- *   <tr><td>{@code struct ploop_delta}, {@code deltas[]}</td><td>{@code PloopDisk.Delta}, level
- *       0 = base</td></tr>
+ *   <tr><td>{@code struct ploop_delta}, {@code deltas[]}</td><td>{@link
+ *       org.jploop.engine.Delta}, {@link org.jploop.engine.DeltaStack}; level 0 = base</td></tr>
+ *   <tr><td>dm core: suspend / in-flight wait, {@code max_io_len} split</td><td>{@link
+ *       org.jploop.engine.RequestGate}</td></tr>
  *   <tr><td>{@code md_page}</td><td>{@link org.jploop.engine.MdPage}</td></tr>
+ *   <tr><td>md page tree ({@code bat_entries}), {@code ploop_bat_entries()}</td><td>{@link
+ *       org.jploop.engine.MergedBat}</td></tr>
  *   <tr><td>{@code md_lock}</td><td>the {@code MdPage} object monitor</td></tr>
  *   <tr><td>{@code bat_levels}</td><td>{@code MdPage.levels}</td></tr>
  *   <tr><td>{@code MD_DIRTY}, {@code MD_WRITEBACK}, {@code MD_UPDATING}, {@code
  *       MD_HIGHPRIO}</td><td>{@code MdPage.DIRTY}, {@code WRITEBACK}, {@code UPDATING}, {@code
  *       HIGHPRIO}</td></tr>
  *   <tr><td>{@code piwb} ({@code ploop_index_wb}), {@code prepare_bat_update}</td><td>{@code
- *       MdPage.Update} (staging) and {@code MdPage.Taken} (the snapshot being written)</td></tr>
+ *       MergedBat.stage}, {@code MdPage.Update} (staging) and {@code MdPage.Taken} (the snapshot
+ *       being written)</td></tr>
  *   <tr><td>{@code break_bat_update}</td><td>{@code MdPage.Update.abort()}</td></tr>
+ *   <tr><td>{@code ploop_md_up_prio}</td><td>{@code MergedBat.raisePriority}</td></tr>
  *   <tr><td>{@code wb_batch_llist}, {@code ploop_submit_metadata_writeback}</td><td>{@link
  *       org.jploop.engine.MdWriteback} queue and cycle</td></tr>
  *   <tr><td>{@code md_submit_delay_ms}, {@code dirty_timeout}</td><td>{@link
  *       org.jploop.engine.EngineOptions#mdSubmitDelayMs()}, {@code MdPage.deadline}</td></tr>
+ *   <tr><td>{@code ploop_process_one_deferred_bio} (writes), {@code
+ *       ploop_locate_new_cluster_and_attach_pio}</td><td>{@link
+ *       org.jploop.engine.ClusterWriter}</td></tr>
+ *   <tr><td>{@code struct ploop_cow}, {@code ploop_submit_cow}</td><td>{@link
+ *       org.jploop.engine.CopyOnWrite}</td></tr>
+ *   <tr><td>{@code ploop_handle_discard_pio}</td><td>{@link
+ *       org.jploop.engine.Discarder}</td></tr>
  *   <tr><td>{@code holes_bitmap}</td><td>{@link org.jploop.engine.FreeClusterBitmap}</td></tr>
  *   <tr><td>{@code ploop_allocate_cluster}</td><td>{@link
  *       org.jploop.engine.ClusterAllocator#allocate()}</td></tr>
@@ -58,14 +76,15 @@
  *       org.jploop.engine.EngineOptions#preallocSize()}</td></tr>
  *   <tr><td>{@code falloc_new_clu}</td><td>{@link
  *       org.jploop.engine.EngineOptions#fallocNewClusters()}</td></tr>
- *   <tr><td>{@code exclusive_pios} / {@code inflight_pios} (cluster locks)</td><td>striped
- *       {@code ReentrantReadWriteLock}s in {@code PloopDisk}</td></tr>
- *   <tr><td>{@code enospc_pios}, {@code enospc_timer}, {@code event_enospc}</td><td>parked
- *       requests in {@code PloopDisk.park}, {@link
+ *   <tr><td>{@code exclusive_pios} / {@code inflight_pios} (cluster locks)</td><td>{@link
+ *       org.jploop.engine.ClusterLocks}</td></tr>
+ *   <tr><td>{@code enospc_pios}, {@code enospc_timer}, {@code event_enospc}</td><td>{@link
+ *       org.jploop.engine.EnospcParking}, {@link
  *       org.jploop.engine.EngineOptions#enospcRetryMs()}, {@link
  *       org.jploop.engine.PloopDisk#takeEnospcEvent()}</td></tr>
- *   <tr><td>{@code m_DiskInUse}, {@code CIF_Empty}</td><td>set on read-write open, cleared on
- *       close by {@code PloopDisk}</td></tr>
+ *   <tr><td>{@code m_DiskInUse}, {@code CIF_Empty} (ploop library: {@code update_delta_inuse},
+ *       {@code clear_delta})</td><td>{@link org.jploop.engine.TopHeader}: set on read-write
+ *       open, cleared on close</td></tr>
  * </table>
  *
  * <p>Package dependencies go engine &rarr; io &rarr; format only.
