@@ -30,11 +30,25 @@ final class DeltaStack {
   private int[][] slots;
   private final long clusterBytes;
 
+  /** End of the highest cluster the top's BAT references, header clusters included. */
+  private final long topDataEnd;
+
   private DeltaStack(List<Delta> deltas, int[][] slots) {
     this.deltas = List.copyOf(deltas);
     this.top = deltas.get(deltas.size() - 1);
     this.slots = slots;
     this.clusterBytes = top.header().clusterSectors() * 512L;
+    ImageHeader th = top.header();
+    long end = th.firstBlockOffset() * 512L;
+    int[] s = slots[deltas.size() - 1];
+    for (int i = 0; i < th.batEntries(); i++) {
+      if (s[i] != 0) {
+        long phys = th.version().toPhysicalCluster(Integer.toUnsignedLong(s[i]),
+            (int) th.clusterSectors());
+        end = Math.max(end, (phys + 1) * clusterBytes);
+      }
+    }
+    this.topDataEnd = end;
   }
 
   /**
@@ -150,6 +164,11 @@ final class DeltaStack {
   /** Returns the disk size in bytes (the top's {@code m_SizeInSectors}). */
   long size() {
     return top.header().sizeSectors() * 512L;
+  }
+
+  /** Returns where the clusters the top's BAT references end (at least the data offset). */
+  long topDataEnd() {
+    return topDataEnd;
   }
 
   /** Returns the top's data offset in bytes ({@code m_FirstBlockOffset}). */

@@ -83,6 +83,68 @@ public final class Qemu {
         raw.toString()));
   }
 
+  /** Returns whether qemu-nbd and nbdinfo (libnbd-bin) are installed. */
+  public static boolean hasNbdTools() {
+    return java.nio.file.Files.isExecutable(Path.of("/usr/bin/qemu-nbd"))
+        && java.nio.file.Files.isExecutable(Path.of("/usr/bin/nbdinfo"));
+  }
+
+  /**
+   * Returns the dirty ranges QEMU reads from the persistent dirty bitmap {@code name} of a
+   * parallels image (its Format Extension): {@code qemu-nbd -r --bitmap NAME} exports it as the
+   * NBD meta context {@code qemu:dirty-bitmap:NAME}, {@code nbdinfo --map} lists its extents.
+   * Each element is {@code {offset, length}} in bytes.
+   */
+  public static List<long[]> dirtyRanges(Path image, String name, Path socketDir) {
+    Path sock = socketDir.resolve("nbd-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
+        + ".sock");
+    Process nbd;
+    try {
+      nbd = new ProcessBuilder("qemu-nbd", "-r", "-f", "parallels", "--bitmap", name, "-k",
+          sock.toString(), image.toString()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!java.nio.file.Files.exists(sock)) {
+        if (!nbd.isAlive()) {
+          throw new AssertionError("qemu-nbd exited " + nbd.exitValue() + ": "
+              + new String(nbd.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("qemu-nbd did not create " + sock);
+        }
+        Thread.sleep(20);
+      }
+      Result r = require(run("nbdinfo", "--map=qemu:dirty-bitmap:" + name,
+          "nbd+unix:///?socket=" + sock));
+      List<long[]> out = new ArrayList<>();
+      for (String line : r.output().split("\n")) {
+        String[] w = line.trim().split("\\s+");
+        if (w.length >= 3 && w[2].equals("1")) {
+          out.add(new long[] {Long.parseLong(w[0]), Long.parseLong(w[1])});
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } finally {
+      nbd.destroy();
+      try {
+        if (!nbd.waitFor(10, TimeUnit.SECONDS)) {
+          nbd.destroyForcibly();
+        }
+        java.nio.file.Files.deleteIfExists(sock);
+      } catch (IOException | InterruptedException e) {
+        nbd.destroyForcibly();
+      }
+    }
+  }
+
   private static Result require(Result r) {
     if (r.exitCode() != 0) {
       throw new AssertionError("exit " + r.exitCode() + ": " + r.output());
