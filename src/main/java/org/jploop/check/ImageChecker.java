@@ -9,12 +9,14 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.jploop.format.BadExtensionException;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.BlockFile;
+import org.jploop.io.CbtStore;
 import org.jploop.io.DiskLock;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
@@ -28,10 +30,12 @@ import org.jploop.io.ImageReader;
  * is not scanned; an interrupted version conversion stops the check; then every BAT slot of the
  * header clusters: past the disk size (soft fix: zero it), misaligned v1 entry (hard fix), cluster
  * past EOF (hard fix), and with {@code -c} a cluster used twice or inside the header (never fixed).
- * Then jploop's addition: file space after the last referenced cluster (qemu-img's "leak"),
- * truncated with {@code -f}/{@code -F}. Finally the verdict: fatal findings, else a set in-use flag
+ * Then jploop's additions: the Format Extension (CBT) of a clean image (valid: its clusters belong
+ * to the image; bad, or left on a v2.0 image: pointer cleared with {@code -f}/{@code -F}), and
+ * file space after the last used cluster (qemu-img's "leak"), truncated with {@code -f}/{@code
+ * -F}. Finally the verdict: fatal findings, else a set in-use flag
  * without {@code -d}, else unrepaired soft findings; with {@code -d} a clean dirty image gets its
- * header reset (in-use 0, flags 0, no extension).
+ * header reset (in-use 0, flags 0, no extension: CBT does not survive a crash, as in ploop).
  *
  * <p>The image is read through a read-only handle; a read-write handle is opened only for a fix the
  * flags allow, so a check without repair flags leaves the file byte-identical, mtime included.
@@ -227,6 +231,7 @@ public final class ImageChecker {
             image + ": Image is in the changing version state");
       }
       long lastUsedEnd = scanSlots(h, g, size);
+      lastUsedEnd = checkExtension(h, g, lastUsedEnd);
       checkTail(g, size, lastUsedEnd);
       if (findings.stream().anyMatch(Finding::fatal)) {
         return result(CheckResult.Status.CORRUPT,
@@ -313,6 +318,42 @@ public final class ImageChecker {
         r = Resolution.FIXED;
       }
       add(kind, off, msg, r);
+    }
+
+    /**
+     * Judges the Format Extension of a cleanly closed image (a dirty one loses it with the in-use
+     * flag): a valid CBT's clusters are part of the image, not a leaked tail, so the returned end
+     * covers them; a bad one, or a pointer on a v2.0 image, is a soft finding whose fix clears
+     * the pointer (ploop's "Drop optional header"). Returns the end of what the image uses.
+     */
+    private long checkExtension(ImageHeader h, ImageGeometry g, long lastUsedEnd)
+        throws IOException {
+      if (h.inUse() || h.formatExtensionOffset() == 0) {
+        return lastUsedEnd;
+      }
+      String problem;
+      if (h.diskInUse() == ImageHeader.CLOSED_V20) {
+        problem = "m_FormatExtensionOffset " + Long.toUnsignedString(h.formatExtensionOffset())
+            + " is set on an image closed as v2.0 (ploop ignores it, QEMU would parse it)";
+      } else {
+        try {
+          CbtStore.Stored s = CbtStore.read(ro, h, lastUsedEnd);
+          return s == null ? lastUsedEnd : Math.max(lastUsedEnd, s.extensionOffset()
+              + g.clusterBytes());
+        } catch (BadExtensionException e) {
+          problem = "Format Extension at offset " + Math.max(e.offset(), 0) + ": " + e.detail()
+              + ": the CBT is not usable";
+        }
+      }
+      boolean fixIt = options.repairs() && (options.force() || options.hardForce());
+      add(Finding.Kind.BAD_EXTENSION, ImageHeader.OFFSET_EXTENSION, problem,
+          fixIt ? Resolution.FIXED : Resolution.SKIPPED);
+      if (fixIt) {
+        fix.writeHeader(h.withFormatExtensionOffset(0).withDiskInUse(ImageHeader.CLOSED_V20));
+      } else {
+        unrepaired = true;
+      }
+      return lastUsedEnd;
     }
 
     private void checkTail(ImageGeometry g, long fileSize, long lastUsedEnd) throws IOException {

@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.jploop.daemon.DaemonExitException;
+import org.jploop.format.BadExtensionException;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.descriptor.DescriptorException;
 import org.jploop.host.MountException;
@@ -35,6 +36,7 @@ final class Commands {
     cl.addSubcommand(new GrowCommand());
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
+    cl.addSubcommand(new CbtCommand());
     for (CommandLine verb : cl.getSubcommands().values()) {
       verb.addMixin(CommonOptions.MIXIN, new CommonOptions());
     }
@@ -53,6 +55,9 @@ final class Commands {
     }
     if (ex instanceof MountException me) {
       return exitCodeFor(me.reason());
+    }
+    if (ex instanceof BadExtensionException) {
+      return ExitCode.PROTOCOL;
     }
     if (ex instanceof CorruptImageException) {
       return ExitCode.PLOOPFMT;

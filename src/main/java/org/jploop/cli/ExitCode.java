@@ -11,6 +11,8 @@ public final class ExitCode {
   /** The image is corrupted (SYSEXIT_PLOOPFMT). */
   public static final int PLOOPFMT = 11;
   public static final int SYS = 12;
+  /** A bad or not cleanly closed Format Extension / CBT (SYSEXIT_PROTOCOL). */
+  public static final int PROTOCOL = 13;
   public static final int FSYNC = 16;
   public static final int EBUSY = 17;
   public static final int FTRUNCATE = 19;
@@ -35,6 +37,8 @@ public final class ExitCode {
   public static final int FSCK = 41;
   /** No such snapshot (SYSEXIT_NOSNAP). */
   public static final int NOSNAP = 43;
+  /** No CBT on the device (SYSEXIT_NOCBT). */
+  public static final int NOCBT = 44;
   public static final int UMOUNT_BUSY = 46;
   /** jploop only: libfuse2 or /dev/fuse is missing (no ploop equivalent). */
   public static final int NOFUSE = 50;

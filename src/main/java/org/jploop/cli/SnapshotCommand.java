@@ -1,13 +1,17 @@
 package org.jploop.cli;
 
+import java.util.UUID;
+import java.util.regex.Pattern;
 import org.jploop.image.OfflineDisk;
 import org.jploop.image.SnapshotCreator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ploop snapshot [-u GUID] DiskDescriptor.xml}: freezes the top delta; online (the mount
- * daemon switches to the new top) when the disk is mounted.
+ * {@code ploop snapshot [-u GUID] [-b CBT_UUID] DiskDescriptor.xml}: freezes the top delta; online
+ * (the mount daemon switches to the new top) when the disk is mounted. {@code -b} starts a new CBT
+ * backup epoch (the new top gets an empty CBT of that name, the old top keeps the bitmap of the
+ * epoch that ends); jploop does it offline only for now, so a mounted disk is refused as busy.
  */
 @Command(name = "snapshot", description = "Create a snapshot: freeze the top delta, add a new one.")
 final class SnapshotCommand extends ImageVerb {
@@ -18,6 +22,14 @@ final class SnapshotCommand extends ImageVerb {
       description = "Offline snapshot: refuse a mounted disk instead of switching it online.")
   boolean offline;
 
+  @Option(names = "-b", paramLabel = "CBT_UUID",
+      description = "Start a new CBT epoch: the new top delta tracks changes under this UUID.")
+  String cbtUuid;
+
+  /** The form libuuid's uuid_parse accepts. */
+  private static final Pattern UUID_TEXT = Pattern.compile(
+      "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
   @Override
   String purpose() {
     return "snapshot";
@@ -25,7 +37,7 @@ final class SnapshotCommand extends ImageVerb {
 
   @Override
   String onlineRequest() {
-    if (offline) {
+    if (offline || cbtUuid != null) {
       return null;
     }
     return guid == null ? "snapshot" : "snapshot guid=" + guid;
@@ -38,7 +50,15 @@ final class SnapshotCommand extends ImageVerb {
 
   @Override
   void run(OfflineDisk disk) throws Exception {
-    String g = new SnapshotCreator(disk, hook()).create(guid);
+    UUID cbt = null;
+    if (cbtUuid != null) {
+      out().println("Create snapshot CBT uuid=" + cbtUuid);
+      if (!UUID_TEXT.matcher(cbtUuid).matches()) {
+        throw new PloopException(ExitCode.PARAM, "Incorrect cbt uuid is specified " + cbtUuid);
+      }
+      cbt = UUID.fromString(cbtUuid);
+    }
+    String g = new SnapshotCreator(disk, hook()).create(guid, cbt, out());
     out().println("ploop snapshot " + g + " has been successfully created");
   }
 }

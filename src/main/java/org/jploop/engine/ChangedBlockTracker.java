@@ -54,6 +54,10 @@ public final class ChangedBlockTracker {
     this.granularitySectors = (int) (granularityBytes / ImageGeometry.SECTOR);
     this.shift = Long.numberOfTrailingZeros(granularityBytes);
     this.bits = DirtyBitmap.bitsFor(sizeBytes / ImageGeometry.SECTOR, granularitySectors);
+    if (bits > DirtyBitmap.MAX_BITS) {
+      throw new IllegalArgumentException("a CBT of " + bits + " granules is too large (max "
+          + DirtyBitmap.MAX_BITS + "); use a larger block size");
+    }
     long words = (bits + 63) >>> 6;
     this.pages = new AtomicReferenceArray<>((int) ((words + PAGE - 1) / PAGE));
   }

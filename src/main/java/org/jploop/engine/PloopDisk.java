@@ -184,7 +184,7 @@ public final class PloopDisk implements VirtualDisk {
     if (!options.readOnly()) {
       try {
         cbt = CbtStore.read(stack.top().file(), stack.top().header(), stack.topDataEnd());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         cbtProblem = "Error while loading optional header, CBT not loaded: " + e.getMessage();
       }
     }

@@ -13,11 +13,19 @@ public class CorruptImageException extends FileSystemException {
 
   /** Byte offset of the offending field in the file, or -1 when no single field is at fault. */
   private final long offset;
+  /** What is wrong, without file and offset. */
+  private final String detail;
 
   /** Creates an error for {@code file} at byte {@code offset} (-1 for none). */
   public CorruptImageException(Path file, long offset, String reason) {
     super(String.valueOf(file), null, offset >= 0 ? "offset " + offset + ": " + reason : reason);
     this.offset = offset;
+    this.detail = reason;
+  }
+
+  /** Returns what is wrong, without the file name and offset. */
+  public String detail() {
+    return detail;
   }
 
   /** Returns the byte offset of the offending field, or -1. */

@@ -25,6 +25,11 @@ public final class DirtyBitmap {
   public static final int DEFAULT_GRANULARITY_SECTORS = 128;
   /** Words per page of the sparse representation (32 KiB, 256 Ki granules). */
   public static final int PAGE_WORDS = 4096;
+  /**
+   * Most granules jploop tracks (256 MiB of bitmap): a 50 TiB disk, ploop's limit, has 2^30 at
+   * the default granularity.
+   */
+  public static final long MAX_BITS = 1L << 31;
 
   private final UUID id;
   private final long sizeSectors;
@@ -246,12 +251,12 @@ public final class DirtyBitmap {
       this.sizeSectors = sizeSectors;
       this.granularitySectors = granularitySectors;
       this.bits = bitsFor(sizeSectors, granularitySectors);
-      long words = (bits + 63) >>> 6;
-      long pageCount = (words + PAGE_WORDS - 1) / PAGE_WORDS;
-      if (pageCount > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("dirty bitmap of " + bits + " bits is too large");
+      if (bits > MAX_BITS) {
+        throw new IllegalArgumentException("dirty bitmap of " + bits + " bits is too large (max "
+            + MAX_BITS + ")");
       }
-      this.pages = new long[(int) pageCount][];
+      long words = (bits + 63) >>> 6;
+      this.pages = new long[(int) ((words + PAGE_WORDS - 1) / PAGE_WORDS)][];
     }
 
     /** Returns the number of bits. */

@@ -7,11 +7,13 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.BitSet;
 import org.jploop.format.BatLayout;
+import org.jploop.format.DirtyBitmap;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BatValidator;
 import org.jploop.io.BlockFile;
+import org.jploop.io.CbtStore;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
@@ -217,21 +219,46 @@ public final class DeltaFile implements Closeable {
     this.header = h;
   }
 
-  /** Sets the in-use flag (the delta is being changed) and fsyncs. */
+  /**
+   * Sets the in-use flag (the delta is being changed) and fsyncs. A Format Extension (CBT) loses
+   * its pointer: ploop's {@code dirty_delta}/{@code clear_delta} leave it void too (in-use 0 means
+   * "ignore the extension"), and a pointer into clusters the operation may reuse must not survive.
+   * Operations that keep the CBT read it first and write it again at the end ({@link CbtCarrier}).
+   */
   public void markInUse() throws IOException {
-    writeHeader(header.withDiskInUse(ImageHeader.IN_USE));
+    writeHeader(header.withDiskInUse(ImageHeader.IN_USE).withFormatExtensionOffset(0));
   }
 
   /**
-   * Marks the delta cleanly closed: in-use cleared, CIF_Empty set exactly when nothing is mapped,
-   * then fsync.
+   * Marks the delta cleanly closed (v2.0, no extension): in-use cleared, CIF_Empty set exactly when
+   * nothing is mapped, then fsync.
    */
   public void markClean() throws IOException {
     long flags = header.flags() & ~ImageHeader.CIF_EMPTY;
     if (mappedCount() == 0) {
       flags |= ImageHeader.CIF_EMPTY;
     }
-    writeHeader(header.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(flags));
+    writeHeader(header.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(flags)
+        .withFormatExtensionOffset(0));
+  }
+
+  /** Returns where the clusters the BAT references end, in bytes (header clusters included). */
+  public long dataEnd() {
+    return usedEnd() * clusterBytes();
+  }
+
+  /**
+   * Reads the delta's CBT, or null if it has none.
+   *
+   * @throws org.jploop.format.BadExtensionException if its extension is bad (ploop's messages)
+   */
+  public CbtStore.Stored readCbt() throws IOException {
+    return CbtStore.read(file, header, dataEnd());
+  }
+
+  /** Appends {@code bitmap} as the delta's CBT and marks it closed v2.1 ({@link CbtStore#write}). */
+  public void writeCbt(DirtyBitmap bitmap) throws IOException {
+    this.header = CbtStore.write(file, header, bitmap);
   }
 
   /**

@@ -1,16 +1,21 @@
 package org.jploop.image;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.jploop.format.DirtyBitmap;
 import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
  * {@code ploop compact} for a whole disk: runs the {@link Compactor} on every ploop1 delta of the
  * descriptor (a raw base is skipped), after refusing dirty images. Used offline by the CLI and
- * online by the mount daemon (with the disk closed under its suspend gate). Holds no state.
+ * online by the mount daemon (with the disk closed under its suspend gate). A delta's CBT is kept
+ * (ploop compacts a mounted device, where the kernel keeps tracking): cut off before, appended
+ * again after; a bad one is dropped. Holds no state.
  */
 public final class DiskCompactor {
   private final OfflineDisk disk;
@@ -49,7 +54,14 @@ public final class DiskCompactor {
       }
       Path p = disk.fileOf(e);
       try (DeltaFile delta = DeltaFile.open(p, false)) {
-        out.add(new DeltaResult(p, new Compactor(progress.apply(p), hook).compact(delta)));
+        DirtyBitmap cbt = CbtCarrier.read(delta, new PrintWriter(Writer.nullWriter()));
+        CbtCarrier.detach(delta);
+        Compactor.Result r = new Compactor(progress.apply(p), hook).compact(delta);
+        if (cbt != null) {
+          CbtCarrier.attach(delta, cbt);
+          r = new Compactor.Result(r.movedClusters(), r.sizeBefore(), delta.file().size());
+        }
+        out.add(new DeltaResult(p, r));
       }
     }
     return out;

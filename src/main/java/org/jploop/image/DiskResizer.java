@@ -1,7 +1,10 @@
 package org.jploop.image;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Path;
+import org.jploop.format.DirtyBitmap;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
 
@@ -10,7 +13,8 @@ import org.jploop.format.descriptor.DiskDescriptor;
  * {@code Disk_size}; lower deltas keep their smaller size, as in ploop (reads past a lower delta's
  * BAT fall through to zeros). The new descriptor is staged before the delta grows and committed
  * after, so a crash leaves either the old size everywhere or a bigger top delta under the old
- * descriptor, which mount accepts.
+ * descriptor, which mount accepts. The top's CBT is kept and grows with clean granules (ploop
+ * resizes on a mounted device, where the kernel's bitmap grows with it).
  *
  * <p>Shrinking is refused: ploop never shrinks the image, only the filesystem inside it, and that
  * needs the filesystem mounted.
@@ -21,10 +25,17 @@ public final class DiskResizer {
 
   private final OfflineDisk disk;
   private final StepHook hook;
+  private final PrintWriter log;
 
   public DiskResizer(OfflineDisk disk, StepHook hook) {
+    this(disk, hook, new PrintWriter(Writer.nullWriter()));
+  }
+
+  /** Like {@link #DiskResizer(OfflineDisk, StepHook)}; warnings (a dropped bad CBT) go to log. */
+  public DiskResizer(OfflineDisk disk, StepHook hook, PrintWriter log) {
     this.disk = disk;
     this.hook = hook;
+    this.log = log;
   }
 
   /**
@@ -72,10 +83,13 @@ public final class DiskResizer {
     Path top = disk.fileOf(d.topGuid());
     try (DeltaFile delta = DeltaFile.open(top, false)) {
       DeltaGrower.validate(delta, rounded);
+      DirtyBitmap cbt = CbtCarrier.read(delta, log);
       DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
       tx.stage(next);
       hook.reached("resize: descriptor staged");
+      CbtCarrier.detach(delta);
       new DeltaGrower(hook).grow(delta, rounded);
+      CbtCarrier.attach(delta, cbt);
     }
     DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
     tx.commit();

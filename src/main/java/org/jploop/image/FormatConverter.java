@@ -195,6 +195,9 @@ public final class FormatConverter {
         }
       }
       for (DeltaFile d : deltas) {
+        CbtCarrier.detach(d); // ploop's convert voids the CBT (dirty_delta, clear_delta)
+      }
+      for (DeltaFile d : deltas) {
         long bytes = d.headerClusters() * d.clusterBytes();
         ByteBuffer b = ByteBuffer.allocate((int) bytes);
         d.file().read(b, 0);

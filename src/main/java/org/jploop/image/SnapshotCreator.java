@@ -1,10 +1,14 @@
 package org.jploop.image;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import org.jploop.format.DirtyBitmap;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
@@ -13,6 +17,7 @@ import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.format.descriptor.DiskDescriptor.Shot;
 import org.jploop.format.descriptor.Guid;
 import org.jploop.io.BlockFile;
+import org.jploop.io.CbtStore;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
@@ -51,8 +56,49 @@ public final class SnapshotCreator {
 
   /** Takes an offline snapshot; returns its GUID. {@code guid} may be null for a random one. */
   public String create(String guid) throws IOException {
+    return create(guid, null, new PrintWriter(Writer.nullWriter()));
+  }
+
+  /**
+   * Takes an offline snapshot with ploop's CBT handling (verbs notes §2.3) and returns its GUID.
+   * Without {@code cbtUuid} the old top's CBT, if any, is copied into the new top (the old top
+   * keeps its own: {@code ploop_move_cbt}); with it ({@code -b}) the new top gets an empty CBT of
+   * that name, so the next mount tracks a new backup epoch from clean, while the old top keeps the
+   * bitmap of the epoch that ends. A bad CBT in the old top refuses the snapshot (ploop: exit 13)
+   * and nothing stays behind. {@code log} gets ploop's messages ("Write new CBT uuid=...", "Move
+   * CBT ...").
+   */
+  public String create(String guid, UUID cbtUuid, PrintWriter log) throws IOException {
     disk.requireClean();
+    DiskDescriptor d = disk.descriptor();
+    boolean rawTop = d.raw() && d.images().size() == 1;
+    Path oldTop = rawTop ? null : disk.fileOf(d.image(Guid.TOP_DELTA));
+    DirtyBitmap carried = null;
+    if (cbtUuid == null && oldTop != null) {
+      try (DeltaFile old = DeltaFile.open(oldTop, true)) {
+        CbtStore.Stored s = old.readCbt();
+        carried = s == null ? null : s.bitmap();
+      }
+    }
     Prepared p = prepare(guid);
+    try {
+      if (cbtUuid != null || carried != null) {
+        try (DeltaFile top = DeltaFile.open(p.newTop(), false)) {
+          if (cbtUuid != null) {
+            log.println("Write new CBT uuid=" + cbtUuid + " " + p.newTop());
+            top.writeCbt(DirtyBitmap.empty(cbtUuid, top.header().sizeSectors(),
+                DirtyBitmap.DEFAULT_GRANULARITY_SECTORS));
+          } else {
+            log.println("Move CBT " + oldTop + " -> " + p.newTop());
+            top.writeCbt(carried);
+          }
+        }
+        hook.reached("snapshot: CBT written");
+      }
+    } catch (IOException | RuntimeException e) {
+      abort(p);
+      throw e;
+    }
     commit(p);
     return p.snapshotGuid();
   }

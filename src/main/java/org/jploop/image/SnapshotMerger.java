@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.format.DirtyBitmap;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.format.descriptor.DiskDescriptor.Shot;
@@ -18,7 +19,8 @@ import org.jploop.format.descriptor.Guid;
  *
  * <p>Order of durable steps: data into the parent's file ({@link DeltaMerger}, parent in use; or
  * {@link RawMerger} in place for a raw base), the parent marked clean, the new descriptor renamed
- * into place, the merged files deleted. A crash
+ * into place, the merged files deleted. The child's CBT goes to the parent after the data
+ * ({@link #mergeCarryingCbt}). A crash
  * before the rename leaves the old chain, which reads the same because the child still shadows
  * every cluster it gave the parent; a crash after it leaves only stray files.
  */
@@ -66,7 +68,7 @@ public final class SnapshotMerger {
     } else {
       try (DeltaFile dest = DeltaFile.open(parentFile, false);
           DeltaFile src = DeltaFile.open(childFile, true)) {
-        new DeltaMerger(progress, hook).merge(List.of(src), dest);
+        mergeCarryingCbt(List.of(src), dest, childFile);
       }
     }
     List<ImageEntry> images = new ArrayList<>();
@@ -121,7 +123,7 @@ public final class SnapshotMerger {
             sources.get(0).header().sizeSectors() * 512L);
       } else {
         try (DeltaFile dest = DeltaFile.open(baseFile, false)) {
-          new DeltaMerger(progress, hook).merge(sources, dest);
+          mergeCarryingCbt(sources, dest, sourceFiles.get(0));
         }
       }
     } finally {
@@ -145,6 +147,28 @@ public final class SnapshotMerger {
       shots.add(Guid.same(s.guid(), base.guid()) ? new Shot(Guid.TOP_DELTA, Guid.NONE, null) : s);
     }
     replaceDescriptor(d.withChain(images, shots, Guid.TOP_DELTA), sourceFiles);
+  }
+
+  /**
+   * Merges {@code sourcesTopFirst} into {@code dest} and then copies the CBT of the topmost source
+   * into it, as ploop's offline merge does ({@code ploop_move_cbt(parent, child)}; an {@code -A}
+   * merge is a chain of such pairs, so the top's CBT ends in the base). The parent's own CBT is
+   * void after the merge (ploop's {@code clear_delta}); its clusters are trimmed off the end. A
+   * bad CBT in the source is reported and not carried, as ploop's merge ignores that failure.
+   */
+  private void mergeCarryingCbt(List<DeltaFile> sourcesTopFirst, DeltaFile dest, Path topFile)
+      throws IOException {
+    DirtyBitmap cbt = CbtCarrier.read(sourcesTopFirst.get(0), log);
+    boolean destHadExtension = dest.header().formatExtensionOffset() != 0;
+    new DeltaMerger(progress, hook).merge(sourcesTopFirst, dest);
+    if (destHadExtension) {
+      CbtCarrier.trimTail(dest);
+    }
+    if (cbt != null) {
+      log.println("Move CBT " + topFile + " -> " + dest.path());
+      CbtCarrier.attach(dest, cbt);
+      hook.reached("merge: CBT copied");
+    }
   }
 
   private void replaceDescriptor(DiskDescriptor next, List<Path> obsolete) throws IOException {

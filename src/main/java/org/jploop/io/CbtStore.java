@@ -36,9 +36,12 @@ public final class CbtStore {
    * @param bitmap the bitmap
    * @param extensionOffset byte offset of the extension cluster
    * @param pieceOffsets byte offsets of the clusters holding pieces (L1 entries above 1)
-   * @param l1Size {@code m_L1Size} as stored (ploop's empty CBT has 0)
+   * @param l1 {@code m_L1} as stored: 0 clean piece, 1 dirty piece, else the piece's sector
+   *     (ploop's empty CBT has none)
+   * @param clusterBytes the image's cluster size, which is the size of a piece
    */
-  public record Stored(DirtyBitmap bitmap, long extensionOffset, long[] pieceOffsets, int l1Size) {
+  public record Stored(DirtyBitmap bitmap, long extensionOffset, long[] pieceOffsets, long[] l1,
+      int clusterBytes) {
     /** Returns the byte offsets of every cluster the extension occupies. */
     public List<Long> clusters() {
       List<Long> out = new ArrayList<>();
@@ -95,6 +98,13 @@ public final class CbtStore {
     if (feature == null) {
       return null;
     }
+    long granules = DirtyBitmap.bitsFor(feature.sizeSectors(), feature.granularitySectors());
+    if (granules > DirtyBitmap.MAX_BITS) {
+      throw new BadExtensionException(f.path(), extBytes + FormatExtension.L1_OFFSET - 8,
+          "Spoiled bitmap extension data: " + granules + " granules of "
+              + feature.granularitySectors() + " sectors, more than jploop tracks ("
+              + DirtyBitmap.MAX_BITS + ")");
+    }
     DirtyBitmap.Builder b = new DirtyBitmap.Builder(feature.id(), feature.sizeSectors(),
         feature.granularitySectors());
     long bytes = (b.bits() + 7) >>> 3;
@@ -140,7 +150,7 @@ public final class CbtStore {
       pieceOffsets.add(entry * ImageGeometry.SECTOR);
     }
     return new Stored(b.build(), extBytes, pieceOffsets.stream().mapToLong(Long::longValue)
-        .toArray(), l1.length);
+        .toArray(), l1, cluster);
   }
 
   /**

@@ -48,6 +48,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *       update, free after writeback).
  * </ol>
  *
+ * <p>{@code -p tracking=off,cbt,cbt+copy} runs each path without and with change tracking (CBT,
+ * plus a copy sender's tracker), side by side, to show what marking costs a request.
+ *
  * <p>allocate and punch change the state they measure, so they run as single shots of {@link
  * #BATCH} requests on a state rebuilt before every iteration; overwrite and read are timed
  * continuously on a disk whose first {@link #WORKING_SET} bytes are written. Offsets come from
@@ -77,6 +80,14 @@ public class EngineBenchmark {
   /** Bytes per request: 4 KiB (fio's random I/O) and 128 KiB (what libfuse2 delivers at most). */
   @Param({"4096", "131072"})
   public int ioSize;
+
+  /**
+   * Change tracking on the disk: {@code off}; {@code cbt}, a CBT (64 KiB granules) as after a
+   * mount of a top with a Format Extension; {@code cbt+copy}, that plus a copy sender's tracker
+   * (1 MiB granules). Only {@code off} by default; compare with {@code -p tracking=off,cbt,cbt+copy}.
+   */
+  @Param({"off"})
+  public String tracking;
 
   private Path dir;
   private PloopDisk disk;
@@ -126,6 +137,12 @@ public class EngineBenchmark {
   public void setUpIteration(BenchmarkParams params) throws IOException {
     closeDisk();
     disk = PloopDisk.open(List.of(newImage()), EngineOptions.defaults());
+    if (tracking.startsWith("cbt")) {
+      disk.startCbt(java.util.UUID.nameUUIDFromBytes(new byte[] {1}), 65536);
+    }
+    if (tracking.endsWith("+copy")) {
+      disk.startTracking(CLUSTER);
+    }
     long allocated = params.getBenchmark().endsWith(".punch") ? BATCH : WORKING_SET / CLUSTER;
     for (long c = 0; c < allocated; c++) {
       if (c < WORKING_SET / CLUSTER) {

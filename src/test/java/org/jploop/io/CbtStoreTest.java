@@ -90,7 +90,7 @@ class CbtStoreTest {
     assertThat(f.size()).isEqualTo(end + CLUSTER);
     CbtStore.Stored s = CbtStore.read(f, next, end);
     assertThat(s.bitmap().cardinality()).isZero();
-    assertThat(s.l1Size()).as("L1 entries of zero pieces, as QEMU expects").isEqualTo(1);
+    assertThat(s.l1()).as("L1 entries of zero pieces, as QEMU expects").containsExactly(0);
     assertThat(s.bitmap().granularitySectors()).isEqualTo(128);
   }
 
@@ -176,7 +176,7 @@ class CbtStoreTest {
   @Test
   void testTrimmedEnd_onlyContiguousClustersAtTheEnd() throws Exception {
     CbtStore.Stored s = new CbtStore.Stored(DirtyBitmap.empty(ID, 64, 1), 10 * CLUSTER,
-        new long[] {7L * CLUSTER, 9L * CLUSTER}, 2);
+        new long[] {7L * CLUSTER, 9L * CLUSTER}, new long[] {7L * 64, 9L * 64}, CLUSTER);
     assertThat(CbtStore.trimmedEnd(s, 11L * CLUSTER, CLUSTER)).isEqualTo(9L * CLUSTER);
     assertThat(CbtStore.trimmedEnd(s, 12L * CLUSTER, CLUSTER)).isEqualTo(12L * CLUSTER);
     assertThat(CbtStore.trimmedEnd(s, 11L * CLUSTER + 512, CLUSTER)).isEqualTo(
