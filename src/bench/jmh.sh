@@ -6,6 +6,7 @@
 #   src/bench/jmh.sh -p backing=memory -p ioSize=4096 'EngineBenchmark.(read|overwrite)'
 #   JPLOOP_BENCH_DIR=/dev/shm src/bench/jmh.sh        image files on tmpfs (engine CPU cost only)
 #   src/bench/jmh.sh -prof gc                         allocation per request (gc.alloc.rate.norm)
+#   src/bench/jmh.sh -p backing=memory -p tracking=off,cbt,cbt+copy   cost of change tracking (CBT)
 # Results: target/bench/jmh.json (JMH's JSON) and the console table.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."

@@ -24,9 +24,13 @@
  *      -&gt; release pending frees into the holes bitmap -&gt; clear WRITEBACK, wake stagers
  *   -&gt; Preallocator (thread ploop-prealloc-NAME): grows the top file in PREALLOC_SIZE steps;
  *      close() truncates the unused tail.
- * open: DeltaStack.open validates headers and BATs, loads them top-down into the MergedBat,
- *       TopHeader marks the top in use; close: gate shut, writeback flushed, tail trimmed,
- *       TopHeader marks the top closed.
+ *   -&gt; when the request has completed (inside the gate): ChangeTracking marks its range in the
+ *      CBT (ChangedBlockTracker, 64 KiB granules) and in any copy sender's tracker
+ * open: DeltaStack.open validates headers and BATs, loads them top-down into the MergedBat;
+ *       read-write: CbtStore reads the top's CBT (v2.1 only), TopHeader marks the top in use and
+ *       clears the extension pointer, the extension's clusters are cut off the end, the CBT runs;
+ * close: gate shut, writeback flushed, tail trimmed, TopHeader marks the top closed: v2.1 with
+ *       the CBT appended (CbtStore.write) if one runs, else v2.0.
  * </pre>
  *
  * <h2>Glossary: kernel (dm-ploop) names and their Java counterparts</h2>
@@ -85,6 +89,23 @@
  *   <tr><td>{@code m_DiskInUse}, {@code CIF_Empty} (ploop library: {@code update_delta_inuse},
  *       {@code clear_delta})</td><td>{@link org.jploop.engine.TopHeader}: set on read-write
  *       open, cleared on close</td></tr>
+ *   <tr><td>{@code struct cbt_info} (block/blk-cbt.c, on the device's request queue)</td><td>{@link
+ *       org.jploop.engine.ChangedBlockTracker}, held by {@link
+ *       org.jploop.engine.ChangeTracking}</td></tr>
+ *   <tr><td>{@code BLKCBTSTART}, {@code BLKCBTSTOP}</td><td>{@link
+ *       org.jploop.engine.PloopDisk#startCbt}, {@link org.jploop.engine.PloopDisk#stopCbt}
+ *       ({@link org.jploop.engine.PloopDisk#adoptCbt} hands a CBT to a reopened disk, as the
+ *       kernel's survives table reloads)</td></tr>
+ *   <tr><td>{@code BLKCBTGET}, {@code CI_FLAG_ONCE}, {@code BLKCBTSET}, {@code
+ *       CI_FLAG_NEW_UUID}</td><td>{@code ChangedBlockTracker.snapshot}, {@code takeAndClear},
+ *       {@code set}, {@code rename}</td></tr>
+ *   <tr><td>dm-tracking's bitmap, {@code tracking_start}, {@code tracking_get_next} / {@code
+ *       tracking_clear}, {@code tracking_stop}</td><td>{@link
+ *       org.jploop.engine.PloopDisk#startTracking}, {@code ChangedBlockTracker.takeAndClear},
+ *       {@link org.jploop.engine.PloopDisk#stopTracking}</td></tr>
+ *   <tr><td>ploop library: {@code read_optional_header_from_image(DIRTY_BITMAP_TRUNCATE)} at
+ *       mount, {@code save_cbt} at umount</td><td>{@code PloopDisk} open (via {@link
+ *       org.jploop.io.CbtStore}), {@code TopHeader.markClosed}</td></tr>
  * </table>
  *
  * <p>Package dependencies go engine &rarr; io &rarr; format only.

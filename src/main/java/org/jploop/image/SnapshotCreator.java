@@ -74,7 +74,7 @@ public final class SnapshotCreator {
     boolean rawTop = d.raw() && d.images().size() == 1;
     Path oldTop = rawTop ? null : disk.fileOf(d.image(Guid.TOP_DELTA));
     DirtyBitmap carried = null;
-    if (cbtUuid == null && oldTop != null) {
+    if (cbtUuid == null && oldTop != null && mayCarryCbt(oldTop)) {
       try (DeltaFile old = DeltaFile.open(oldTop, true)) {
         CbtStore.Stored s = old.readCbt();
         carried = s == null ? null : s.bitmap();
@@ -162,6 +162,14 @@ public final class SnapshotCreator {
   public void abort(Prepared p) throws IOException {
     new DescriptorTransaction(disk.xml()).abandon();
     Files.deleteIfExists(p.newTop());
+  }
+
+  /** Returns whether the header of {@code image} says it was closed with a Format Extension. */
+  private static boolean mayCarryCbt(Path image) throws IOException {
+    try (BlockFile f = FileBlockFile.open(image, true)) {
+      ImageHeader h = ImageReader.readHeader(f);
+      return h.formatExtensionOffset() != 0 && h.diskInUse() != ImageHeader.CLOSED_V20;
+    }
   }
 
   /** Returns the header a new delta on top of this disk gets (size, cluster and version). */
