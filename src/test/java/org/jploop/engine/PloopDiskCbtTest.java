@@ -22,6 +22,7 @@ import org.jploop.io.CbtStore;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 import org.jploop.testing.CrashingBlockFile;
+import org.jploop.testing.ForwardingBlockFile;
 import org.jploop.testing.MemoryBlockFile;
 import org.jploop.testing.Qemu;
 import org.jploop.testing.TestImage;
@@ -325,13 +326,30 @@ class PloopDiskCbtTest {
     List<MemoryBlockFile> crashes = new java.util.ArrayList<>();
     boolean[] armed = {false};
     BlockFile top = new ForwardingBlockFile(crashing) {
-      @Override
       void before() throws IOException {
         if (armed[0]) {
           for (int i = 0; i < 4; i++) {
             crashes.add(crashing.crash(rnd));
           }
         }
+      }
+
+      @Override
+      public void write(ByteBuffer src, long pos) throws IOException {
+        before();
+        super.write(src, pos);
+      }
+
+      @Override
+      public void force() throws IOException {
+        before();
+        super.force();
+      }
+
+      @Override
+      public void truncate(long size) throws IOException {
+        before();
+        super.truncate(size);
       }
     };
     BitSet touched = new BitSet();
@@ -364,71 +382,5 @@ class PloopDiskCbtTest {
         + " dirty, " + valid + " with the CBT");
     assertThat(dirty).isPositive();
     assertThat(valid).isPositive();
-  }
-
-  /** A BlockFile that calls {@link #before} ahead of every change and barrier. */
-  abstract static class ForwardingBlockFile implements BlockFile {
-    private final BlockFile f;
-
-    ForwardingBlockFile(BlockFile f) {
-      this.f = f;
-    }
-
-    abstract void before() throws IOException;
-
-    @Override
-    public Path path() {
-      return f.path();
-    }
-
-    @Override
-    public boolean readOnly() {
-      return f.readOnly();
-    }
-
-    @Override
-    public long size() throws IOException {
-      return f.size();
-    }
-
-    @Override
-    public void read(ByteBuffer dst, long pos) throws IOException {
-      f.read(dst, pos);
-    }
-
-    @Override
-    public void write(ByteBuffer src, long pos) throws IOException {
-      before();
-      f.write(src, pos);
-    }
-
-    @Override
-    public void force() throws IOException {
-      before();
-      f.force();
-    }
-
-    @Override
-    public void truncate(long size) throws IOException {
-      before();
-      f.truncate(size);
-    }
-
-    @Override
-    public void punchHole(long pos, long len) throws IOException {
-      before();
-      f.punchHole(pos, len);
-    }
-
-    @Override
-    public void allocate(long pos, long len) throws IOException {
-      before();
-      f.allocate(pos, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      f.close();
-    }
   }
 }

@@ -20,6 +20,7 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.testing.CrashingBlockFile;
+import org.jploop.testing.ForwardingBlockFile;
 import org.jploop.testing.MemoryBlockFile;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,19 +47,15 @@ class PowerLossTest {
   }
 
   /** Passes everything to a {@link CrashingBlockFile}, cutting power before the N-th fsync. */
-  static final class CutBeforeForce implements BlockFile {
+  static final class CutBeforeForce extends ForwardingBlockFile {
     final CrashingBlockFile file;
     final int cutAt;
     int forces;
 
     CutBeforeForce(CrashingBlockFile file, int cutAt) {
+      super(file);
       this.file = file;
       this.cutAt = cutAt;
-    }
-
-    @Override
-    public Path path() {
-      return file.path();
     }
 
     @Override
@@ -67,41 +64,11 @@ class PowerLossTest {
     }
 
     @Override
-    public long size() throws IOException {
-      return file.size();
-    }
-
-    @Override
-    public void read(ByteBuffer dst, long pos) throws IOException {
-      file.read(dst, pos);
-    }
-
-    @Override
-    public void write(ByteBuffer src, long pos) throws IOException {
-      file.write(src, pos);
-    }
-
-    @Override
     public void force() throws IOException {
       if (forces++ == cutAt) {
         throw new PowerCut();
       }
       file.force();
-    }
-
-    @Override
-    public void truncate(long size) throws IOException {
-      file.truncate(size);
-    }
-
-    @Override
-    public void punchHole(long pos, long len) throws IOException {
-      file.punchHole(pos, len);
-    }
-
-    @Override
-    public void allocate(long pos, long len) throws IOException {
-      file.allocate(pos, len);
     }
 
     @Override
