@@ -2,6 +2,7 @@ package org.jploop.engine;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jploop.format.BatLayout;
@@ -9,6 +10,7 @@ import org.jploop.format.CorruptImageException;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BatValidator;
 import org.jploop.io.BlockFile;
+import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
 
 /**
@@ -104,6 +106,48 @@ final class DeltaStack {
   }
 
   /**
+   * Opens image files, base first, as {@link FileBlockFile}s: the lower deltas read-only, the top
+   * read-only too if {@code readOnly}. On failure the files opened so far are closed.
+   */
+  static List<BlockFile> openFiles(List<Path> pathsBaseFirst, boolean readOnly)
+      throws IOException {
+    List<BlockFile> files = new ArrayList<>();
+    try {
+      for (int i = 0; i < pathsBaseFirst.size(); i++) {
+        boolean isTop = i == pathsBaseFirst.size() - 1;
+        files.add(FileBlockFile.open(pathsBaseFirst.get(i), !isTop || readOnly));
+      }
+    } catch (IOException e) {
+      closeAll(files, e);
+      throw e;
+    }
+    return files;
+  }
+
+  /**
+   * Closes every file of {@code files}. With a {@code primary} failure, close failures are added
+   * to it as suppressed and null is returned; without one, the first close failure is returned
+   * (later ones suppressed in it), null if all closed.
+   */
+  static IOException closeAll(List<BlockFile> files, Throwable primary) {
+    IOException first = null;
+    for (BlockFile f : files) {
+      try {
+        f.close();
+      } catch (IOException e) {
+        if (primary != null) {
+          primary.addSuppressed(e);
+        } else if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    return first;
+  }
+
+  /**
    * Fills the merged BAT top-down (a slot set by a higher delta is never overwritten) and marks the
    * top's clusters used in {@code holes}. Runs once, before any request.
    */
@@ -136,9 +180,9 @@ final class DeltaStack {
     slots = null;
   }
 
-  /** Returns every delta, base first. */
-  List<Delta> all() {
-    return deltas;
+  /** Returns the files of every delta, base first. */
+  List<BlockFile> files() {
+    return deltas.stream().map(Delta::file).toList();
   }
 
   /** Returns the number of deltas. */

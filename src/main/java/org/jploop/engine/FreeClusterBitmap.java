@@ -1,6 +1,8 @@
 package org.jploop.engine;
 
 import java.util.BitSet;
+import org.jploop.format.ImageGeometry;
+import org.jploop.format.ImageHeader;
 
 /**
  * The kernel's {@code holes_bitmap}: one bit per physical cluster of the top delta file, counted
@@ -23,6 +25,19 @@ final class FreeClusterBitmap {
     this.limit = (int) clusters;
     this.free = new BitSet(limit);
     free.set((int) headerClusters, limit);
+  }
+
+  /**
+   * Creates the bitmap for the top delta whose header is {@code th}: {@code hb_nr} = header
+   * clusters + BAT entries, but never a cluster whose BAT value would not fit in a u32 (v1 stores
+   * sectors: the file must stay below 2 TiB).
+   */
+  static FreeClusterBitmap forTop(ImageHeader th) {
+    long headerClusters = th.firstBlockOffset() / th.clusterSectors();
+    long maxClusters = th.version().toPhysicalCluster(ImageGeometry.MAX_BAT_VALUE,
+        (int) th.clusterSectors()) + 1;
+    return new FreeClusterBitmap(Math.min(headerClusters + th.batEntries(), maxClusters),
+        headerClusters);
   }
 
   /** Returns the number of clusters the bitmap covers. */

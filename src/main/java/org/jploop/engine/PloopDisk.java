@@ -3,20 +3,14 @@ package org.jploop.engine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jploop.format.CorruptImageException;
-import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BlockFile;
 import org.jploop.io.CbtStore;
-import org.jploop.io.FileBlockFile;
 
 /**
  * A {@link VirtualDisk} on a stack of ploop1 deltas (base first, top last), the userspace
@@ -33,16 +27,10 @@ import org.jploop.io.FileBlockFile;
  *   <li>{@link ClusterAllocator} with {@link FreeClusterBitmap} and {@link Preallocator};
  *   <li>{@link EnospcParking}: a piece that hits ENOSPC is parked and retried (seed 002);
  *   <li>{@link TopHeader}: the in-use marker of the top delta, and the CBT saved at close;
- *   <li>{@link ChangeTracking}: the CBT ({@link ChangedBlockTracker}, ploop's changed-block
- *       tracking) and copy-sender trackers, marked when a write, punch or zero-range completes.
+ *   <li>{@link ChangeTracking} ({@link #tracking()}): the CBT ({@link ChangedBlockTracker},
+ *       ploop's changed-block tracking; loaded at a read-write open, saved at a clean close) and
+ *       copy-sender trackers, marked when a write, punch or zero-range completes.
  * </ul>
- *
- * <p>CBT life cycle (ploop's, §2.3 of the verbs notes): a read-write open of a top closed as
- * v2.1 loads the dirty bitmap of its Format Extension and cuts the extension's clusters off the
- * file end; a bad extension is not used (its message is in {@link #cbtProblems()}) and the
- * header's pointer is cleared with the in-use marker either way. A clean {@link #close()} with a
- * CBT running appends the bitmap and marks the top v2.1. A crash leaves the top in use, and
- * {@code ploop check} then clears the pointer: CBT does not survive a crash.
  *
  * <p>Locks: the {@link RequestGate} is held shared by every request and exclusively by {@link
  * #close()}; {@link #closed} is guarded by its exclusive side. {@code bat_lock} ({@link
@@ -67,8 +55,6 @@ public final class PloopDisk implements VirtualDisk {
   private final EnospcParking parking;
   private final Discarder discarder;
   private final ChangeTracking tracking;
-  /** Why a CBT could not be loaded at open or saved at close; for the caller's log. */
-  private final List<String> cbtProblems = new CopyOnWriteArrayList<>();
   private final AtomicLong flushes = new AtomicLong();
   /** Guarded by the gate's exclusive side. */
   private boolean closed;
@@ -83,16 +69,9 @@ public final class PloopDisk implements VirtualDisk {
     this.dataOffset = stack.dataOffset();
     this.gate = new RequestGate(topFile.path(), size, clusterBytes, readOnly);
     this.header = new TopHeader(topFile, th);
-    long headerClusters = dataOffset / clusterBytes;
-    long topLength = topFile.size();
-    prealloc = new Preallocator(batLock, topFile, topLength, options.preallocSize(),
+    prealloc = new Preallocator(batLock, topFile, topFile.size(), options.preallocSize(),
         clusterBytes, options.fallocNewClusters());
-    // hb_nr = header clusters + BAT entries, but never a cluster whose BAT value would not fit
-    // in a u32 (v1 stores sectors: the file must stay below 2 TiB).
-    long maxClusters = th.version().toPhysicalCluster(ImageGeometry.MAX_BAT_VALUE,
-        (int) th.clusterSectors()) + 1;
-    FreeClusterBitmap holes = new FreeClusterBitmap(
-        Math.min(headerClusters + th.batEntries(), maxClusters), headerClusters);
+    FreeClusterBitmap holes = FreeClusterBitmap.forTop(th);
     allocator = new ClusterAllocator(batLock, holes, prealloc, topFile, clusterBytes,
         options.fallocNewClusters());
     writeback = new MdWriteback(topFile, th, stack.topLevel(), header::bytes, allocator::release,
@@ -103,7 +82,7 @@ public final class PloopDisk implements VirtualDisk {
     writer = new ClusterWriter(stack, locks, bat, allocator, cow);
     parking = new EnospcParking(topFile.path(), gate, options);
     discarder = new Discarder(stack, locks, bat, allocator, cow, parking);
-    tracking = new ChangeTracking(size);
+    tracking = new ChangeTracking(size, gate, String.valueOf(topFile.path()));
   }
 
   /**
@@ -129,15 +108,15 @@ public final class PloopDisk implements VirtualDisk {
     try {
       return openFiles(deltasBaseFirst, rawBase, options);
     } catch (IOException | RuntimeException e) {
-      closeAll(deltasBaseFirst, e);
+      DeltaStack.closeAll(deltasBaseFirst, e);
       throw e;
     }
   }
 
   /**
-   * Opens image files, base first, as {@link FileBlockFile}s; lower deltas read-only. (Named
-   * {@code openPaths} because {@code open(List<Path>, ...)} would erase to the same signature as
-   * {@link #open(List, EngineOptions)}.)
+   * Opens image files, base first; lower deltas read-only. (Named {@code openPaths} because
+   * {@code open(List<Path>, ...)} would erase to the signature of {@link #open(List,
+   * EngineOptions)}.)
    */
   public static PloopDisk openPaths(List<Path> deltasBaseFirst, EngineOptions options)
       throws IOException {
@@ -148,64 +127,40 @@ public final class PloopDisk implements VirtualDisk {
    * EngineOptions)}. */
   public static PloopDisk openPaths(List<Path> deltasBaseFirst, boolean rawBase,
       EngineOptions options) throws IOException {
-    List<BlockFile> files = new ArrayList<>();
-    try {
-      for (int i = 0; i < deltasBaseFirst.size(); i++) {
-        boolean isTop = i == deltasBaseFirst.size() - 1;
-        files.add(FileBlockFile.open(deltasBaseFirst.get(i), !isTop || options.readOnly()));
-      }
-    } catch (IOException e) {
-      closeAll(files, e);
-      throw e;
-    }
-    return open(files, rawBase, options);
-  }
-
-  private static void closeAll(List<BlockFile> files, Exception e) {
-    for (BlockFile f : files) {
-      try {
-        f.close();
-      } catch (IOException ce) {
-        e.addSuppressed(ce);
-      }
-    }
+    return open(DeltaStack.openFiles(deltasBaseFirst, options.readOnly()), rawBase, options);
   }
 
   private static PloopDisk openFiles(List<BlockFile> files, boolean rawBase,
       EngineOptions options) throws IOException {
     DeltaStack stack = DeltaStack.open(files, rawBase, options.readOnly());
-    if (!options.readOnly()) {
-      if (stack.top().header().inUse() && !options.allowDirty()) {
-        throw new ImageInUseException(stack.top().file().path());
-      }
-    }
-    CbtStore.Stored cbt = null;
-    String cbtProblem = null;
-    if (!options.readOnly()) {
-      try {
-        cbt = CbtStore.read(stack.top().file(), stack.top().header(), stack.topDataEnd());
-      } catch (IOException | RuntimeException e) {
-        cbtProblem = "Error while loading optional header, CBT not loaded: " + e.getMessage();
-      }
+    if (!options.readOnly() && stack.top().header().inUse() && !options.allowDirty()) {
+      throw new ImageInUseException(stack.top().file().path());
     }
     PloopDisk disk = new PloopDisk(stack, options);
-    if (cbtProblem != null) {
-      disk.cbtProblems.add(cbtProblem);
-    }
     if (!options.readOnly()) {
-      disk.header.markInUse();
-      if (cbt != null) {
-        BlockFile top = stack.top().file();
-        disk.prealloc.truncateTail(CbtStore.trimmedEnd(cbt, top.size(), disk.clusterBytes));
-        disk.tracking.startCbt(ChangedBlockTracker.of(cbt.bitmap()));
-      }
-      String name = String.valueOf(stack.top().file().path().getFileName());
-      if (options.backgroundThreads()) {
-        disk.writeback.start(name);
-        disk.prealloc.start(name);
-      }
+      disk.startWriting(options.backgroundThreads());
     }
     return disk;
+  }
+
+  /**
+   * The read-write part of open, before any request: the saved CBT read, the top marked in use
+   * (which clears the extension pointer), the extension's clusters cut off, the CBT running, the
+   * writeback and preallocation threads started.
+   */
+  private void startWriting(boolean backgroundThreads) throws IOException {
+    BlockFile top = stack.top().file();
+    CbtStore.Stored saved = tracking.readSaved(stack);
+    header.markInUse();
+    if (saved != null) {
+      prealloc.truncateTail(CbtStore.trimmedEnd(saved, top.size(), clusterBytes));
+      tracking.adoptCbt(ChangedBlockTracker.of(saved.bitmap()));
+    }
+    if (backgroundThreads) {
+      String name = String.valueOf(top.path().getFileName());
+      writeback.start(name);
+      prealloc.start(name);
+    }
   }
 
   @Override
@@ -335,102 +290,29 @@ public final class PloopDisk implements VirtualDisk {
           writeback.flush();
           long usedEnd = Math.max(dataOffset, allocator.usedEnd());
           prealloc.truncateTail(usedEnd);
-          String problem = header.markClosed(usedEnd,
-              tracking.cbt().map(ChangedBlockTracker::snapshot).orElse(null));
+          String problem = header.markClosed(usedEnd, tracking.cbtToSave());
           if (problem != null) {
-            cbtProblems.add(problem);
+            tracking.addProblem(problem);
           }
         } catch (IOException e) {
           err = e;
         }
       }
-      for (Delta d : stack.all()) {
-        try {
-          d.file().close();
-        } catch (IOException e) {
-          if (err == null) {
-            err = e;
-          } else {
-            err.addSuppressed(e);
-          }
-        }
-      }
-      if (err != null) {
-        throw err;
+      IOException closeErr = DeltaStack.closeAll(stack.files(), err);
+      if (err != null || closeErr != null) {
+        throw err != null ? err : closeErr;
       }
     } finally {
       gate.release();
     }
   }
 
-  // ---- change tracking ----
-
-  /** Returns the CBT (ploop's changed-block tracking) if one runs. */
-  public Optional<ChangedBlockTracker> cbt() {
-    return tracking.cbt();
-  }
-
   /**
-   * Starts a CBT named {@code id} with granules of {@code granularityBytes} ({@code BLKCBTSTART};
-   * ploop's default block size is 64 KiB). It is saved into the top delta at a clean close.
-   *
-   * @throws IllegalStateException if a CBT runs already
-   * @throws IOException if the disk is read-only or closed
+   * Returns the disk's change tracking: its CBT (ploop's changed-block tracking) and the trackers
+   * a live-copy sender starts and stops.
    */
-  public ChangedBlockTracker startCbt(UUID id, long granularityBytes) throws IOException {
-    ChangedBlockTracker t = new ChangedBlockTracker(id, size, granularityBytes);
-    adoptCbt(t);
-    return t;
-  }
-
-  /**
-   * Makes {@code t} this disk's CBT: one {@link #stopCbt() stopped} on the disk's previous
-   * incarnation (an online operation closes and reopens the engine; the kernel keeps CBT across
-   * table reloads), or one received with a copy.
-   *
-   * @throws IllegalStateException if a CBT runs already
-   * @throws IllegalArgumentException if {@code t} has no name or covers another size
-   * @throws IOException if the disk is read-only or closed
-   */
-  public void adoptCbt(ChangedBlockTracker t) throws IOException {
-    gate.checkWritable();
-    if (gate.closing()) {
-      throw new IOException(stack.top().file().path() + ": disk is closed");
-    }
-    tracking.startCbt(t);
-  }
-
-  /**
-   * Stops the CBT ({@code BLKCBTSTOP}): nothing more is marked and nothing is saved at close.
-   * Returns it (to hand to a reopened disk with {@link #adoptCbt}), empty if none ran.
-   */
-  public Optional<ChangedBlockTracker> stopCbt() {
-    return tracking.stopCbt();
-  }
-
-  /**
-   * Starts an unnamed tracker for a live-copy sender: from now on every completed write, punch
-   * and zero-range marks it, until {@link #stopTracking}. The sender takes the dirty set with
-   * {@link ChangedBlockTracker#takeAndClear()} (atomic per word: a write completing meanwhile is
-   * either in that set or in the next), then reads what it names through {@link #read}.
-   */
-  public ChangedBlockTracker startTracking(long granularityBytes) {
-    ChangedBlockTracker t = new ChangedBlockTracker(null, size, granularityBytes);
-    tracking.addSender(t);
-    return t;
-  }
-
-  /** Stops a tracker of {@link #startTracking}; returns whether it was running. */
-  public boolean stopTracking(ChangedBlockTracker t) {
-    return tracking.removeSender(t);
-  }
-
-  /**
-   * Returns why a CBT found in the top could not be loaded at open, or could not be saved at
-   * close (ploop only logs these: the disk works without CBT); for the caller's log.
-   */
-  public List<String> cbtProblems() {
-    return List.copyOf(cbtProblems);
+  public ChangeTracking tracking() {
+    return tracking;
   }
 
   @Override

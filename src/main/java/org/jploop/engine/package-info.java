@@ -93,16 +93,17 @@
  *       org.jploop.engine.ChangedBlockTracker}, held by {@link
  *       org.jploop.engine.ChangeTracking}</td></tr>
  *   <tr><td>{@code BLKCBTSTART}, {@code BLKCBTSTOP}</td><td>{@link
- *       org.jploop.engine.PloopDisk#startCbt}, {@link org.jploop.engine.PloopDisk#stopCbt}
- *       ({@link org.jploop.engine.PloopDisk#adoptCbt} hands a CBT to a reopened disk, as the
+ *       org.jploop.engine.ChangeTracking#startCbt}, {@link
+ *       org.jploop.engine.ChangeTracking#stopCbt} ({@link
+ *       org.jploop.engine.ChangeTracking#adoptCbt} hands a CBT to a reopened disk, as the
  *       kernel's survives table reloads)</td></tr>
  *   <tr><td>{@code BLKCBTGET}, {@code CI_FLAG_ONCE}, {@code BLKCBTSET}, {@code
  *       CI_FLAG_NEW_UUID}</td><td>{@code ChangedBlockTracker.snapshot}, {@code takeAndClear},
  *       {@code set}, {@code rename}</td></tr>
  *   <tr><td>dm-tracking's bitmap, {@code tracking_start}, {@code tracking_get_next} / {@code
  *       tracking_clear}, {@code tracking_stop}</td><td>{@link
- *       org.jploop.engine.PloopDisk#startTracking}, {@code ChangedBlockTracker.takeAndClear},
- *       {@link org.jploop.engine.PloopDisk#stopTracking}</td></tr>
+ *       org.jploop.engine.ChangeTracking#startTracking}, {@code ChangedBlockTracker.takeAndClear},
+ *       {@link org.jploop.engine.ChangeTracking#stopTracking}</td></tr>
  *   <tr><td>ploop library: {@code read_optional_header_from_image(DIRTY_BITMAP_TRUNCATE)} at
  *       mount, {@code save_cbt} at umount</td><td>{@code PloopDisk} open (via {@link
  *       org.jploop.io.CbtStore}), {@code TopHeader.markClosed}</td></tr>

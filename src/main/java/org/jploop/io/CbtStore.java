@@ -234,9 +234,9 @@ public final class CbtStore {
 
   /**
    * Drops the dirty bitmap of {@code f}: the header says v2.0 with no extension (written and
-   * forced first), then the extension's clusters at the end of the file are cut off (ploop's drop leaves the header pointing at the cut-off
-   * extension; jploop clears it, since QEMU parses any non-zero offset). Returns the header
-   * written, or {@code h} if there was nothing to drop.
+   * forced first), then the extension's clusters at the end of the file are cut off (ploop's drop
+   * leaves the header pointing at the cut-off extension; jploop clears it, since QEMU parses any
+   * non-zero offset). Returns the header written, or {@code h} if there was nothing to drop.
    *
    * @throws BadExtensionException if the extension is bad: nothing is changed (as ploop's drop;
    *     {@code ploop check -f} removes a bad extension)

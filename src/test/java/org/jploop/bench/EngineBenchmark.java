@@ -138,10 +138,10 @@ public class EngineBenchmark {
     closeDisk();
     disk = PloopDisk.open(List.of(newImage()), EngineOptions.defaults());
     if (tracking.startsWith("cbt")) {
-      disk.startCbt(java.util.UUID.nameUUIDFromBytes(new byte[] {1}), 65536);
+      disk.tracking().startCbt(java.util.UUID.nameUUIDFromBytes(new byte[] {1}), 65536);
     }
     if (tracking.endsWith("+copy")) {
-      disk.startTracking(CLUSTER);
+      disk.tracking().startTracking(CLUSTER);
     }
     long allocated = params.getBenchmark().endsWith(".punch") ? BATCH : WORKING_SET / CLUSTER;
     for (long c = 0; c < allocated; c++) {

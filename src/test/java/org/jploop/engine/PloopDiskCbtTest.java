@@ -105,9 +105,10 @@ class PloopDiskCbtTest {
     BitSet touched = new BitSet();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
       d.write(ByteBuffer.wrap(new byte[] {1}), 0); // before CBT starts: not tracked
-      d.startCbt(ID, GRAN);
+      d.tracking().startCbt(ID, GRAN);
       scribble(d, rnd, 300, touched);
-      assertThat(bits(d.cbt().orElseThrow().snapshot())).as("seed %d", seed).isEqualTo(touched);
+      assertThat(bits(d.tracking().cbt().orElseThrow().snapshot())).as("seed %d", seed)
+          .isEqualTo(touched);
     }
     ImageHeader h = header(img);
     assertThat(h.diskInUse()).isEqualTo(ImageHeader.CLOSED_V21);
@@ -121,15 +122,15 @@ class PloopDiskCbtTest {
     TestImage.ageMtime(img);
     String before = TestImage.fingerprint(img);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw().readOnly(true))) {
-      assertThat(d.cbt()).isEmpty();
+      assertThat(d.tracking().cbt()).isEmpty();
     }
     assertThat(TestImage.fingerprint(img)).isEqualTo(before);
 
     // read-write open: loaded, extension cut off the file, header pointer cleared while open
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      assertThat(d.cbt()).isPresent();
-      assertThat(bits(d.cbt().get().snapshot())).isEqualTo(touched);
-      assertThat(d.cbtProblems()).isEmpty();
+      assertThat(d.tracking().cbt()).isPresent();
+      assertThat(bits(d.tracking().cbt().get().snapshot())).isEqualTo(touched);
+      assertThat(d.tracking().problems()).isEmpty();
       assertThat(Files.size(img)).isEqualTo(extStart);
       ImageHeader open = header(img);
       assertThat(open.inUse()).isTrue();
@@ -139,7 +140,7 @@ class PloopDiskCbtTest {
     assertThat(bits(stored(img).bitmap())).as("seed %d: after the second session", seed)
         .isEqualTo(touched);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      assertThat(bits(d.cbt().orElseThrow().snapshot())).isEqualTo(touched);
+      assertThat(bits(d.tracking().cbt().orElseThrow().snapshot())).isEqualTo(touched);
     }
   }
 
@@ -150,7 +151,7 @@ class PloopDiskCbtTest {
     Random rnd = new Random(seed + 1);
     BitSet touched = new BitSet();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
+      d.tracking().startCbt(ID, GRAN);
       scribble(d, rnd, 120, touched);
     }
     Qemu.Result info = Qemu.run("qemu-img", "info", "-f", "parallels", img.toString());
@@ -175,7 +176,7 @@ class PloopDiskCbtTest {
     }
     // after a read-write session the extension is gone and qemu-img check is clean again
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.stopCbt();
+      d.tracking().stopCbt();
     }
     assertThat(header(img).formatExtensionOffset()).isZero();
     assertThat(Qemu.check(img).exitCode()).isZero();
@@ -185,7 +186,7 @@ class PloopDiskCbtTest {
   void testBadChecksum_refusedNotUsed_headerClearedAndTailTrimmed() throws Exception {
     Path img = image();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
+      d.tracking().startCbt(ID, GRAN);
       d.write(ByteBuffer.wrap(new byte[4096]), 3 * GRAN);
       d.write(ByteBuffer.wrap(new byte[] {7}), 5 * GRAN);
     }
@@ -195,8 +196,8 @@ class PloopDiskCbtTest {
       f.write(ByteBuffer.wrap(new byte[] {1}), ext + 1000); // inside the MD5's range
     }
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      assertThat(d.cbt()).as("a bitmap failing its MD5 is never used").isEmpty();
-      assertThat(d.cbtProblems()).singleElement().asString()
+      assertThat(d.tracking().cbt()).as("a bitmap failing its MD5 is never used").isEmpty();
+      assertThat(d.tracking().problems()).singleElement().asString()
           .contains("Wrong optional header checksum").contains(img.toString());
       assertThat(header(img).formatExtensionOffset()).isZero();
     }
@@ -210,7 +211,7 @@ class PloopDiskCbtTest {
   void testBadSize_refusedNotUsed() throws Exception {
     Path img = image();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
+      d.tracking().startCbt(ID, GRAN);
     }
     long ext = header(img).formatExtensionOffset() * 512;
     try (BlockFile f = FileBlockFile.open(img, false)) {
@@ -223,8 +224,8 @@ class PloopDiskCbtTest {
       f.write(ByteBuffer.wrap(b), ext);
     }
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      assertThat(d.cbt()).isEmpty();
-      assertThat(d.cbtProblems()).singleElement().asString()
+      assertThat(d.tracking().cbt()).isEmpty();
+      assertThat(d.tracking().problems()).singleElement().asString()
           .contains("Image size is not equal to dirty_bitmap size");
     }
   }
@@ -233,7 +234,7 @@ class PloopDiskCbtTest {
   void testCrashedImage_dirtyOpen_noCbt() throws Exception {
     Path img = image();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
+      d.tracking().startCbt(ID, GRAN);
       d.write(ByteBuffer.wrap(new byte[] {1}), 0);
     }
     try (BlockFile f = FileBlockFile.open(img, false)) { // as if a crash left it in use
@@ -243,8 +244,8 @@ class PloopDiskCbtTest {
     assertThatThrownBy(() -> PloopDisk.openPaths(List.of(img), rw()))
         .isInstanceOf(ImageInUseException.class);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw().allowDirty(true))) {
-      assertThat(d.cbt()).isEmpty();
-      assertThat(d.cbtProblems()).singleElement().asString()
+      assertThat(d.tracking().cbt()).isEmpty();
+      assertThat(d.tracking().problems()).singleElement().asString()
           .contains("Can't load dirty_bitmap, because image was not successfully closed");
     }
     assertThat(header(img).formatExtensionOffset()).isZero();
@@ -255,17 +256,18 @@ class PloopDiskCbtTest {
     Path img = image();
     ChangedBlockTracker t;
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
-      assertThatThrownBy(() -> d.startCbt(ID, GRAN)).isInstanceOf(IllegalStateException.class);
+      d.tracking().startCbt(ID, GRAN);
+      assertThatThrownBy(() -> d.tracking().startCbt(ID, GRAN))
+          .isInstanceOf(IllegalStateException.class);
       d.write(ByteBuffer.wrap(new byte[] {1}), 7 * GRAN);
-      t = d.stopCbt().orElseThrow();
+      t = d.tracking().stopCbt().orElseThrow();
       d.write(ByteBuffer.wrap(new byte[] {1}), 8 * GRAN); // stopped: not marked
-      assertThat(d.stopCbt()).isEmpty();
+      assertThat(d.tracking().stopCbt()).isEmpty();
     }
     assertThat(header(img).diskInUse()).as("no CBT: closed v2.0").isEqualTo(
         ImageHeader.CLOSED_V20);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.adoptCbt(t);
+      d.tracking().adoptCbt(t);
       d.write(ByteBuffer.wrap(new byte[] {1}), 9 * GRAN);
     }
     BitSet want = new BitSet();
@@ -273,7 +275,7 @@ class PloopDiskCbtTest {
     want.set(9);
     assertThat(bits(stored(img).bitmap())).isEqualTo(want);
     try (PloopDisk ro = PloopDisk.openPaths(List.of(img), rw().readOnly(true))) {
-      assertThatThrownBy(() -> ro.startCbt(ID, GRAN)).isInstanceOf(IOException.class);
+      assertThatThrownBy(() -> ro.tracking().startCbt(ID, GRAN)).isInstanceOf(IOException.class);
     }
   }
 
@@ -281,9 +283,9 @@ class PloopDiskCbtTest {
   void testSenderTracker_takeAndClear_independentOfCbt() throws Exception {
     Path img = image();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      d.startCbt(ID, GRAN);
-      ChangedBlockTracker copy = d.startTracking(CLUSTER);
-      ChangedBlockTracker other = d.startTracking(4 * CLUSTER);
+      d.tracking().startCbt(ID, GRAN);
+      ChangedBlockTracker copy = d.tracking().startTracking(CLUSTER);
+      ChangedBlockTracker other = d.tracking().startTracking(4 * CLUSTER);
       d.write(ByteBuffer.wrap(new byte[10]), 3L * CLUSTER + 5);
       d.punchHole(20L * CLUSTER, 2L * CLUSTER);
       assertThat(bits(copy.takeAndClear())).isEqualTo(BitSet.valueOf(new long[] {
@@ -292,11 +294,11 @@ class PloopDiskCbtTest {
       d.zeroRange(0, 1);
       assertThat(bits(copy.takeAndClear())).isEqualTo(BitSet.valueOf(new long[] {1}));
       assertThat(bits(other.snapshot())).isEqualTo(BitSet.valueOf(new long[] {1 | 1 | 1L << 5}));
-      assertThat(d.stopTracking(copy)).isTrue();
-      assertThat(d.stopTracking(copy)).isFalse();
+      assertThat(d.tracking().stopTracking(copy)).isTrue();
+      assertThat(d.tracking().stopTracking(copy)).isFalse();
       d.write(ByteBuffer.wrap(new byte[1]), 30L * CLUSTER);
       assertThat(copy.snapshot().cardinality()).isZero();
-      assertThat(d.cbt().orElseThrow().snapshot().cardinality()).isEqualTo(5);
+      assertThat(d.tracking().cbt().orElseThrow().snapshot().cardinality()).isEqualTo(5);
     }
   }
 
@@ -304,7 +306,7 @@ class PloopDiskCbtTest {
   void testRefusedRequests_markNothing() throws Exception {
     Path img = image();
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
-      ChangedBlockTracker t = d.startCbt(ID, GRAN);
+      ChangedBlockTracker t = d.tracking().startCbt(ID, GRAN);
       assertThatThrownBy(() -> d.write(ByteBuffer.wrap(new byte[10]), DISK - 5))
           .isInstanceOf(java.io.EOFException.class);
       d.write(ByteBuffer.allocate(0), 100 * GRAN);
@@ -354,7 +356,7 @@ class PloopDiskCbtTest {
     };
     BitSet touched = new BitSet();
     PloopDisk d = PloopDisk.open(List.of(top), rw().backgroundThreads(false));
-    d.startCbt(ID, GRAN);
+    d.tracking().startCbt(ID, GRAN);
     scribble(d, rnd, 200, touched);
     d.flush();
     armed[0] = true;
@@ -369,7 +371,7 @@ class PloopDiskCbtTest {
         dirty++;
         try (PloopDisk reopened = PloopDisk.open(List.of(img.copy(false)),
             rw().allowDirty(true).backgroundThreads(false))) {
-          assertThat(reopened.cbt()).isEmpty();
+          assertThat(reopened.tracking().cbt()).isEmpty();
         }
         continue;
       }

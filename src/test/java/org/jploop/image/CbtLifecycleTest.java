@@ -56,7 +56,7 @@ class CbtLifecycleTest {
       throws IOException {
     try (PloopDisk d = PloopDisk.openPaths(chain(xml), EngineOptions.defaults()
         .mdSubmitDelayMs(0).preallocSize(1 << 20))) {
-      assertThat(d.cbtProblems()).isEmpty();
+      assertThat(d.tracking().problems()).isEmpty();
       for (int i = 0; i < ops; i++) {
         int off = rnd.nextInt(model.length - 1);
         int len = Math.min(model.length - off, 1 + rnd.nextInt(200_000));
