@@ -39,25 +39,20 @@ class CbtMountIT {
     PloopProcess.must(60, PloopProcess.javaBin(), "-jar", PloopProcess.jar().toString(),
         "snapshot", "-b", EPOCH.toString(), xml);
     BitSet touched = new BitSet();
-    boolean mounted = false;
     try {
       Path img = Path.of(disk.mount(null).diskImage());
-      mounted = true;
       scribble(img, rnd, touched);
       PloopProcess.Result busy = PloopProcess.ploop(60, "cbt", "show", xml);
       assertThat(busy.exit()).as("online show is not there yet: " + busy.all()).isEqualTo(17);
       assertThat(disk.umount().exit()).isZero();
-      mounted = false;
       assertThat(shown(xml)).as("seed %d: bitmap saved at umount", seed).isEqualTo(touched);
 
       img = Path.of(disk.mount(null).diskImage());
-      mounted = true;
       scribble(img, rnd, touched);
       PloopProcess.Result snap = PloopProcess.ploop(120, "snapshot", xml);
       assertThat(snap.exit()).as(snap.all()).isZero();
       scribble(img, rnd, touched);
       assertThat(disk.umount().exit()).isZero();
-      mounted = false;
       assertThat(shown(xml)).as("seed %d: after a second mount and an online snapshot", seed)
           .isEqualTo(touched);
       PloopProcess.Result info = PloopProcess.run(60, "qemu-img", "info", "-f", "parallels",
@@ -67,9 +62,13 @@ class CbtMountIT {
       assertThat(info.exit()).as(info.all()).isZero();
       System.out.println("CbtMountIT: seed " + seed + ", " + touched.cardinality() + " of "
           + DISK / GRAN + " granules dirty, saved, loaded and shown equal");
+    } catch (AssertionError | Exception e) {
+      throw new AssertionError("CbtMountIT seed=" + seed + ": " + e.getMessage() + "\n"
+          + disk.logTail(), e);
     } finally {
-      if (mounted) {
-        disk.umount();
+      String cleanup = disk.tearDown(null);
+      if (!cleanup.isEmpty()) {
+        System.out.println("CbtMountIT: clean-up after failure: " + cleanup);
       }
     }
   }

@@ -66,6 +66,33 @@ public final class MountedDisk {
     return PloopProcess.ploop(240, "umount", xml.toString());
   }
 
+  /**
+   * Leaves nothing of this disk mounted, also after a failed test: if a daemon published a status,
+   * {@code ploop umount}; then the leftovers a failed umount leaves ({@link #cleanUpAfterCrash});
+   * then a daemon still alive (ours: its status file sits next to our descriptor) is killed by its
+   * pid. Returns what it had to do beyond a clean umount, for the test's output ("" if nothing).
+   */
+  public String tearDown(Path mnt) throws IOException {
+    Optional<MountStatus> st = status();
+    if (st.isEmpty()) {
+      return "";
+    }
+    StringBuilder extra = new StringBuilder();
+    PloopProcess.Result r = umount();
+    if (r.exit() != 0) {
+      extra.append("umount exit ").append(r.exit()).append(": ").append(r.all().trim());
+    }
+    if (leftovers(mnt, st.get())) {
+      extra.append("; leftovers removed: ").append(cleanUpAfterCrash(mnt, st.get()));
+    }
+    Optional<ProcessHandle> daemon = ProcessHandle.of(st.get().pid());
+    if (daemon.isPresent() && daemon.get().isAlive()) {
+      daemon.get().destroyForcibly();
+      extra.append("; daemon ").append(st.get().pid()).append(" killed");
+    }
+    return extra.toString();
+  }
+
   /** Returns the last lines of the daemon log, for failure messages. */
   public String logTail() {
     try {
