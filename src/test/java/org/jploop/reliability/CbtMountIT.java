@@ -11,6 +11,8 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jploop.testing.MountedDisk;
 import org.jploop.testing.PloopProcess;
 import org.junit.jupiter.api.Test;
@@ -20,12 +22,15 @@ import org.junit.jupiter.api.io.TempDir;
  * CBT through real mounts: {@code snapshot -b} offline, a seeded writer (writes and punches on
  * disk.img through FUSE), {@code ploop umount} saves the bitmap, {@code ploop cbt show} after it
  * equals the granules the writer touched; the next mount loads it and keeps tracking across an
- * online snapshot (the daemon closes and reopens the engine). One disk, about 10 s.
+ * online snapshot (the daemon closes and reopens the engine) and, offline, the deletion of both
+ * snapshots (merges). One disk, about 30 s.
  */
 class CbtMountIT {
   static final long GRAN = 65536;
   static final long DISK = 256L << 20;
   static final UUID EPOCH = UUID.fromString("c0ffee00-0000-4000-8000-00000000cb70");
+  /** The snapshot taken with {@code -b}, named as in ploop's test-cbt ({@code -u U -b U}). */
+  static final String EPOCH_SNAPSHOT = "{" + EPOCH + "}";
 
   @TempDir Path dir;
 
@@ -37,7 +42,7 @@ class CbtMountIT {
     MountedDisk disk = MountedDisk.init(dir.resolve("disk"), "256M");
     String xml = disk.xml().toString();
     PloopProcess.must(60, PloopProcess.javaBin(), "-jar", PloopProcess.jar().toString(),
-        "snapshot", "-b", EPOCH.toString(), xml);
+        "snapshot", "-u", EPOCH_SNAPSHOT, "-b", EPOCH.toString(), xml);
     BitSet touched = new BitSet();
     try {
       Path img = Path.of(disk.mount(null).diskImage());
@@ -55,6 +60,15 @@ class CbtMountIT {
       assertThat(disk.umount().exit()).isZero();
       assertThat(shown(xml)).as("seed %d: after a second mount and an online snapshot", seed)
           .isEqualTo(touched);
+      // as ploop's test-cbt: deleting the snapshots (merges) keeps the top's bitmap
+      Matcher g = Pattern.compile("\\{[0-9a-fA-F-]{36}\\}").matcher(snap.out());
+      assertThat(g.find()).as("snapshot GUID in: %s", snap.out()).isTrue();
+      for (String guid : List.of(g.group(), EPOCH_SNAPSHOT)) {
+        PloopProcess.Result del = PloopProcess.ploop(120, "snapshot-delete", "-u", guid, xml);
+        assertThat(del.exit()).as(del.all()).isZero();
+        assertThat(shown(xml)).as("seed %d: after snapshot-delete -u %s", seed, guid)
+            .isEqualTo(touched);
+      }
       PloopProcess.Result info = PloopProcess.run(60, "qemu-img", "info", "-f", "parallels",
           PloopProcess.must(60, PloopProcess.javaBin(), "-jar", PloopProcess.jar().toString(),
               "snapshot-list", "-H", "-o", "fname", xml).lines().reduce((a, b) -> b)
