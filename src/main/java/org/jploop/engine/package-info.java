@@ -27,8 +27,9 @@
  *   -&gt; when the request has completed (inside the gate): ChangeTracking marks its range in the
  *      CBT (ChangedBlockTracker, 64 KiB granules) and in any copy sender's tracker
  * open: DeltaStack.open validates headers and BATs, loads them top-down into the MergedBat;
- *       read-write: CbtStore reads the top's CBT (v2.1 only), TopHeader marks the top in use and
- *       clears the extension pointer, the extension's clusters are cut off the end, the CBT runs;
+ *       read-write: ChangeTracking reads the top's CBT (CbtStore, v2.1 only), TopHeader marks the
+ *       top in use and clears the extension pointer, the extension's clusters are cut off the
+ *       end, the CBT runs;
  * close: gate shut, writeback flushed, tail trimmed, TopHeader marks the top closed: v2.1 with
  *       the CBT appended (CbtStore.write) if one runs, else v2.0.
  * </pre>
@@ -105,8 +106,8 @@
  *       org.jploop.engine.ChangeTracking#startTracking}, {@code ChangedBlockTracker.takeAndClear},
  *       {@link org.jploop.engine.ChangeTracking#stopTracking}</td></tr>
  *   <tr><td>ploop library: {@code read_optional_header_from_image(DIRTY_BITMAP_TRUNCATE)} at
- *       mount, {@code save_cbt} at umount</td><td>{@code PloopDisk} open (via {@link
- *       org.jploop.io.CbtStore}), {@code TopHeader.markClosed}</td></tr>
+ *       mount, {@code save_cbt} at umount</td><td>{@code ChangeTracking.readSaved} (via {@link
+ *       org.jploop.io.CbtStore}) at a read-write open, {@code TopHeader.markClosed}</td></tr>
  * </table>
  *
  * <p>Package dependencies go engine &rarr; io &rarr; format only.
