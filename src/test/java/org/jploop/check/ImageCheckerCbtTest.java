@@ -47,9 +47,7 @@ class ImageCheckerCbtTest {
   }
 
   static ImageHeader header(Path p) throws IOException {
-    try (BlockFile f = FileBlockFile.open(p, true)) {
-      return ImageReader.readHeader(f);
-    }
+    return TestImage.readHeader(p);
   }
 
   static CheckOptions opts(String flags) {

@@ -49,9 +49,7 @@ class CbtCommandTest {
   }
 
   static ImageHeader header(Path p) throws IOException {
-    try (BlockFile f = FileBlockFile.open(p, true)) {
-      return ImageReader.readHeader(f);
-    }
+    return TestImage.readHeader(p);
   }
 
   @Test

@@ -93,9 +93,7 @@ class PloopDiskCbtTest {
   }
 
   static ImageHeader header(Path img) throws IOException {
-    try (BlockFile f = FileBlockFile.open(img, true)) {
-      return ImageReader.readHeader(f);
-    }
+    return TestImage.readHeader(img);
   }
 
   @Test

@@ -15,6 +15,9 @@ import java.util.Random;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
+import org.jploop.io.BlockFile;
+import org.jploop.io.FileBlockFile;
+import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
 
 /**
@@ -105,6 +108,13 @@ public final class TestImage {
           + Files.getLastModifiedTime(file).toMillis();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Reads the header of the image {@code file} through a read-only handle. */
+  public static ImageHeader readHeader(Path file) throws IOException {
+    try (BlockFile f = FileBlockFile.open(file, true)) {
+      return ImageReader.readHeader(f);
     }
   }
 
