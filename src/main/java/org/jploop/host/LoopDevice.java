@@ -82,17 +82,32 @@ public record LoopDevice(String device) {
     return part.toString();
   }
 
-  /** Detaches the device, retrying while the kernel still reports it busy. */
+  /**
+   * Detaches the device, retrying while the kernel still reports it busy. If another process
+   * still has the device open (fio, dd, a VM), the kernel only marks it to detach at its last
+   * close and {@code losetup -d} succeeds all the same: then this waits a moment (udev's probes
+   * close quickly) and throws BUSY, so that nothing under the device is torn down; the device
+   * detaches itself once closed.
+   */
   public void detach() throws IOException {
     HostCommand c = null;
     for (int i = 0; i < 50; i++) {
       c = HostCommand.run(60, "losetup", "-d", device);
       if (c.ok() || !isAttached()) {
-        return;
+        break;
       }
       sleep(100);
     }
-    throw new MountException(MountException.Reason.UMOUNT_FAILED, c.describeFailure());
+    if (c != null && !c.ok() && isAttached()) {
+      throw new MountException(MountException.Reason.UMOUNT_FAILED, c.describeFailure());
+    }
+    for (int i = 0; i < 30 && isAttached(); i++) {
+      sleep(100);
+    }
+    if (isAttached()) {
+      throw new MountException(MountException.Reason.BUSY, device + " is in use by another"
+          + " process; it will detach itself when closed, then unmount again");
+    }
   }
 
   /** Returns whether the device still has a backing file. */
