@@ -26,7 +26,7 @@ class EnospcIT {
 
   @BeforeEach
   void setUp() throws Exception {
-    MountFixture.requireFuse();
+    MountFixture.requireFuse(getClass().getSimpleName());
     host = Files.createDirectory(tmp.resolve("host"));
     sh(30, "mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", host.toString()).ok();
     xml = host.resolve("DiskDescriptor.xml");
