@@ -16,12 +16,13 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The one fixture of the mount tests (MountIT, OnlineIT; SeedScenarioIT and EnospcIT use its
- * helpers): per test a fresh directory holding {@code DiskDescriptor.xml}, {@code root.hds} and
- * an empty mount point {@code mnt}, skipped loudly where FUSE cannot work, and everything of the
- * disk unmounted afterwards; the front end the test mounts with ({@link #use}, default: the
- * default front end); and helpers that run the real {@code ploop} (the shaded jar Failsafe names in
- * {@code jploop.jar}) and host tools through {@link PloopProcess}. Not thread-safe.
+ * The one fixture of the mount tests (MountIT, OnlineIT, KernelFrontendIT extend it;
+ * SeedScenarioIT and EnospcIT use its helpers): per test a fresh directory holding {@code
+ * DiskDescriptor.xml}, {@code root.hds} and an empty mount point {@code mnt}, skipped loudly where
+ * FUSE cannot work, and everything of the disk unmounted afterwards; the front end the test mounts
+ * with ({@link #use}, default: the default front end); and helpers that run the real {@code ploop}
+ * (the shaded jar Failsafe names in {@code jploop.jar}) and host tools through {@link
+ * PloopProcess}. Not thread-safe.
  */
 abstract class MountFixture {
   @TempDir protected Path dir;
