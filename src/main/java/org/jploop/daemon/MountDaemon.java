@@ -15,6 +15,7 @@ import org.jploop.frontend.FrontendOptions;
 import org.jploop.frontend.StaleMount;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
+import org.jploop.host.IoFlusher;
 import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
@@ -35,7 +36,8 @@ import org.jploop.io.DiskLock;
  * abort through fusectl: the front end's session-ended callback), is one safe sequence: unmount
  * any filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
  * unmount FUSE (never lazily), close the disk (flush, truncate the preallocated tail, clear the
- * in-use flag), release the lock. {@link #teardown} is synchronized on this daemon and runs once;
+ * in-use flag), release the lock. Every thread it starts is PR_SET_IO_FLUSHER ({@link IoFlusher}).
+ * {@link #teardown} is synchronized on this daemon and runs once;
  * {@code status} is written under the same monitor.
  */
 public final class MountDaemon {
@@ -90,6 +92,10 @@ public final class MountDaemon {
    * whatever it had done.
    */
   public void run() throws IOException {
+    // first: every thread started from here on (engine writeback and preallocation, control,
+    // front end) inherits it; none may wait in reclaim or dirty throttling for the loop device's
+    // pages, which only this process can clean
+    log.info(IoFlusher.describe(IoFlusher.markCurrentThread(), "the daemon's threads"));
     paths.createDirs();
     Optional<DiskLock> l = DiskLock.tryAcquire(xml, "mount");
     if (l.isEmpty()) {
@@ -257,6 +263,7 @@ public final class MountDaemon {
         return;
       }
     }
+    IoFlusher.markCurrentThread(); // the JVM started this thread from one of its own
     log.info("signal: stopping");
     while (true) {
       try {

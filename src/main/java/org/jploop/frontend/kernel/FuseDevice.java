@@ -15,10 +15,9 @@ import org.jploop.host.MountException;
 
 /**
  * One open {@code /dev/fuse} and the system calls around it, through jnr-ffi: open, mount(2) of a
- * {@code fuse.jploop} file system bound to it, read(2) of requests, writev(2) of replies, umount2,
- * close, and {@code prctl(PR_SET_IO_FLUSHER)} for the threads that serve it. Reads and writes may
- * come from many threads at once (the kernel serialises them per request); {@link #close} only
- * once nothing reads any more.
+ * {@code fuse.jploop} file system bound to it, read(2) of requests, writev(2) of replies, umount2
+ * and close. Reads and writes may come from many threads at once (the kernel serialises them per
+ * request); {@link #close} only once nothing reads any more.
  */
 final class FuseDevice implements FuseChannel {
   static final Path DEVICE = Path.of("/dev/fuse");
@@ -27,7 +26,6 @@ final class FuseDevice implements FuseChannel {
   private static final long MS_RDONLY = 1;
   private static final long MS_NOSUID = 2;
   private static final long MS_NODEV = 4;
-  private static final int PR_SET_IO_FLUSHER = 57;
   private static final int EBUSY = 16;
 
   /** The libc calls the protocol needs. */
@@ -44,8 +42,6 @@ final class FuseDevice implements FuseChannel {
         @In String data);
 
     int umount2(@In String target, int flags);
-
-    int prctl(int option, long arg2, long arg3, long arg4, long arg5);
   }
 
   private static volatile Libc libc;
@@ -130,16 +126,6 @@ final class FuseDevice implements FuseChannel {
   /** Returns whether {@code errno} from {@link #unmount} means "try again". */
   static boolean busy(int errno) {
     return errno == EBUSY;
-  }
-
-  /**
-   * Marks the calling thread as an I/O flusher ({@code PR_SET_IO_FLUSHER}: its allocations do no
-   * I/O and it is not throttled as a writer), so that reclaim writing to a loop device over our
-   * file cannot wait for the thread that would serve that write. Returns 0 or the errno (EPERM
-   * without CAP_SYS_RESOURCE, EINVAL before Linux 5.6).
-   */
-  static int markIoFlusher() {
-    return libc().prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0 ? 0 : errno();
   }
 
   @Override

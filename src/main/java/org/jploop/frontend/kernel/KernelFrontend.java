@@ -20,6 +20,7 @@ import org.jploop.frontend.Frontend;
 import org.jploop.frontend.FrontendOptions;
 import org.jploop.frontend.FrontendStats;
 import org.jploop.host.EventLog;
+import org.jploop.host.IoFlusher;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
 
@@ -159,14 +160,14 @@ public final class KernelFrontend implements Frontend {
     }
   }
 
-  /** Run first on every worker and on the notifier: PR_SET_IO_FLUSHER, logged once. */
+  /**
+   * Run first on every worker and on the notifier: PR_SET_IO_FLUSHER (inherited anyway where the
+   * daemon marked its main thread; FuseCeiling and tests mount without it), logged once.
+   */
   private void threadSetup() {
-    int e = FuseDevice.markIoFlusher();
+    int e = IoFlusher.markCurrentThread();
     if (flusherLogged.compareAndSet(false, true)) {
-      log.info(e == 0 ? "PR_SET_IO_FLUSHER set on the FUSE threads"
-          : "warning: PR_SET_IO_FLUSHER refused (" + Errno.name(e) + (e == Errno.EPERM
-              ? ": needs CAP_SYS_RESOURCE" : "") + "): under memory pressure with a loop device"
-              + " over disk.img, reclaim may wait for the FUSE threads");
+      log.info(IoFlusher.describe(e, "the FUSE threads"));
     }
   }
 
