@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# jploop benchmark harness (issue 7). Run as root from anywhere; needs /dev/fuse, fio, qemu-nbd,
-# nbdfuse, jq (installed by .ci/setup).
+# jploop benchmark harness (issues 7 and 12). Run as root from anywhere; needs /dev/fuse, fio,
+# qemu-nbd, nbdfuse, jq (installed by .ci/setup).
 #
 # In one run and on one host filesystem (--workdir) it measures the same workload on:
-#   raw        a plain file, O_DIRECT                        (the reference: every ratio is to it)
-#   ours       our disk.img, opened directly                 (ploop init -t none; ploop mount)
-#   ours-loop  our disk.img through losetup --direct-io=on   (the recommended way to use it)
-#   peer       qemu-nbd -f parallels + nbdfuse, the FUSE file nbdfuse exposes
-#   peer-loop  the peer's FUSE file through losetup --direct-io=on
-#   fuse-null  the FUSE ceiling: our front end (jnr-fuse, libfuse2, the daemon's options) over a
-#              disk that reads zeros and drops writes (FuseCeiling, test code): no engine, no file
-#   fuse-null-loop  that file through losetup --direct-io=on
-#   proto-null-loop, proto-ours-loop  what the proposal of issue 7 would give: FuseProtocolProbe
-#              (test code) speaks /dev/fuse itself, without libfuse2 (16 threads, FUSE_ASYNC_DIO,
-#              1 MiB requests), over the disk of zeros and over our engine, through the loop device
+#   raw          a plain file, O_DIRECT                      (the reference: every ratio is to it)
+#   kernel       our disk.img served by the default front end (our own /dev/fuse server:
+#                ploop mount --frontend kernel), opened directly (ploop init -t none)
+#   kernel-loop  that disk.img through losetup --direct-io=on (the recommended way to use it)
+#   jnr-fuse, jnr-fuse-loop  the same with the original front end (libfuse 2.9 through jnr-fuse,
+#                ploop mount --frontend jnr-fuse)
+#   peer         qemu-nbd -f parallels + nbdfuse, the FUSE file nbdfuse exposes
+#   peer-loop    the peer's FUSE file through losetup --direct-io=on
+#   kernel-null-loop, jnr-fuse-null-loop  the FUSE ceiling of each front end: the product's front
+#                end over a disk that reads zeros and drops writes (FuseCeiling, test code), no
+#                engine, no file, through losetup --direct-io=on
 # Workload per row: dd 1 MiB O_DIRECT sequential write (random bytes from a tmpfs file, never
 # zeros: zero writes allocate nothing) then read of --size, fio 4 KiB libaio
 # iodepth 16 random write then read for --runtime seconds, one fio QD1 random read per row
@@ -34,8 +34,9 @@ usage: bench.sh [options]
                      (default: <out>/work, removed at the end unless --keep)
   --size SIZE        bytes per sequential test and fio file size, dd/qemu-img syntax (default 1G)
   --runtime SECS     fio time per random test (default 20)
-  --rows LIST        comma list of raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop,
-                     proto-null-loop,proto-ours-loop, or none (default: all)
+  --rows LIST        comma list of raw,kernel,kernel-loop,jnr-fuse,jnr-fuse-loop,peer,peer-loop,
+                     kernel-null-loop,jnr-fuse-null-loop, or none (default: all)
+  --fuse-threads N   worker threads of the kernel front end (default: the product's default)
   --rss-size SIZE    disk size for the daemon-RSS scenario (default 1T)
   --rss-write SIZE   data written, spread over that disk, in the RSS scenario (default 2G)
   --no-rss           skip the 1 TiB RSS scenario
@@ -60,7 +61,8 @@ out="$repo/target/bench"
 workdir=""
 size_arg="1G"
 runtime=20
-rows_arg="raw,ours,ours-loop,peer,peer-loop,fuse-null,fuse-null-loop,proto-null-loop,proto-ours-loop"
+rows_arg="raw,kernel,kernel-loop,jnr-fuse,jnr-fuse-loop,peer,peer-loop,kernel-null-loop,jnr-fuse-null-loop"
+fuse_threads=""
 rss_size="1T"
 rss_write="2G"
 rss_alt_opts="-Xmx64m -XX:+UseSerialGC"
@@ -72,6 +74,7 @@ while (($#)); do
     --size) size_arg="$2"; shift 2 ;;
     --runtime) runtime="$2"; shift 2 ;;
     --rows) rows_arg="$2"; shift 2 ;;
+    --fuse-threads) fuse_threads="$2"; shift 2 ;;
     --rss-size) rss_size="$2"; shift 2 ;;
     --rss-write) rss_write="$2"; shift 2 ;;
     --no-rss) do_rss=0; shift ;;
@@ -165,12 +168,14 @@ forget() { # forget ARRAY_NAME VALUE: drop a torn-down resource from its list
 now_ns() { date +%s%N; }
 secs_since() { echo "scale=3; ($(now_ns) - $1) / 1000000000" | bc; }
 
-# drop_caches FILE...: nothing a read test reads may come from the page cache
+# drop_caches FILE...: nothing a read test reads may come from the page cache. Only the
+# filesystems of FILE... are synced (sync -f = syncfs), never all of them: a global sync waits for
+# every filesystem on the host, and on a shared machine one whose FUSE daemon is stuck (someone
+# else's) would hang the run, and with it anything that waits for the run.
 drop_caches() {
   local f
-  sync
   for f in "$@"; do
-    if [[ -b "$f" ]]; then blockdev --flushbufs "$f"; else dd if="$f" iflag=nocache count=0 status=none; fi
+    if [[ -b "$f" ]]; then blockdev --flushbufs "$f"; else sync -f "$f"; dd if="$f" iflag=nocache count=0 status=none; fi
   done
   echo 3 >/proc/sys/vm/drop_caches
 }
@@ -388,17 +393,24 @@ our_md_page_writes() {
   return 1
 }
 
-# our_mount ROW DIR: init a fresh image in DIR, mount it; sets our_img, our_pid
+# frontend_args FRONTEND: the ploop mount options that select it (and --fuse-threads)
+frontend_args() {
+  echo "--frontend $1"
+  [[ "$1" == kernel && -n "$fuse_threads" ]] && echo "--fuse-threads $fuse_threads"
+}
+
+# our_mount ROW DIR [FRONTEND]: init a fresh image in DIR, mount it (with FRONTEND, default: the
+# product's default); sets our_img, our_pid
 our_img="" our_pid="" our_failure=""
 our_mount() {
-  local row="$1" dir="$2" t0 cmd
+  local row="$1" dir="$2" frontend="${3:-}" t0 cmd
   mkdir -p "$dir"
   cmd="$ploop init -s $size_arg -t none $dir/root.hds"
   if ! $cmd >"$logs/$row.init.log" 2>&1; then
     our_failure="init failed: $(tail -1 "$logs/$row.init.log")"
     return 1
   fi
-  cmd="$ploop mount $dir/DiskDescriptor.xml"
+  cmd="$ploop mount ${frontend:+$(frontend_args "$frontend" | paste -sd' ') }$dir/DiskDescriptor.xml"
   our_descriptors+=("$dir/DiskDescriptor.xml")
   t0=$(now_ns)
   if ! $cmd >"$logs/$row.mount.log" 2>&1; then
@@ -432,12 +444,12 @@ daemon_opts() {
   echo "$o"
 }
 
-# our_row ROW LOOP(0|1)
+# our_row ROW LOOP(0|1) FRONTEND
 our_row() {
-  local row="$1" use_loop="$2" dir="$workdir/$1" target before after bytes dev
+  local row="$1" use_loop="$2" frontend="$3" dir="$workdir/$1" target before after bytes dev
   conn_of_row=""
   export JPLOOP_DAEMON_JAVA_OPTS="$(daemon_opts "$row")"
-  if ! our_mount "$row" "$dir"; then
+  if ! our_mount "$row" "$dir" "$frontend"; then
     for m in seq_write seq_read rand_write rand_read; do
       not_measured "$row" "$m" "" "$our_failure"
     done
@@ -468,6 +480,15 @@ our_row() {
   if ((do_reqsize)) && [[ -n "$our_pid" ]]; then fuse_reqsize "$row" "$our_pid" "$target"; fi
   if [[ -n "$our_pid" ]]; then peak_rss "$row" daemon_peak_rss "$our_pid"; else
     not_measured "$row" daemon_peak_rss "MiB" "daemon pid not found"; fi
+  local st
+  st=$(our_status "$dir/DiskDescriptor.xml")
+  if jq -e '.frontend.maxInFlight' "$st" >/dev/null 2>&1; then
+    record "$row" frontend_inflight_max "$(jq -r '.frontend.maxInFlight' "$st")" "requests" \
+      "frontend.maxInFlight in $st (the daemon's own count of requests served at once; refreshed every 5 s)"
+    record "$row" frontend_workers "$(jq -r '.frontend.workers' "$st")" "threads" "frontend.workers in $st"
+    record "$row" barriers_skipped "$(jq -r '.frontend.barriersSkipped' "$st")" "requests" \
+      "frontend.barriersSkipped in $st: FLUSH/FSYNC answered without an engine flush"
+  fi
   if ((use_loop)); then losetup -d "$dev"; forget loops "$dev"; fi
   our_umount "$row" "$dir"
   record "$row" image_bytes_after "$(du -B1 -s "$dir/root.hds" | cut -f1)" "bytes" "du -B1 -s $dir/root.hds"
@@ -537,9 +558,9 @@ peer_row() { # peer_row ROW LOOP(0|1)
   rm -rf "$dir"
 }
 
-# instrument_row ROW LOOP(0|1) CLASS ARG...: runs the same workload on the disk.img of one of
-# the instruments in src/test/java/org/jploop/bench (FuseCeiling, FuseProtocolProbe), which
-# mount DIR (the first ARG), print the disk.img path and stop when DIR.stop appears
+# instrument_row ROW LOOP(0|1) CLASS ARG...: runs the same workload on the disk.img of the
+# instrument in src/test/java/org/jploop/bench (FuseCeiling), which mounts DIR (the first ARG),
+# prints the disk.img path and stops when DIR.stop appears
 instrument_row() {
   local row="$1" use_loop="$2" class="$3" dir="$workdir/$1" target dev="" pid img i cached=()
   shift 3
@@ -585,20 +606,8 @@ instrument_row() {
   for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   forget fuse_mounts "$1"
   grep -h "in flight" "$logs/$row.err" >/dev/null 2>&1 \
-    && record "$row" probe_inflight_max "$(grep -oE '[0-9]+$' "$logs/$row.err" | tail -1)" "requests" "the probe's own count of requests being served at once"
+    && record "$row" frontend_inflight_max "$(grep "in flight" "$logs/$row.err" | grep -oE '[0-9]+$' | tail -1)" "requests" "the front end's own count of requests served at once (FrontendStats.maxInFlight)"
   rm -rf "$dir"
-}
-
-# proto_row ROW: our engine on a fresh image, served by FuseProtocolProbe (own /dev/fuse protocol,
-# 16 threads, FUSE_ASYNC_DIO, 1 MiB requests) through losetup --direct-io=on
-proto_row() {
-  local row="$1" dir="$workdir/$1"
-  mkdir -p "$dir"
-  if ! $ploop init -s "$size_arg" -t none "$dir/root.hds" >"$logs/$row.init.log" 2>&1; then
-    for m in seq_write seq_read rand_write rand_read; do not_measured "$row" "$m" "" "init failed: $(tail -1 "$logs/$row.init.log")"; done
-    return
-  fi
-  instrument_row "$row" 1 FuseProtocolProbe "$dir/fuse" 16 "$dir/DiskDescriptor.xml"
 }
 
 raw_row() {
@@ -744,14 +753,14 @@ for r in "${rows[@]}"; do
   log "=== row $r"
   case "$r" in
     raw) raw_row ;;
-    ours) our_row ours 0 ;;
-    ours-loop) our_row ours-loop 1 ;;
+    kernel) our_row kernel 0 kernel ;;
+    kernel-loop) our_row kernel-loop 1 kernel ;;
+    jnr-fuse) our_row jnr-fuse 0 jnr-fuse ;;
+    jnr-fuse-loop) our_row jnr-fuse-loop 1 jnr-fuse ;;
     peer) peer_row peer 0 ;;
     peer-loop) peer_row peer-loop 1 ;;
-    fuse-null) instrument_row fuse-null 0 FuseCeiling "$workdir/fuse-null/fuse" "$size_bytes" ;;
-    fuse-null-loop) instrument_row fuse-null-loop 1 FuseCeiling "$workdir/fuse-null-loop/fuse" "$size_bytes" ;;
-    proto-null-loop) instrument_row proto-null-loop 1 FuseProtocolProbe "$workdir/proto-null-loop/fuse" 16 null "$size_bytes" ;;
-    proto-ours-loop) proto_row proto-ours-loop ;;
+    kernel-null-loop) instrument_row kernel-null-loop 1 FuseCeiling "$workdir/kernel-null-loop/fuse" "$size_bytes" kernel ${fuse_threads} ;;
+    jnr-fuse-null-loop) instrument_row jnr-fuse-null-loop 1 FuseCeiling "$workdir/jnr-fuse-null-loop/fuse" "$size_bytes" jnr-fuse ;;
     *) echo "bench: unknown row $r" >&2; exit 2 ;;
   esac
 done

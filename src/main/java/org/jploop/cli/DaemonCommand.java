@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jploop.daemon.MountDaemon;
+import org.jploop.frontend.FrontendOptions;
 import org.jploop.host.EventLog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,13 +26,25 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "-u", description = "Serve the disk as of this snapshot.")
   String guid;
 
+  @Option(names = "--frontend", description = "FUSE front end: kernel or jnr-fuse.")
+  String frontend;
+
+  @Option(names = "--fuse-threads", description = "Threads serving FUSE requests (kernel).")
+  Integer fuseThreads;
+
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    new MountDaemon(descriptor, fuseDir, readOnly, guid, new EventLog(out)).run();
+    FrontendOptions front;
+    try {
+      front = FrontendOptions.of(frontend, fuseThreads);
+    } catch (IllegalArgumentException e) {
+      throw new PloopException(ExitCode.PARAM, e.getMessage());
+    }
+    new MountDaemon(descriptor, fuseDir, readOnly, guid, front, new EventLog(out)).run();
     return ExitCode.OK;
   }
 }

@@ -97,15 +97,24 @@ final class InfoCommand implements Callable<Integer> {
   }
 
   /**
-   * What the mount daemon can tell about a mounted disk. Today: whether the DiskLock is held and by
-   * whom. The daemon's live status (ENOSPC events, parked writes from {@code DiskStats}) is to be
-   * added here once the daemon publishes it.
+   * What the mount daemon can tell about a mounted disk: whether the DiskLock is held and by whom,
+   * and from its status file the FUSE front end serving {@code disk.img} and where that is.
    */
   static Map<String, Object> mountDaemonStatus(DiskInfo info) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("mounted", info.locked());
     if (info.locked()) {
       m.put("holder", info.lockHolder());
+    }
+    if (info.descriptor() != null) {
+      try {
+        MountStatus.forDescriptor(info.descriptor()).ifPresent(st -> {
+          m.put("frontend", st.frontendName());
+          m.put("disk_image", st.diskImage());
+        });
+      } catch (IOException e) {
+        m.put("status_error", e.getMessage());
+      }
     }
     return m;
   }
@@ -150,6 +159,9 @@ final class InfoCommand implements Callable<Integer> {
       out.printf("daemon:\t\tpid %d, %s, log %s%n", st.pid(), st.daemonAlive() ? st.state()
           : "dead (run ploop umount)", st.logFile());
       out.printf("disk.img:\t%s%n", st.diskImage());
+      out.printf("front end:\t%s%s%n", st.frontendName(), st.frontend() == null ? ""
+          : String.format(" (%d requests, %d in flight at most, %d workers)",
+              st.frontend().requests(), st.frontend().maxInFlight(), st.frontend().workers()));
       if (st.loopDevice() != null) {
         out.printf("device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
       }

@@ -6,7 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code ploop list}: one line per mounted disk: state, pid, disk.img, loop, mount point. */
+/**
+ * {@code ploop list}: one line per mounted disk: state, pid, disk.img, loop, mount point,
+ * descriptor, ENOSPC events, the FUSE front end.
+ */
 @Command(name = "list", description = "List mounted disks.")
 final class ListCommand implements Callable<Integer> {
   @Spec
@@ -19,7 +22,7 @@ final class ListCommand implements Callable<Integer> {
       out.println(String.join(" ", st.daemonAlive() ? st.state() : "dead",
           "pid=" + st.pid(), st.diskImage(), st.loopDevice() == null ? "-" : st.loopDevice(),
           st.mountPoint() == null ? "-" : st.mountPoint(), st.descriptor(),
-          "enospc=" + st.enospcEvents()));
+          "enospc=" + st.enospcEvents(), "frontend=" + st.frontendName()));
     }
     out.flush();
     return ExitCode.OK;

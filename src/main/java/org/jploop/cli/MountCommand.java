@@ -6,6 +6,7 @@ import org.jploop.daemon.DiskMounter;
 import org.jploop.daemon.MountStatus;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
+import org.jploop.frontend.FrontendOptions;
 import org.jploop.host.EventLog;
 import org.jploop.host.InnerMount;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ploop mount [-m DIR [-t FSTYPE] [-o OPTS] [-F]] [--fuse-dir DIR] [-r] [-u GUID]
- * DiskDescriptor.xml}: starts the mount daemon that serves {@code disk.img}; with {@code -m} also
+ * [--frontend kernel|jnr-fuse] [--fuse-threads N] DiskDescriptor.xml}: starts the mount daemon
+ * that serves {@code disk.img} through the chosen FUSE front end; with {@code -m} also
  * attaches a loop device, optionally runs fsck, and mounts the filesystem. Without {@code -m} it
  * prints the disk.img path for {@code losetup --direct-io=on}.
  */
@@ -48,6 +50,15 @@ final class MountCommand implements Callable<Integer> {
       + " (read-only, -r, unless it is the top).")
   String guid;
 
+  @Option(names = "--frontend", paramLabel = "NAME", description = "FUSE front end: kernel (the"
+      + " default: jploop's own /dev/fuse server, many requests in flight) or jnr-fuse (libfuse"
+      + " 2.9, one request at a time).")
+  String frontend;
+
+  @Option(names = "--fuse-threads", paramLabel = "N", description = "Threads serving FUSE"
+      + " requests (kernel front end; default " + FrontendOptions.DEFAULT_WORKERS + ").")
+  Integer fuseThreads;
+
   @Option(names = "-F", description = "Run fsck -p -f on the filesystem before mounting it"
       + " (-n with -r).")
   boolean fsck;
@@ -62,11 +73,17 @@ final class MountCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "-t, -o and -F need -m MOUNTPOINT");
     }
+    FrontendOptions front;
+    try {
+      front = FrontendOptions.of(frontend, fuseThreads);
+    } catch (IllegalArgumentException e) {
+      throw new PloopException(ExitCode.PARAM, e.getMessage());
+    }
     InnerMount inner = new InnerMount(fsType, mountOptions, fsck);
     String snapshot = guid == null ? null : snapshotToMount();
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
-        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot);
+        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front);
     if (mountPoint == null) {
       out.println(st.diskImage());
     } else {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.frontend.FrontendOptions;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
 import org.jploop.host.InnerMount;
@@ -79,6 +80,16 @@ public final class DiskMounter {
    */
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
       InnerMount inner, String snapshotGuid) throws IOException {
+    return mount(xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid,
+        FrontendOptions.DEFAULT);
+  }
+
+  /**
+   * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String)}, with the daemon serving
+   * {@code disk.img} through the front end {@code frontend} says.
+   */
+  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
+      InnerMount inner, String snapshotGuid, FrontendOptions frontend) throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
@@ -91,7 +102,7 @@ public final class DiskMounter {
     if (mountPoint != null) {
       checkMountPoint(mountPoint);
     }
-    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid);
+    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend);
     if (mountPoint == null) {
       return st;
     }
@@ -185,8 +196,8 @@ public final class DiskMounter {
     }
   }
 
-  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid)
-      throws IOException {
+  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid,
+      FrontendOptions frontend) throws IOException {
     RunPaths paths = RunPaths.of(xml);
     paths.createDirs();
     Path logFile = paths.logFile();
@@ -207,6 +218,7 @@ public final class DiskMounter {
       argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
     }
     argv.addAll(List.of("-jar", jar.toString(), "daemon"));
+    argv.addAll(frontend.daemonArgs());
     if (fuseDir != null) {
       argv.addAll(List.of("--fuse-dir", fuseDir.toAbsolutePath().toString()));
     }
@@ -245,8 +257,8 @@ public final class DiskMounter {
   }
 
   /**
-   * JVM options that bound the daemon's memory: the serial collector (one FUSE thread, no need for
-   * a parallel one, and it returns memory) and a heap sized from the disk: 48 MiB of base, the
+   * JVM options that bound the daemon's memory: the serial collector (the FUSE threads allocate
+   * little, so there is no need for a parallel one, and it returns memory) and a heap sized from the disk: 48 MiB of base, the
    * merged BAT (about 5 bytes per cluster in md pages) plus each delta's raw BAT read at open (4
    * bytes per cluster per delta), and four clusters of copy buffers (COW). A 1 TiB disk with 1 MiB
    * clusters and one delta gets 64 MiB.

@@ -10,11 +10,12 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.jploop.engine.DiskStats;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.frontend.jnrfuse.DiskFilesystem;
-import org.jploop.frontend.jnrfuse.FuseSession;
-import org.jploop.frontend.jnrfuse.GatedDiskFilesystem;
+import org.jploop.frontend.Frontend;
+import org.jploop.frontend.FrontendOptions;
+import org.jploop.frontend.StaleMount;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
+import org.jploop.host.IoFlusher;
 import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
@@ -24,16 +25,19 @@ import org.jploop.io.DiskLock;
 /**
  * The long-lived process behind a mounted disk ({@code ploop daemon}, started detached by {@code
  * ploop mount}). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
- * a {@link FuseSession}, publishes {@link MountStatus}, watches for ENOSPC events and answers the
+ * a {@link Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
+ * more of it), publishes {@link MountStatus}, watches for ENOSPC events and answers the
  * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
  * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code
  * compact}), which swap the disk served behind the {@link SwappableDisk}'s suspend gate.
  *
- * <p>Stopping, whether by {@code stop} or by SIGTERM (jnr-fuse's shutdown hook calls {@link
- * DiskFilesystem#umount()}, which runs {@link #teardown}), is one safe sequence: unmount any
- * filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
+ * <p>Stopping, whether by {@code stop}, by SIGTERM (the daemon's shutdown hook "shutdown") or
+ * because the kernel ended the FUSE session behind our back (an unmount by someone else, or an
+ * abort through fusectl: the front end's session-ended callback), is one safe sequence: unmount
+ * any filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
  * unmount FUSE (never lazily), close the disk (flush, truncate the preallocated tail, clear the
- * in-use flag), release the lock. {@link #teardown} is synchronized on this daemon and runs once;
+ * in-use flag), release the lock. Every thread it starts is PR_SET_IO_FLUSHER ({@link IoFlusher}).
+ * {@link #teardown} is synchronized on this daemon and runs once;
  * {@code status} is written under the same monitor.
  */
 public final class MountDaemon {
@@ -46,13 +50,14 @@ public final class MountDaemon {
   /** The snapshot served ({@code ploop mount -u}), or null for the top. */
   private final String snapshotGuid;
   private final Path fuseDir;
+  private final FrontendOptions frontendOptions;
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
   private DiskLock lock;
   /** The served disk, swappable by the online operations. */
   private SwappableDisk disk;
-  private DiskFilesystem fs;
-  private FuseSession session;
+  /** The front end serving disk.img; set once start() has mounted it. */
+  private volatile Frontend frontend;
   private ControlServer control;
   /** Guarded by this. */
   private MountStatus status;
@@ -63,16 +68,20 @@ public final class MountDaemon {
 
   /** Prepares a daemon for {@code xml}; {@code fuseDir} null means the run directory's default. */
   public MountDaemon(Path xml, Path fuseDir, boolean readOnly, EventLog log) throws IOException {
-    this(xml, fuseDir, readOnly, null, log);
+    this(xml, fuseDir, readOnly, null, FrontendOptions.DEFAULT, log);
   }
 
-  /** Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid}. */
-  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid, EventLog log)
-      throws IOException {
+  /**
+   * Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid}
+   * through the front end {@code frontend} says.
+   */
+  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid,
+      FrontendOptions frontend, EventLog log) throws IOException {
     this.xml = xml.toRealPath();
     this.paths = RunPaths.of(this.xml);
     this.readOnly = readOnly;
     this.snapshotGuid = guid;
+    this.frontendOptions = frontend;
     this.fuseDir = fuseDir == null ? paths.defaultFuseDir() : fuseDir.toAbsolutePath().normalize();
     this.log = log;
   }
@@ -83,6 +92,10 @@ public final class MountDaemon {
    * whatever it had done.
    */
   public void run() throws IOException {
+    // first: every thread started from here on (engine writeback and preallocation, control,
+    // front end) inherits it; none may wait in reclaim or dirty throttling for the loop device's
+    // pages, which only this process can clean
+    log.info(IoFlusher.describe(IoFlusher.markCurrentThread(), "the daemon's threads"));
     paths.createDirs();
     Optional<DiskLock> l = DiskLock.tryAcquire(xml, "mount");
     if (l.isEmpty()) {
@@ -111,16 +124,18 @@ public final class MountDaemon {
 
   private void start() throws IOException {
     log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
-        + (readOnly ? " read-only" : "") + " at " + fuseDir);
-    FuseSession.checkAvailable();
-    FuseSession.clearStaleMount(fuseDir, log);
+        + (readOnly ? " read-only" : "") + " at " + fuseDir + " (front end "
+        + frontendOptions.name() + ")");
+    Frontend f = frontendOptions.create(log);
+    f.checkAvailable();
+    StaleMount.clear(fuseDir, log);
     RunPaths.createPrivateDir(fuseDir);
     DiskDescriptor d = DiskDescriptor.read(xml);
     disk = new SwappableDisk(DiskOpener.open(xml, d, readOnly, snapshotGuid));
-    long[] ids = processIds();
-    fs = new GatedDiskFilesystem(disk, disk.admission(), ids[0], ids[1], log);
-    fs.setTeardown(this::teardownOnSignal);
-    session = FuseSession.start(fs, fuseDir);
+    f.onSessionEnded(this::sessionEnded);
+    f.mount(disk, disk.admission(), fuseDir);
+    frontend = f;
+    Runtime.getRuntime().addShutdownHook(new Thread(this::teardownOnSignal, "shutdown"));
     control = ControlServer.bind(paths.controlSocket(), log);
     control.on("status", a -> currentStatus().toJson().replace('\n', ' '))
         .on("attach", this::attach)
@@ -129,19 +144,19 @@ public final class MountDaemon {
           control.afterReply(finished::countDown);
           return "stopped";
         });
-    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus).register(control);
+    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus, f).register(control);
     String now = now();
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),
-          MountStatus.READY, readOnly, fuseDir.toString(), session.diskImage().toString(), null,
-          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now);
+          MountStatus.READY, readOnly, fuseDir.toString(), f.diskImage().toString(), null,
+          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now, f.stats());
     }
     control.start();
     Thread watch = new Thread(this::watch, "enospc-watch");
     watch.setDaemon(true);
     watch.start();
     publish();
-    log.info("ready: " + session.diskImage() + " (" + disk.size() + " bytes)");
+    log.info("ready: " + f.diskImage() + " (" + disk.size() + " bytes)");
   }
 
   /**
@@ -153,8 +168,8 @@ public final class MountDaemon {
       if (control != null) {
         control.close();
       }
-      if (session != null) {
-        session.unmount();
+      if (frontend != null) {
+        frontend.unmount();
       }
     } catch (IOException e) {
       log.error("cleanup after failed mount", e);
@@ -226,8 +241,8 @@ public final class MountDaemon {
     DiskStats s = disk.stats();
     status = new MountStatus(status.descriptor(), status.pid(), status.state(), readOnly,
         status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
-        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt, fs.errorCount(), s,
-        now());
+        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt,
+        frontend.stats().errors(), s, now(), frontend.stats());
     return status;
   }
 
@@ -244,10 +259,11 @@ public final class MountDaemon {
   /** The shutdown-hook path (SIGTERM): tears down, retrying while the filesystem is busy. */
   private void teardownOnSignal() {
     synchronized (this) {
-      if (tornDown || session == null) {
+      if (tornDown || frontend == null) {
         return;
       }
     }
+    IoFlusher.markCurrentThread(); // the JVM started this thread from one of its own
     log.info("signal: stopping");
     while (true) {
       try {
@@ -280,10 +296,10 @@ public final class MountDaemon {
     if (tornDown) {
       return;
     }
-    if (session == null) {
+    if (frontend == null) {
       return;
     }
-    List<LoopDevice> loops = LoopDevice.backedBy(session.diskImage());
+    List<LoopDevice> loops = LoopDevice.backedBy(frontend.diskImage());
     for (LoopDevice loop : loops) {
       for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
         log.info("unmounting " + m.mountPoint() + " (" + m.source() + ")");
@@ -298,10 +314,11 @@ public final class MountDaemon {
     }
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
         status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
-        enospcEvents, lastEnospcAt, fs.errorCount(), disk.stats(), now());
+        enospcEvents, lastEnospcAt, frontend.stats().errors(), disk.stats(), now(),
+        frontend.stats());
     status.write(paths.statusFile());
-    log.info("unmounting FUSE at " + session.dir());
-    session.unmount();
+    log.info("unmounting FUSE at " + fuseDir);
+    frontend.unmount();
     tornDown = true;
     DiskStats last = disk.stats();
     disk.close();
@@ -313,6 +330,47 @@ public final class MountDaemon {
     log.info("stopped cleanly");
   }
 
+  /**
+   * The front end's session-ended callback (its own thread): the kernel ended the FUSE session
+   * without an unmount of ours (an abort through fusectl, or someone unmounted the directory). No
+   * request can reach the disk any more, so the same stop sequence runs; if part of it fails (the
+   * inner filesystem is busy), the disk is still closed cleanly and the status file left for
+   * {@code ploop umount}, which then cleans up the rest as after a kill -9.
+   */
+  private void sessionEnded(String reason) {
+    log.info("the FUSE session ended behind our back (" + reason + "): stopping");
+    try {
+      teardown();
+    } catch (IOException | RuntimeException e) {
+      log.error("stopping after the session ended", e);
+      closeAfterLostSession();
+    }
+    finished.countDown();
+  }
+
+  /** After a failed teardown of a session the kernel ended: close the disk, release the lock. */
+  private synchronized void closeAfterLostSession() {
+    if (tornDown) {
+      return;
+    }
+    tornDown = true;
+    try {
+      DiskStats last = disk.stats();
+      disk.close();
+      log.info("disk closed: " + last);
+    } catch (IOException e) {
+      log.error("closing the disk", e);
+    }
+    try {
+      control.close();
+      lock.close();
+    } catch (IOException e) {
+      log.error("releasing the lock", e);
+    }
+    log.info("left for ploop umount: the loop device or filesystem over " + fuseDir
+        + "/disk.img");
+  }
+
   /** Removes the default FUSE directory and the run directory once they are empty. */
   private void removeRunDir() {
     try {
@@ -320,20 +378,5 @@ public final class MountDaemon {
     } catch (IOException e) {
       log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());
     }
-  }
-
-
-  /** Returns {uid, gid} of this process, from /proc/self/status. */
-  static long[] processIds() throws IOException {
-    long uid = 0;
-    long gid = 0;
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("Uid:")) {
-        uid = Long.parseLong(line.split("\\s+")[1]);
-      } else if (line.startsWith("Gid:")) {
-        gid = Long.parseLong(line.split("\\s+")[1]);
-      }
-    }
-    return new long[] {uid, gid};
   }
 }

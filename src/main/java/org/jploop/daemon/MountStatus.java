@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jploop.engine.DiskStats;
+import org.jploop.frontend.FrontendStats;
 import org.jploop.host.RunPaths;
 
 /**
@@ -36,6 +37,8 @@ import org.jploop.host.RunPaths;
  * @param callbackErrors FUSE callbacks that returned an error
  * @param stats the engine counters at {@code updatedAt}
  * @param updatedAt ISO-8601 time of this snapshot
+ * @param frontend the front end serving disk.img and its counters ({@code name} is {@code kernel}
+ *     or {@code jnr-fuse}); null in a status written before front ends had names
  */
 public record MountStatus(
     String descriptor,
@@ -52,7 +55,8 @@ public record MountStatus(
     String lastEnospcAt,
     long callbackErrors,
     DiskStats stats,
-    String updatedAt) {
+    String updatedAt,
+    FrontendStats frontend) {
 
   public static final String STARTING = "starting";
   public static final String READY = "ready";
@@ -120,6 +124,11 @@ public record MountStatus(
     return out;
   }
 
+  /** Returns the name of the front end serving the disk, or "jnr-fuse" for an older status. */
+  public String frontendName() {
+    return frontend == null ? "jnr-fuse" : frontend.name();
+  }
+
   /** Returns whether the daemon process is still alive. */
   public boolean daemonAlive() {
     return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
@@ -128,6 +137,7 @@ public record MountStatus(
   /** Returns a copy with the attachment (loop device and mount point) set. */
   public MountStatus withAttachment(String loop, String mnt) {
     return new MountStatus(descriptor, pid, state, readOnly, fuseDir, diskImage, loop, mnt,
-        logFile, startedAt, enospcEvents, lastEnospcAt, callbackErrors, stats, updatedAt);
+        logFile, startedAt, enospcEvents, lastEnospcAt, callbackErrors, stats, updatedAt,
+        frontend);
   }
 }

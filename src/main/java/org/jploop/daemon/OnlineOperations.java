@@ -10,6 +10,7 @@ import org.jploop.engine.VirtualDisk;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
+import org.jploop.frontend.Frontend;
 import org.jploop.host.EventLog;
 import org.jploop.host.FilesystemGrower;
 import org.jploop.image.DiskCompactor;
@@ -32,8 +33,9 @@ import org.jploop.image.StepHook;
  * to the client; if even that fails, the disk fails every request with EIO and the log says so.
  *
  * <p>Operations run on the daemon's "control" thread, one at a time. After an online grow, the
- * loop device, partition and filesystem are grown by {@link FilesystemGrower} with the gate open
- * (that step does I/O through FUSE).
+ * front end tells the kernel the new size of {@code disk.img} ({@link Frontend#sizeChanged}), then
+ * the loop device, partition and filesystem are grown by {@link FilesystemGrower} with the gate
+ * open (that step does I/O through FUSE).
  */
 public final class OnlineOperations {
   /** One operation on the closed disk's files; returns the reply text. */
@@ -47,18 +49,21 @@ public final class OnlineOperations {
   private final boolean readOnly;
   private final EventLog log;
   private final Supplier<MountStatus> status;
+  private final Frontend frontend;
 
   /**
    * Operates on the disk of {@code xml} served through {@code disk}; {@code status} tells where
-   * the inner filesystem is attached (loop device, mount point).
+   * the inner filesystem is attached (loop device, mount point); {@code frontend} serves {@code
+   * disk.img}.
    */
   public OnlineOperations(Path xml, SwappableDisk disk, boolean readOnly, EventLog log,
-      Supplier<MountStatus> status) {
+      Supplier<MountStatus> status, Frontend frontend) {
     this.xml = xml;
     this.disk = disk;
     this.readOnly = readOnly;
     this.log = log;
     this.status = status;
+    this.frontend = frontend;
   }
 
   /** Registers the verbs on {@code control}. */
@@ -125,6 +130,7 @@ public final class OnlineOperations {
     String grown = underGate("resize", false, od -> Long.toString(
         new DiskResizer(od, StepHook.NONE).resize(want)));
     long sectors = Long.parseLong(grown);
+    frontend.sizeChanged();
     String inner = new FilesystemGrower(log).grow(Path.of(status.get().diskImage()), sectors, d.blocksize());
     return sectors + " " + inner;
   }

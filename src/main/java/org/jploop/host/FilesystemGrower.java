@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * After an online grow of the image, grows what sits on {@code disk.img}, as ploop does after
- * growing the device: waits until the kernel sees the new size of {@code disk.img} (FUSE attribute
- * cache), refreshes the loop device's capacity ({@code losetup -c}), grows GPT partition 1 to
+ * growing the device: waits until {@code stat disk.img} shows the new size (the caller has told
+ * the front end, which invalidated the kernel's cached attributes or lets them expire), refreshes the loop device's capacity ({@code losetup -c}), grows GPT partition 1 to
  * ploop's end keeping its start, type and unique GUID ({@code sgdisk -e -d 1 -n ...}), tells the
  * kernel ({@code partx -u}) and grows the mounted filesystem ({@code resize2fs} for ext*, {@code
  * xfs_growfs} for xfs). A step that cannot be done ends the sequence with a message saying what the
@@ -51,7 +51,7 @@ public final class FilesystemGrower {
     return done.toString().strip();
   }
 
-  /** Waits until {@code stat disk.img} (a FUSE getattr once the cache expires) shows the size. */
+  /** Waits until {@code stat disk.img} (a FUSE getattr once the cache is invalid) shows it. */
   private static void waitForSize(Path img, long bytes) throws IOException {
     long deadline = System.currentTimeMillis() + SIZE_WAIT_MS;
     while (Files.size(img) != bytes) {

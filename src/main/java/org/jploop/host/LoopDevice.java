@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A loop block device over {@code disk.img}, attached with {@code losetup --direct-io=on -P} (the
@@ -82,17 +83,73 @@ public record LoopDevice(String device) {
     return part.toString();
   }
 
-  /** Detaches the device, retrying while the kernel still reports it busy. */
+  /**
+   * Detaches the device, retrying while the kernel still reports it busy. A device that a process
+   * holds open (fio, dd, a VM; found in /proc/PID/fd, asked again for a second so that udev's
+   * short probes pass) is refused with BUSY before anything is done: the kernel would only mark it to detach at its last close, {@code losetup -d} would
+   * succeed all the same, and the change disturbs the I/O in progress (fio's verify fails, also
+   * on a plain file). If the device is still attached after a successful {@code losetup -d}
+   * (opened meanwhile, or by the kernel), this waits a moment (udev's probes close quickly) and
+   * throws BUSY too: the device then detaches itself once closed.
+   */
   public void detach() throws IOException {
+    List<String> users = openers();
+    for (int i = 0; i < 10 && !users.isEmpty(); i++) {
+      sleep(100);
+      users = openers();
+    }
+    if (!users.isEmpty()) {
+      throw new MountException(MountException.Reason.BUSY, device + " is in use by "
+          + String.join(", ", users) + "; stop " + (users.size() == 1 ? "it" : "them")
+          + " and unmount again");
+    }
     HostCommand c = null;
     for (int i = 0; i < 50; i++) {
       c = HostCommand.run(60, "losetup", "-d", device);
       if (c.ok() || !isAttached()) {
-        return;
+        break;
       }
       sleep(100);
     }
-    throw new MountException(MountException.Reason.UMOUNT_FAILED, c.describeFailure());
+    if (c != null && !c.ok() && isAttached()) {
+      throw new MountException(MountException.Reason.UMOUNT_FAILED, c.describeFailure());
+    }
+    for (int i = 0; i < 10 && isAttached(); i++) {
+      sleep(100);
+    }
+    if (isAttached()) {
+      throw new MountException(MountException.Reason.BUSY, device + " is in use by another"
+          + " process; it will detach itself when closed, then unmount again");
+    }
+  }
+
+  /**
+   * Returns the processes that hold this device or one of its partitions open, as "pid N
+   * (command)", from the /proc/PID/fd links; processes that vanish meanwhile are skipped.
+   */
+  public List<String> openers() throws IOException {
+    List<String> out = new ArrayList<>();
+    Pattern mine = Pattern.compile(Pattern.quote(device) + "(p\\d+)?");
+    long self = ProcessHandle.current().pid();
+    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+      for (Path proc : procs) {
+        if (proc.getFileName().toString().equals(Long.toString(self))) {
+          continue;
+        }
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
+          for (Path fd : fds) {
+            if (mine.matcher(Files.readSymbolicLink(fd).toString()).matches()) {
+              String comm = Files.readString(proc.resolve("comm")).strip();
+              out.add("pid " + proc.getFileName() + " (" + comm + ")");
+              break;
+            }
+          }
+        } catch (IOException | SecurityException e) {
+          // gone, or not ours to see
+        }
+      }
+    }
+    return out;
   }
 
   /** Returns whether the device still has a backing file. */

@@ -10,7 +10,8 @@
  * makes its filesystem, {@link org.jploop.host.FilesystemGrower} grows loop device, partition and
  * filesystem after an online grow. {@link org.jploop.host.RunPaths} decides where a disk's run
  * directory, status file, control socket and log live; {@link org.jploop.host.EventLog} writes the
- * log lines. Failures the user must hear about are {@link org.jploop.host.MountException}s whose
- * reason the command line maps to ploop's exit code.
+ * log lines; {@link org.jploop.host.IoFlusher} marks the daemon's threads PR_SET_IO_FLUSHER.
+ * Failures the user must hear about are {@link org.jploop.host.MountException}s whose reason the
+ * command line maps to ploop's exit code.
  */
 package org.jploop.host;

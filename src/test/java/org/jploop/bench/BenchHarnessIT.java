@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A smoke run of {@code src/bench/bench.sh} with tiny sizes (16 MiB, 1 s fio) over the raw, ours
- * and peer rows and the two instruments (fuse-null, proto-ours-loop): every row must produce real
- * figures, our daemon's status must yield BAT page writes and RSS, and nothing may be left
+ * A smoke run of {@code src/bench/bench.sh} with tiny sizes (16 MiB, 1 s fio) over the raw row,
+ * both front ends (kernel-loop, jnr-fuse), the peer and the kernel front end's ceiling
+ * (kernel-null-loop): every row must produce real figures, our daemon's status must yield BAT page
+ * writes, RSS and the front end's counters, and nothing may be left
  * mounted or attached. Needs root, /dev/fuse and the
  * bench tools (fio, qemu-nbd, nbdfuse, jq from {@code .ci/setup}).
  */
@@ -45,7 +46,7 @@ class BenchHarnessIT {
     Path out = tmp.resolve("out");
     Path log = tmp.resolve("bench.log");
     Process p = new ProcessBuilder("bash", "src/bench/bench.sh", "--size", "16M", "--runtime",
-        "1", "--rows", "raw,ours,peer,fuse-null,proto-ours-loop", "--no-rss", "--no-seed",
+        "1", "--rows", "raw,kernel-loop,jnr-fuse,peer,kernel-null-loop", "--no-rss", "--no-seed",
         "--no-qd1", "--out",
         out.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -58,17 +59,22 @@ class BenchHarnessIT {
     assertThat(p.exitValue()).as("bench.sh exit status; output:%n%s", output).isZero();
 
     JsonNode r = JSON.readTree(out.resolve("results.json").toFile());
-    for (String row : List.of("raw", "ours", "peer", "fuse-null", "proto-ours-loop")) {
+    for (String row : List.of("raw", "kernel-loop", "jnr-fuse", "peer", "kernel-null-loop")) {
       for (String m : List.of("seq_write", "seq_read", "rand_write", "rand_read")) {
         assertThat(value(r, row, m)).as("%s %s in %s", row, m, output).isPositive();
       }
     }
-    assertThat(value(r, "ours", "bat_page_writes_per_gib")).as(output).isPositive();
-    assertThat(value(r, "ours", "daemon_peak_rss")).as(output).isPositive();
+    assertThat(value(r, "kernel-loop", "bat_page_writes_per_gib")).as(output).isPositive();
+    assertThat(value(r, "kernel-loop", "daemon_peak_rss")).as(output).isPositive();
+    assertThat(value(r, "jnr-fuse", "daemon_peak_rss")).as(output).isPositive();
     assertThat(value(r, "peer", "daemon_peak_rss")).as(output).isPositive();
-    assertThat(value(r, "ours", "mount_time")).as(output).isPositive();
-    assertThat(value(r, "ours", "seq_write_fuse_inflight_max")).as(output).isPositive();
-    assertThat(value(r, "proto-ours-loop", "probe_inflight_max")).as(output).isPositive();
+    assertThat(value(r, "jnr-fuse", "mount_time")).as(output).isPositive();
+    assertThat(value(r, "jnr-fuse", "seq_write_fuse_inflight_max")).as(output).isPositive();
+    assertThat(value(r, "kernel-loop", "rand_read_fuse_inflight_max")).as(output).isPositive();
+    assertThat(value(r, "kernel-loop", "frontend_inflight_max")).as(output).isPositive();
+    assertThat(value(r, "kernel-loop", "rand_write_daemon_cpu_us_per_op")).as(output)
+        .isPositive();
+    assertThat(value(r, "kernel-null-loop", "frontend_inflight_max")).as(output).isPositive();
     assertThat(Files.readString(out.resolve("results.md")))
         .contains("| seq_write | MB/s |").contains("## Targets");
 

@@ -85,13 +85,15 @@ class BenchReportTest {
     m.add(metric("raw", "seq_write", "200", "MB/s"));
     m.add(metric("raw", "seq_read", "400", "MB/s"));
     m.add(metric("raw", "rand_write", "30000", "IOPS"));
-    m.add(metric("ours-loop", "seq_write", "100", "MB/s"));
-    m.add(metric("ours-loop", "seq_read", "360", "MB/s"));
-    m.add(metric("ours-loop", "rand_write", "10000", "IOPS"));
-    m.add(metric("ours-loop", "rand_read", null, "IOPS"));
-    m.add(metric("ours-loop", "bat_page_writes_per_gib", "3", "pages/GiB"));
-    m.add(metric("peer", "rand_write", "4000", "IOPS"));
-    m.add(metric("fuse-null-loop", "seq_write", "400", "MB/s"));
+    m.add(metric("kernel-loop", "seq_write", "100", "MB/s"));
+    m.add(metric("kernel-loop", "seq_read", "360", "MB/s"));
+    m.add(metric("kernel-loop", "rand_write", "10000", "IOPS"));
+    m.add(metric("kernel-loop", "rand_read", null, "IOPS"));
+    m.add(metric("kernel-loop", "bat_page_writes_per_gib", "3", "pages/GiB"));
+    m.add(metric("peer", "rand_write", "2000", "IOPS"));
+    m.add(metric("kernel-null-loop", "seq_write", "400", "MB/s"));
+    m.add(metric("kernel-loop", "rand_read_fuse_inflight_max", "16", "requests"));
+    m.add(metric("kernel-loop", "rand_write_daemon_cpu_us_per_op", "7.5", "us"));
     m.add(metric("peer", "rand_read", "5000", "IOPS"));
     m.add(metric("rss-1t", "daemon_peak_rss", "300.5", "MiB"));
     return m;
@@ -105,24 +107,31 @@ class BenchReportTest {
     JsonNode seqWrite = r.get("table").get(0);
     assertThat(seqWrite.get("metric").asText()).isEqualTo("seq_write");
     assertThat(seqWrite.get("unit").asText()).isEqualTo("MB/s");
-    JsonNode oursLoop = seqWrite.get("rows").get(2);
-    assertThat(oursLoop.get("row").asText()).isEqualTo("ours-loop");
-    assertThat(oursLoop.get("ratio_to_raw").asDouble()).isEqualTo(0.5);
-    assertThat(oursLoop.get("ratio_to_ceiling").asDouble()).as("ours-loop / fuse-null-loop")
+    JsonNode kernelLoop = seqWrite.get("rows").get(2);
+    assertThat(kernelLoop.get("row").asText()).isEqualTo("kernel-loop");
+    assertThat(kernelLoop.get("ratio_to_raw").asDouble()).isEqualTo(0.5);
+    assertThat(kernelLoop.get("ratio_to_ceiling").asDouble()).as("kernel-loop / kernel-null-loop")
         .isEqualTo(0.25);
-    assertThat(seqWrite.get("rows").get(1).get("ratio_to_ceiling").isNull())
-        .as("ours without a fuse-null figure").isTrue();
+    assertThat(seqWrite.get("rows").get(4).get("ratio_to_ceiling").isNull())
+        .as("jnr-fuse-loop without a jnr-fuse-null-loop figure").isTrue();
 
-    assertThat(target(r, "ours-loop seq write / raw").get("status").asText()).isEqualTo("MISS");
-    assertThat(target(r, "ours-loop seq read / raw").get("value").asDouble()).isEqualTo(0.9);
-    assertThat(target(r, "ours-loop seq read / raw").get("status").asText()).isEqualTo("PASS");
-    assertThat(target(r, "ours-loop 4k rand write IOPS / peer").get("value").asDouble())
-        .isEqualTo(2.5);
-    assertThat(target(r, "ours-loop 4k rand write IOPS / peer").get("status").asText())
+    assertThat(target(r, "kernel-loop seq write / raw").get("status").asText())
+        .isEqualTo("MISS");
+    assertThat(target(r, "kernel-loop seq read / raw").get("value").asDouble()).isEqualTo(0.9);
+    assertThat(target(r, "kernel-loop seq read / raw").get("status").asText()).isEqualTo("PASS");
+    assertThat(target(r, "kernel-loop 4k rand write QD16 / peer").get("value").asDouble())
+        .isEqualTo(5);
+    assertThat(target(r, "kernel-loop 4k rand write QD16 / peer").get("status").asText())
         .isEqualTo("PASS");
-    assertThat(target(r, "ours-loop 4k rand read IOPS / peer").get("status").asText())
+    assertThat(target(r, "kernel-loop 4k rand write QD16 / raw").get("value").asDouble())
+        .isEqualTo(0.333);
+    assertThat(target(r, "kernel-loop 4k rand write QD16 / raw").get("status").asText())
+        .isEqualTo("MISS");
+    assertThat(target(r, "kernel-loop 4k rand read QD16 / peer").get("status").asText())
         .isEqualTo("NOT MEASURED");
-    assertThat(target(r, "BAT page writes per GiB, sequential write (ours-loop)")
+    assertThat(target(r, "kernel-loop FUSE requests in flight, rand read QD16 (fusectl max)")
+        .get("status").asText()).isEqualTo("PASS");
+    assertThat(target(r, "BAT page writes per GiB, sequential write (kernel-loop)")
         .get("status").asText()).isEqualTo("PASS");
     assertThat(target(r, "daemon peak RSS, 1T disk (MiB)").get("status").asText())
         .isEqualTo("MISS");
@@ -138,11 +147,13 @@ class BenchReportTest {
     report(fullRun());
     String md = markdown();
     assertThat(md).contains(
-        "| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m | n/m | 400 (2) | n/m | n/m |");
-    assertThat(md).contains("Ratios to the FUSE ceiling (ours / fuse-null, ours-loop /"
-        + " fuse-null-loop): ours-loop seq_write 0.25");
-    assertThat(md).contains("| ours-loop 4k rand write IOPS / peer | 2.5 | >= 2 | PASS |");
-    assertThat(md).contains("| ours-loop | rand_read | n/m | IOPS | not measured: mount failed |");
+        "| seq_write | MB/s | 200 | n/m | 100 (0.5) | n/m | n/m | n/m | n/m | 400 (2) | n/m |");
+    assertThat(md).contains("Ratios to the FUSE ceiling (kernel-loop / kernel-null-loop,"
+        + " jnr-fuse-loop / jnr-fuse-null-loop): kernel-loop seq_write 0.25");
+    assertThat(md).contains("| kernel-loop 4k rand write QD16 / peer | 5 | >= 5 | PASS |");
+    assertThat(md).contains("| kernel-loop | rand_read | n/m | IOPS | not measured: mount failed"
+        + " |");
+    assertThat(md).contains("kernel-loop daemon CPU per 4 KiB random write (us) 7.5");
     assertThat(md).contains("- raw seq_write: `cmd raw seq_write`");
   }
 }

@@ -4,23 +4,26 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jploop.engine.DiskStats;
 import org.jploop.engine.VirtualDisk;
-import org.jploop.frontend.jnrfuse.DiskFilesystem;
-import org.jploop.frontend.jnrfuse.FuseSession;
+import org.jploop.frontend.Frontend;
+import org.jploop.frontend.FrontendOptions;
+import org.jploop.frontend.FrontendStats;
 import org.jploop.host.EventLog;
 import org.jploop.host.MountTable;
 
 /**
  * Benchmark instrument, not a product: serves a {@code disk.img} that reads zeros and drops writes
- * through the same front end as the mount daemon ({@link DiskFilesystem} over jnr-fuse and
- * libfuse2, {@link FuseSession}'s options), with no engine and no backing file behind it. What it
- * reaches is the ceiling of the FUSE path on this machine; {@code bench.sh} runs the same workload
- * on it as row {@code fuse-null} (and {@code fuse-null-loop}), so our rows can be read against it.
+ * through one of the product's front ends ({@code kernel} or {@code jnr-fuse}, as {@code ploop
+ * mount --frontend} would), with no engine and no backing file behind it. What it reaches is the
+ * ceiling of that FUSE path on this machine; {@code bench.sh} runs the same workload on it as rows
+ * {@code kernel-null-loop} and {@code jnr-fuse-null-loop}, so our rows can be read against it.
  *
- * <p>Usage: {@code FuseCeiling DIR SIZE_BYTES}. Prints the disk.img path once mounted, then serves
- * until the file {@code DIR.stop} appears (or someone else unmounts DIR), unmounts and exits. Single-threaded apart from the FUSE
- * session thread; nothing is shared.
+ * <p>Usage: {@code FuseCeiling DIR SIZE_BYTES [FRONTEND [THREADS]]}. Prints the disk.img path once
+ * mounted, then serves until the file {@code DIR.stop} appears (or someone else unmounts DIR),
+ * unmounts, prints the front end's counters and exits. The main thread only waits; the front end
+ * has its own threads; nothing is shared.
  */
 public final class FuseCeiling {
   private FuseCeiling() {}
@@ -80,17 +83,23 @@ public final class FuseCeiling {
   }
 
   public static void main(String[] args) throws IOException, InterruptedException {
-    if (args.length != 2) {
-      System.err.println("usage: FuseCeiling DIR SIZE_BYTES");
+    if (args.length < 2 || args.length > 4) {
+      System.err.println("usage: FuseCeiling DIR SIZE_BYTES [kernel|jnr-fuse [THREADS]]");
       System.exit(2);
     }
     Path dir = Path.of(args[0]).toAbsolutePath();
     Path stop = prepare(dir);
-    DiskFilesystem fs = new DiskFilesystem(new NullDisk(Long.parseLong(args[1])), 0, 0,
-        new EventLog(System.err));
-    FuseSession session = FuseSession.start(fs, dir);
-    announceAndAwaitStop(session.diskImage(), dir, stop);
-    session.unmount();
+    FrontendOptions options = FrontendOptions.of(args.length > 2 ? args[2] : null,
+        args.length > 3 ? Integer.valueOf(args[3]) : null);
+    Frontend frontend = options.create(new EventLog(System.err));
+    frontend.checkAvailable();
+    frontend.mount(new NullDisk(Long.parseLong(args[1])),
+        new ReentrantReadWriteLock().readLock(), dir);
+    announceAndAwaitStop(frontend.diskImage(), dir, stop);
+    FrontendStats st = frontend.stats();
+    frontend.unmount();
+    System.err.println(st);
+    System.err.println("max requests in flight: " + st.maxInFlight());
     Files.deleteIfExists(stop);
   }
 

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A full host filesystem under a mounted disk: the image lives on a small tmpfs, a write through
  * {@code disk.img} runs out of space, the engine parks it, the daemon records the ENOSPC event in
- * its status (shown by {@code ploop info}), and once the tmpfs is grown the parked write completes
- * and the image closes cleanly.
+ * its status (shown by {@code ploop info}); the writer, signalled while parked, is answered on
+ * INTERRUPT and stays parked; once the tmpfs is grown the parked write completes and the image
+ * closes cleanly.
  */
 class EnospcIT {
   @TempDir Path tmp;
@@ -26,7 +27,7 @@ class EnospcIT {
 
   @BeforeEach
   void setUp() throws Exception {
-    MountFixture.requireFuse();
+    MountFixture.requireFuse(getClass().getSimpleName());
     host = Files.createDirectory(tmp.resolve("host"));
     sh(30, "mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", host.toString()).ok();
     xml = host.resolve("DiskDescriptor.xml");
@@ -59,6 +60,17 @@ class EnospcIT {
       assertThat(ploop("info", xml.toString()).ok().out())
           .containsPattern("ENOSPC events:\\s+[1-9]");
       assertThat(Files.readString(Path.of(st.logFile()))).contains("ENOSPC: the host filesystem");
+      // the writer is signalled while the daemon holds its request: dd prints its counts
+      // (SIGUSR1 has a handler, so it is not fatal), the kernel sends INTERRUPT, the daemon
+      // answers it (ENOSYS: finish the request), and the write still completes below
+      sh(10, "kill", "-USR1", Long.toString(dd.pid())).ok();
+      long end = System.currentTimeMillis() + 30_000;
+      while (!Files.readString(Path.of(st.logFile())).contains("INTERRUPT received")) {
+        assertThat(System.currentTimeMillis()).as("INTERRUPT for the parked write")
+            .isLessThan(end);
+        Thread.sleep(100);
+      }
+      assertThat(dd.isAlive()).as("still parked after the INTERRUPT").isTrue();
       sh(30, "mount", "-o", "remount,size=512m", host.toString()).ok();
       assertThat(dd.waitFor(120, TimeUnit.SECONDS)).as("parked write resumes").isTrue();
       String out = MountFixture.readAll(dd.getInputStream());

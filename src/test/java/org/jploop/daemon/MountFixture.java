@@ -1,7 +1,6 @@
 package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,14 +9,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.jploop.testing.PloopProcess;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Shared helpers of the mount tests: runs the real {@code ploop} (the shaded jar Failsafe names in
- * {@code jploop.jar}) and host tools, and skips loudly where FUSE cannot work.
+ * The one fixture of the mount tests (MountIT, OnlineIT, KernelFrontendIT extend it;
+ * SeedScenarioIT and EnospcIT use its helpers): per test a fresh directory holding {@code
+ * DiskDescriptor.xml}, {@code root.hds} and an empty mount point {@code mnt}, skipped loudly where
+ * FUSE cannot work, and everything of the disk unmounted afterwards; the front end the test mounts
+ * with ({@link #use}, default: the default front end); and helpers that run the real {@code ploop}
+ * (the shaded jar Failsafe names in {@code jploop.jar}) and host tools through {@link
+ * PloopProcess}. Not thread-safe.
  */
-final class MountFixture {
-  private MountFixture() {}
+abstract class MountFixture {
+  @TempDir protected Path dir;
+  protected Path xml;
+  protected Path image;
+  protected Path mnt;
+  /** {@code --frontend} for {@link #mount}, or null for the default. */
+  private String frontend;
 
   /** One finished process. */
   record Run(int exitCode, String out, String err) {
@@ -27,56 +40,59 @@ final class MountFixture {
     }
   }
 
-  /** Skips the calling test, with a banner on stderr, without /dev/fuse or root. */
-  static void requireFuse() throws IOException {
-    boolean fuse = Files.exists(Path.of("/dev/fuse"));
-    boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream()
-        .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
-    if (!fuse || !root) {
-      System.err.println("\n****************************************************************\n"
-          + "* WARNING: mount tests SKIPPED: " + (fuse ? "not root" : "/dev/fuse is missing")
-          + "\n****************************************************************\n");
+  @BeforeEach
+  void setUpDisk(TestInfo test) throws IOException {
+    requireFuse(test.getDisplayName());
+    xml = dir.resolve("DiskDescriptor.xml");
+    image = dir.resolve("root.hds");
+    mnt = Files.createDirectory(dir.resolve("mnt"));
+  }
+
+  @AfterEach
+  void tearDownDisk() throws Exception {
+    forceCleanup(xml);
+    sh(30, "umount", mnt.toString());
+  }
+
+  /** Mounts with front end {@code name} from now on. */
+  protected void use(String name) {
+    this.frontend = name;
+  }
+
+  /** Runs {@code ploop mount [--frontend F] args...}. */
+  protected Run mount(String... args) throws IOException, InterruptedException {
+    List<String> a = new ArrayList<>(List.of("mount"));
+    if (frontend != null) {
+      a.addAll(List.of("--frontend", frontend));
     }
-    assumeTrue(fuse && root, "mount tests need root and /dev/fuse");
+    a.addAll(List.of(args));
+    return ploop(a.toArray(String[]::new));
+  }
+
+  /** Skips the calling test, with a banner on stderr, without /dev/fuse or root. */
+  static void requireFuse(String test) {
+    PloopProcess.assumeMountable(test);
   }
 
   static Path jar() {
-    String p = System.getProperty("jploop.jar");
-    assertThat(p).as("system property jploop.jar (set by Failsafe)").isNotNull();
-    return Path.of(p);
+    return PloopProcess.jar();
   }
 
   /** Runs {@code ploop args...}. */
   static Run ploop(String... args) throws IOException, InterruptedException {
-    List<String> argv = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        jar().toString()));
-    argv.addAll(List.of(args));
-    return exec(600, argv);
+    return result(PloopProcess.ploop(600, args));
   }
 
   /** Runs a host command. */
   static Run sh(long timeoutSeconds, String... argv) throws IOException, InterruptedException {
-    return exec(timeoutSeconds, List.of(argv));
+    return result(PloopProcess.run((int) timeoutSeconds, argv));
   }
 
-  private static Run exec(long timeoutSeconds, List<String> argv)
-      throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(argv);
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Path out = Files.createTempFile("jploop-it", ".out");
-    Path err = Files.createTempFile("jploop-it", ".err");
-    pb.redirectOutput(out.toFile());
-    pb.redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("timed out after " + timeoutSeconds + " s: " + argv);
+  private static Run result(PloopProcess.Result r) {
+    if (r.exit() == -1 && r.err().contains("TIMEOUT after")) {
+      throw new AssertionError(r.err());
     }
-    Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
-    Files.delete(out);
-    Files.delete(err);
-    return r;
+    return new Run(r.exit(), r.out(), r.err());
   }
 
   /** Returns the bytes {@code du -B1} reports for {@code dir}. */
@@ -104,7 +120,7 @@ final class MountFixture {
   /** Best-effort cleanup after a failed test: unmount whatever is left of {@code xml}. */
   static void forceCleanup(Path xml) {
     try {
-      if (Files.exists(xml)) {
+      if (xml != null && Files.exists(xml)) {
         ploop("umount", xml.toString());
       }
     } catch (IOException | InterruptedException | AssertionError e) {

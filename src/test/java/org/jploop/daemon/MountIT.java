@@ -21,44 +21,29 @@ import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Real mounts of ploop1 images through the shipped jar: FUSE, loop devices, mkfs.ext4, qemu-img.
  * Covers the round trip, refusals (second mount, busy or bad mount point, dirty image), SIGTERM to
- * the daemon under a mounted ext4, and recovery after kill -9.
+ * the daemon under a mounted ext4, and recovery after kill -9. The tests where the front end
+ * matters (data through disk.img, loop and ext4, teardown on stop, SIGTERM and kill -9) run with
+ * both front ends; the refusals and snapshot views are the daemon's and run on the default.
  */
-class MountIT {
-  @TempDir Path dir;
-  private Path xml;
-  private Path image;
-  private Path mnt;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    MountFixture.requireFuse();
-    xml = dir.resolve("DiskDescriptor.xml");
-    image = dir.resolve("root.hds");
-    mnt = Files.createDirectory(dir.resolve("mnt"));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    forceCleanup(xml);
-    sh(30, "umount", mnt.toString());
-  }
+class MountIT extends MountFixture {
 
   private long daemonPid() throws IOException {
     return MountStatus.forDescriptor(xml).orElseThrow().pid();
   }
 
-  @Test
-  void testMountUmount_dataRoundTripThroughDiskImg() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testMountUmount_dataRoundTripThroughDiskImg(String frontend) throws Exception {
+    use(frontend);
     ploop("init", "-s", "256M", "-t", "none", image.toString()).ok();
-    Path img = Path.of(ploop("mount", xml.toString()).ok().out().strip());
+    Path img = Path.of(mount(xml.toString()).ok().out().strip());
     assertThat(img.getFileName().toString()).isEqualTo("disk.img");
     assertThat(Files.size(img)).isEqualTo(256L << 20);
     long seed = System.nanoTime();
@@ -74,14 +59,19 @@ class MountIT {
       }
       ch.force(true);
     }
-    assertThat(ploop("list").ok().out()).contains(xml.toRealPath().toString(), img.toString());
+    assertThat(ploop("list").ok().out()).contains(xml.toRealPath().toString(), img.toString(),
+        "frontend=" + frontend);
+    assertThat(ploop("info", xml.toString()).ok().out()).containsPattern("front end:\\s+"
+        + frontend);
+    assertThat(ploop("info", "--json", xml.toString()).ok().out())
+        .contains("\"frontend\" : \"" + frontend + "\"");
     ploop("umount", xml.toString()).ok();
     assertThat(MountStatus.forDescriptor(xml)).isEmpty();
     qemuCheckClean(image);
     try (FileBlockFile f = FileBlockFile.open(image, true)) {
       assertThat(ImageReader.readHeader(f).inUse()).as("in-use flag after umount").isFalse();
     }
-    img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    img = Path.of(mount("-r", xml.toString()).ok().out().strip());
     try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ)) {
       // later writes may overlap earlier ones: replay into a model first
       for (int i = 0; i < offsets.length; i++) {
@@ -107,11 +97,13 @@ class MountIT {
     ploop("umount", xml.toString()).ok();
   }
 
-  @Test
-  void testMountExt4_fileSurvivesRemount_andUmountByMountPoint() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testMountExt4_fileSurvivesRemount_andUmountByMountPoint(String frontend) throws Exception {
+    use(frontend);
     ploop("init", "-s", "512M", image.toString()).ok();
     qemuCheckClean(image);
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=16",
         "oflag=direct").ok();
     String sum = MountFixture.sha256(mnt.resolve("f"));
@@ -124,7 +116,7 @@ class MountIT {
     assertThat(MountTable.at(mnt.toRealPath())).isEmpty();
     assertThat(LoopDevice.backedBy(Path.of(st.diskImage()))).isEmpty();
     qemuCheckClean(image);
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("f"))).isEqualTo(sum);
     assertThat(mnt.resolve(FilesystemMaker.BALLOON_FILE)).exists();
     ploop("umount", xml.toString()).ok();
@@ -261,10 +253,12 @@ class MountIT {
     ploop("umount", xml.toString()).ok();
   }
 
-  @Test
-  void testUmount_busyFilesystemRefused_daemonKeepsServing() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testUmount_busyFilesystemRefused_daemonKeepsServing(String frontend) throws Exception {
+    use(frontend);
     ploop("init", "-s", "256M", image.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     Process holder = new ProcessBuilder("sleep", "300").directory(mnt.toFile()).start();
     try {
       MountFixture.Run busy = ploop("umount", xml.toString());
@@ -282,25 +276,28 @@ class MountIT {
     qemuCheckClean(image);
   }
 
-  @Test
-  void testKill9_staleFuseMountClearedByNextMount_unlessALoopUsesIt() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testKill9_staleFuseMountClearedByNextMount_unlessALoopUsesIt(String frontend)
+      throws Exception {
+    use(frontend);
     ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
-    Path img = Path.of(ploop("mount", xml.toString()).ok().out().strip());
+    Path img = Path.of(mount(xml.toString()).ok().out().strip());
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     String loop = sh(30, "losetup", "--find", "--show", img.toString()).ok().out().strip();
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
-    MountFixture.Run refused = ploop("mount", xml.toString());
+    MountFixture.Run refused = mount(xml.toString());
     assertThat(refused.exitCode()).isEqualTo(21);
     assertThat(refused.err()).contains("A loop device still uses", "ploop umount");
     sh(30, "losetup", "-d", loop).ok();
     assertThat(MountTable.at(Path.of(st.fuseDir()))).as("dead FUSE mount still there").isPresent();
-    MountFixture.Run dirty = ploop("mount", xml.toString());
+    MountFixture.Run dirty = mount(xml.toString());
     assertThat(dirty.exitCode()).as("stale mount cleared, then the dirty image refused: %s",
         dirty.err()).isEqualTo(37);
     assertThat(MountTable.at(Path.of(st.fuseDir()))).as("stale FUSE mount removed").isEmpty();
     ploop("check", "-d", image.toString()).ok();
-    ploop("mount", xml.toString()).ok();
+    mount(xml.toString()).ok();
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
   }
@@ -354,10 +351,12 @@ class MountIT {
     ploop("umount", xml.toString()).ok();
   }
 
-  @Test
-  void testSigterm_withMountedExt4_stopsSafely() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testSigterm_withMountedExt4_stopsSafely(String frontend) throws Exception {
+    use(frontend);
     ploop("init", "-s", "512M", image.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8").ok();
     String sum = MountFixture.sha256(mnt.resolve("f"));
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
@@ -372,7 +371,7 @@ class MountIT {
       assertThat(ImageReader.readHeader(f).inUse()).isFalse();
     }
     // e2fsck the partition read-only through a fresh mount, then check the data
-    Path img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    Path img = Path.of(mount("-r", xml.toString()).ok().out().strip());
     String loop = sh(30, "losetup", "--find", "--show", "--read-only", "--partscan",
         img.toString()).ok().out().strip();
     try {
@@ -384,15 +383,17 @@ class MountIT {
       sh(30, "losetup", "-d", loop);
     }
     ploop("umount", xml.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("f"))).isEqualTo(sum);
     ploop("umount", xml.toString()).ok();
   }
 
-  @Test
-  void testKill9_umountCleansUp_checkThenMountWorks() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testKill9_umountCleansUp_checkThenMountWorks(String frontend) throws Exception {
+    use(frontend);
     ploop("init", "-s", "512M", image.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8",
         "oflag=direct").ok();
     sh(30, "sync").ok();
@@ -409,10 +410,10 @@ class MountIT {
     assertThat(LoopDevice.backedBy(Path.of(st.diskImage()))).isEmpty();
     assertThat(Path.of(st.fuseDir()).getParent()).as("run directory, control socket included")
         .doesNotExist();
-    MountFixture.Run dirty = ploop("mount", xml.toString());
+    MountFixture.Run dirty = mount(xml.toString());
     assertThat(dirty.exitCode()).isEqualTo(37);
     ploop("check", "-d", image.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
     assertThat(mnt.resolve("f")).exists();
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import org.jploop.engine.DiskStats;
+import org.jploop.frontend.FrontendStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,11 +17,14 @@ class MountStatusTest {
     MountStatus s = new MountStatus("/d/DiskDescriptor.xml", 42, MountStatus.READY, false,
         "/run/jploop/x/fuse", "/run/jploop/x/fuse/disk.img", "/dev/loop3", "/mnt", "/l.log",
         "2026-01-01T00:00Z", 2, "2026-01-01T00:01Z", 1,
-        new DiskStats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), "2026-01-01T00:02Z");
+        new DiskStats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), "2026-01-01T00:02Z",
+        new FrontendStats("kernel", 100, 1, 3, 16, 16, 7));
     Path f = dir.resolve("status.json");
     s.write(f);
     assertThat(MountStatus.read(f)).contains(s);
     assertThat(MountStatus.read(dir.resolve("none.json"))).isEmpty();
     assertThat(s.withAttachment(null, null).loopDevice()).isNull();
+    assertThat(MountStatus.read(f).orElseThrow().frontendName()).isEqualTo("kernel");
+    assertThat(s.toJson()).contains("\"frontend\" : {", "\"name\" : \"kernel\"");
   }
 }

@@ -29,35 +29,14 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.host.FilesystemGrower;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Online operations on a mounted disk through the shipped jar (real FUSE, loop devices, ext4/xfs,
  * qemu-img): snapshots and a merge under a continuous fsyncing writer, compact after fstrim, grow
  * with the partition and filesystem inside, and kill -9 of the daemon in the middle of a merge.
  */
-class OnlineIT {
-  @TempDir Path dir;
-  private Path xml;
-  private Path image;
-  private Path mnt;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    MountFixture.requireFuse();
-    xml = dir.resolve("DiskDescriptor.xml");
-    image = dir.resolve("root.hds");
-    mnt = Files.createDirectory(dir.resolve("mnt"));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    forceCleanup(xml);
-    sh(30, "umount", mnt.toString());
-  }
+class OnlineIT extends MountFixture {
 
   /** Writes files of seeded random content with fsync (file and directory) until stopped. */
   static final class FsyncWriter implements Runnable {

@@ -13,8 +13,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The seed scenario (shared/seeds/000, "Same example after the patch") at full size, through the
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * patch's figures: 9.1M, 1.1G, 9.1M as {@code du -h} prints them (9.1 MiB and 1.1 GiB, du -h
  * being binary and rounding up). After every umount {@code qemu-img check -f parallels} must be
  * clean and {@code qemu-img compare} of the image against the bytes read through {@code disk.img}
- * must agree; the file's sha256 after a remount must equal that of the bytes written.
+ * must agree; the file's sha256 after a remount must equal that of the bytes written. Runs once per
+ * front end ({@code kernel}, {@code jnr-fuse}).
  *
  * <p>One deviation from the transcript: {@code sync -f} between rm and fstrim. ext4 only trims
  * blocks whose freeing has been committed to the journal; in the interactive transcript the
@@ -34,6 +36,7 @@ class SeedScenarioIT {
   private static final long LIMIT_FULL = (long) (1.1 * (1 << 30));
   @TempDir Path tmp;
   private Path xml;
+  private String frontend;
   private final List<String> figures = new ArrayList<>();
 
   @AfterEach
@@ -41,7 +44,8 @@ class SeedScenarioIT {
     if (xml != null) {
       forceCleanup(xml);
     }
-    System.out.println("seed scenario du figures (target 9.1M / 1.1G / 9.1M):");
+    System.out.println("seed scenario du figures, front end " + frontend
+        + " (target 9.1M / 1.1G / 9.1M):");
     figures.forEach(f -> System.out.println("  " + f));
   }
 
@@ -55,7 +59,8 @@ class SeedScenarioIT {
 
   /** qemu-img compare of the image against what disk.img shows through a read-only mount. */
   private void compareThroughDiskImg(Path image) throws Exception {
-    Path img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
+    Path img = Path.of(ploop("mount", "--frontend", frontend, "-r", xml.toString()).ok().out()
+        .strip());
     try {
       MountFixture.Run r = sh(1200, "qemu-img", "compare", "-U", "-f", "parallels", "-F", "raw",
           image.toString(), img.toString());
@@ -66,9 +71,11 @@ class SeedScenarioIT {
     }
   }
 
-  @Test
-  void testSeed000_initWriteTrim_duStaysSmall() throws Exception {
-    MountFixture.requireFuse();
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testSeed000_initWriteTrim_duStaysSmall(String frontend) throws Exception {
+    this.frontend = frontend;
+    MountFixture.requireFuse(getClass().getSimpleName());
     Path dir = Files.createDirectory(tmp.resolve("fstrim"));
     Path mnt = Files.createDirectory(tmp.resolve("mnt"));
     Path image = dir.resolve("root.hds");
@@ -79,7 +86,7 @@ class SeedScenarioIT {
     assertThat(step(dir, "after init -s 10G (ext4)")).isLessThanOrEqualTo(LIMIT_EMPTY);
     qemuCheckClean(image);
 
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    ploop("mount", "--frontend", frontend, "-m", mnt.toString(), xml.toString()).ok();
     Path sumFile = tmp.resolve("written.sha256");
     long t0 = System.nanoTime();
     MountFixture.Run dd = sh(1800, "bash", "-c", "set -euo pipefail; dd if=/dev/urandom bs=1M"
@@ -104,7 +111,7 @@ class SeedScenarioIT {
     }
     assertThat(written).matches("[0-9a-f]{64}");
 
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    ploop("mount", "--frontend", frontend, "-m", mnt.toString(), xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("file"))).as("data read back after remount")
         .isEqualTo(written);
     Files.delete(mnt.resolve("file"));

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.jploop.engine.DiskStats;
 import org.jploop.engine.VirtualDisk;
 import org.jploop.frontend.Errno;
-import org.jploop.frontend.jnrfuse.GatedDiskFilesystem;
+import org.jploop.frontend.DiskImageFile;
 import org.jploop.host.EventLog;
 import org.junit.jupiter.api.Test;
 
@@ -240,18 +240,18 @@ class SwappableDiskTest {
   }
 
   @Test
-  void gatedFilesystemHoldsTheGateForAWholeCallback() throws Exception {
+  void diskImageFileHoldsTheGateForAWholeRequest() throws Exception {
     List<String> journal = new CopyOnWriteArrayList<>();
     JournalDisk old = new JournalDisk("old", 1 << 20, journal);
     JournalDisk next = new JournalDisk("new", 2 << 20, journal);
     SwappableDisk disk = new SwappableDisk(old);
     EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-    GatedDiskFilesystem fs = new GatedDiskFilesystem(disk, disk.admission(), 0, 0, log);
+    DiskImageFile fs = new DiskImageFile(disk, disk.admission(), 0, 0, log);
     CountDownLatch release = new CountDownLatch(1);
     old.holdWrites = release;
-    jnr.ffi.Pointer buf = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getSystemRuntime(), 4096);
     int[] rc = new int[2];
-    Thread cb = start("fuse-callback", () -> rc[0] = fs.write("/disk.img", buf, 4096, 8192, null));
+    Thread cb = start("fuse-request", () -> rc[0] = fs.write(java.nio.ByteBuffer.allocateDirect(
+        4096), 8192));
     assertThat(old.writeEntered.await(5, TimeUnit.SECONDS)).isTrue();
     Thread op = start("online-op", () -> disk.suspended(cur -> {
       journal.add("reload");
@@ -259,15 +259,16 @@ class SwappableDiskTest {
       return next;
     }));
     awaitState(op, Thread.State.WAITING);
-    Thread later = start("later-callback", () -> rc[1] = fs.fsync("/disk.img", 0, null));
+    Thread later = start("later-request", () -> rc[1] = fs.read(java.nio.ByteBuffer
+        .allocateDirect(4096), 0));
     awaitState(later, Thread.State.WAITING);
     release.countDown();
     for (Thread t : List.of(cb, op, later)) {
       t.join(5_000);
       assertThat(t.isAlive()).as(t.getName()).isFalse();
     }
-    assertThat(rc).containsExactly(4096, 0);
-    assertThat(journal).containsExactly("old write 8192", "reload", "old close", "new flush");
+    assertThat(rc).containsExactly(4096, 4096);
+    assertThat(journal).containsExactly("old write 8192", "reload", "old close", "new read 0");
     assertThat(fs.errorCount()).isZero();
   }
 }

@@ -14,15 +14,17 @@ import org.jploop.testing.Fsx;
 import org.jploop.testing.ImageMutator;
 import org.jploop.testing.MountedDisk;
 import org.jploop.testing.PloopProcess;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Randomized I/O through the real mount: {@link Fsx} straight on disk.img and through a loop
  * device with direct I/O on (at least 100,000 operations in all, each region checked against its
  * model during the run, again on disk.img after the loop device is gone, and finally on a {@code
- * qemu-img convert} of the unmounted image), plus {@code fio --verify=crc32c} at iodepth 16 through
- * the loop device with {@code --direct-io=on} and {@code off}. The unmounted image must pass
- * {@code qemu-img check} and {@code ploop check -c}.
+ * qemu-img convert} of the unmounted image), plus {@code fio --verify=crc32c} at iodepth 32 with
+ * random writes of 4 KiB to 1 MiB through the loop device with {@code --direct-io=on} and {@code
+ * off}. The unmounted image must pass {@code qemu-img check} and {@code ploop check -c}. Runs once
+ * per front end ({@code kernel}, {@code jnr-fuse}).
  *
  * <p>System properties: {@code fsx.seed}, {@code fsx.directOps} (55,000), {@code fsx.loopOps}
  * (50,000), {@code fsx.fioSize} (MiB, 48).
@@ -40,15 +42,17 @@ class FsxIT {
   private static final long LOOP_LEN = 96 * MIB;
   private static final long FIO_START = 192 * MIB;
 
-  @Test
-  void testFsxAndFio_diskImgAndLoopDevice_everyByteVerified() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"kernel", "jnr-fuse"})
+  void testFsxAndFio_diskImgAndLoopDevice_everyByteVerified(String frontend) throws Exception {
     PloopProcess.assumeMountable("FsxIT");
     Path work = Files.createTempDirectory(Path.of("/var/tmp"), "jploop-fsx-");
     MountedDisk disk = MountedDisk.init(work.resolve("disk"), "256M");
     long t0 = System.nanoTime();
     String loop = null;
     try {
-      MountStatus st = disk.mount(null);
+      MountStatus st = disk.mount(null, frontend);
+      assertThat(st.frontendName()).isEqualTo(frontend);
       Path img = Path.of(st.diskImage());
       // 1. fsx straight on disk.img
       Fsx direct;
@@ -116,7 +120,8 @@ class FsxIT {
         verified += DIRECT_LEN + LOOP_LEN;
       }
       long secs = (System.nanoTime() - t0) / 1_000_000_000L;
-      System.out.println("fsx: seed=" + SEED + " operations_run=" + (rd.ops() + rl.ops())
+      System.out.println("fsx " + frontend + ": seed=" + SEED + " operations_run="
+          + (rd.ops() + rl.ops())
           + " (disk.img " + rd.ops() + ", loop dio=on " + rl.ops() + ") fio_bytes_verified="
           + fioBytes + " bytes_verified=" + verified + " time_s=" + secs);
       assertThat(rd.ops() + rl.ops()).isGreaterThanOrEqualTo(DIRECT_OPS + LOOP_OPS);
@@ -133,11 +138,11 @@ class FsxIT {
     }
   }
 
-  /** Runs fio randwrite+verify at iodepth 16 on the fio region of {@code dev}; returns bytes. */
+  /** Runs fio randwrite+verify at iodepth 32 on the fio region of {@code dev}; returns bytes. */
   private static long fio(String dev, String label) throws Exception {
     PloopProcess.Result r = PloopProcess.run(600, "fio", "--name=verify-" + label,
-        "--filename=" + dev, "--rw=randwrite", "--bsrange=4k-128k", "--ioengine=libaio",
-        "--iodepth=16", "--direct=1", "--offset=" + FIO_START, "--size=" + FIO_MIB + "M",
+        "--filename=" + dev, "--rw=randwrite", "--bsrange=4k-1m", "--ioengine=libaio",
+        "--iodepth=32", "--direct=1", "--offset=" + FIO_START, "--size=" + FIO_MIB + "M",
         "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--randseed=" + SEED,
         "--verify_state_save=0", "--output-format=json");
     assertThat(r.exit()).as("fio %s: %s", label, r.all()).isZero();
@@ -146,7 +151,8 @@ class FsxIT {
     assertThat(job.path("error").asInt()).as("fio %s error: %s", label, r.out()).isZero();
     long written = job.path("write").path("io_bytes").asLong();
     long read = job.path("read").path("io_bytes").asLong();
-    System.out.println("fio-" + label + ": iodepth=16 written=" + written + " verified=" + read);
+    System.out.println("fio-" + label + ": iodepth=32 bs=4k-1m written=" + written + " verified="
+        + read);
     assertThat(read).as("fio %s verified nothing", label).isPositive();
     return read;
   }

@@ -44,7 +44,18 @@ public final class MountedDisk {
 
   /** Runs {@code ploop mount [-m mnt] xml} and returns the daemon's status; fails with the log. */
   public MountStatus mount(Path mnt) throws IOException {
+    return mount(mnt, null);
+  }
+
+  /**
+   * Like {@link #mount(Path)}, with {@code --frontend frontend} unless that is null (the
+   * default front end).
+   */
+  public MountStatus mount(Path mnt, String frontend) throws IOException {
     List<String> a = new ArrayList<>(List.of("mount"));
+    if (frontend != null) {
+      a.addAll(List.of("--frontend", frontend));
+    }
     if (mnt != null) {
       a.addAll(List.of("-m", mnt.toString()));
     }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
-import org.jploop.host.EventLog;
+import org.jploop.frontend.DiskImageFile;
 import org.jploop.host.HostCommand;
 import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
@@ -59,34 +59,19 @@ public final class FuseSession {
   }
 
   /**
-   * Removes a dead FUSE mount left at {@code dir} by a killed daemon ("Transport endpoint is not
-   * connected"), unless a loop device still uses its {@code disk.img}: then the user must run
-   * {@code ploop umount} first. Does nothing if nothing is mounted there.
+   * Mounts {@code fs} at {@code dir} and returns once {@code disk.img} is visible; {@code ended}
+   * runs on the session thread when libfuse's loop returns (unmounted or aborted).
    */
-  public static void clearStaleMount(Path dir, EventLog log) throws IOException {
-    if (MountTable.at(dir).isEmpty()) {
-      return;
-    }
-    Path img = dir.resolve(DiskFilesystem.DISK_FILE);
-    if (!LoopDevice.backedBy(img).isEmpty()) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "A loop device still uses "
-          + img + " from an earlier mount; run ploop umount first");
-    }
-    log.info("removing stale FUSE mount at " + dir);
-    HostCommand c = HostCommand.run(30, "umount", "-l", dir.toString());
-    if (!c.ok()) {
-      HostCommand.runChecked(30, "fusermount", "-u", "-z", dir.toString());
-    }
-  }
-
-  /** Mounts {@code fs} at {@code dir} and returns once {@code disk.img} is visible. */
-  public static FuseSession start(DiskFilesystem fs, Path dir) throws IOException {
+  public static FuseSession start(DiskFilesystem fs, Path dir, Runnable ended)
+      throws IOException {
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread t = new Thread(() -> {
       try {
         fs.mount(dir, true, false, OPTIONS);
       } catch (Throwable e) {
         failure.set(e);
+      } finally {
+        ended.run();
       }
     }, "fuse-session");
     t.start();
@@ -110,7 +95,7 @@ public final class FuseSession {
 
   private boolean isMounted() throws IOException {
     return MountTable.at(dir).filter(e -> e.fsType().startsWith("fuse")).isPresent()
-        && Files.isRegularFile(dir.resolve(DiskFilesystem.DISK_FILE));
+        && Files.isRegularFile(dir.resolve(DiskImageFile.NAME));
   }
 
   /** Returns the mount point. */
@@ -120,7 +105,7 @@ public final class FuseSession {
 
   /** Returns {@code dir/disk.img}. */
   public Path diskImage() {
-    return dir.resolve(DiskFilesystem.DISK_FILE);
+    return dir.resolve(DiskImageFile.NAME);
   }
 
   /**
