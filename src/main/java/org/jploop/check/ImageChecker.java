@@ -84,7 +84,7 @@ public final class ImageChecker {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> chain = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
-      chain.add(DiskDescriptor.resolveImage(xml, e));
+      chain.add(d.fileOf(xml, e));
     }
     try (DiskLock lock = lockOrFail(xml, "check")) {
       List<Finding> all = new ArrayList<>();

@@ -77,7 +77,7 @@ public final class OfflineDisk implements AutoCloseable {
 
   /** Resolves an image entry to its file. */
   public Path fileOf(ImageEntry e) throws IOException {
-    return DiskDescriptor.resolveImage(xml, e);
+    return descriptor.fileOf(xml, e);
   }
 
   /** Resolves the image of snapshot {@code guid}, or throws NO_SNAPSHOT. */
@@ -128,6 +128,18 @@ public final class OfflineDisk implements AutoCloseable {
               "Image " + p + " is in the changing version state; run ploop convert -v again");
         }
       }
+    }
+  }
+
+  /**
+   * Refuses {@code what} on a ploop-volume whose chain goes through parent volumes: it would change
+   * or delete images that other volumes share (ploop-volume's operations handle those).
+   */
+  public void requireNoParentVolumes(String what) throws ImageOperationException {
+    if (descriptor.images().stream().anyMatch(ImageEntry::alien)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to " + what
+          + ": " + xml + " is a volume whose chain goes through its parent volumes ("
+          + descriptor.volume().parent() + "); use ploop-volume");
     }
   }
 
