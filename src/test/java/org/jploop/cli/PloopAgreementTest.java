@@ -134,6 +134,7 @@ class PloopAgreementTest {
     DiskDescriptor d = DiskDescriptor.read(xml());
     for (DiskDescriptor.ImageEntry e : d.images()) {
       Path p = d.fileOf(xml(), e);
+      assertThat(org.jploop.check.SparseRepair.find(p)).as(p.toString()).isEmpty();
       Qemu.Result du = Qemu.run("stat", "-c", "%b", p.toString());
       assertThat(Long.parseLong(du.output().strip()) * 512).as("allocated " + p)
           .isGreaterThanOrEqualTo(1 << 20);
