@@ -35,6 +35,8 @@ public final class ExitCode {
   public static final int FSCK = 41;
   /** No such snapshot (SYSEXIT_NOSNAP). */
   public static final int NOSNAP = 43;
+  /** dm-crypt (cryptsetup through ploop's crypthelper) failed (SYSEXIT_CRYPT). */
+  public static final int CRYPT = 45;
   public static final int UMOUNT_BUSY = 46;
   /** jploop only: libfuse2 or /dev/fuse is missing (no ploop equivalent). */
   public static final int NOFUSE = 50;
