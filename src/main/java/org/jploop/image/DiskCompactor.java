@@ -44,8 +44,8 @@ public final class DiskCompactor {
     DiskDescriptor d = disk.descriptor();
     List<DeltaResult> out = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.images()) {
-      if (d.raw() && e == d.images().get(0)) {
-        continue;
+      if (d.raw() && e == d.images().get(0) || e.alien()) {
+        continue; // a raw base has no BAT; a parent volume's image is shared with other volumes
       }
       Path p = disk.fileOf(e);
       try (DeltaFile delta = DeltaFile.open(p, false)) {

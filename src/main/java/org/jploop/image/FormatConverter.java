@@ -174,6 +174,7 @@ public final class FormatConverter {
   public void convertVersion(FormatVersion target) throws IOException {
     recover();
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
     List<Path> files = ploopFiles();
     List<DeltaFile> deltas = new ArrayList<>();
     try {
@@ -262,6 +263,7 @@ public final class FormatConverter {
               + " (ploop snapshot-merge -A)");
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -312,6 +314,7 @@ public final class FormatConverter {
       return;
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -378,6 +381,7 @@ public final class FormatConverter {
               + " (ploop snapshot-merge -A)");
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
     Path base = disk.fileOf(d.images().get(0));
     try (DeltaFile delta = DeltaFile.open(base, false)) {
       long cb = delta.clusterBytes();

@@ -65,6 +65,10 @@ public final class SnapshotDeleter {
     if (shot == null) {
       throw OfflineDisk.noSnapshot(guid);
     }
+    if (shot.alien()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
+          + guid + ": it belongs to a parent volume; use ploop-volume delete on that volume");
+    }
     List<Shot> children = d.children(shot.guid());
     if (children.size() == 1) {
       new SnapshotMerger(disk, progress, log, hook).mergeIntoParent(children.get(0).guid());

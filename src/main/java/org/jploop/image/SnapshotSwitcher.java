@@ -49,6 +49,7 @@ public final class SnapshotSwitcher {
           "Unable to switch to the temporary snapshot " + guid);
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("switch snapshots");
     ImageEntry oldTop = d.image(d.topGuid());
     Path oldTopFile = disk.fileOf(oldTop);
     ImageHeader h;

@@ -1,0 +1,149 @@
+package org.jploop.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.io.DiskLock;
+import org.jploop.testing.Qemu;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command lines of the offline verbs issue 15 adds: {@code merge}, {@code grow DELTA},
+ * {@code restore-descriptor}, {@code check -S/-D}, {@code encrypt}, {@code init -k} and {@code
+ * volume}, with ploop's messages and exit codes for wrong use; the operations themselves are
+ * tested in the image, check and volume packages.
+ */
+class OfflineVerbsCliTest {
+  @TempDir Path dir;
+
+  private Path disk() {
+    Cli.Run r = Cli.ploop("init", "-s", "64M", "-t", "none", dir.resolve("root.hds").toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    return dir.resolve(DiskDescriptor.FILE_NAME);
+  }
+
+  private static void assertFails(Cli.Run r, int code, String text) {
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(code);
+    assertThat(r.err()).contains(text);
+    assertThat(r.err()).doesNotContain("\tat org.jploop");
+  }
+
+  @Test
+  void testMerge_usage() {
+    Path xml = disk();
+    assertFails(Cli.ploop("merge", xml.toString()), ExitCode.PARAM,
+        "Please use ploop snapshot-merge command");
+    assertFails(Cli.ploop("merge", dir.resolve("root.hds").toString()), ExitCode.PARAM,
+        "Usage: ploop merge [-f raw] [-n NEW_DELTA] DELTAS_TO_MERGE BASE_DELTA");
+    assertFails(Cli.ploop("merge", "-d", "/dev/ploop0"), ExitCode.PARAM, "no ploop devices");
+    assertFails(Cli.ploop("merge", "-f", "qcow", "a", "b"), ExitCode.PARAM, "Bad -f argument");
+    assertFails(Cli.ploop("merge", dir.resolve("x.hds").toString(),
+        dir.resolve("root.hds").toString()), ExitCode.OPEN, "No such file or directory");
+  }
+
+  @Test
+  void testGrowDelta_andDevice() throws Exception {
+    disk();
+    Path img = dir.resolve("root.hds");
+    assertFails(Cli.ploop("grow", "-s", "128M", "-d", "/dev/ploop0", img.toString()),
+        ExitCode.PARAM, "no ploop devices");
+    try (DiskLock l = DiskLock.tryAcquire(dir.resolve(DiskDescriptor.FILE_NAME), "mount")
+        .orElseThrow()) {
+      assertFails(Cli.ploop("grow", "-s", "128M", img.toString()), ExitCode.EBUSY, "is in use");
+    }
+    Cli.Run r = Cli.ploop("grow", "-s", "128M", img.toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(DiskDescriptor.read(dir.resolve(DiskDescriptor.FILE_NAME)).diskSizeSectors())
+        .as("the descriptor is not changed by a bare grow, as in ploop").isEqualTo(131072);
+  }
+
+  @Test
+  void testGrowDelta_withoutDescriptor() throws Exception {
+    Path img = dir.resolve("lone.hds");
+    Qemu.create(img, 64L << 20, 1 << 20);
+    Cli.Run r = Cli.ploop("grow", "-s", "128M", img.toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.out()).isEqualTo("Grown to 262144 sectors\n");
+    assertThat(Qemu.virtualSize(img)).isEqualTo(128L << 20);
+    Path raw = dir.resolve("lone.raw");
+    Files.write(raw, new byte[4096]);
+    Cli.Run g = Cli.ploop("grow", "-f", "raw", "-s", "1M", raw.toString());
+    assertThat(g.exitCode()).as(g.toString()).isZero();
+    assertThat(Files.size(raw)).isEqualTo(1 << 20);
+  }
+
+  @Test
+  void testRestoreDescriptor_usageAndExisting() throws Exception {
+    Path xml = disk();
+    assertFails(Cli.ploop("restore-descriptor", dir.toString()), ExitCode.PARAM,
+        "Usage: ploop restore-descriptor [-f FORMAT] [-b BLOCKSIZE] IMAGE_DIR BASE_DELTA");
+    assertFails(Cli.ploop("restore-descriptor", "-b", "x", dir.toString(), "a"), ExitCode.PARAM,
+        "Usage: ploop restore-descriptor");
+    assertFails(Cli.ploop("restore-descriptor", dir.toString(), dir.resolve("root.hds")
+        .toString()), ExitCode.EBUSY, "Can't create " + xml.toRealPath() + ": File exists");
+    Files.delete(xml);
+    Cli.Run r = Cli.ploop("restore-descriptor", dir.toString(), dir.resolve("root.hds")
+        .toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(DiskDescriptor.read(xml).diskSizeSectors()).isEqualTo(131072);
+  }
+
+  @Test
+  void testEncryptAndInitK_refusedNamingWhatIsMissing() throws Exception {
+    Path xml = disk();
+    String before = Files.readString(xml);
+    assertFails(Cli.ploop("encrypt", xml.toString()), ExitCode.PARAM, "Keyid is not specified");
+    Cli.Run r = Cli.ploop("encrypt", "-k", "key1", xml.toString());
+    assertFails(r, ExitCode.CRYPT, "encryption needs dm-crypt");
+    if (!Files.exists(Encryption.DM_CONTROL)) {
+      assertThat(r.err()).contains("device-mapper (/dev/mapper/control is missing)");
+    }
+    assertThat(r.err().strip()).doesNotContain("\n");
+    assertThat(Files.readString(xml)).isEqualTo(before);
+    Path other = Files.createDirectory(dir.resolve("k"));
+    assertFails(Cli.ploop("init", "-s", "1G", "-k", "key1", other.resolve("root.hds").toString()),
+        ExitCode.CRYPT, "ploop init -k key1: encryption needs dm-crypt");
+    try (Stream<Path> s = Files.list(other)) {
+      assertThat(s).isEmpty();
+    }
+    assertFails(Cli.ploop("volume", "create", "-s", "1G", "-k", "key1",
+        dir.resolve("vol").toString()), ExitCode.CRYPT, "dm-crypt");
+    assertThat(dir.resolve("vol")).doesNotExist();
+  }
+
+  @Test
+  void testCheckSparseAndDefrag() throws Exception {
+    disk();
+    Path img = dir.resolve("root.hds");
+    Qemu.io(img, "write -P 0x11 0 4M");
+    Qemu.Result p = Qemu.run("fallocate", "-p", "-o", Long.toString((2 << 20) + 4096), "-l",
+        "8192", img.toString());
+    assertThat(p.exitCode()).isZero();
+    Cli.Run ro = Cli.ploop("check", "-r", "-S", img.toString());
+    assertThat(ro.exitCode()).as(ro.toString()).isZero();
+    assertThat(ro.out()).contains("is sparse (1 holes); not repaired (-r)");
+    Cli.Run s = Cli.ploop("check", "-S", img.toString());
+    assertThat(s.exitCode()).as(s.toString()).isZero();
+    assertThat(s.out()).contains("Filling hole at start=2101248 len=8192");
+    Qemu.io(img, "discard 1M 1M");
+    Cli.Run d = Cli.ploop("check", "-D", dir.resolve(DiskDescriptor.FILE_NAME).toString());
+    assertThat(d.exitCode()).as(d.toString()).isZero();
+    assertThat(Qemu.check(img).exitCode()).isZero();
+  }
+
+  @Test
+  void testVolume_usage() {
+    assertFails(Cli.ploop("volume"), ExitCode.PARAM,
+        "Usage: ploop-volume {create|clone|snapshot|delete|switch} path");
+    assertFails(Cli.ploop("volume", "create", "-s", "1G", "-t", "xfs", dir.resolve("v")
+        .toString()), ExitCode.PARAM, "Incorrect file system type specified: xfs");
+    Path xml = disk();
+    assertFails(Cli.ploop("volume", "snapshot", dir.toString(), dir.resolve("s").toString()),
+        ExitCode.PARAM, "Volume management is prohibited on non volume layout");
+    assertThat(xml).exists();
+  }
+}
