@@ -146,4 +146,35 @@ class OfflineVerbsCliTest {
         ExitCode.PARAM, "Volume management is prohibited on non volume layout");
     assertThat(xml).exists();
   }
+
+  @Test
+  void testReadOnlyVolume_plainVerbsRefused() throws Exception {
+    Path vol = dir.resolve("vol1");
+    Path snap = dir.resolve("snap1");
+    Cli.Run c = Cli.ploop("volume", "create", "-t", "none", "-s", "64M", vol.toString());
+    assertThat(c.exitCode()).as(c.toString()).isZero();
+    assertThat(vol.resolve("image.hds")).exists();
+    Cli.Run s = Cli.ploop("volume", "snapshot", vol.toString(), snap.toString());
+    assertThat(s.exitCode()).as(s.toString()).isZero();
+    String snapXml = snap.resolve(DiskDescriptor.FILE_NAME).toString();
+    String before = Files.readString(Path.of(snapXml));
+    for (String[] verb : new String[][] {{"snapshot"}, {"resize", "-s", "128M"},
+        {"grow", "-s", "128M"}, {"compact"}, {"convert", "-v", "1"}}) {
+      String[] args = java.util.Arrays.copyOf(verb, verb.length + 1);
+      args[verb.length] = snapXml;
+      assertFails(Cli.ploop(args), ExitCode.PARAM, "is a read-only snapshot volume");
+    }
+    assertThat(Files.readString(Path.of(snapXml))).isEqualTo(before);
+    assertFails(Cli.ploop("snapshot-merge", vol.resolve(DiskDescriptor.FILE_NAME).toString()),
+        ExitCode.PARAM, "belongs to a parent volume");
+    assertFails(Cli.ploop("volume", "snapshot", snap.toString(), dir.resolve("x").toString()),
+        ExitCode.PARAM, "Creating a snapshot from snapshot is prohibited");
+    Cli.Run info = Cli.ploop("volume", "info", vol.toString());
+    assertThat(info.out()).isEqualTo("{\n  \"size\":1048576\n}\n");
+    Cli.Run tree = Cli.ploop("volume", "tree", snap.toString());
+    assertThat(tree.out()).isEqualTo("{\n  \"path\":" + VolumeCommand.jsonString(snap.toString())
+        + ",\n  \"children\":[\n    {\n      \"path\":"
+        + VolumeCommand.jsonString(vol.toRealPath().toString()) + "\n    }\n  ]\n}\n");
+    assertThat(VolumeCommand.jsonString("/a \"b\"")).isEqualTo("\"\\/a \\\"b\\\"\"");
+  }
 }
