@@ -154,6 +154,10 @@ final class VolumeCommand implements Callable<Integer> {
           if (e instanceof IllegalArgumentException) {
             throw new PloopException(ExitCode.PARAM, e.getMessage(), e);
           }
+          if (e instanceof java.nio.file.FileAlreadyExistsException fe) {
+            throw new PloopException(ExitCode.PARAM, "Can't create " + fe.getFile()
+                + ": File exists", e);
+          }
           throw e;
         }
       });
