@@ -48,14 +48,18 @@ class BareDeltaTest {
     Path p = dir.resolve(name);
     ImageWriter.createEmpty(p, ImageHeader.create(v, new ImageGeometry(CLUSTER_SECTORS,
         clusters)));
+    String[] cmds = new String[n];
     for (int i = 0; i < n; i++) {
       long c = rnd.nextInt((int) clusters);
       byte fill = (byte) (1 + rnd.nextInt(250));
-      Qemu.io(p, "write -P " + (fill & 0xFF) + " " + c * CLUSTER_BYTES + " " + CLUSTER_BYTES);
+      cmds[i] = "write -P " + (fill & 0xFF) + " " + c * CLUSTER_BYTES + " " + CLUSTER_BYTES;
       if (model != null) {
         java.util.Arrays.fill(model, (int) (c * CLUSTER_BYTES), (int) ((c + 1) * CLUSTER_BYTES),
             fill);
       }
+    }
+    if (n > 0) {
+      Qemu.io(p, cmds);
     }
     return p;
   }
