@@ -36,7 +36,11 @@ class DiskLockTest {
   void testForeignFlock_refusesAcquire() throws Exception {
     Path lck = DiskLock.lockFileFor(xml());
     Files.createFile(lck);
-    Process p = new ProcessBuilder("flock", "-o", lck.toString(), "sleep", "30").start();
+    // one process holds the flock: the shell opens the file, flock(1) locks that open file and
+    // exits, and the shell becomes sleep; killing it releases the lock at once (with "flock -o
+    // FILE sleep" a forked child could still hold the descriptor for a moment after the kill)
+    Process p = new ProcessBuilder("sh", "-c", "exec 9<\"$0\" && flock 9 && exec sleep 30",
+        lck.toString()).start();
     try {
       waitUntilLocked(lck);
       Optional<DiskLock> l = DiskLock.tryAcquire(xml(), "snapshot");
