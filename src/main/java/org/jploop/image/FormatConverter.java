@@ -175,6 +175,7 @@ public final class FormatConverter {
     recover();
     disk.requireClean();
     disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     List<Path> files = ploopFiles();
     List<DeltaFile> deltas = new ArrayList<>();
     try {
@@ -264,6 +265,7 @@ public final class FormatConverter {
     }
     disk.requireClean();
     disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -315,6 +317,7 @@ public final class FormatConverter {
     }
     disk.requireClean();
     disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -382,6 +385,7 @@ public final class FormatConverter {
     }
     disk.requireClean();
     disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     try (DeltaFile delta = DeltaFile.open(base, false)) {
       long cb = delta.clusterBytes();

@@ -92,6 +92,8 @@ public final class SnapshotMerger {
     Path childFile = disk.fileOf(childImage);
     requireOwn(parentImage);
     requireOwn(childImage);
+    disk.requireNotShared("merge " + child.guid(), List.of(parentImage.guid(),
+        childImage.guid()));
     String takenOver = parentImage.file();
     List<Path> obsolete = new ArrayList<>(List.of(childFile));
     if (newDelta != null) {
@@ -151,6 +153,7 @@ public final class SnapshotMerger {
     for (ImageEntry e : chain) {
       requireOwn(e);
     }
+    disk.requireNotShared("merge", chain.stream().map(ImageEntry::guid).toList());
     Path baseFile = disk.fileOf(base);
     List<Path> sourceFiles = new ArrayList<>();
     List<DeltaFile> sources = new ArrayList<>();

@@ -50,6 +50,7 @@ public final class SnapshotSwitcher {
     }
     disk.requireClean();
     disk.requireNoParentVolumes("switch snapshots");
+    disk.requireNotShared("switch snapshots", List.of(d.topGuid()));
     ImageEntry oldTop = d.image(d.topGuid());
     Path oldTopFile = disk.fileOf(oldTop);
     ImageHeader h;

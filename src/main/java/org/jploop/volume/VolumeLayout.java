@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.image.ChildVolumes;
 import org.jploop.image.ImageOperationException;
 
 /**
@@ -25,7 +26,7 @@ import org.jploop.image.ImageOperationException;
  */
 public record VolumeLayout(Path dir) {
   /** The name of the directory of child links (SNAP_DIR). */
-  public static final String CHILDREN = "children";
+  public static final String CHILDREN = ChildVolumes.DIR_NAME;
 
   public VolumeLayout {
     dir = dir.toAbsolutePath().normalize();
