@@ -5,7 +5,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.jploop.check.CheckOptions;
 import org.jploop.check.CheckResult;
@@ -14,6 +18,7 @@ import org.jploop.check.ImageChecker;
 import org.jploop.check.SparseRepair;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
+import org.jploop.image.ChildVolumes;
 import org.jploop.image.Compactor;
 import org.jploop.image.DeltaFile;
 import org.jploop.image.Progress;
@@ -153,6 +158,17 @@ final class CheckCommand implements Callable<Integer> {
     } else {
       deltas.add(target);
     }
+    Set<Path> shared = new HashSet<>();
+    if (defrag && Files.exists(descriptor)) {
+      // -D moves clusters: not in an image a child volume grows from (it may be mounted)
+      DiskDescriptor d = DiskDescriptor.read(descriptor);
+      Map<String, Path> byGuid = ChildVolumes.shared(descriptor, d);
+      for (DiskDescriptor.ImageEntry e : d.ownImages()) {
+        if (byGuid.containsKey(e.guid().toLowerCase(Locale.ROOT))) {
+          shared.add(d.fileOf(descriptor, e).toAbsolutePath().normalize());
+        }
+      }
+    }
     DiskLock lock = null;
     if (Files.exists(descriptor)) {
       lock = DiskLock.tryAcquire(descriptor, "check").orElseThrow(() -> new PloopException(
@@ -169,7 +185,9 @@ final class CheckCommand implements Callable<Integer> {
             SparseRepair.fill(delta, holes, this::note);
           }
         }
-        if (defrag && !readOnly) {
+        if (defrag && !readOnly && shared.contains(delta.toAbsolutePath().normalize())) {
+          note(delta + ": not defragmented: a child volume grows from it");
+        } else if (defrag && !readOnly) {
           try (DeltaFile d = DeltaFile.open(delta, false)) {
             Compactor.Result c = new Compactor(Progress.onTerminal("Defragmenting"),
                 StepHook.NONE).compact(d);

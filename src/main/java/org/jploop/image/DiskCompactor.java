@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import org.jploop.format.descriptor.DiskDescriptor;
 
@@ -43,9 +45,13 @@ public final class DiskCompactor {
     disk.requireClean();
     DiskDescriptor d = disk.descriptor();
     List<DeltaResult> out = new ArrayList<>();
+    Map<String, Path> shared = ChildVolumes.shared(disk.xml(), d);
     for (DiskDescriptor.ImageEntry e : d.images()) {
-      if (d.raw() && e == d.images().get(0) || e.alien()) {
-        continue; // a raw base has no BAT; a parent volume's image is shared with other volumes
+      if (d.raw() && e == d.images().get(0) || e.alien()
+          || shared.containsKey(e.guid().toLowerCase(Locale.ROOT))) {
+        // a raw base has no BAT; a parent volume's image, or one a child volume grows from, is
+        // read by other volumes, which may be mounted
+        continue;
       }
       Path p = disk.fileOf(e);
       try (DeltaFile delta = DeltaFile.open(p, false)) {
