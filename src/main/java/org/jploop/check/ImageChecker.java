@@ -30,9 +30,10 @@ import org.jploop.io.ImageReader;
  * past EOF (hard fix), and with {@code -c} a cluster used twice or inside the header (never fixed).
  * Then jploop's addition: file space after the last referenced cluster (qemu-img's "leak"),
  * truncated with {@code -f}/{@code -F}; and, as ploop 1.15 does for a clean image, a CIF_Empty flag
- * that disagrees with the BAT (qemu-img leaves it set), corrected with {@code -f}/{@code -F}. Finally the verdict: fatal findings, else a set in-use flag
- * without {@code -d}, else unrepaired soft findings; with {@code -d} a clean dirty image gets its
- * header reset (in-use 0, flags 0, no extension).
+ * that disagrees with the BAT (qemu-img leaves it set), corrected with {@code -f}/{@code -F}.
+ * Finally the verdict: fatal findings, else a set in-use flag without {@code -d}, else unrepaired
+ * soft findings; with {@code -d} a clean dirty image gets its header reset (in-use 0, flags 0, no
+ * extension).
  *
  * <p>The image is read through a read-only handle; a read-write handle is opened only for a fix the
  * flags allow, so a check without repair flags leaves the file byte-identical, mtime included.
