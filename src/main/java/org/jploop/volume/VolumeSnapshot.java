@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -89,23 +90,7 @@ public final class VolumeSnapshot {
 
       dst.create(log);
       try (DiskLock dl = lockNew(dst)) {
-        Path dstTmp = DescriptorTransaction.tempFor(dst.xml());
-        boolean committed = false;
-        try {
-          ImageWriter.createEmpty(newFile, emptyLike(top));
-          DescriptorTransaction.fsyncDirectory(newFile);
-          dstDesc.writeTemp(dstTmp);
-          srcDesc.write(src.xml());
-          committed = true;
-        } finally {
-          if (!committed) {
-            Files.deleteIfExists(newFile);
-            Files.deleteIfExists(dstTmp);
-            dst.destroy(log);
-          }
-        }
-        Files.move(dstTmp, dst.xml(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        DescriptorTransaction.fsyncDirectory(dst.xml());
+        build(dst, dstDesc, newFile, top, () -> srcDesc.write(src.xml()));
         dst.registerChild(src, log);
         if (oldParent != null) {
           oldParent.registerChild(dst, log);
@@ -137,28 +122,45 @@ public final class VolumeSnapshot {
                 VolumeDisk.nameFrom(dst.dir(), newFile))),
             List.of(new Shot(x, g, null)), x)
             .withVolume(new Volume(VolumeDisk.nameFrom(dst.dir(), src.dir()), g, false));
-        Path dstTmp = DescriptorTransaction.tempFor(dst.xml());
-        boolean committed = false;
-        try {
-          ImageWriter.createEmpty(newFile, emptyLike(base));
-          DescriptorTransaction.fsyncDirectory(newFile);
-          dstDesc.writeTemp(dstTmp);
+        build(dst, dstDesc, newFile, base, () -> {
           if (snapshotFirst) {
             new SnapshotCreator(s.disk(), StepHook.NONE).create(g);
           }
-          committed = true;
-        } finally {
-          if (!committed) {
-            Files.deleteIfExists(newFile);
-            Files.deleteIfExists(dstTmp);
-            dst.destroy(log);
-          }
-        }
-        Files.move(dstTmp, dst.xml(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        DescriptorTransaction.fsyncDirectory(dst.xml());
+        });
         src.registerChild(dst, log);
       }
     }
+  }
+
+  /** The step that commits an operation on SRC's side (its descriptor replaced). */
+  private interface Commit {
+    void run() throws IOException;
+  }
+
+  /**
+   * Builds the new volume DST: its empty delta {@code newFile} (header like {@code like}) and its
+   * descriptor staged as {@code .tmp}, then {@code commit}, then DST's descriptor renamed into
+   * place. If anything up to and including {@code commit} fails, DST's files and layout go again.
+   */
+  private void build(VolumeLayout dst, DiskDescriptor dstDesc, Path newFile, ImageHeader like,
+      Commit commit) throws IOException {
+    Path dstTmp = DescriptorTransaction.tempFor(dst.xml());
+    boolean committed = false;
+    try {
+      ImageWriter.createEmpty(newFile, emptyLike(like));
+      DescriptorTransaction.fsyncDirectory(newFile);
+      dstDesc.writeTemp(dstTmp);
+      commit.run();
+      committed = true;
+    } finally {
+      if (!committed) {
+        Files.deleteIfExists(newFile);
+        Files.deleteIfExists(dstTmp);
+        dst.destroy(log);
+      }
+    }
+    Files.move(dstTmp, dst.xml(), StandardCopyOption.ATOMIC_MOVE);
+    DescriptorTransaction.fsyncDirectory(dst.xml());
   }
 
   /** An empty delta header like {@code h}: same size, cluster and version, clean, CIF_Empty. */
