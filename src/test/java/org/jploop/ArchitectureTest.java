@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Enforces the package layering {@code cli → daemon → frontend → host}, {@code daemon → image →
- * engine → io → format} (with {@code check} beside {@code image}; README "Layout") by reading the imports of every main source file. A
+ * engine → io → format} (with {@code check} beside {@code image}) and {@code cli → volume → image}
+ * (README "Layout") by reading the imports of every main source file. A
  * package may import itself, its sub-packages and the packages listed for it here, nothing else
  * of jploop.
  */
@@ -34,7 +35,9 @@ class ArchitectureTest {
       "host", Set.of("io", "format"),
       "frontend", Set.of("host", "engine", "io", "format"),
       "daemon", Set.of("frontend", "host", "engine", "io", "format", "check", "image"),
-      "cli", Set.of("daemon", "frontend", "host", "engine", "io", "format", "check", "image"));
+      "volume", Set.of("image", "io", "format"),
+      "cli", Set.of("daemon", "frontend", "host", "engine", "io", "format", "check", "image",
+          "volume"));
 
   @Test
   void packagesDependOneWay() throws IOException {

@@ -33,7 +33,12 @@ public record Finding(Path file, long offset, Kind kind, String message, Resolut
      */
     BAD_EXTENSION(Severity.WARNING),
     /** File longer than the end of the last referenced cluster; truncated with -f or -F. */
-    LEAKED_TAIL(Severity.NOTICE);
+    LEAKED_TAIL(Severity.NOTICE),
+    /**
+     * CIF_Empty set although clusters are mapped, or clear although none is (qemu-img leaves it
+     * set); corrected with -f or -F, as ploop 1.15's check does ("CIF_Empty flag is incorrect").
+     */
+    WRONG_EMPTY_FLAG(Severity.NOTICE);
 
     private final Severity severity;
 

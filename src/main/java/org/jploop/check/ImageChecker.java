@@ -31,11 +31,13 @@ import org.jploop.io.ImageReader;
  * header clusters: past the disk size (soft fix: zero it), misaligned v1 entry (hard fix), cluster
  * past EOF (hard fix), and with {@code -c} a cluster used twice or inside the header (never fixed).
  * Then jploop's additions: the Format Extension (CBT) of a clean image (valid: its clusters belong
- * to the image; bad, or left on a v2.0 image: pointer cleared with {@code -f}/{@code -F}), and
- * file space after the last used cluster (qemu-img's "leak"), truncated with {@code -f}/{@code
- * -F}. Finally the verdict: fatal findings, else a set in-use flag
- * without {@code -d}, else unrepaired soft findings; with {@code -d} a clean dirty image gets its
- * header reset (in-use 0, flags 0, no extension: CBT does not survive a crash, as in ploop).
+ * to the image; bad, or left on a v2.0 image: pointer cleared with {@code -f}/{@code -F}); file
+ * space after the last used cluster (qemu-img's "leak"), truncated with {@code -f}/{@code -F};
+ * and, as ploop 1.15 does for a clean image, a CIF_Empty flag that disagrees with the BAT
+ * (qemu-img leaves it set), corrected with {@code -f}/{@code -F}. Finally the verdict: fatal
+ * findings, else a set in-use flag without {@code -d}, else unrepaired soft findings; with
+ * {@code -d} a clean dirty image gets its header reset (in-use 0, flags 0, no extension: CBT does
+ * not survive a crash, as in ploop).
  *
  * <p>The image is read through a read-only handle; a read-write handle is opened only for a fix the
  * flags allow, so a check without repair flags leaves the file byte-identical, mtime included.
@@ -88,7 +90,7 @@ public final class ImageChecker {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> chain = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
-      chain.add(DiskDescriptor.resolveImage(xml, e));
+      chain.add(d.fileOf(xml, e));
     }
     try (DiskLock lock = lockOrFail(xml, "check")) {
       List<Finding> all = new ArrayList<>();
@@ -233,6 +235,9 @@ public final class ImageChecker {
       long lastUsedEnd = scanSlots(h, g, size);
       lastUsedEnd = checkExtension(h, g, lastUsedEnd);
       checkTail(g, size, lastUsedEnd);
+      if (!h.inUse()) {
+        h = checkEmptyFlag(h, lastUsedEnd > h.firstBlockOffset() * ImageGeometry.SECTOR);
+      }
       if (findings.stream().anyMatch(Finding::fatal)) {
         return result(CheckResult.Status.CORRUPT,
             image + ": Fatal errors were found, image is not repaired");
@@ -367,6 +372,27 @@ public final class ImageChecker {
       if (truncate) {
         fix.truncate(lastUsedEnd);
       }
+    }
+
+    /**
+     * Compares CIF_Empty with whether any cluster is mapped; corrects it in the header with
+     * {@code -f}/{@code -F} (never fatal: nothing reads the flag but {@code ploop check}).
+     */
+    private ImageHeader checkEmptyFlag(ImageHeader h, boolean mapped) throws IOException {
+      boolean empty = (h.flags() & ImageHeader.CIF_EMPTY) != 0;
+      if (empty != mapped) {
+        return h;
+      }
+      boolean fixIt = options.repairs() && (options.force() || options.hardForce());
+      add(Finding.Kind.WRONG_EMPTY_FLAG, ImageHeader.OFFSET_FLAGS, "CIF_Empty flag is incorrect"
+          + (mapped ? " (set, but clusters are mapped)" : " (clear, but no cluster is mapped)"),
+          fixIt ? Resolution.FIXED : Resolution.SKIPPED);
+      if (!fixIt) {
+        return h;
+      }
+      ImageHeader fixed = h.withFlags(h.flags() ^ ImageHeader.CIF_EMPTY);
+      fix.writeHeader(fixed);
+      return fixed;
     }
 
     private void add(Finding.Kind kind, long off, String msg, Resolution r) {

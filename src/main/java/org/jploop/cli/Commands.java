@@ -37,8 +37,18 @@ final class Commands {
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
     cl.addSubcommand(new CbtCommand());
+    cl.addSubcommand(new MergeCommand());
+    cl.addSubcommand(new RestoreDescriptorCommand());
+    cl.addSubcommand(new EncryptCommand());
+    cl.addSubcommand(new VolumeCommand());
+    addCommonOptions(cl);
+  }
+
+  /** Adds {@link CommonOptions} to every verb and sub-verb ({@code volume create} ...). */
+  private static void addCommonOptions(CommandLine cl) {
     for (CommandLine verb : cl.getSubcommands().values()) {
       verb.addMixin(CommonOptions.MIXIN, new CommonOptions());
+      addCommonOptions(verb);
     }
   }
 

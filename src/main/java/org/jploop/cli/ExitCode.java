@@ -39,6 +39,8 @@ public final class ExitCode {
   public static final int NOSNAP = 43;
   /** No CBT on the device (SYSEXIT_NOCBT). */
   public static final int NOCBT = 44;
+  /** dm-crypt (cryptsetup through ploop's crypthelper) failed (SYSEXIT_CRYPT). */
+  public static final int CRYPT = 45;
   public static final int UMOUNT_BUSY = 46;
   /** jploop only: libfuse2 or /dev/fuse is missing (no ploop equivalent). */
   public static final int NOFUSE = 50;

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jploop.daemon.DiskMounter;
 import org.jploop.daemon.MountStatus;
+import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.host.MountException;
 import org.jploop.image.ImageOperationException;
 import org.jploop.image.OfflineDisk;
@@ -20,8 +21,8 @@ import picocli.CommandLine.Spec;
  * Base of the verbs that run one offline image operation on a {@code DiskDescriptor.xml}: takes the
  * disk lock through {@link OfflineDisk}, runs {@link #run}, and turns an {@link
  * ImageOperationException} into ploop's exit code (BUSY 17, DIRTY 37, NO_SNAPSHOT 43, REFUSED 38,
- * CORRUPT 11). A verb with an {@link #onlineRequest} runs in the mount daemon instead when the
- * disk is mounted (the daemon's reply carries the same failure kinds).
+ * CORRUPT 11, OPEN 4). A verb with an {@link #onlineRequest} runs in the mount daemon instead when
+ * the disk is mounted (the daemon's reply carries the same failure kinds).
  */
 abstract class ImageVerb implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -52,6 +53,12 @@ abstract class ImageVerb implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    DiskDescriptor.Volume vol = DiskDescriptor.read(descriptor).volume();
+    if (vol != null && vol.readOnly()) {
+      throw new PloopException(ExitCode.PARAM, "Unable to " + purpose() + ": "
+          + descriptor.toAbsolutePath().getParent() + " is a read-only snapshot volume"
+          + " (ploop-volume); its images are shared with its child volumes");
+    }
     Optional<MountStatus> mounted = MountStatus.forDescriptor(descriptor);
     String request = onlineRequest();
     if (request != null && mounted.isPresent() && mounted.get().daemonAlive()) {
@@ -123,6 +130,7 @@ abstract class ImageVerb implements Callable<Integer> {
       case NO_SNAPSHOT -> ExitCode.NOSNAP;
       case REFUSED -> ExitCode.PARAM;
       case CORRUPT -> ExitCode.PLOOPFMT;
+      case OPEN -> ExitCode.OPEN;
     };
   }
 }

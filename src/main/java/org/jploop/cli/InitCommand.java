@@ -56,6 +56,10 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = {"-S", "--sparse"}, description = "Raw format: create a sparse file.")
   boolean sparse;
 
+  @Option(names = "-k", paramLabel = "KEYID",
+      description = "Encrypt with dm-crypt: refused, jploop has no dm-crypt support.")
+  String keyId;
+
   @Parameters(index = "0", paramLabel = "DELTA", description = "The image file to create.")
   Path image;
 
@@ -75,6 +79,9 @@ final class InitCommand implements Callable<Integer> {
     if (!fs.equals("none") && !fs.equals("ext4") && !fs.equals("ext3") && !fs.equals("xfs")) {
       throw new PloopException(ExitCode.PARAM, "Unknown filesystem type: " + fstype
           + " (use ext4, ext3, xfs or none)");
+    }
+    if (keyId != null) {
+      throw Encryption.unavailable("init -k " + keyId);
     }
     long maxFs = MAX_FS_SIZE_SECTORS;
     if (!fs.equals("none") && ImageCreator.roundSize(sectors, bs, v) > maxFs) {
@@ -117,10 +124,16 @@ final class InitCommand implements Callable<Integer> {
    * FilesystemMaker}), which leaves the image closed cleanly.
    */
   void createFilesystem(ImageCreator.Created created, String fs) throws IOException {
+    makeFilesystem(created, fs, null);
+  }
+
+  /** Partitions and formats a freshly created disk ({@code ploop init}, {@code volume create}). */
+  static void makeFilesystem(ImageCreator.Created created, String fs, String label)
+      throws IOException {
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     DiskDescriptor d = created.descriptor();
     new DiskMounter(DiskMounter.ownJar(), quiet).withDiskImage(created.descriptorFile(),
-        img -> new FilesystemMaker(quiet).make(img, fs, d.diskSizeSectors(), d.blocksize(), null));
+        img -> new FilesystemMaker(quiet).make(img, fs, d.diskSizeSectors(), d.blocksize(), label));
   }
 
   private int parseBlocksize() {

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
  * [--frontend kernel|jnr-fuse] [--fuse-threads N] DiskDescriptor.xml}: starts the mount daemon
  * that serves {@code disk.img} through the chosen FUSE front end; with {@code -m} also
  * attaches a loop device, optionally runs fsck, and mounts the filesystem. Without {@code -m} it
- * prints the disk.img path for {@code losetup --direct-io=on}.
+ * prints the disk.img path for {@code losetup --direct-io=on}. A read-only ploop-volume
+ * ({@code <ReadOnly>}, a snapshot volume) is always mounted read-only, as ploop does.
  */
 @Command(name = "mount", description = "Mount a disk: serve disk.img and optionally mount its"
     + " filesystem.")
@@ -78,6 +79,15 @@ final class MountCommand implements Callable<Integer> {
       front = FrontendOptions.of(frontend, fuseThreads);
     } catch (IllegalArgumentException e) {
       throw new PloopException(ExitCode.PARAM, e.getMessage());
+    }
+    DiskDescriptor.Volume vol = DiskDescriptor.read(descriptor).volume();
+    if (vol != null && vol.readOnly() && !readOnly) {
+      // ploop mounts a read-only volume (a ploop-volume snapshot) read-only, device and fs
+      var err = spec.commandLine().getErr();
+      err.println("Mounting read-only: " + descriptor.toAbsolutePath().getParent()
+          + " is a snapshot volume");
+      err.flush();
+      readOnly = true;
     }
     InnerMount inner = new InnerMount(fsType, mountOptions, fsck);
     String snapshot = guid == null ? null : snapshotToMount();

@@ -70,7 +70,7 @@ final class SnapshotListCommand implements Callable<Integer> {
       out.println(line(fields, "PARENT_UUID", "C", "UUID", "FNAME"));
     }
     for (Shot s : shots) {
-      Path file = DiskDescriptor.resolveImage(xml, d.image(s.guid()));
+      Path file = d.fileOf(xml, d.image(s.guid()));
       out.println(line(fields, s.parentGuid(), Guid.same(s.guid(), current) ? "*" : "",
           s.guid(), file.toString()));
     }

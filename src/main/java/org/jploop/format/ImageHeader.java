@@ -23,7 +23,8 @@ import java.nio.file.Path;
  *   <li>DiskInUse: {@link #IN_USE} while open read-write, {@link #CLOSED_V20} or {@link
  *       #CLOSED_V21} when cleanly closed.
  *   <li>FirstBlockOffset: start of the data area in sectors.
- *   <li>Flags: {@link #CIF_EMPTY}, {@link #CIF_FMT_VERSION_CONVERT}.
+ *   <li>Flags: {@link #CIF_EMPTY}, {@link #CIF_FMT_VERSION_CONVERT}; other bits are carried
+ *       unchanged (ploop and QEMU ignore them).
  *   <li>ExtOffset: format extension cluster in sectors, 0 = none.
  * </ul>
  *
@@ -153,7 +154,8 @@ public record ImageHeader(
 
   /**
    * Decodes and validates a header, in the order ploop and QEMU check it: signature, type, cluster
-   * size, v1 high word, BAT size versus disk size, first block offset, in-use marker, flags.
+   * size, v1 high word, BAT size versus disk size, first block offset, in-use marker (unknown
+   * m_Flags bits are accepted, as ploop and QEMU do).
    *
    * @param file the image, named in errors
    * @param bytes at least the first 64 bytes of the file
@@ -226,11 +228,9 @@ public record ImageHeader(
       throw new CorruptImageException(file, OFFSET_DISK_IN_USE,
           String.format("unknown m_DiskInUse value 0x%08x", inUse));
     }
+    // m_Flags bits other than CIF_Empty and CIF_FmtVersionConvert are kept, not refused: ploop
+    // (check, info, open_delta) and QEMU's parallels driver never look at them either.
     long flags = u32(b, OFFSET_FLAGS);
-    if ((flags & ~(CIF_EMPTY | CIF_FMT_VERSION_CONVERT)) != 0) {
-      throw new CorruptImageException(file, OFFSET_FLAGS,
-          String.format("unknown m_Flags bits 0x%08x", flags));
-    }
     long ext = b.getLong(OFFSET_EXTENSION);
     return new ImageHeader(version, type, u32(b, OFFSET_HEADS), u32(b, OFFSET_CYLINDERS), sectors,
         entries, sizeSectors, inUse, firstBlock, flags, ext);

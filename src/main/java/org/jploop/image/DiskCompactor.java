@@ -6,6 +6,8 @@ import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import org.jploop.format.DirtyBitmap;
 import org.jploop.format.descriptor.DiskDescriptor;
@@ -48,8 +50,12 @@ public final class DiskCompactor {
     disk.requireClean();
     DiskDescriptor d = disk.descriptor();
     List<DeltaResult> out = new ArrayList<>();
+    Map<String, Path> shared = ChildVolumes.shared(disk.xml(), d);
     for (DiskDescriptor.ImageEntry e : d.images()) {
-      if (d.raw() && e == d.images().get(0)) {
+      if (d.raw() && e == d.images().get(0) || e.alien()
+          || shared.containsKey(e.guid().toLowerCase(Locale.ROOT))) {
+        // a raw base has no BAT; a parent volume's image, or one a child volume grows from, is
+        // read by other volumes, which may be mounted
         continue;
       }
       Path p = disk.fileOf(e);

@@ -33,7 +33,7 @@ public record DiskInfo(Path descriptor, long sizeSectors, int clusterSectors,
     List<DiskDescriptor.ImageEntry> chain = d.topChain(xml);
     List<DeltaInfo> deltas = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : chain) {
-      Path p = DiskDescriptor.resolveImage(xml, e);
+      Path p = d.fileOf(xml, e);
       deltas.add(d.raw() && deltas.isEmpty()
           ? DeltaInfo.readRaw(p, e.guid(), d.blocksize())
           : DeltaInfo.readImage(p, e.guid()));

@@ -39,17 +39,33 @@ public final class DiskResizer {
   }
 
   /**
-   * {@code ploop grow}: like {@link #resize} but a smaller size is an error of its own ("new size
-   * is less than the old size") rather than a refused filesystem shrink.
+   * {@code ploop grow}: like {@link #resize} but, as in ploop, the size must be a whole number of
+   * clusters (check_blockdev_size; resize rounds up instead) and a smaller size is an error of its
+   * own ("new size is less than the old size") rather than a refused filesystem shrink.
    */
   public long grow(long sizeSectors) throws IOException {
     DiskDescriptor d = disk.descriptor();
+    requireAligned(sizeSectors, d.blocksize());
     long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
     if (rounded < d.diskSizeSectors()) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "Error: new size " + rounded + " is less than the old size " + d.diskSizeSectors());
     }
     return resize(sizeSectors);
+  }
+
+  /**
+   * Refuses a size that is not a whole number of clusters, with ploop's message (exit 38).
+   *
+   * @throws ImageOperationException REFUSED
+   */
+  public static void requireAligned(long sizeSectors, int clusterSectors)
+      throws ImageOperationException {
+    if (sizeSectors % clusterSectors != 0) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "An incorrect block device size is specified: " + sizeSectors + " sectors. The block"
+              + " device size must be aligned to the cluster block size " + clusterSectors);
+    }
   }
 
   /** Resizes the disk to {@code sizeSectors} (rounded up to the blocksize); returns the new size. */

@@ -174,6 +174,8 @@ public final class FormatConverter {
   public void convertVersion(FormatVersion target) throws IOException {
     recover();
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     List<Path> files = ploopFiles();
     List<DeltaFile> deltas = new ArrayList<>();
     try {
@@ -265,6 +267,8 @@ public final class FormatConverter {
               + " (ploop snapshot-merge -A)");
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -315,6 +319,8 @@ public final class FormatConverter {
       return;
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     Path tmp = tempOf(base);
     Files.deleteIfExists(tmp);
@@ -381,6 +387,8 @@ public final class FormatConverter {
               + " (ploop snapshot-merge -A)");
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("convert");
+    disk.requireNotShared("convert", null);
     Path base = disk.fileOf(d.images().get(0));
     try (DeltaFile delta = DeltaFile.open(base, false)) {
       long cb = delta.clusterBytes();

@@ -127,6 +127,46 @@ public final class ImageCreator {
     ImageGeometry geometry = ImageGeometry.forSize(size, req.clusterSectors());
     Path xml = descriptorFor(req.image());
     Path image = xml.getParent().resolve(req.image().getFileName());
+    return createAt(req, version, geometry, xml, image, image.getFileName().toString(), null,
+        progress);
+  }
+
+  /**
+   * Creates a ploop-volume's disk ({@code ploop-volume create}): the image at {@code image} (which
+   * may be outside the volume directory, {@code --image}) and {@code VOL/DiskDescriptor.xml} with
+   * an empty {@code <Volume/>} and the image's path as ploop 9 names it from there.
+   */
+  public static Created createVolume(Request req, Path volumeDir, LongConsumer progress)
+      throws IOException {
+    if (!ImageGeometry.isValidClusterSectors(req.clusterSectors())) {
+      throw new IllegalArgumentException(
+          "Incorrect blocksize specified: " + req.clusterSectors());
+    }
+    FormatVersion version = req.format() == ImageFormat.RAW ? FormatVersion.V2 : req.version();
+    long size = roundSize(req.sizeSectors(), req.clusterSectors(), version);
+    long max = maxSizeSectors(version, req.clusterSectors());
+    if (req.sizeSectors() <= 0 || size <= 0 || size > max) {
+      throw new IllegalArgumentException("An incorrect block device size is specified: "
+          + req.sizeSectors() + " sectors. The maximum allowed size is " + max + " sectors");
+    }
+    Path dir = volumeDir.toRealPath();
+    Path parent = req.image().toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new NoSuchFileException(String.valueOf(parent), null, "No such directory");
+    }
+    Path image = parent.toRealPath().resolve(req.image().getFileName());
+    if (req.format() == ImageFormat.RAW && !image.startsWith(dir)) {
+      throw new IllegalArgumentException("A raw image of a volume must be inside " + dir
+          + " (jploop refuses raw images outside the descriptor's directory)");
+    }
+    return createAt(req, version, ImageGeometry.forSize(size, req.clusterSectors()),
+        dir.resolve(DiskDescriptor.FILE_NAME), image, DiskDescriptor.relativePath(dir, image),
+        new DiskDescriptor.Volume(null, null, false), progress);
+  }
+
+  private static Created createAt(Request req, FormatVersion version, ImageGeometry geometry,
+      Path xml, Path image, String fileName, DiskDescriptor.Volume volume, LongConsumer progress)
+      throws IOException {
     if (Files.exists(xml)) {
       throw new FileAlreadyExistsException(xml.toString(), null, "File exists");
     }
@@ -142,12 +182,12 @@ public final class ImageCreator {
         default -> throw new IllegalStateException(req.format().toString());
       }
       imageCreated = true;
-      DiskDescriptor d = DiskDescriptor.forNewImage(geometry, image.getFileName().toString(),
-          req.format() == ImageFormat.RAW);
+      DiskDescriptor d = DiskDescriptor.forNewImage(geometry, fileName,
+          req.format() == ImageFormat.RAW).withVolume(volume);
       if (req.format() == ImageFormat.PREALLOCATED) {
         d = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(), d.cylinders(), d.heads(),
             d.sectors(), d.encryptionKeyId(), d.blocksize(), true, d.images(), d.topGuid(),
-            d.shots());
+            d.shots(), d.volume());
       }
       createDescriptor(xml, d);
       return new Created(xml, image, d);
@@ -167,7 +207,8 @@ public final class ImageCreator {
         created.descriptorFile().getFileName() + ".tmp"));
   }
 
-  private static void createDescriptor(Path xml, DiskDescriptor d) throws IOException {
+  /** Creates {@code xml} (O_EXCL, 0644) holding {@code d}; removes it again if writing fails. */
+  static void createDescriptor(Path xml, DiskDescriptor d) throws IOException {
     // Claim the name first (O_EXCL), so a concurrent init cannot be overwritten by the rename.
     Files.newByteChannel(xml, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))

@@ -21,7 +21,12 @@ public class ImageOperationException extends IOException {
     /** The request is not allowed in this state (SYSEXIT_PARAM). */
     REFUSED,
     /** The images do not fit together or are damaged (SYSEXIT_PLOOPFMT). */
-    CORRUPT
+    CORRUPT,
+    /**
+     * A bare image given on the command line cannot be opened: missing, not a ploop image, or its
+     * in-use flag set (SYSEXIT_OPEN, what ploop's open_delta failures exit with).
+     */
+    OPEN
   }
 
   /** Why it failed. */

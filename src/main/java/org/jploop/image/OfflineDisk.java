@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
+import org.jploop.format.descriptor.Guid;
 import org.jploop.io.BlockFile;
 import org.jploop.io.DiskLock;
 import org.jploop.io.FileBlockFile;
@@ -77,7 +80,7 @@ public final class OfflineDisk implements AutoCloseable {
 
   /** Resolves an image entry to its file. */
   public Path fileOf(ImageEntry e) throws IOException {
-    return DiskDescriptor.resolveImage(xml, e);
+    return descriptor.fileOf(xml, e);
   }
 
   /** Resolves the image of snapshot {@code guid}, or throws NO_SNAPSHOT. */
@@ -127,6 +130,35 @@ public final class OfflineDisk implements AutoCloseable {
           throw new ImageOperationException(ImageOperationException.Kind.DIRTY,
               "Image " + p + " is in the changing version state; run ploop convert -v again");
         }
+      }
+    }
+  }
+
+  /**
+   * Refuses {@code what} on a ploop-volume whose chain goes through parent volumes: it would change
+   * or delete images that other volumes share (ploop-volume's operations handle those).
+   */
+  public void requireNoParentVolumes(String what) throws ImageOperationException {
+    if (descriptor.images().stream().anyMatch(ImageEntry::alien)) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to " + what
+          + ": " + xml + " is a volume whose chain goes through its parent volumes ("
+          + descriptor.volume().parent() + "); use ploop-volume");
+    }
+  }
+
+  /**
+   * Refuses {@code what} if it would change, move or delete the image of one of {@code guids} (all
+   * of the disk's own images when null) that a child volume grows from ({@link ChildVolumes}).
+   */
+  public void requireNotShared(String what, List<String> guids) throws IOException {
+    Map<String, Path> shared = ChildVolumes.shared(xml, descriptor);
+    for (ImageEntry e : descriptor.ownImages()) {
+      Path child = shared.get(e.guid().toLowerCase(Locale.ROOT));
+      boolean named = guids == null || guids.stream().anyMatch(g -> Guid.same(g, e.guid()));
+      if (child != null && named) {
+        throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to "
+            + what + ": the image of " + e.guid() + " (" + e.file() + ") is the base of the child"
+            + " volume " + child + " (ploop-volume clone); delete that volume first");
       }
     }
   }

@@ -111,10 +111,16 @@ public final class SnapshotCreator {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "The snapshot " + snap + " already exist");
     }
-    if (!Guid.same(d.topGuid(), Guid.TOP_DELTA)) {
+    boolean childVolume = d.volume() != null && d.volume().parent() != null;
+    if (!Guid.same(d.topGuid(), Guid.TOP_DELTA) && !childVolume) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "DiskDescriptor.xml is in old format (TopGUID " + d.topGuid() + " is not "
               + Guid.TOP_DELTA + "); converting it is not supported by jploop");
+    }
+    if (d.volume() != null && d.volume().readOnly()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "Creating a snapshot from snapshot is prohibited (" + disk.xml().getParent()
+              + " is a read-only snapshot volume)");
     }
     if (Guid.same(snap, Guid.TOP_DELTA) || Guid.same(snap, Guid.NONE)) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
@@ -127,28 +133,32 @@ public final class SnapshotCreator {
     }
     ImageHeader topHeader = topHeader(d);
     String fileName = DeltaNames.newDeltaFile(d);
+    String oldTop = d.topGuid();
+    // ploop: the new top of a volume that has a parent gets a random GUID, else TOPDELTA
+    String newTop = childVolume ? Guid.random() : Guid.TOP_DELTA;
     List<ImageEntry> images = new ArrayList<>();
     for (ImageEntry e : d.images()) {
-      images.add(Guid.same(e.guid(), Guid.TOP_DELTA) ? new ImageEntry(snap, e.type(), e.file()) : e);
+      images.add(Guid.same(e.guid(), oldTop)
+          ? new ImageEntry(snap, e.type(), e.file(), e.alien()) : e);
     }
-    images.add(new ImageEntry(Guid.TOP_DELTA, DiskDescriptor.TYPE_COMPRESSED, fileName));
+    images.add(new ImageEntry(newTop, DiskDescriptor.TYPE_COMPRESSED, fileName));
     List<Shot> shots = new ArrayList<>();
     for (Shot s : d.shots()) {
-      String g = Guid.same(s.guid(), Guid.TOP_DELTA) ? snap : s.guid();
-      String parent = Guid.same(s.parentGuid(), Guid.TOP_DELTA) ? snap : s.parentGuid();
-      shots.add(new Shot(g, parent, s.temporary()));
+      String g = Guid.same(s.guid(), oldTop) ? snap : s.guid();
+      String parent = Guid.same(s.parentGuid(), oldTop) ? snap : s.parentGuid();
+      shots.add(new Shot(g, parent, s.temporary(), s.alien()));
     }
-    shots.add(new Shot(Guid.TOP_DELTA, snap, null));
-    DiskDescriptor next = d.withChain(images, shots, Guid.TOP_DELTA);
+    shots.add(new Shot(newTop, snap, null));
+    DiskDescriptor next = d.withChain(images, shots, newTop);
     new DescriptorTransaction(disk.xml()).stage(next);
     hook.reached("snapshot: descriptor staged");
-    Path newTop = disk.xml().resolveSibling(fileName);
+    Path newTopFile = next.fileOf(disk.xml(), next.image(newTop));
     ImageHeader h = topHeader.withDiskInUse(ImageHeader.CLOSED_V20)
         .withFlags(ImageHeader.CIF_EMPTY).withFormatExtensionOffset(0);
-    ImageWriter.createEmpty(newTop, h);
-    DescriptorTransaction.fsyncDirectory(newTop);
+    ImageWriter.createEmpty(newTopFile, h);
+    DescriptorTransaction.fsyncDirectory(newTopFile);
     hook.reached("snapshot: new delta created");
-    return new Prepared(snap, newTop, next);
+    return new Prepared(snap, newTopFile, next);
   }
 
   /** Renames the staged descriptor over the old one. */
@@ -174,7 +184,7 @@ public final class SnapshotCreator {
 
   /** Returns the header a new delta on top of this disk gets (size, cluster and version). */
   private ImageHeader topHeader(DiskDescriptor d) throws IOException {
-    ImageEntry top = d.image(Guid.TOP_DELTA);
+    ImageEntry top = d.image(d.topGuid());
     if (d.raw() && d.images().size() == 1) {
       ImageGeometry g = ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize());
       return ImageHeader.create(FormatVersion.V2, g);

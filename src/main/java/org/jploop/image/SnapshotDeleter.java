@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.format.descriptor.DiskDescriptor.Shot;
@@ -46,9 +48,12 @@ public final class SnapshotDeleter {
     while (again) {
       again = false;
       DiskDescriptor d = disk.descriptor();
+      Map<String, Path> shared = ChildVolumes.shared(disk.xml(), d);
       for (Shot s : d.shots()) {
         List<Shot> children = d.children(s.guid());
-        if (s.temporary() != null && children.size() == 1) {
+        // a snapshot a child volume grows from stays until that volume is deleted
+        if (s.temporary() != null && children.size() == 1
+            && !shared.containsKey(s.guid().toLowerCase(Locale.ROOT))) {
           log.println("Merging temporary snapshot " + s.guid());
           new SnapshotMerger(disk, progress, log, hook).mergeIntoParent(children.get(0).guid());
           again = true;
@@ -64,6 +69,10 @@ public final class SnapshotDeleter {
     Shot shot = d.shot(guid);
     if (shot == null) {
       throw OfflineDisk.noSnapshot(guid);
+    }
+    if (shot.alien()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
+          + guid + ": it belongs to a parent volume; use ploop-volume delete on that volume");
     }
     List<Shot> children = d.children(shot.guid());
     if (children.size() == 1) {
@@ -84,6 +93,7 @@ public final class SnapshotDeleter {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
           "Unable to delete base image");
     }
+    disk.requireNotShared("delete snapshot " + guid, List.of(guid));
     boolean isTop = Guid.same(shot.guid(), d.topGuid());
     Shot parent = d.shot(shot.parentGuid());
     if (isTop && parent.temporary() != null) {

@@ -49,6 +49,8 @@ public final class SnapshotSwitcher {
           "Unable to switch to the temporary snapshot " + guid);
     }
     disk.requireClean();
+    disk.requireNoParentVolumes("switch snapshots");
+    disk.requireNotShared("switch snapshots", List.of(d.topGuid()));
     ImageEntry oldTop = d.image(d.topGuid());
     Path oldTopFile = disk.fileOf(oldTop);
     ImageHeader h;

@@ -1,7 +1,10 @@
 /**
  * Offline operations on whole images, run while no daemon serves the disk: creation and info, and
  * the snapshot life cycle (snapshot, snapshot-switch, snapshot-delete, snapshot-merge), resize,
- * compaction and format conversion.
+ * compaction and format conversion; and the operations on image files named without a descriptor
+ * ({@link org.jploop.image.BareDeltaGrower}, {@link org.jploop.image.BareDeltaMerger}, opened
+ * through {@link org.jploop.image.BareDelta}, which locks a descriptor found beside them) and
+ * {@link org.jploop.image.DescriptorRestorer}, which writes a descriptor for a lone image.
  *
  * <p>Creation and info: {@link org.jploop.image.ImageCreator} turns a {@link
  * org.jploop.image.ImageCreator.Request} (size, cluster size, format, version) into an image file

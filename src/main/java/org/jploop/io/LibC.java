@@ -9,8 +9,9 @@ import jnr.ffi.types.off_t;
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
  * {@code fallocate} and {@code posix_fadvise}, {@code fallocate} itself (hole punching and
- * preallocation), {@code posix_fadvise} (read-ahead) and {@code sync_file_range} (early
- * writeback). Loaded once, lazily.
+ * preallocation), {@code posix_fadvise} (read-ahead), {@code sync_file_range} (early
+ * writeback) and {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck). Loaded
+ * once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
@@ -30,6 +31,12 @@ public final class LibC {
   public static final int POSIX_FADV_WILLNEED = 3;
   /** sync_file_range flag: start writeback of the dirty pages in the range, do not wait. */
   public static final int SYNC_FILE_RANGE_WRITE = 2;
+  /** flock operation: exclusive lock. */
+  public static final int LOCK_EX = 2;
+  /** flock flag: fail with EWOULDBLOCK instead of waiting. */
+  public static final int LOCK_NB = 4;
+  /** errno of a flock that would block. */
+  public static final int EWOULDBLOCK = 11;
 
   /** The bound functions. */
   public interface Native {
@@ -47,6 +54,8 @@ public final class LibC {
     int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
 
     int sync_file_range(int fd, @off_t long offset, @off_t long nbytes, int flags);
+
+    int flock(int fd, int operation);
   }
 
   private static volatile Native instance;

@@ -230,4 +230,34 @@ class ImageCheckerTest {
           f -> { })).isInstanceOf(DiskBusyException.class);
     }
   }
+
+  /**
+   * Found by RealPloopIT: qemu-img leaves CIF_Empty set after writing; ploop 1.15's check -f says
+   * "CIF_Empty flag is incorrect" and corrects it, jploop's did not look. Never fatal.
+   */
+  @Test
+  void testWrongEmptyFlag_reportedAndFixedWithF() throws IOException {
+    Path img = dir.resolve("q.hds");
+    org.jploop.io.ImageWriter.createEmpty(img, ImageHeader.create(FormatVersion.V2,
+        org.jploop.format.ImageGeometry.forSize(131072, 2048)));
+    Qemu.io(img, "write -P 0x11 0 1M");
+    assertThat(header(img).flags() & ImageHeader.CIF_EMPTY).isNotZero();
+    CheckResult ro = ImageChecker.checkImage(img, opts("fr"), log::add);
+    assertThat(ro.ok()).isTrue();
+    assertThat(log).extracting(Finding::kind).containsExactly(Finding.Kind.WRONG_EMPTY_FLAG);
+    assertThat(log.get(0).resolution()).isEqualTo(Resolution.SKIPPED);
+    assertThat(header(img).flags() & ImageHeader.CIF_EMPTY).isNotZero();
+    log.clear();
+    CheckResult fixed = ImageChecker.checkImage(img, opts("f"), log::add);
+    assertThat(fixed.ok()).isTrue();
+    assertThat(log).singleElement().satisfies(f -> {
+      assertThat(f.toString()).contains("offset 52: CIF_Empty flag is incorrect (set, but"
+          + " clusters are mapped) Fixed");
+    });
+    assertThat(header(img).flags() & ImageHeader.CIF_EMPTY).isZero();
+    assertThat(Qemu.check(img).exitCode()).isZero();
+    log.clear();
+    ImageChecker.checkImage(img, opts("f"), log::add);
+    assertThat(log).isEmpty();
+  }
 }

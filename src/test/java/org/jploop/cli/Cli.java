@@ -1,5 +1,7 @@
 package org.jploop.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
@@ -28,5 +30,12 @@ final class Cli {
     int rc = PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
         .execute(args);
     return new Run(rc, out.toString(), err.toString());
+  }
+
+  /** Executes {@code ploop ARGS} and asserts that it exits 0, showing its output if not. */
+  static Run ok(String... args) {
+    Run r = ploop(args);
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    return r;
   }
 }

@@ -100,7 +100,6 @@ class ImageHeaderTest {
     assertCorrupt(b -> b.putInt(48, 0), mib, 48, "Wrong first block offset 0");
     assertCorrupt(b -> { }, mib - 512, 48, "file is truncated");
     assertCorrupt(b -> b.putInt(44, 0x12345678), mib, 44, "unknown m_DiskInUse value 0x12345678");
-    assertCorrupt(b -> b.putInt(52, 4), mib, 52, "unknown m_Flags bits 0x00000004");
     assertCorrupt(b -> { }, 40, -1, "file too short for a ploop header (40 < 64 bytes)");
   }
 
@@ -110,5 +109,20 @@ class ImageHeaderTest {
     ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(40, 1);
     assertThatThrownBy(() -> ImageHeader.decode(FILE, b, 1 << 20))
         .hasMessage("root.hds: offset 40: v1 image has a non-zero high word of m_SizeInSectors: 1");
+  }
+
+  /**
+   * Flag bits ploop does not know (byte 52) are accepted and kept, as ploop 1.15 ({@code check},
+   * {@code info}) and qemu-img do; issue 15 found jploop refusing 0x04 with exit 11.
+   */
+  @Test
+  void testDecode_unknownFlagBitsAcceptedAndKept() throws Exception {
+    byte[] b = ImageHeader.create(FormatVersion.V2, ImageGeometry.forSize(20971520, 2048)).encode();
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(52, 0x05);
+    ImageHeader h = ImageHeader.decode(FILE, b, 1 << 20);
+    assertThat(h.flags()).isEqualTo(0x05);
+    assertThat(h.encode()).isEqualTo(b);
+    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(52, 0xFFFFFFFC);
+    assertThat(ImageHeader.decode(FILE, b, 1 << 20).flags()).isEqualTo(0xFFFFFFFCL);
   }
 }

@@ -54,7 +54,7 @@ final class TestDisks {
   /** Returns the file of the top delta. */
   static Path top(Path xml) throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
-    return DiskDescriptor.resolveImage(xml, d.image(Guid.TOP_DELTA));
+    return DiskDescriptor.read(xml).fileOf(xml, d.image(Guid.TOP_DELTA));
   }
 
   /**
@@ -110,7 +110,7 @@ final class TestDisks {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> files = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
-      files.add(DiskDescriptor.resolveImage(xml, e));
+      files.add(DiskDescriptor.read(xml).fileOf(xml, e));
     }
     return visible(files, d.raw(), d.diskSizeSectors() * 512);
   }
@@ -165,7 +165,7 @@ final class TestDisks {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> files = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
-      files.add(DiskDescriptor.resolveImage(xml, e));
+      files.add(DiskDescriptor.read(xml).fileOf(xml, e));
     }
     try (PloopDisk disk = PloopDisk.openPaths(files, EngineOptions.defaults().readOnly(true))) {
       ByteBuffer b = ByteBuffer.allocate((int) disk.size());
@@ -193,7 +193,7 @@ final class TestDisks {
       if (d.raw() && e == d.images().get(0)) {
         continue;
       }
-      Path p = DiskDescriptor.resolveImage(xml, e);
+      Path p = DiskDescriptor.read(xml).fileOf(xml, e);
       assertThat(qemuCheck(p)).as("qemu-img check " + p).isZero();
     }
   }

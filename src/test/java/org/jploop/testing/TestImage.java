@@ -53,7 +53,10 @@ public final class TestImage {
     return header.clusterSectors() * 512;
   }
 
-  /** Appends one cluster of random bytes at EOF and maps {@code virtualCluster} to it. */
+  /**
+   * Appends one cluster of random bytes at EOF and maps {@code virtualCluster} to it, clearing
+   * CIF_Empty as a writer does.
+   */
   public long allocate(long virtualCluster, Random random) throws IOException {
     long size = Files.size(file);
     long physical = size / clusterBytes();
@@ -61,6 +64,11 @@ public final class TestImage {
     random.nextBytes(data);
     writeAt(physical * clusterBytes(), data);
     setBat(virtualCluster, header.version().toBatValue(physical, (int) header.clusterSectors()));
+    ByteBuffer flags = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ch.read(flags, ImageHeader.OFFSET_FLAGS);
+    }
+    putInt(ImageHeader.OFFSET_FLAGS, flags.getInt(0) & ~(int) ImageHeader.CIF_EMPTY);
     return physical;
   }
 

@@ -1,15 +1,11 @@
 package org.jploop.format.descriptor;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.dataformat.xml.XmlMapper;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -21,13 +17,20 @@ import org.jploop.format.ImageGeometry;
 /**
  * DiskDescriptor.xml: the disk's parameters and its chain of delta images, base first, as ploop
  * reads and writes it (lib/xml.c). Immutable; the {@code with...} methods return changed copies and
- * {@link #write} stores one atomically (write {@code .tmp}, fsync, rename).
+ * {@link #write} stores one atomically (write {@code .tmp}, fsync, rename). {@link #read} is done
+ * by {@link DescriptorParser}.
  *
  * <p>Rules applied on read, with ploop's messages: the required nodes exist; the blocksize is
  * valid; there is at least one image; if images and shots differ in number a {@code {TOPDELTA,
  * NONE}} shot is added; the top GUID is valid, exists among the shots and is not temporary; every
  * image and every shot GUID is unique; the chain from the top reaches the base. Image paths must
- * stay inside the descriptor's directory (no absolute paths, no {@code ..}, no symlink out).
+ * stay inside the descriptor's directory (no absolute paths, no {@code ..}, no symlink out), except
+ * in a ploop-volume layout ({@code <Volume>}), where ploop keeps a volume's images wherever {@code
+ * --image} put them and a snapshot's images in its parent volume's directory.
+ *
+ * <p>Volume layout: {@link #volume} is the {@code <Volume>} element; the images and shots of the
+ * parent volumes ({@code <Parent>} chain) follow the descriptor's own ones as {@linkplain
+ * ImageEntry#alien alien} entries (absolute paths), used to build the chain and never written back.
  *
  * @param diskSizeSectors virtual disk size ({@code Disk_size})
  * @param maxDeltaSize {@code Max_delta_size} in sectors, 0 when absent
@@ -37,9 +40,10 @@ import org.jploop.format.ImageGeometry;
  * @param encryptionKeyId {@code Encryption/KeyId}, or null
  * @param blocksize cluster size in sectors
  * @param preallocated whether {@code <Preallocated>1</Preallocated>} is set
- * @param images delta images, base first, in XML order
+ * @param images delta images, base first, in XML order, then the parents' alien ones
  * @param topGuid the top snapshot GUID, normally {@link Guid#TOP_DELTA}
- * @param shots snapshot entries, in XML order
+ * @param shots snapshot entries, in XML order, then the parents' alien ones
+ * @param volume the {@code <Volume>} element, or null for an ordinary disk
  */
 public record DiskDescriptor(
     long diskSizeSectors,
@@ -52,7 +56,8 @@ public record DiskDescriptor(
     boolean preallocated,
     List<ImageEntry> images,
     String topGuid,
-    List<Shot> shots) {
+    List<Shot> shots,
+    Volume volume) {
 
   /** The conventional file name. */
   public static final String FILE_NAME = "DiskDescriptor.xml";
@@ -66,9 +71,15 @@ public record DiskDescriptor(
    *
    * @param guid its snapshot GUID
    * @param type {@link #TYPE_COMPRESSED} or {@link #TYPE_PLAIN}
-   * @param file path relative to the descriptor's directory, as written
+   * @param file path relative to the descriptor's directory, as written; absolute for an alien
+   * @param alien whether it belongs to a parent volume's descriptor (never written here)
    */
-  public record ImageEntry(String guid, String type, String file) {}
+  public record ImageEntry(String guid, String type, String file, boolean alien) {
+    /** An image of this descriptor. */
+    public ImageEntry(String guid, String type, String file) {
+      this(guid, type, file, false);
+    }
+  }
 
   /**
    * One {@code <Shot>}.
@@ -76,12 +87,41 @@ public record DiskDescriptor(
    * @param guid its GUID
    * @param parentGuid its parent's GUID, {@link Guid#NONE} for the base
    * @param temporary null, or {@code Temporary}, {@code TemporaryZero} or {@code TemporaryZeroSwap}
+   * @param alien whether it belongs to a parent volume's descriptor (never written here)
    */
-  public record Shot(String guid, String parentGuid, String temporary) {}
+  public record Shot(String guid, String parentGuid, String temporary, boolean alien) {
+    /** A snapshot of this descriptor. */
+    public Shot(String guid, String parentGuid, String temporary) {
+      this(guid, parentGuid, temporary, false);
+    }
+  }
+
+  /**
+   * ploop-volume's {@code <Volume>} element.
+   *
+   * @param parent {@code <Parent>} as written (relative to the descriptor's directory, or absolute),
+   *     or null for a volume without parent
+   * @param snapshotGuid {@code <SnapshotGUID>}: the parent's snapshot this volume grows from, or null
+   * @param readOnly {@code <ReadOnly>}: a snapshot volume, mounted read-only
+   */
+  public record Volume(String parent, String snapshotGuid, boolean readOnly) {
+    /** Returns the parent volume's directory, absolute and normalised. */
+    public Path parentDir(Path xml) {
+      return xml.toAbsolutePath().getParent().resolve(parent).normalize();
+    }
+  }
 
   public DiskDescriptor {
     images = List.copyOf(images);
     shots = List.copyOf(shots);
+  }
+
+  /** A descriptor without {@code <Volume>}. */
+  public DiskDescriptor(long diskSizeSectors, long maxDeltaSize, long cylinders, long heads,
+      long sectors, String encryptionKeyId, int blocksize, boolean preallocated,
+      List<ImageEntry> images, String topGuid, List<Shot> shots) {
+    this(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors, encryptionKeyId, blocksize,
+        preallocated, images, topGuid, shots, null);
   }
 
   /** Describes a fresh single-image disk of {@code geometry}, like {@code ploop init}. */
@@ -94,138 +134,9 @@ public record DiskDescriptor(
         Guid.TOP_DELTA, List.of(new Shot(Guid.TOP_DELTA, Guid.NONE, null)));
   }
 
-  private static XmlMapper mapper() {
-    XmlMapper m = XmlMapper.builder().defaultUseWrapper(false).build();
-    m.enable(SerializationFeature.INDENT_OUTPUT);
-    m.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    return m;
-  }
-
-  /** Reads and validates a descriptor file. */
+  /** Reads and validates a descriptor file (and, for a volume, its parents'). */
   public static DiskDescriptor read(Path xml) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(xml);
-    } catch (NoSuchFileException e) {
-      throw new DescriptorException(xml, "No such file");
-    }
-    XmlTree.Root root;
-    try {
-      root = mapper().readValue(bytes, XmlTree.Root.class);
-    } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
-      throw new DescriptorException(xml, "malformed XML" + where + ": "
-          + e.getOriginalMessage().lines().findFirst().orElse(""));
-    }
-    if (root == null) {
-      throw new DescriptorException(xml, "empty document");
-    }
-    return fromTree(xml, root);
-  }
-
-  private static DiskDescriptor fromTree(Path xml, XmlTree.Root root) throws DescriptorException {
-    XmlTree.DiskParameters dp = required(xml, root.diskParameters, "/Disk_Parameters");
-    XmlTree.StorageData sd = required(xml, root.storageData, "/StorageData");
-    if (sd.storage == null || sd.storage.isEmpty()) {
-      throw missing(xml, "/StorageData/Storage");
-    }
-    if (sd.storage.size() > 1) {
-      throw new DescriptorException(xml, "splitted disk is not supported");
-    }
-    XmlTree.Storage st = sd.storage.get(0);
-    XmlTree.Snapshots sn = required(xml, root.snapshots, "/Snapshots");
-
-    long blocksize = number(xml, st.blocksize, "/StorageData/Storage/Blocksize", 0);
-    if (!ImageGeometry.isValidClusterSectors(blocksize)) {
-      throw new DescriptorException(xml, "Invalid block size " + blocksize);
-    }
-    long pre = number(xml, st.preallocated, "/StorageData/Storage/Preallocated", 0);
-    if (pre != 0 && pre != 1) {
-      throw new DescriptorException(xml, "Invalid Preallocated value " + st.preallocated);
-    }
-    List<ImageEntry> images = new ArrayList<>();
-    boolean raw = false;
-    for (XmlTree.Image im : st.images == null ? List.<XmlTree.Image>of() : st.images) {
-      String guid = required(xml, im.guid, "/StorageData/Storage/Image/GUID").trim();
-      String file = required(xml, im.file, "/StorageData/Storage/Image/File").trim();
-      if (!Guid.isValid(guid)) {
-        throw new DescriptorException(xml, "Invalid image GUID " + guid);
-      }
-      String type = im.type == null ? TYPE_COMPRESSED : im.type.trim();
-      if (!type.equals(TYPE_COMPRESSED) && !type.equals(TYPE_PLAIN)) {
-        throw new DescriptorException(xml, "Unknown image type " + type + " for " + file);
-      }
-      raw |= type.equals(TYPE_PLAIN);
-      for (ImageEntry other : images) {
-        if (Guid.same(other.guid(), guid)) {
-          throw new DescriptorException(xml, "Duplicate image GUID " + guid);
-        }
-        if (other.file().equals(file)) {
-          throw new DescriptorException(xml, "Image file " + file + " is listed twice");
-        }
-      }
-      images.add(new ImageEntry(guid, type, file));
-    }
-    if (images.isEmpty()) {
-      throw missing(xml, "/StorageData/Storage/Image");
-    }
-    if (raw && pre == 1) {
-      throw new DescriptorException(xml, "Preallocated is not allowed with a Plain image");
-    }
-    List<Shot> shots = new ArrayList<>();
-    for (XmlTree.Shot s : sn.shots == null ? List.<XmlTree.Shot>of() : sn.shots) {
-      String guid = required(xml, s.guid, "/Snapshots/Shot/GUID").trim();
-      String parent = required(xml, s.parentGuid, "/Snapshots/Shot/ParentGUID").trim();
-      if (!Guid.isValid(guid) || !Guid.isValid(parent)) {
-        throw new DescriptorException(xml, "Invalid snapshot GUID " + guid + " / parent " + parent);
-      }
-      String temp = s.temporary != null ? "Temporary"
-          : s.temporaryZero != null ? "TemporaryZero"
-          : s.temporaryZeroSwap != null ? "TemporaryZeroSwap" : null;
-      for (Shot other : shots) {
-        if (Guid.same(other.guid(), guid)) {
-          throw new DescriptorException(xml, "Duplicate snapshot GUID " + guid);
-        }
-      }
-      shots.add(new Shot(guid, parent, temp));
-    }
-    if (images.size() != shots.size() && shots.stream().noneMatch(s -> Guid.same(s.guid(), Guid.TOP_DELTA))) {
-      shots.add(new Shot(Guid.TOP_DELTA, Guid.NONE, null));
-    }
-    String top = sn.topGuid == null ? null : sn.topGuid.trim();
-    if (top == null && shots.stream().anyMatch(s -> Guid.same(s.guid(), Guid.TOP_DELTA))) {
-      top = Guid.TOP_DELTA;
-    }
-    if (top == null || !Guid.isValid(top)) {
-      throw new DescriptorException(xml, "Invalid TopGUID " + top);
-    }
-    String topFinal = top;
-    Shot topShot = shots.stream().filter(s -> Guid.same(s.guid(), topFinal)).findFirst()
-        .orElseThrow(() -> new DescriptorException(xml, "Can't find snapshot by uuid " + topFinal));
-    if (topShot.temporary() != null) {
-      throw new DescriptorException(xml, "The top snapshot " + top + " is temporary");
-    }
-    if (images.size() != shots.size()) {
-      throw new DescriptorException(xml, "Inconsistency detected: " + images.size()
-          + " images but " + shots.size() + " snapshots");
-    }
-    long size = number(xml, dp.diskSize, "/Disk_Parameters/Disk_size", -1);
-    if (size < 0) {
-      size = number(xml, st.end, "/StorageData/Storage/End", 0);
-    }
-    if (size <= 0) {
-      throw new DescriptorException(xml, "Invalid disk size " + size + " sectors");
-    }
-    DiskDescriptor d = new DiskDescriptor(size,
-        number(xml, dp.maxDeltaSize, "/Disk_Parameters/Max_delta_size", 0),
-        number(xml, dp.cylinders, "/Disk_Parameters/Cylinders", 0),
-        number(xml, dp.heads, "/Disk_Parameters/Heads", 0),
-        number(xml, dp.sectors, "/Disk_Parameters/Sectors", 0),
-        dp.encryption == null ? null : dp.encryption.keyId,
-        (int) blocksize, pre == 1, images, top, shots);
-    d.chain(xml, top);
-    return d;
+    return DescriptorParser.read(xml);
   }
 
   /** Returns whether the base image is raw ({@code Plain}). */
@@ -319,7 +230,26 @@ public record DiskDescriptor(
     return p;
   }
 
-  /** Resolves the top chain to files, base first (see {@link #resolveImage}). */
+  /**
+   * Resolves an image of this descriptor to its file: {@link #resolveImage}'s rules for an
+   * ordinary disk; in a volume layout relative ({@code ../} too) and absolute paths are taken as
+   * ploop takes them, except that a raw ({@code Plain}) image must still be inside the directory;
+   * an alien entry already holds its absolute path.
+   */
+  public Path fileOf(Path xml, ImageEntry image) throws DescriptorException {
+    if (volume == null) {
+      return resolveImage(xml, image);
+    }
+    Path dir = xml.toAbsolutePath().getParent();
+    Path p = image.alien() ? Path.of(image.file()) : dir.resolve(image.file()).normalize();
+    if (image.type().equals(TYPE_PLAIN) && !p.startsWith(dir)) {
+      throw new DescriptorException(xml, "raw image " + image.file() + " is outside " + dir
+          + "; jploop accepts a raw image of a volume only inside the volume directory");
+    }
+    return p;
+  }
+
+  /** Resolves the top chain to files, base first (see {@link #fileOf}). */
   public List<Path> topChainFiles(Path xml) throws DescriptorException {
     return chainFiles(xml, topGuid);
   }
@@ -328,31 +258,60 @@ public record DiskDescriptor(
   public List<Path> chainFiles(Path xml, String guid) throws DescriptorException {
     List<Path> out = new ArrayList<>();
     for (ImageEntry e : chain(xml, guid)) {
-      out.add(resolveImage(xml, e));
+      out.add(fileOf(xml, e));
     }
     return out;
+  }
+
+  /** Returns the images of this descriptor itself, without the parents' alien ones. */
+  public List<ImageEntry> ownImages() {
+    return images.stream().filter(i -> !i.alien()).toList();
   }
 
   /** Returns a copy with another image list, shot list and top GUID. */
   public DiskDescriptor withChain(List<ImageEntry> newImages, List<Shot> newShots, String top) {
     return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
-        encryptionKeyId, blocksize, preallocated, newImages, top, newShots);
+        encryptionKeyId, blocksize, preallocated, newImages, top, newShots, volume);
   }
 
-  /** Returns a copy describing a disk of {@code sizeSectors} (CHS recomputed). */
+  /** Returns a copy with another {@code <Volume>} element (null: none). */
+  public DiskDescriptor withVolume(Volume v) {
+    return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
+        encryptionKeyId, blocksize, preallocated, images, topGuid, shots, v);
+  }
+
+  /**
+   * Returns a copy describing a disk of {@code sizeSectors}. As ploop's grow and resize do,
+   * {@code <Cylinders>} and {@code <Heads>} stay and {@code <Sectors>} becomes size / (cylinders *
+   * heads); only a new disk gets its CHS from the size ({@link #forNewImage}).
+   */
   public DiskDescriptor withSize(long sizeSectors) {
-    ChsGeometry chs = ChsGeometry.of(sizeSectors);
-    return new DiskDescriptor(sizeSectors, maxDeltaSize, chs.cylinders(), chs.heads(),
-        chs.descriptorSectors(sizeSectors), encryptionKeyId, blocksize, preallocated, images,
-        topGuid, shots);
+    long chsSectors = cylinders == 0 || heads == 0 ? 0 : sizeSectors / (cylinders * heads);
+    return new DiskDescriptor(sizeSectors, maxDeltaSize, cylinders, heads, chsSectors,
+        encryptionKeyId, blocksize, preallocated, images, topGuid, shots, volume);
   }
 
   /** Returns a copy with every image's type set (ploop writes one disk-wide type). */
   public DiskDescriptor withType(String type) {
-    List<ImageEntry> im = images.stream().map(i -> new ImageEntry(i.guid(), type, i.file()))
-        .toList();
+    List<ImageEntry> im = images.stream()
+        .map(i -> new ImageEntry(i.guid(), type, i.file(), i.alien())).toList();
     return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
-        encryptionKeyId, blocksize, preallocated, im, topGuid, shots);
+        encryptionKeyId, blocksize, preallocated, im, topGuid, shots, volume);
+  }
+
+  /**
+   * Returns {@code target} as ploop 9 writes a path into a descriptor in {@code dir}
+   * (get_relative_path): relative, with {@code ../} as needed, when the two share a directory below
+   * {@code /}; otherwise absolute.
+   */
+  public static String relativePath(Path dir, Path target) {
+    Path d = dir.toAbsolutePath().normalize();
+    Path t = target.toAbsolutePath().normalize();
+    if (d.getNameCount() == 0 || t.getNameCount() == 0
+        || !d.getName(0).equals(t.getName(0))) {
+      return t.toString();
+    }
+    return d.relativize(t).toString();
   }
 
   /** Returns the XML text, as ploop's libxml2 writer lays it out. */
@@ -376,7 +335,7 @@ public record DiskDescriptor(
     st.blocksize = Integer.toString(blocksize);
     st.preallocated = preallocated ? "1" : null;
     String type = raw() ? TYPE_PLAIN : TYPE_COMPRESSED;
-    for (ImageEntry e : images) {
+    for (ImageEntry e : ownImages()) {
       XmlTree.Image im = new XmlTree.Image();
       im.guid = e.guid();
       im.type = type;
@@ -384,10 +343,20 @@ public record DiskDescriptor(
       st.images.add(im);
     }
     root.storageData = new XmlTree.StorageData();
+    if (volume != null) {
+      XmlTree.Volume v = new XmlTree.Volume();
+      v.parent = volume.parent();
+      v.snapshotGuid = volume.snapshotGuid();
+      v.readOnly = volume.readOnly() ? "1" : null;
+      root.storageData.volume = v;
+    }
     root.storageData.storage.add(st);
     XmlTree.Snapshots sn = new XmlTree.Snapshots();
     sn.topGuid = topGuid;
     for (Shot s : shots) {
+      if (s.alien()) {
+        continue;
+      }
       XmlTree.Shot x = new XmlTree.Shot();
       x.guid = s.guid();
       x.parentGuid = s.parentGuid();
@@ -402,7 +371,7 @@ public record DiskDescriptor(
     }
     root.snapshots = sn;
     try {
-      String body = mapper().writeValueAsString(root)
+      String body = DescriptorParser.mapper().writeValueAsString(root)
           .replaceAll("<(Temporary|TemporaryZero|TemporaryZeroSwap)></\\1>", "<$1/>");
       return "<?xml version=\"1.0\"?>\n" + body.strip() + "\n";
     } catch (JsonProcessingException e) {
@@ -433,49 +402,6 @@ public record DiskDescriptor(
       ch.force(true);
     } catch (IOException ignored) {
       // Directory fsync is best effort: some filesystems refuse to open directories.
-    }
-  }
-
-  private static <T> T required(Path xml, T value, String node) throws DescriptorException {
-    if (value == null) {
-      throw missing(xml, node);
-    }
-    return value;
-  }
-
-  private static DescriptorException missing(Path xml, String node) {
-    return new DescriptorException(xml,
-        "Invalid disk descriptor file format: '" + node + "' node not found");
-  }
-
-  /**
-   * Parses like strtoul(s, 0): decimal, 0x hex or 0 octal; null gives {@code dflt}. A value that
-   * does not parse is ignored ({@code dflt}), as lib/xml.c does, except for Blocksize and
-   * Preallocated, which are rejected.
-   */
-  private static long number(Path xml, String s, String node, long dflt)
-      throws DescriptorException {
-    if (s == null) {
-      return dflt;
-    }
-    String t = s.trim();
-    try {
-      if (t.startsWith("0x") || t.startsWith("0X")) {
-        return Long.parseUnsignedLong(t.substring(2), 16);
-      }
-      if (t.length() > 1 && t.startsWith("0")) {
-        return Long.parseUnsignedLong(t.substring(1), 8);
-      }
-      long v = Long.parseLong(t);
-      if (v < 0) {
-        throw new NumberFormatException();
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      if (node.endsWith("/Blocksize") || node.endsWith("/Preallocated")) {
-        throw new DescriptorException(xml, "Invalid value '" + s + "' in " + node);
-      }
-      return dflt; // ploop ignores a value with trailing junk, except Blocksize and Preallocated
     }
   }
 }

@@ -69,10 +69,29 @@ final class XmlTree {
 
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonPropertyOrder({"Volume", "Storage"})
   static final class StorageData {
+    @JsonProperty("Volume")
+    Volume volume;
+
     @JsonProperty("Storage")
     @JacksonXmlElementWrapper(useWrapping = false)
     List<Storage> storage = new ArrayList<>();
+  }
+
+  /** ploop-volume's {@code <Volume>}: an element that may be empty, so every child is optional. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonPropertyOrder({"Parent", "SnapshotGUID", "ReadOnly"})
+  static final class Volume {
+    @JsonProperty("Parent")
+    String parent;
+
+    @JsonProperty("SnapshotGUID")
+    String snapshotGuid;
+
+    @JsonProperty("ReadOnly")
+    String readOnly;
   }
 
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -126,10 +126,17 @@ class DiskDescriptorTest {
         Arguments.of("blocksize not a power of two", base.replace(">2048</Blocksize>",
             ">2000</Blocksize>"), "Invalid block size 2000"),
         Arguments.of("blocksize junk", base.replace(">2048</Blocksize>", ">2048x</Blocksize>"),
-            "Invalid value '2048x' in /StorageData/Storage/Blocksize"),
+            "Invalid disk descriptor file format: Invalid Blocksize 2048x"),
+        Arguments.of("blocksize with a trailing blank (ploop: Invalid Blocksize)",
+            base.replace(">2048</Blocksize>", ">2048 </Blocksize>"), "Invalid Blocksize 2048 "),
+        Arguments.of("GUID with a blank (ploop: invalid guid)", base.replaceFirst(
+            "<GUID>\\{5fbaabe3", "<GUID> {5fbaabe3"), "Invalid image GUID  {5fbaabe3"),
         Arguments.of("Preallocated 2", base.replace("<Blocksize>2048</Blocksize>",
             "<Blocksize>2048</Blocksize><Preallocated>2</Preallocated>"),
             "Invalid Preallocated value 2"),
+        Arguments.of("Preallocated with a blank", base.replace("<Blocksize>2048</Blocksize>",
+            "<Blocksize>2048</Blocksize><Preallocated>1 </Preallocated>"),
+            "Invalid Preallocated value 1 "),
         Arguments.of("Preallocated with Plain", base.replace("<Blocksize>2048</Blocksize>",
             "<Blocksize>2048</Blocksize><Preallocated>1</Preallocated>")
             .replace("Compressed", "Plain"), "Preallocated is not allowed with a Plain image"),
@@ -195,6 +202,55 @@ class DiskDescriptorTest {
     DiskDescriptor d = DiskDescriptor.read(xml);
     assertThat(d.cylinders()).isZero();
     assertThat(d.diskSizeSectors()).as("falls back to <End>").isEqualTo(20971520);
+  }
+
+  /**
+   * Issue 15: ploop takes element text verbatim (libxml2, no trimming): a blank around a file name
+   * is part of the name, and numbers follow strtoul (leading blanks skipped, a trailing blank makes
+   * an optional value ignored). jploop used to trim both.
+   */
+  @Test
+  void testRead_textVerbatimNumbersLikeStrtoul() throws IOException {
+    Path xml = dir.resolve("DiskDescriptor.xml");
+    Files.writeString(xml, sample("base-only.xml")
+        .replace("<File>root.hds</File>", "<File> disk.raw </File>")
+        .replace("<Heads>16</Heads>", "<Heads>\n 16</Heads>")
+        .replace("<Cylinders>40960</Cylinders>", "<Cylinders>40960 </Cylinders>")
+        .replace("<Disk_size>20971520</Disk_size>", "<Disk_size>20971520 </Disk_size>")
+        .replace("<End>20971520</End>", "<End>0x1400000</End>"));
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    assertThat(d.images().get(0).file()).isEqualTo(" disk.raw ");
+    assertThat(d.topChainFiles(xml).get(0)).isEqualTo(dir.resolve(" disk.raw "));
+    assertThat(d.heads()).isEqualTo(16);
+    assertThat(d.cylinders()).as("trailing blank: ignored, as strtoul's end check does").isZero();
+    assertThat(d.diskSizeSectors()).as("falls back to <End>").isEqualTo(0x1400000);
+    assertThat(d.toXml()).contains("<File> disk.raw </File>");
+  }
+
+  @Test
+  void testStrtoulParse() {
+    assertThat(DescriptorParser.parse("0x10")).isEqualTo(16);
+    assertThat(DescriptorParser.parse("010")).isEqualTo(8);
+    assertThat(DescriptorParser.parse(" \t+7")).isEqualTo(7);
+    assertThat(DescriptorParser.parse("0")).isZero();
+    for (String bad : List.of("", " ", "7 ", "0x", "08", "-1", "1e3", "99999999999999999999")) {
+      assertThat(DescriptorParser.parse(bad)).as(bad).isEqualTo(-1);
+    }
+  }
+
+  /**
+   * Issue 15: grow and resize keep {@code <Cylinders>} and {@code <Heads>} and recompute {@code
+   * <Sectors>}, as ploop 1.15 does (256M grown to 512M: 1024/16/64; jploop wrote 1040/16/63).
+   */
+  @Test
+  void testWithSize_keepsCylindersAndHeads() {
+    DiskDescriptor d = DiskDescriptor.forNewImage(ImageGeometry.forSize(524288, 2048), "root.hds",
+        false);
+    assertThat(List.of(d.cylinders(), d.heads(), d.sectors())).containsExactly(1024L, 16L, 32L);
+    DiskDescriptor g = d.withSize(1048576);
+    assertThat(List.of(g.cylinders(), g.heads(), g.sectors())).containsExactly(1024L, 16L, 64L);
+    assertThat(g.toXml()).contains("<Disk_size>1048576</Disk_size>", "<End>1048576</End>",
+        "<Cylinders>1024</Cylinders>", "<Sectors>64</Sectors>");
   }
 
   @Test
