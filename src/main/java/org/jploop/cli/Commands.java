@@ -35,8 +35,14 @@ final class Commands {
     cl.addSubcommand(new GrowCommand());
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
+    addCommonOptions(cl);
+  }
+
+  /** Adds {@link CommonOptions} to every verb and sub-verb below {@code cl}. */
+  private static void addCommonOptions(CommandLine cl) {
     for (CommandLine verb : cl.getSubcommands().values()) {
       verb.addMixin(CommonOptions.MIXIN, new CommonOptions());
+      addCommonOptions(verb);
     }
   }
 
@@ -87,6 +93,17 @@ final class Commands {
       case FSCK_FAILED -> ExitCode.FSCK;
       case UNSUPPORTED -> ExitCode.PLOOPFMT;
       case RESIZE_FS -> ExitCode.RESIZE_FS;
+      case REFUSED -> ExitCode.PARAM;
+      case DEVICE -> ExitCode.DEVICE;
+      case BALLOON_OPEN -> ExitCode.DEVIOC;
+      case BALLOON_BUSY -> ExitCode.EBUSY;
+      case BALLOON_FLOCK -> ExitCode.FLOCK;
+      case BALLOON_FSTAT -> ExitCode.FSTAT;
+      case BALLOON_FSYNC -> ExitCode.FSYNC;
+      case BALLOON_TRUNCATE -> ExitCode.FTRUNCATE;
+      case BALLOON_FALLOCATE -> ExitCode.FALLOCATE;
+      case TRIM_FAILED -> ExitCode.TRIM;
+      case CHANGE_GPT -> ExitCode.CHANGE_GPT;
     };
   }
 }

@@ -5,14 +5,18 @@ public final class ExitCode {
   public static final int OK = 0;
   public static final int CREAT = 1;
   public static final int DEVICE = 2;
+  /** An ioctl failed; for jploop: the hidden balloon cannot be opened (SYSEXIT_DEVIOC). */
+  public static final int DEVIOC = 3;
   public static final int OPEN = 4;
   public static final int READ = 6;
   public static final int WRITE = 7;
   /** The image is corrupted (SYSEXIT_PLOOPFMT). */
   public static final int PLOOPFMT = 11;
   public static final int SYS = 12;
+  public static final int FSTAT = 15;
   public static final int FSYNC = 16;
   public static final int EBUSY = 17;
+  public static final int FLOCK = 18;
   public static final int FTRUNCATE = 19;
   public static final int FALLOCATE = 20;
   public static final int MOUNT = 21;
@@ -24,6 +28,7 @@ public final class ExitCode {
   public static final int RENAME = 28;
   public static final int ABORT = 29;
   public static final int RELOC = 30;
+  public static final int CHANGE_GPT = 33;
   public static final int UNLINK = 35;
   /** The image's in-use flag is set (SYSEXIT_PLOOPINUSE). */
   public static final int PLOOPINUSE = 37;
@@ -36,6 +41,8 @@ public final class ExitCode {
   /** No such snapshot (SYSEXIT_NOSNAP). */
   public static final int NOSNAP = 43;
   public static final int UMOUNT_BUSY = 46;
+  /** ploop's trim returns -1 on a failed FITRIM, which the shell sees as 255. */
+  public static final int TRIM = 255;
   /** jploop only: libfuse2 or /dev/fuse is missing (no ploop equivalent). */
   public static final int NOFUSE = 50;
 
