@@ -35,6 +35,7 @@ final class Commands {
     cl.addSubcommand(new GrowCommand());
     cl.addSubcommand(new CompactCommand());
     cl.addSubcommand(new ConvertCommand());
+    cl.addSubcommand(new BalloonCommand());
     addCommonOptions(cl);
   }
 

@@ -13,6 +13,7 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.jnrfuse.DiskFilesystem;
 import org.jploop.frontend.jnrfuse.FuseSession;
 import org.jploop.frontend.jnrfuse.GatedDiskFilesystem;
+import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
 import org.jploop.host.LoopDevice;
@@ -293,7 +294,8 @@ public final class MountDaemon {
               + m.mountPoint() + ": " + c.describeFailure());
         }
       }
-      log.info("detaching " + loop.device());
+      log.info("detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop)
+          + ")");
       loop.detach();
     }
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
