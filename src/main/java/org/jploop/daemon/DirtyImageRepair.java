@@ -59,9 +59,9 @@ public final class DirtyImageRepair {
       for (Finding f : preview) {
         if (f.kind() == Finding.Kind.DUPLICATE) {
           preview.stream().map(Finding::toString).forEach(out);
-          throw new CorruptImageException(delta, f.offset(), "Fatal errors were found, image "
-              + delta + " is not repaired: " + f.message() + " (nothing was changed; see ploop"
-              + " check -c " + delta + ")");
+          throw new CorruptImageException(delta, -1, "Fatal errors were found, image is not"
+              + " repaired: " + f.message() + " at offset " + f.offset() + " (nothing was changed;"
+              + " see ploop check -c " + delta + ")");
         }
       }
       CheckResult r = ImageChecker.checkImage(delta, REPAIR, f -> out.accept(f.toString()));
