@@ -10,6 +10,7 @@ import org.jploop.daemon.DiscardStat;
 import org.jploop.daemon.DiskAttachment;
 import org.jploop.daemon.DiskMounter;
 import org.jploop.daemon.MountStatus;
+import org.jploop.daemon.OnlineCompaction;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.host.EventLog;
 import picocli.CommandLine.Command;
@@ -92,7 +93,7 @@ final class BalloonDiscardCommand extends BalloonVerb {
       DiscardStat.measure(a).statLines().forEach(this::say);
       return;
     }
-    new BalloonDiscard(this::say).run(a, o, compaction(a));
+    new BalloonDiscard(this::say).run(a, o, OnlineCompaction.of(a));
   }
 
   /** Mounts the disk on {@code <image>.mnt}, runs the discard (or --stat), unmounts it. */

@@ -4,14 +4,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.jploop.daemon.BalloonDiscard;
 import org.jploop.daemon.BalloonRelease;
 import org.jploop.daemon.BalloonTarget;
 import org.jploop.daemon.DiskAttachment;
-import org.jploop.daemon.DiskMounter;
-import org.jploop.daemon.MountStatus;
-import org.jploop.daemon.OnlineOperations;
-import org.jploop.engine.DiskStats;
 import org.jploop.host.BalloonFile;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * Base of the {@code ploop balloon} subcommands: the target ({@code -d DEVICE | -m MOUNT_POINT |
- * DiskDescriptor.xml}, resolved by {@link BalloonTarget}), one-line output, and the two things
- * the verbs ask of the mount daemon: its engine's count of freed clusters and an online compact.
+ * DiskDescriptor.xml}, resolved by {@link BalloonTarget}), one-line output, and the release of
+ * the clusters under new balloon extents. The verbs run in this process, the filesystem work
+ * included; the mount daemon is only asked to compact ({@link BalloonRelease#releaseOnline}).
  */
 abstract class BalloonVerb implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -69,28 +65,9 @@ abstract class BalloonVerb implements Callable<Integer> {
     return ExitCode.OK;
   }
 
-  /** Returns the engine's counters as the daemon of {@code st} reports them now. */
-  static DiskStats stats(MountStatus st) throws IOException {
-    return MountStatus.fromJson(DiskMounter.requestOk(st, "status")).stats();
-  }
-
-  /**
-   * Asks the daemon of {@code a}'s disk to compact the image online; the compaction returns the
-   * bytes cut off the top delta.
-   */
-  static BalloonDiscard.Compaction compaction(DiskAttachment a) {
-    return () -> {
-      long usedEnd = stats(a.status()).preallocatedAreaStart();
-      return OnlineOperations.truncatedBytes(DiskMounter.requestOk(a.status(), "compact"),
-          a.topImage(), usedEnd);
-    };
-  }
-
   /** Releases {@code ranges} of {@code a}'s disk through its daemon, printing ploop's lines. */
   long release(DiskAttachment a, java.util.List<BalloonRelease.Clusters> ranges)
       throws IOException {
-    MountStatus st = a.status();
-    return new BalloonRelease(a).releaseAndCompact(ranges, () -> stats(st).clustersFreed(),
-        compaction(a), this::say);
+    return new BalloonRelease(a).releaseOnline(ranges, this::say);
   }
 }

@@ -14,8 +14,9 @@ import org.jploop.io.FileExtents;
  * the whole disk clusters inside them can leave the image. {@link #clusters} turns the extents into
  * disk cluster ranges (partition start added, shrunk inward to whole clusters), {@link
  * #countMapped} says how many of them the top delta still maps ({@code ploop-balloon check}),
- * {@link #punch} releases them through {@code disk.img}. Compacting the image afterwards (the
- * kernel's truncation) is the caller's step. Immutable.
+ * {@link #punch} releases them through {@code disk.img} (in the {@code ploop} process, never in
+ * the daemon that serves it). Compacting the image afterwards (the kernel's truncation) is the
+ * caller's step, normally the daemon's ({@link #releaseOnline}). Immutable.
  *
  * @param disk the mounted disk
  */
@@ -105,6 +106,16 @@ public record BalloonRelease(DiskAttachment disk) {
           + " bytes)");
     }
     return cut;
+  }
+
+  /**
+   * {@link #releaseAndCompact} from the {@code ploop} process: the freed-cluster counter and the
+   * compaction are asked of the disk's mount daemon ({@link OnlineCompaction}).
+   */
+  public long releaseOnline(List<Clusters> ranges, java.util.function.Consumer<String> out)
+      throws IOException {
+    OnlineCompaction daemon = OnlineCompaction.of(disk);
+    return releaseAndCompact(ranges, daemon, daemon, out);
   }
 
   /** Punches every cluster of {@code ranges} through disk.img; returns how many were asked. */

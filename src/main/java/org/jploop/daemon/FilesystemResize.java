@@ -77,7 +77,9 @@ public final class FilesystemResize {
         FileStore st = Files.getFileStore(mnt);
         long fsSectors = st.getTotalSpace() / 512;
         long free = st.getUnallocatedSpace() / 512;
-        double ratio = (double) (fsSectors + balloonSectors) / blocks;
+        // ploop adds the balloon to f_blocks because the VZ kernel hides it from statfs; a stock
+        // kernel counts its blocks in f_blocks already
+        double ratio = (double) fsSectors / blocks;
         newBalloon = (long) ((blocks - target) * ratio);
         long available = balloonSectors + free;
         log.info("online resize: newsize=" + target + " blocks=" + blocks + " balloonsize="

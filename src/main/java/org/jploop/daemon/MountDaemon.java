@@ -20,6 +20,7 @@ import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
+import org.jploop.host.ServingProcess;
 import org.jploop.io.DiskLock;
 
 /**
@@ -111,6 +112,7 @@ public final class MountDaemon {
   }
 
   private void start() throws IOException {
+    ServingProcess.mark();
     log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
         + (readOnly ? " read-only" : "") + " at " + fuseDir);
     FuseSession.checkAvailable();
@@ -130,7 +132,7 @@ public final class MountDaemon {
           control.afterReply(finished::countDown);
           return "stopped";
         });
-    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus).register(control);
+    new OnlineOperations(xml, disk, readOnly, log).register(control);
     String now = now();
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),

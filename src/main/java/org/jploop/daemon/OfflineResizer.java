@@ -31,8 +31,8 @@ import org.jploop.image.StepHook;
  *       an online grow could not grow ext4) or shrunk, the freed tail discarded, and the image
  *       compacted so its file is cut as well. {@code Disk_size} never shrinks.
  *   <li>xfs (which cannot shrink offline), or {@code -o}: the filesystem is mounted on a
- *       temporary directory beside the image ({@code <image>.mnt}) and the mount daemon resizes
- *       it online (balloon, {@code xfs_growfs}).
+ *       temporary directory beside the image ({@code <image>.mnt}) and resized online from this
+ *       process ({@link MountedResize}: balloon, {@code xfs_growfs}).
  * </ul>
  * Holds no state between calls.
  */
@@ -53,8 +53,26 @@ public final class OfflineResizer {
    * @param diskSectors the disk size ({@code Disk_size})
    * @param filesystemSectors the filesystem's target size, or -1 when the disk has none
    * @param imageGrown whether the image (and {@code Disk_size}) grew
+   * @param grownInside after an online grow, what was grown on the disk (partition, filesystem),
+   *     else empty
    */
-  public record Result(long diskSectors, long filesystemSectors, boolean imageGrown) {}
+  public record Result(long diskSectors, long filesystemSectors, boolean imageGrown,
+      String grownInside) {
+    /** A result with nothing grown inside the disk online. */
+    public Result(long diskSectors, long filesystemSectors, boolean imageGrown) {
+      this(diskSectors, filesystemSectors, imageGrown, "");
+    }
+
+    /** Returns ploop's last line: the disk's new size, or the filesystem's. */
+    public String summary() {
+      if (filesystemSectors < 0 || imageGrown) {
+        return "Resized to " + diskSectors + " sectors"
+            + (grownInside.isEmpty() ? "" : "; " + grownInside);
+      }
+      return "Resized the filesystem to " + filesystemSectors + " sectors; the disk keeps "
+          + diskSectors + " sectors";
+    }
+  }
 
   /**
    * Serves disks with {@code mounter} (only asked for when the disk has a filesystem), prints
@@ -92,9 +110,7 @@ public final class OfflineResizer {
       }
     }
     if (fs.kind() == FilesystemProbe.Kind.XFS || online) {
-      resizeMounted(xml, rounded);
-      long now = DiskDescriptor.read(xml).diskSizeSectors();
-      return new Result(now, FilesystemResize.target(rounded, bs), now > was);
+      return resizeMounted(xml, rounded);
     }
     boolean grown = rounded > was;
     long size = rounded;
@@ -113,8 +129,11 @@ public final class OfflineResizer {
     return new Result(Math.max(rounded, was), FilesystemResize.target(rounded, bs), grown);
   }
 
-  /** Mounts the filesystem on {@code <image>.mnt}, resizes it online, unmounts it. */
-  private void resizeMounted(Path xml, long sectors) throws IOException {
+  /**
+   * Mounts the filesystem on {@code <image>.mnt}, resizes it online from this process ({@link
+   * MountedResize}), unmounts it.
+   */
+  private Result resizeMounted(Path xml, long sectors) throws IOException {
     List<Path> files = DiskDescriptor.read(xml).topChainFiles(xml);
     Path mnt = Path.of(files.get(0) + ".mnt");
     boolean made = !Files.exists(mnt);
@@ -123,8 +142,7 @@ public final class OfflineResizer {
       DiskMounter m = mounter.get();
       MountStatus st = m.mount(xml, mnt, null, false);
       try {
-        String text = DiskMounter.requestOk(st, "resize sectors=" + sectors);
-        OnlineOperations.resizeReplyLines(text).forEach(out);
+        return new MountedResize(out, log).resize(st, sectors);
       } finally {
         m.umount(DiskMounter.statusOf(xml));
       }

@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jploop.engine.VirtualDisk;
@@ -15,9 +12,6 @@ import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
 import org.jploop.host.EventLog;
-import org.jploop.host.FilesystemGrower;
-import org.jploop.host.LoopDevice;
-import org.jploop.host.MountException;
 import org.jploop.image.DiskCompactor;
 import org.jploop.image.DiskResizer;
 import org.jploop.image.ImageOperationException;
@@ -26,7 +20,6 @@ import org.jploop.image.Progress;
 import org.jploop.image.SnapshotCreator;
 import org.jploop.image.SnapshotMerger;
 import org.jploop.image.StepHook;
-import org.jploop.io.FileExtents;
 
 /**
  * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]}, {@code
@@ -38,12 +31,11 @@ import org.jploop.io.FileExtents;
  * previous chain (consistent, the operations being crash-safe) is reopened and the error goes back
  * to the client; if even that fails, the disk fails every request with EIO and the log says so.
  *
- * <p>Operations run on the daemon's "control" thread, one at a time. After an online grow, the
- * loop device, partition and filesystem are grown by {@link FilesystemGrower} with the gate open
- * (that step does I/O through FUSE). A resize to at most the current size (a shrink) resizes only
- * the filesystem, through the balloon ({@link FilesystemResize}) with the gate open, then releases
- * the clusters under the balloon ({@link BalloonRelease}) and compacts the image with the gate
- * closed, as the {@code compact} verb does.
+ * <p>Operations run on the daemon's "control" thread, one at a time. They touch only the image
+ * files, never {@code disk.img} or the filesystem inside it ({@link
+ * org.jploop.host.ServingProcess}): after an online grow, the {@code ploop} process grows the loop
+ * device, partition and filesystem ({@link MountedResize}); it also does a shrink's balloon work and
+ * asks for {@code compact} after.
  */
 public final class OnlineOperations {
   /** One operation on the closed disk's files; returns the reply text. */
@@ -56,19 +48,13 @@ public final class OnlineOperations {
   private final SwappableDisk disk;
   private final boolean readOnly;
   private final EventLog log;
-  private final Supplier<MountStatus> status;
 
-  /**
-   * Operates on the disk of {@code xml} served through {@code disk}; {@code status} tells where
-   * the inner filesystem is attached (loop device, mount point).
-   */
-  public OnlineOperations(Path xml, SwappableDisk disk, boolean readOnly, EventLog log,
-      Supplier<MountStatus> status) {
+  /** Operates on the disk of {@code xml} served through {@code disk}. */
+  public OnlineOperations(Path xml, SwappableDisk disk, boolean readOnly, EventLog log) {
     this.xml = xml;
     this.disk = disk;
     this.readOnly = readOnly;
     this.log = log;
-    this.status = status;
   }
 
   /** Registers the verbs on {@code control}. */
@@ -116,13 +102,8 @@ public final class OnlineOperations {
   }
 
   /**
-   * {@code resize sectors=N}. A bigger size grows the image, then the loop device, partition and
-   * filesystem inside. A size up to the current one leaves the image size alone, as ploop does,
-   * and resizes the filesystem to fit ({@link FilesystemResize}): mounted, through the balloon
-   * (a shrink: the balloon takes the space above the new size, the clusters under it are punched
-   * out of the image and the image is compacted under the gate); not mounted, offline with
-   * resize2fs on a loop device. Replies with the disk size and the lines to print, separated by
-   * {@link #LINE}.
+   * {@code resize sectors=N}: grows the image; replies with its new size. A size not above the
+   * current one is refused: that is a filesystem change only, which {@link MountedResize} does.
    */
   String resize(Map<String, String> args) throws IOException {
     String s = args.get("sectors");
@@ -133,98 +114,12 @@ public final class OnlineOperations {
     DiskDescriptor d = DiskDescriptor.read(xml);
     long rounded = ImageGeometry.forSize(want, d.blocksize()).sizeSectors();
     if (rounded <= d.diskSizeSectors()) {
-      return d.diskSizeSectors() + " " + String.join(LINE, resizeInPlace(rounded, d));
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online resize to "
+          + rounded + " sectors does not grow the disk (" + d.diskSizeSectors() + " sectors):"
+          + " only its filesystem changes, which ploop resize does itself");
     }
-    String grown = underGate("resize", false, od -> Long.toString(
+    return underGate("resize", false, od -> Long.toString(
         new DiskResizer(od, StepHook.NONE).resize(want)));
-    long sectors = Long.parseLong(grown);
-    String inner;
-    try {
-      inner = new FilesystemGrower(log).grow(Path.of(status.get().diskImage()), sectors,
-          d.blocksize());
-    } catch (MountException e) {
-      throw withOfflineHint(e, sectors);
-    }
-    return sectors + " Resized to " + sectors + " sectors" + (inner.isEmpty() ? "" : "; " + inner);
-  }
-
-  /** Separates the lines of a multi-line reply (a reply is one line on the control socket). */
-  public static final String LINE = "\u001e";
-
-  /** Returns the lines to print from the text of a {@code resize} reply (after "ok"). */
-  public static List<String> resizeReplyLines(String text) {
-    String[] w = text.split(" ", 2);
-    return w.length < 2 || w[1].isEmpty() ? List.of() : List.of(w[1].split(LINE));
-  }
-
-  /**
-   * After the image grew but ext4 could not grow online for lack of CAP_SYS_RESOURCE: the exact
-   * command that finishes the job offline.
-   */
-  private MountException withOfflineHint(MountException e, long sectors) {
-    if (e.reason() != MountException.Reason.RESIZE_FS || FilesystemGrower.hasSysResource()) {
-      return e;
-    }
-    return new MountException(e.reason(), e.getMessage() + "; to grow it offline run: ploop"
-        + " umount " + xml + " && ploop resize -s " + sectors + " " + xml, e);
-  }
-
-  /** ploop's "do not change block device size" branch; returns the lines to print. */
-  private List<String> resizeInPlace(long sectors, DiskDescriptor d) throws IOException {
-    refuseUnsupported("resize", false);
-    List<String> lines = new ArrayList<>();
-    DiskAttachment a = DiskAttachment.of(status.get());
-    FilesystemResize fr = new FilesystemResize(lines::add, log);
-    long target = FilesystemResize.target(sectors, d.blocksize());
-    if (a.mountPoint() != null) {
-      try {
-        fr.online(a, sectors, extents -> releaseUnder(a, extents, lines));
-      } catch (MountException e) {
-        throw withOfflineHint(e, sectors);
-      }
-    } else {
-      LoopDevice own = a.loop() == null ? LoopDevice.attach(a.diskImage(), false) : null;
-      try {
-        fr.offline(own == null ? a : DiskAttachment.of(status.get()), sectors, false);
-      } finally {
-        if (own != null) {
-          own.detach();
-        }
-      }
-      compactInto(lines);
-    }
-    lines.add("Resized the filesystem to " + target + " sectors; the disk keeps "
-        + d.diskSizeSectors() + " sectors");
-    return lines;
-  }
-
-  /**
-   * Releases the disk clusters under new balloon extents: punches them through disk.img (the
-   * engine frees those the top delta maps), then compacts the image under the gate. Returns the
-   * bytes the image file lost.
-   */
-  long releaseUnder(DiskAttachment a, List<FileExtents.Extent> extents, List<String> lines)
-      throws IOException {
-    BalloonRelease r = new BalloonRelease(a);
-    return r.releaseAndCompact(r.clusters(extents), () -> disk.stats().clustersFreed(),
-        this::compactTop, lines::add);
-  }
-
-  /** Compacts online; adds ploop's TRUNCATED line; returns the bytes cut off. */
-  private long compactInto(List<String> lines) throws IOException {
-    long cut = compactTop();
-    if (cut > 0) {
-      long cluster = DiskDescriptor.read(xml).blocksize() * 512L;
-      lines.add("TRUNCATED: " + cut / cluster + " cluster-blocks (" + cut + " bytes)");
-    }
-    return cut;
-  }
-
-  /** Compacts online; returns the bytes the top delta lost (its used end to its new length). */
-  private long compactTop() throws IOException {
-    long usedEnd = disk.stats().preallocatedAreaStart();
-    List<Path> chain = DiskDescriptor.read(xml).topChainFiles(xml);
-    return truncatedBytes(compact(), chain.get(chain.size() - 1), usedEnd);
   }
 
   /**
@@ -245,7 +140,14 @@ public final class OnlineOperations {
    * merge do (DiskOpener stacks deltas on a raw base), online resize and compact do not yet.
    */
   private String underGate(String what, boolean rawBaseAllowed, Operation op) throws IOException {
-    refuseUnsupported(what, rawBaseAllowed);
+    if (readOnly) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+          "The disk is mounted read-only; online " + what + " needs a read-write mount");
+    }
+    if (!rawBaseAllowed && DiskDescriptor.read(xml).raw()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
+          + " is not supported for a disk with a raw (Plain) image; unmount it first");
+    }
     String[] reply = new String[1];
     IOException[] opFailure = new IOException[1];
     long t0 = System.nanoTime();
@@ -266,18 +168,6 @@ public final class OnlineOperations {
       throw opFailure[0];
     }
     return reply[0];
-  }
-
-  /** Refuses an operation on a read-only mount, or (unless allowed) on a raw base. */
-  private void refuseUnsupported(String what, boolean rawBaseAllowed) throws IOException {
-    if (readOnly) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "The disk is mounted read-only; online " + what + " needs a read-write mount");
-    }
-    if (!rawBaseAllowed && DiskDescriptor.read(xml).raw()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online " + what
-          + " is not supported for a disk with a raw (Plain) image; unmount it first");
-    }
   }
 
   /** A Writer that sends each line to the event log as it is completed. */

@@ -72,6 +72,7 @@ public final class BalloonFile implements AutoCloseable {
    *     holds a conflicting lock, BALLOON_FLOCK if flock fails otherwise
    */
   public static BalloonFile open(Path mountPoint, Lock lock) throws MountException {
+    ServingProcess.refuseSelfIo("Opening the balloon at " + mountPoint);
     Path p = pathIn(mountPoint);
     LibC.Native c = LibC.get();
     int mode = lock == Lock.EXCLUSIVE ? LibC.O_RDWR : LibC.O_RDONLY;

@@ -21,6 +21,7 @@ public final class ClusterPuncher implements AutoCloseable {
 
   /** Opens {@code diskImage} (a served disk.img) for punching clusters of {@code clusterBytes}. */
   public ClusterPuncher(Path diskImage, long clusterBytes) throws IOException {
+    ServingProcess.refuseSelfIo("Punching clusters of " + diskImage);
     this.diskImage = diskImage;
     this.clusterBytes = clusterBytes;
     this.fd = LibC.get().open(diskImage.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);

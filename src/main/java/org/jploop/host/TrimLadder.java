@@ -59,6 +59,7 @@ public final class TrimLadder {
    */
   public List<Pass> run(Path mountPoint, long clusterBytes, long minBlock, long granularity,
       BooleanSupplier stop) throws IOException {
+    ServingProcess.refuseSelfIo("FITRIM on " + mountPoint);
     LibC.Native c = LibC.get();
     int fd = c.open(mountPoint.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
     if (fd < 0) {

@@ -5,17 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The texts the CLI reads from online resize and compact replies. */
+/** The texts of a resize's last line and of the daemon's compact reply. */
 class OnlineReplyTest {
   @Test
-  void testResizeReplyLines_splitAfterTheSize() {
-    assertThat(OnlineOperations.resizeReplyLines("1048576 Changing balloon size old_size=0"
-        + " new_size=4096" + OnlineOperations.LINE + "TRUNCATED: 3 cluster-blocks (3145728 bytes)"))
-        .containsExactly("Changing balloon size old_size=0 new_size=4096",
-            "TRUNCATED: 3 cluster-blocks (3145728 bytes)");
-    assertThat(OnlineOperations.resizeReplyLines("2097152 Resized to 2097152 sectors; xfs on /m"
-        + " grown")).containsExactly("Resized to 2097152 sectors; xfs on /m grown");
-    assertThat(OnlineOperations.resizeReplyLines("2097152")).isEmpty();
+  void testResizeSummary_diskOrFilesystemLine() {
+    assertThat(new OfflineResizer.Result(2097152, 2088960, true, "xfs on /m grown").summary())
+        .isEqualTo("Resized to 2097152 sectors; xfs on /m grown");
+    assertThat(new OfflineResizer.Result(262144, -1, true).summary())
+        .isEqualTo("Resized to 262144 sectors");
+    assertThat(new OfflineResizer.Result(1048576, 516096, false).summary())
+        .isEqualTo("Resized the filesystem to 516096 sectors; the disk keeps 1048576 sectors");
   }
 
   @Test
