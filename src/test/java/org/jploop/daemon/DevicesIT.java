@@ -2,7 +2,6 @@ package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jploop.daemon.MountFixture.awaitExit;
-import static org.jploop.daemon.MountFixture.forceCleanup;
 import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
@@ -17,16 +16,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Random;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ploop's device habits on real mounts: {@code mount -d /dev/ploopN} with and without {@code -m},
@@ -35,28 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are taken or unknown; and a dirty image at mount: repaired and logged, or refused when a cluster
  * is used twice.
  */
-class DevicesIT {
-  @TempDir Path dir;
-  private Path xml;
-  private Path image;
-  private Path mnt;
-  private final long seed = System.nanoTime();
-  private final Random rnd = new Random(seed);
-
-  @BeforeEach
-  void setUp() throws Exception {
-    MountFixture.requireFuse();
-    xml = dir.resolve("DiskDescriptor.xml");
-    image = dir.resolve("root.hds");
-    mnt = Files.createDirectory(dir.resolve("mnt"));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    forceCleanup(xml);
-    sh(30, "umount", mnt.toString());
-  }
-
+class DevicesIT extends MountedDiskTest {
   private static boolean exists(String p) {
     return Files.exists(Path.of(p), LinkOption.NOFOLLOW_LINKS);
   }
@@ -65,7 +39,7 @@ class DevicesIT {
   void testMountDevice_partitionFsckBetweenMounts_listUmountByDevice() throws Exception {
     String dev = SpaceFixture.freshDevice(rnd);
     System.out.println("device " + dev + " (seed " + seed + ")");
-    ploop("init", "-s", "256M", image.toString()).ok();
+    SpaceFixture.initDisk(dir, "256M");
     MountFixture.Run m = ploop("mount", "-d", dev, "-m", mnt.toString(), xml.toString()).ok();
     assertThat(m.out()).isEqualTo("Adding delta dev=" + dev + " img=" + image + " (rw)\n"
         + "Mounted " + dev + "p1 at " + mnt.toRealPath() + " fstype=ext4 data='lazytime' \n");
@@ -119,7 +93,7 @@ class DevicesIT {
           + ": File exists");
       assertThat(MountStatus.forDescriptor(otherXml)).as("nothing mounted").isEmpty();
     } finally {
-      forceCleanup(otherXml);
+      MountFixture.forceCleanup(otherXml);
     }
     ploop("umount", xml.toString()).ok();
     assertThat(exists(dev)).isFalse();
@@ -145,7 +119,7 @@ class DevicesIT {
 
   @Test
   void testDirtyImageAtMount_repairedAndLogged_clusterUsedTwiceRefused() throws Exception {
-    ploop("init", "-s", "256M", image.toString()).ok();
+    SpaceFixture.initDisk(dir, "256M");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     String f = SpaceFixture.write(mnt.resolve("f"), 20);
     sh(30, "sync", "-f", mnt.toString()).ok();
