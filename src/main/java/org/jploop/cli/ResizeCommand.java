@@ -1,5 +1,7 @@
 package org.jploop.cli;
 
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jploop.daemon.DiskMounter;
@@ -45,12 +47,16 @@ final class ResizeCommand extends ImageVerb {
       out().println(line);
       out().flush();
     };
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog quiet = new EventLog(new PrintStream(java.io.OutputStream.nullOutputStream()));
     Optional<MountStatus> mounted = MountStatus.forDescriptor(descriptor);
     OfflineResizer.Result r;
     try {
       if (mounted.isPresent() && mounted.get().daemonAlive()) {
-        r = new MountedResize(say, quiet).resize(mounted.get(), sectors);
+        // the steps go to the disk's log, beside the daemon's own lines
+        try (PrintStream log = new PrintStream(new FileOutputStream(mounted.get().logFile(),
+            true), true)) {
+          r = new MountedResize(say, new EventLog(log)).resize(mounted.get(), sectors);
+        }
       } else {
         r = new OfflineResizer(() -> new DiskMounter(DiskMounter.ownJar(), quiet), say, quiet)
             .resize(descriptor, sectors, online);
