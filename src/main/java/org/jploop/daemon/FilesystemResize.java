@@ -29,10 +29,12 @@ import org.jploop.io.FileExtents;
  *       to the {@link Release} (punched out of the image, then compaction). A larger target
  *       deflates the balloon and grows the filesystem ({@code resize2fs}, needing
  *       CAP_SYS_RESOURCE; {@code xfs_growfs}).
- *   <li>{@link #offline}: the filesystem is not mounted (ext only). {@code resize2fs -P} first:
- *       a target below the data is refused before anything is touched; then {@code fsck.ext4 -p
- *       -f}, {@code resize2fs -p PART <target>k}, and the partition beyond the filesystem's new
- *       end is discarded, which punches those clusters out of the image.
+ *   <li>{@link #offline}: the filesystem is not mounted (ext only). A target below the blocks in
+ *       use (the balloon's aside) is refused before anything is touched; then the balloon is
+ *       deflated, {@code fsck.ext4 -p -f} runs, a target below {@code resize2fs -P}'s minimum is
+ *       refused (the balloon stays deflated, as after ploop's failed resize2fs), {@code resize2fs
+ *       -p PART <target>k} shrinks it, and the partition beyond the filesystem's new end is
+ *       discarded, which punches those clusters out of the image.
  * </ul>
  * Stateless apart from its output sink and log.
  */
@@ -135,13 +137,12 @@ public final class FilesystemResize {
     long target = target(sectors, bs);
     InnerFilesystem.Geometry g = fs.geometry();
     long balloon = fs.fileSizeOffline("/" + BalloonFile.NAME);
-    if (target < g.sectors()) {
-      // the balloon is deflated before resize2fs, as ploop does: its blocks do not count
-      long min = fs.minimumBlocks() * (g.blockSize() / 512) - balloon / 512;
-      if (target < min) {
-        throw new MountException(MountException.Reason.REFUSED, "Unable to change image size to "
-            + target + " sectors, minimal size is " + min);
-      }
+    long perBlock = g.blockSize() / 512;
+    boolean shrink = target < g.sectors();
+    if (shrink) {
+      // before anything changes, ploop's online test: what is used, the balloon aside (it is
+      // deflated first, as ploop does), must fit
+      refuseBelow(target, (g.blockCount() - g.freeBlocks() - balloon / g.blockSize()) * perBlock);
     }
     if (balloon > 0) {
       deflateOffline(fs);
@@ -152,6 +153,11 @@ public final class FilesystemResize {
       ensurePartition(a, sectors, target);
     }
     fs.fsck();
+    if (shrink) {
+      // resize2fs's own minimum (data plus the metadata of the groups kept), known only now that
+      // the balloon is gone and the filesystem checked; ploop would let resize2fs fail (26)
+      refuseBelow(target, fs.minimumBlocks() * perBlock);
+    }
     fs.resize(grown ? 0 : target);
     long fsEnd = fs.geometry().sectors();
     long partEnd = a.partitionBytes() / 512;
@@ -162,6 +168,13 @@ public final class FilesystemResize {
     log.info("offline resize: " + fs.type() + " on " + a.fsDevice() + " now " + fsEnd
         + " sectors, partition " + partEnd);
     fs.discard(fsEnd * 512, partEnd * 512);
+  }
+
+  private static void refuseBelow(long target, long min) throws MountException {
+    if (target < min) {
+      throw new MountException(MountException.Reason.REFUSED, "Unable to change image size to "
+          + target + " sectors, minimal size is " + min);
+    }
   }
 
   /** Mounts the filesystem on a temporary directory to set its balloon to 0, unmounts it. */

@@ -1,59 +1,36 @@
 package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jploop.daemon.MountFixture.du;
-import static org.jploop.daemon.MountFixture.forceCleanup;
 import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
 import static org.jploop.daemon.SpaceFixture.balloon;
+import static org.jploop.daemon.SpaceFixture.du;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
+import java.util.List;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.host.FilesystemGrower;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ploop resize} to a smaller size and back, on real mounts: online through the balloon,
  * offline through fsck + resize2fs + the discarded tail; a shrink below the data refused with
  * ploop's message and exit code and nothing changed; an offline grow the filesystem sees,
- * finishing an online ext4 grow that could only exit 26; kill -9 of the daemon in the middle of
- * an online shrink. {@code Disk_size} never changes on a shrink, as in ploop.
+ * finishing an online ext4 grow that could only exit 26; kill -9 of the {@code ploop} process
+ * and of the daemon in the middle of an online shrink. {@code Disk_size} never changes on a shrink, as in ploop.
  */
-class ShrinkIT {
-  private static final long MIB = 1 << 20;
-  @TempDir Path dir;
-  private Path xml;
-  private Path image;
-  private Path mnt;
-  private final Random rnd = new Random(System.nanoTime());
-
-  @BeforeEach
-  void setUp() throws Exception {
-    MountFixture.requireFuse();
-    xml = dir.resolve("DiskDescriptor.xml");
-    image = dir.resolve("root.hds");
-    mnt = Files.createDirectory(dir.resolve("mnt"));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    forceCleanup(xml);
-    sh(30, "umount", mnt.toString());
-  }
+class ShrinkIT extends MountedDiskTest {
 
   private long diskSize() throws Exception {
     return DiskDescriptor.read(xml).diskSizeSectors();
   }
 
   @Test
-  void testOnlineShrink_balloonTakesTheTop_belowDataRefused_infoKeepsTheSize() throws Exception {
-    ploop("init", "-s", "512M", image.toString()).ok();
+  void testOnlineShrink_belowDataRefused_infoKeepsTheSize_thenGrowPastTheDisk_exit26()
+      throws Exception {
+    SpaceFixture.initDisk(dir, "512M");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     String a = SpaceFixture.write(mnt.resolve("a"), 60);
     SpaceFixture.garbage(mnt, 340);
@@ -88,134 +65,174 @@ class ShrinkIT {
     ploop("resize", "-s", "512M", xml.toString()).ok();
     assertThat(Files.size(balloon(mnt))).as("back to the whole disk: ploop's 4-cluster reserve")
         .isLessThan(8 * MIB);
+
+    // past the disk size: the balloon is deflated, the image, partition and ext4 grow; where
+    // ext4 may not grow online (no CAP_SYS_RESOURCE) exit 26 names the command that finishes it
+    long df2 = SpaceFixture.df(mnt)[0];
+    MountFixture.Run grow = ploop("resize", "-s", "1G", xml.toString());
+    boolean online = FilesystemGrower.hasSysResource();
+    if (online) {
+      grow.ok();
+    } else {
+      String umount = "ploop umount " + xml.toRealPath();
+      String resize = "ploop resize -s 2097152 " + xml.toRealPath();
+      assertThat(grow.exitCode()).as(grow.toString()).isEqualTo(26);
+      assertThat(grow.err()).contains("CAP_SYS_RESOURCE", "to grow it offline run: " + umount
+          + " && " + resize);
+      assertThat(SpaceFixture.df(mnt)[0]).isEqualTo(df2);
+      ploop("umount", xml.toRealPath().toString()).ok();
+      assertThat(ploop("resize", "-s", "2097152", xml.toRealPath().toString()).ok().out())
+          .contains("Resized the filesystem to " + (2097152 - 4 * 2048) + " sectors");
+      ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    }
+    long df3 = SpaceFixture.df(mnt)[0];
+    System.out.printf("ext4 grow 512M -> 1G (%s): df size %d -> %d KiB, balloon %d bytes%n",
+        online ? "online" : "online exit 26, then the command it names", df2, df3,
+        Files.size(balloon(mnt)));
+    assertThat(df3).isGreaterThan(df2 + 400_000);
+    assertThat(Files.size(balloon(mnt))).as("deflated before the grow").isZero();
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     assertThat(MountFixture.sha256(mnt.resolve("c"))).isEqualTo(c);
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
     SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
-    SpaceFixture.realPloopJudges(xml, image, 1048576);
   }
 
   @Test
-  void testOfflineShrinkThenGrowBackAndGrow_filesystemSeesIt() throws Exception {
-    ploop("init", "-s", "512M", image.toString()).ok();
+  void testOfflineShrink_belowDataRefused_thenOfflineGrow_filesystemSeesBoth() throws Exception {
+    SpaceFixture.initDisk(dir, "512M");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     String a = SpaceFixture.write(mnt.resolve("a"), 60);
     SpaceFixture.garbage(mnt, 340);
     long dfInit = SpaceFixture.df(mnt)[0];
+    // a balloon left by an online shrink: deflated first, and its blocks are not data
+    sh(60, "fallocate", "-l", "100M", balloon(mnt).toString()).ok();
     ploop("umount", xml.toString()).ok();
-    String dev = SpaceFixture.freshDevice(rnd);
-    long fs0 = SpaceFixture.fsckThroughDevice(xml, dev);
     long du0 = du(dir);
     long len0 = Files.size(image);
 
-    byte[] before = Files.readAllBytes(image);
+    String before = MountFixture.sha256(image);
     MountFixture.Run below = ploop("resize", "-s", "64M", xml.toString());
     assertThat(below.exitCode()).as(below.toString()).isEqualTo(38);
     assertThat(below.err().strip()).matches("Unable to change image size to 122880 sectors,"
         + " minimal size is \\d+");
-    assertThat(Files.readAllBytes(image)).as("refused before anything changed").isEqualTo(before);
+    assertThat(MountFixture.sha256(image)).as("refused before anything changed").isEqualTo(before);
 
     MountFixture.Run r = ploop("resize", "-s", "256M", xml.toString()).ok();
     long target = 524288 - 4 * 2048;
-    assertThat(r.out()).contains("Offline shrink  dev=", "new_size=" + target, "TRUNCATED: ",
+    assertThat(r.out()).contains("Successfully truncated balloon from " + 100 * MIB
+        + " to 0 bytes", "Offline shrink  dev=", "new_size=" + target, "TRUNCATED: ",
         "Resized the filesystem to " + target + " sectors; the disk keeps 1048576 sectors");
-    long fs1 = SpaceFixture.fsckThroughDevice(xml, dev);
+    long fs1 = SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
     long du1 = du(dir);
-    System.out.printf("offline shrink 512M -> 256M: filesystem %d -> %d sectors, image file %d ->"
-        + " %d bytes, du %d -> %d KiB, ploop info -s size %d%n", fs0, fs1, len0,
-        Files.size(image), du0 >> 10, du1 >> 10, diskSize());
+    System.out.printf("offline shrink 512M -> 256M: df size %d KiB before, filesystem %d sectors"
+        + " after, image file %d -> %d bytes, du %d -> %d KiB, ploop info -s size %d%n", dfInit,
+        fs1, len0, Files.size(image), du0 >> 10, du1 >> 10, diskSize());
     assertThat(fs1).isEqualTo(target);
     assertThat(Files.size(image)).isLessThan(len0 - 100 * MIB);
     assertThat(du1).isLessThan(du0 - 100 * MIB);
     assertThat(diskSize()).isEqualTo(1048576);
     SpaceFixture.realPloopJudges(xml, image, 1048576);
 
-    ploop("resize", "-s", "512M", xml.toString()).ok();
-    assertThat(SpaceFixture.fsckThroughDevice(xml, dev)).as("grown back to ploop's target")
-        .isEqualTo(1048576 - 4 * 2048);
+    // the shrunk filesystem on the 512M disk grows with the image to the whole 1G
     assertThat(ploop("resize", "-s", "1G", xml.toString()).ok().out())
         .contains("Resized to 2097152 sectors");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     long dfGrown = SpaceFixture.df(mnt)[0];
-    System.out.printf("offline grow 512M -> 1G: df size %d -> %d KiB%n", dfInit, dfGrown);
+    System.out.printf("offline grow 512M (filesystem 256M) -> 1G: df size %d -> %d KiB%n",
+        dfInit, dfGrown);
     assertThat(dfGrown).isGreaterThan(dfInit + 400_000);
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
-    SpaceFixture.realPloopJudges(xml, image, 2097152);
   }
 
-  @Test
-  void testOnlineExt4Grow_exit26NamesTheCommand_whichFinishesTheGrowth() throws Exception {
-    ploop("init", "-s", "256M", image.toString()).ok();
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String a = SpaceFixture.write(mnt.resolve("a"), 10);
-    long df0 = SpaceFixture.df(mnt)[0];
-    MountFixture.Run r = ploop("resize", "-s", "512M", xml.toString());
-    if (FilesystemGrower.hasSysResource()) {
-      assertThat(r.exitCode()).as(r.toString()).isZero();
-      assertThat(SpaceFixture.df(mnt)[0]).isGreaterThan(df0 + 200_000);
-      ploop("umount", xml.toString()).ok();
-    } else {
-      String umount = "ploop umount " + xml.toRealPath();
-      String resize = "ploop resize -s 1048576 " + xml.toRealPath();
-      assertThat(r.exitCode()).as(r.toString()).isEqualTo(26);
-      assertThat(r.err()).contains("CAP_SYS_RESOURCE", umount + " && " + resize);
-      assertThat(SpaceFixture.df(mnt)[0]).isEqualTo(df0);
-      ploop("umount", xml.toRealPath().toString()).ok();
-      ploop("resize", "-s", "1048576", xml.toRealPath().toString()).ok();
+  /** The lines of an online shrink, in order; a kill waits for one of them. */
+  private static final List<String> SHRINK_STEPS = List.of("Changing balloon size",
+      "Successfully inflated", "Setting reserved blocks", "Released ");
+
+  /** A background {@code ploop resize}, what it had said at the kill and where the kill fell. */
+  private record Kill(Process resize, String said, String where) {
+    String saidOneLine() {
+      return said.strip().replace('\n', '|');
     }
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    long df1 = SpaceFixture.df(mnt)[0];
-    System.out.printf("ext4 grow 256M -> 512M (%s): df size %d -> %d KiB%n",
-        FilesystemGrower.hasSysResource() ? "online" : "online exit 26, then offline", df0, df1);
-    assertThat(df1).isGreaterThan(df0 + 200_000);
-    assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
   }
 
   /**
-   * The daemon killed while {@code ploop resize} inflates the balloon, punches the clusters under
-   * it or waits for the compaction. This is the test that hung the machine when the daemon did
-   * that work itself: its thread stayed in a FUSE request to its own mount, so kill -9 left an
-   * unkillable zombie. Now the daemon must die at once and the verb fail with an error; a {@link
-   * FuseWatchdog} fails the test (aborting the FUSE connection so nothing stays hung) otherwise.
+   * Starts {@code ploop resize -s SIZE} of the mounted disk in the background, waits for a seeded
+   * step of {@link #SHRINK_STEPS} (or the end of the resize, if it never says it) and a seeded
+   * delay, then kills {@code victim} with SIGKILL ({@code 0}: the resize itself).
+   */
+  private Kill killDuringShrink(String size, Path out, long victim) throws Exception {
+    Process resize = SpaceFixture.ploopInBackground(out, "resize", "-s", size, xml.toString());
+    String step = SHRINK_STEPS.get(rnd.nextInt(SHRINK_STEPS.size()));
+    long delay = rnd.nextInt(100);
+    long end = System.currentTimeMillis() + 60_000;
+    while (!Files.readString(out).contains(step) && resize.isAlive()) {
+      assertThat(System.currentTimeMillis()).as("'%s' from ploop resize: %s", step,
+          Files.readString(out)).isLessThan(end);
+      Thread.sleep(5);
+    }
+    Thread.sleep(delay);
+    String said = Files.readString(out);
+    sh(10, "kill", "-KILL", Long.toString(victim == 0 ? resize.pid() : victim));
+    return new Kill(resize, said, delay + " ms after '" + step.strip() + "'");
+  }
+
+  /**
+   * Kill -9 during an online shrink, first of the {@code ploop resize} process that does the
+   * filesystem work (the balloon, tune2fs, the punching through disk.img), then of the mount
+   * daemon, each at a seeded step and delay. The first leaves the disk mounted and served, every
+   * file intact, the balloon at most inflated over clusters not yet released: {@code ploop balloon
+   * repair} releases them and the resize run again finishes. The second is the test that hung
+   * the machine when the daemon did the filesystem work itself (its thread stayed in a FUSE
+   * request to its own mount, kill -9 left an unkillable zombie): now the daemon dies at once,
+   * the verb fails, the next mount repairs the dirty image. A {@link FuseWatchdog} fails the test
+   * (aborting this disk's FUSE connection so nothing stays hung) where anything does not end.
    */
   @Test
-  void testKill9DuringOnlineShrink_daemonDies_nextMountRepairs_everyFileIntact()
-      throws Exception {
-    long seed = System.nanoTime();
-    Random r = new Random(seed);
-    ploop("init", "-s", "512M", image.toString()).ok();
+  void testKill9DuringOnlineShrink_ofPloopThenOfTheDaemon_everyFileIntact() throws Exception {
+    SpaceFixture.initDisk(dir, "512M");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     String a = SpaceFixture.write(mnt.resolve("a"), 60);
     SpaceFixture.garbage(mnt, 340);
     FuseWatchdog dog = FuseWatchdog.of(xml);
-    Path out = dir.resolve("resize.out");
-    Process resize = SpaceFixture.ploopInBackground(out, "resize", "-s", "200M", xml.toString());
-    SpaceFixture.awaitText(out, 0, "Changing balloon size", 60_000);
-    long delay = r.nextInt(350);
-    Thread.sleep(delay);
-    String said = Files.readString(out);
-    sh(10, "kill", "-KILL", Long.toString(dog.daemonPid())).ok();
+
+    Kill k1 = killDuringShrink("200M", dir.resolve("resize1.out"), 0);
+    int rc1 = dog.await(k1.resize(), 30, "ploop resize after its kill -9");
+    System.out.printf("kill -9 of ploop resize %s (seed %d): exit %d; it said: %s%n", k1.where(),
+        seed, rc1, k1.saidOneLine());
+    assertThat(ProcessHandle.of(dog.daemonPid()).map(ProcessHandle::isAlive)).as("the daemon"
+        + " serves on").contains(true);
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).as("after kill -9 of ploop %s, seed %d",
+        k1.where(), seed).isEqualTo(a);
+    MountFixture.Run rep = ploop("balloon", "repair", "-m", mnt.toString()).ok();
+    assertThat(ploop("balloon", "check", "-m", mnt.toString()).ok().out())
+        .isEqualTo("No free blocks found\n");
+    MountFixture.Run again = ploop("resize", "-s", "200M", xml.toString()).ok();
+    System.out.printf("then balloon repair: %s; resize again: %s%n", rep.out().strip()
+        .replace('\n', '|'), again.out().strip().replace('\n', '|'));
+    assertThat(again.out()).contains("Resized the filesystem to " + (409600 - 4 * 2048)
+        + " sectors; the disk keeps 1048576 sectors");
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
+
+    Kill k2 = killDuringShrink("170M", dir.resolve("resize2.out"), dog.daemonPid());
     dog.awaitDaemonExit(15_000);
-    int rc = dog.await(resize, 60, "ploop resize after kill -9 of its daemon");
-    String phase = said.contains("TRUNCATED") ? "after the compaction"
-        : said.contains("Released") ? "compacting" : said.contains("Successfully inflated")
-        ? "releasing" : "inflating";
-    System.out.printf("kill -9 %d ms into the online shrink (%s, seed %d): resize exit %d: %s%n",
-        delay, phase, seed, rc, Files.readString(out).strip().replace('\n', '|'));
+    int rc2 = dog.await(k2.resize(), 60, "ploop resize after kill -9 of its daemon");
+    System.out.printf("kill -9 of the daemon %s into the online shrink (seed %d): resize exit"
+        + " %d; it said at the kill: %s; in all: %s%n", k2.where(), seed, rc2, k2.saidOneLine(),
+        Files.readString(dir.resolve("resize2.out")).strip().replace('\n', '|'));
 
     assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
     MountFixture.Run m = ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     assertThat(m.out()).contains("was not closed cleanly");
-    assertThat(MountFixture.sha256(mnt.resolve("a"))).as("after kill -9 at %d ms, seed %d",
-        delay, seed).isEqualTo(a);
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).as("after kill -9 of the daemon %s, seed"
+        + " %d", k2.where(), seed).isEqualTo(a);
     ploop("balloon", "repair", "-m", mnt.toString()).ok();
-    ploop("resize", "-s", "200M", xml.toString()).ok();
+    ploop("resize", "-s", "170M", xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     ploop("umount", xml.toString()).ok();
-    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(r));
+    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
     qemuCheckClean(image);
     assertThat(diskSize()).isEqualTo(1048576);
   }
