@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * change or a discard takes back, as {@code du} of the image directory shows it; a balloon busy in
  * another process; kill -9 of the mount daemon during a discard.
  */
-class BalloonIT extends MountedDiskTest {
+class BalloonIT extends MountedDiskBase {
   /** The ploop device name the disk got. */
   private String device() throws Exception {
     LoopDevice loop = new LoopDevice(MountStatus.forDescriptor(xml).orElseThrow().loopDevice());

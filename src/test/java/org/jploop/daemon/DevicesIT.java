@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * are taken or unknown; and a dirty image at mount: repaired and logged, or refused when a cluster
  * is used twice.
  */
-class DevicesIT extends MountedDiskTest {
+class DevicesIT extends MountedDiskBase {
   private static boolean exists(String p) {
     return Files.exists(Path.of(p), LinkOption.NOFOLLOW_LINKS);
   }

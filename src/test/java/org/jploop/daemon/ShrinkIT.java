@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * finishing an online ext4 grow that could only exit 26; kill -9 of the {@code ploop} process
  * and of the daemon in the middle of an online shrink. {@code Disk_size} never changes on a shrink, as in ploop.
  */
-class ShrinkIT extends MountedDiskTest {
+class ShrinkIT extends MountedDiskBase {
 
   private long diskSize() throws Exception {
     return DiskDescriptor.read(xml).diskSizeSectors();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * seeded random whose seed is printed, a loud skip without FUSE or root, and a cleanup that
  * unmounts whatever the test left mounted, also when it failed.
  */
-abstract class MountedDiskTest {
+abstract class MountedDiskBase {
   static final long MIB = 1 << 20;
   @TempDir Path dir;
   Path xml;
