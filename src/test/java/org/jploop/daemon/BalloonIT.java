@@ -46,10 +46,7 @@ class BalloonIT extends MountedDiskBase {
 
   @Test
   void testChangeCheckRepairShowStatusClearComplete_spaceComesBack() throws Exception {
-    SpaceFixture.initDisk(dir, "256M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String a = SpaceFixture.write(mnt.resolve("a"), 20);
-    SpaceFixture.garbage(mnt, 150);
+    String a = mountWithGarbage("256M", "a", 20, 150);
     String dev = device();
     long du0 = du(dir);
     long mapped0 = mapped();
@@ -157,10 +154,7 @@ class BalloonIT extends MountedDiskBase {
 
   @Test
   void testDiscard_duDropsWithNoFstrim_statToFreeDefragAutomount() throws Exception {
-    SpaceFixture.initDisk(dir, "512M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String keep = SpaceFixture.write(mnt.resolve("keep"), 30);
-    SpaceFixture.garbage(mnt, 200);
+    String keep = mountWithGarbage("512M", "keep", 30, 200);
     MountFixture.Run st = ploop("balloon", "discard", "--stat", xml.toString()).ok();
     assertThat(st.out()).matches("Balloon size: +0MB\nData size: +\\d+MB\nPloop size: +512MB\n"
         + "Image size: +\\d+MB\n");
@@ -203,10 +197,7 @@ class BalloonIT extends MountedDiskBase {
 
   @Test
   void testKill9DuringDiscard_nextMountRepairs_everyFileIntact() throws Exception {
-    SpaceFixture.initDisk(dir, "512M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String keep = SpaceFixture.write(mnt.resolve("keep"), 40);
-    SpaceFixture.garbage(mnt, 300);
+    String keep = mountWithGarbage("512M", "keep", 40, 300);
     FuseWatchdog dog = FuseWatchdog.of(xml);
     Path out = dir.resolve("discard.out");
     Process discard = SpaceFixture.ploopInBackground(out, "balloon", "discard", "-m",
@@ -220,15 +211,9 @@ class BalloonIT extends MountedDiskBase {
     System.out.printf("kill -9 %d ms into the discard (seed %d): discard exit %d%n", delay, seed,
         rc);
 
-    assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
-    MountFixture.Run m = ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(m.out()).contains("was not closed cleanly", "Mounted ");
-    assertThat(MountFixture.sha256(mnt.resolve("keep"))).as("after kill -9 at %d ms, seed %d",
-        delay, seed).isEqualTo(keep);
+    remountAfterDaemonKill("keep", keep, delay + " ms into the discard");
     ploop("balloon", "discard", "-m", mnt.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("keep"))).isEqualTo(keep);
-    ploop("umount", xml.toString()).ok();
-    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
-    qemuCheckClean(image);
+    umountAndJudge();
   }
 }

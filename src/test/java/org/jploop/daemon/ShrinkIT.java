@@ -30,10 +30,7 @@ class ShrinkIT extends MountedDiskBase {
   @Test
   void testOnlineShrink_belowDataRefused_infoKeepsTheSize_thenGrowPastTheDisk_exit26()
       throws Exception {
-    SpaceFixture.initDisk(dir, "512M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String a = SpaceFixture.write(mnt.resolve("a"), 60);
-    SpaceFixture.garbage(mnt, 340);
+    String a = mountWithGarbage("512M", "a", 60, 340);
     long[] df0 = SpaceFixture.df(mnt);
     MountFixture.Run r = ploop("resize", "-s", "256M", xml.toString()).ok();
     long target = 524288 - 4 * 2048;
@@ -93,17 +90,12 @@ class ShrinkIT extends MountedDiskBase {
     assertThat(Files.size(balloon(mnt))).as("deflated before the grow").isZero();
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     assertThat(MountFixture.sha256(mnt.resolve("c"))).isEqualTo(c);
-    ploop("umount", xml.toString()).ok();
-    qemuCheckClean(image);
-    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
+    umountAndJudge();
   }
 
   @Test
   void testOfflineShrink_belowDataRefused_thenOfflineGrow_filesystemSeesBoth() throws Exception {
-    SpaceFixture.initDisk(dir, "512M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String a = SpaceFixture.write(mnt.resolve("a"), 60);
-    SpaceFixture.garbage(mnt, 340);
+    String a = mountWithGarbage("512M", "a", 60, 340);
     long dfInit = SpaceFixture.df(mnt)[0];
     // a balloon left by an online shrink: deflated first, and its blocks are not data
     sh(60, "fallocate", "-l", "100M", balloon(mnt).toString()).ok();
@@ -192,10 +184,7 @@ class ShrinkIT extends MountedDiskBase {
    */
   @Test
   void testKill9DuringOnlineShrink_ofPloopThenOfTheDaemon_everyFileIntact() throws Exception {
-    SpaceFixture.initDisk(dir, "512M");
-    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    String a = SpaceFixture.write(mnt.resolve("a"), 60);
-    SpaceFixture.garbage(mnt, 340);
+    String a = mountWithGarbage("512M", "a", 60, 340);
     FuseWatchdog dog = FuseWatchdog.of(xml);
 
     Kill k1 = killDuringShrink("200M", dir.resolve("resize1.out"), 0);
@@ -223,17 +212,11 @@ class ShrinkIT extends MountedDiskBase {
         + " %d; it said at the kill: %s; in all: %s%n", k2.where(), seed, rc2, k2.saidOneLine(),
         Files.readString(dir.resolve("resize2.out")).strip().replace('\n', '|'));
 
-    assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
-    MountFixture.Run m = ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(m.out()).contains("was not closed cleanly");
-    assertThat(MountFixture.sha256(mnt.resolve("a"))).as("after kill -9 of the daemon %s, seed"
-        + " %d", k2.where(), seed).isEqualTo(a);
+    remountAfterDaemonKill("a", a, "of the daemon " + k2.where());
     ploop("balloon", "repair", "-m", mnt.toString()).ok();
     ploop("resize", "-s", "170M", xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
-    ploop("umount", xml.toString()).ok();
-    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
-    qemuCheckClean(image);
+    umountAndJudge();
     assertThat(diskSize()).isEqualTo(1048576);
   }
 }
