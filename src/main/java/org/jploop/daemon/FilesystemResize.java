@@ -61,8 +61,8 @@ public final class FilesystemResize {
 
   /**
    * Resizes the mounted filesystem of {@code a} to fit a disk of {@code sectors} (at most the
-   * disk size). {@code xml} and {@code sectors} name the command that finishes an ext4 growth
-   * offline when this process may not grow it online.
+   * disk size); {@code release} gives back what lies under the balloon's new extents. An ext4
+   * growth this process may not do fails with RESIZE_FS (the caller names the offline command).
    */
   public void online(DiskAttachment a, long sectors, Release release) throws IOException {
     Path mnt = a.mountPoint();
