@@ -12,7 +12,6 @@ import org.jploop.image.ImageOperationException;
 import org.jploop.image.OfflineDisk;
 import org.jploop.io.CbtStore;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -119,7 +118,6 @@ final class CbtCommand implements Callable<Integer> {
   @Command(name = "show", description = "Print the CBT of a disk's top delta or of an image.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin(name = CommonOptions.MIXIN) CommonOptions common;
 
     @Option(names = "--image", paramLabel = "IMAGE", description = "Read this image file.")
     Path image;
@@ -154,7 +152,6 @@ final class CbtCommand implements Callable<Integer> {
   @Command(name = "dump", description = "Copy a CBT into another image (--src A --dst B).")
   static final class Dump implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin(name = CommonOptions.MIXIN) CommonOptions common;
 
     @Option(names = "--src", paramLabel = "FROM", description = "Image whose CBT is copied.")
     Path src;
@@ -191,7 +188,6 @@ final class CbtCommand implements Callable<Integer> {
   @Command(name = "drop", description = "Remove the CBT of a disk's top delta.")
   static final class Drop implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin(name = CommonOptions.MIXIN) CommonOptions common;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "DiskDescriptor.xml")
     Path xml;

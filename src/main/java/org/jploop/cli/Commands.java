@@ -41,6 +41,7 @@ final class Commands {
     cl.addSubcommand(new RestoreDescriptorCommand());
     cl.addSubcommand(new EncryptCommand());
     cl.addSubcommand(new VolumeCommand());
+    cl.addSubcommand(new BalloonCommand());
     addCommonOptions(cl);
   }
 
@@ -102,6 +103,17 @@ final class Commands {
       case FSCK_FAILED -> ExitCode.FSCK;
       case UNSUPPORTED -> ExitCode.PLOOPFMT;
       case RESIZE_FS -> ExitCode.RESIZE_FS;
+      case REFUSED -> ExitCode.PARAM;
+      case DEVICE -> ExitCode.DEVICE;
+      case BALLOON_OPEN -> ExitCode.DEVIOC;
+      case BALLOON_BUSY -> ExitCode.EBUSY;
+      case BALLOON_FLOCK -> ExitCode.FLOCK;
+      case BALLOON_FSTAT -> ExitCode.FSTAT;
+      case BALLOON_FSYNC -> ExitCode.FSYNC;
+      case BALLOON_TRUNCATE -> ExitCode.FTRUNCATE;
+      case BALLOON_FALLOCATE -> ExitCode.FALLOCATE;
+      case TRIM_FAILED -> ExitCode.TRIM;
+      case CHANGE_GPT -> ExitCode.CHANGE_GPT;
     };
   }
 }

@@ -5,6 +5,8 @@ public final class ExitCode {
   public static final int OK = 0;
   public static final int CREAT = 1;
   public static final int DEVICE = 2;
+  /** An ioctl failed; for jploop: the hidden balloon cannot be opened (SYSEXIT_DEVIOC). */
+  public static final int DEVIOC = 3;
   public static final int OPEN = 4;
   public static final int READ = 6;
   public static final int WRITE = 7;
@@ -13,8 +15,11 @@ public final class ExitCode {
   public static final int SYS = 12;
   /** A bad or not cleanly closed Format Extension / CBT (SYSEXIT_PROTOCOL). */
   public static final int PROTOCOL = 13;
+  /** fstat of an image or descriptor failed (SYSEXIT_FSTAT). */
+  public static final int FSTAT = 15;
   public static final int FSYNC = 16;
   public static final int EBUSY = 17;
+  public static final int FLOCK = 18;
   public static final int FTRUNCATE = 19;
   public static final int FALLOCATE = 20;
   public static final int MOUNT = 21;
@@ -26,6 +31,7 @@ public final class ExitCode {
   public static final int RENAME = 28;
   public static final int ABORT = 29;
   public static final int RELOC = 30;
+  public static final int CHANGE_GPT = 33;
   public static final int UNLINK = 35;
   /** The image's in-use flag is set (SYSEXIT_PLOOPINUSE). */
   public static final int PLOOPINUSE = 37;
@@ -42,6 +48,8 @@ public final class ExitCode {
   /** dm-crypt (cryptsetup through ploop's crypthelper) failed (SYSEXIT_CRYPT). */
   public static final int CRYPT = 45;
   public static final int UMOUNT_BUSY = 46;
+  /** ploop's trim returns -1 on a failed FITRIM, which the shell sees as 255. */
+  public static final int TRIM = 255;
   /** jploop only: libfuse2 or /dev/fuse is missing (no ploop equivalent). */
   public static final int NOFUSE = 50;
 

@@ -53,12 +53,7 @@ abstract class ImageVerb implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DiskDescriptor.Volume vol = DiskDescriptor.read(descriptor).volume();
-    if (vol != null && vol.readOnly()) {
-      throw new PloopException(ExitCode.PARAM, "Unable to " + purpose() + ": "
-          + descriptor.toAbsolutePath().getParent() + " is a read-only snapshot volume"
-          + " (ploop-volume); its images are shared with its child volumes");
-    }
+    requireWritableVolume();
     Optional<MountStatus> mounted = MountStatus.forDescriptor(descriptor);
     String request = onlineRequest();
     if (request != null && mounted.isPresent() && mounted.get().daemonAlive()) {
@@ -73,6 +68,16 @@ abstract class ImageVerb implements Callable<Integer> {
     }
     out().flush();
     return ExitCode.OK;
+  }
+
+  /** Refuses a read-only snapshot volume (ploop-volume), whose images its children share. */
+  void requireWritableVolume() throws Exception {
+    DiskDescriptor.Volume vol = DiskDescriptor.read(descriptor).volume();
+    if (vol != null && vol.readOnly()) {
+      throw new PloopException(ExitCode.PARAM, "Unable to " + purpose() + ": "
+          + descriptor.toAbsolutePath().getParent() + " is a read-only snapshot volume"
+          + " (ploop-volume); its images are shared with its child volumes");
+    }
   }
 
   /** Sends {@code request} to the daemon of {@code st}; a failure becomes its exit code. */

@@ -14,6 +14,14 @@ public final class SizeParser {
 
   /** Returns the size in sectors, or throws PloopException(PARAM) with ploop's message. */
   public static long parseSectors(String text) {
+    return parseSectors(text, false);
+  }
+
+  /**
+   * Like {@link #parseSectors(String)}; with {@code zeroAllowed} a size of 0 is accepted, as
+   * ploop's parse_size does (a balloon of size 0).
+   */
+  public static long parseSectors(String text, boolean zeroAllowed) {
     String t = text == null ? "" : text.trim();
     if (t.isEmpty()) {
       throw new PloopException(ExitCode.PARAM, "ERROR: Invalid argument for option -s: " + text);
@@ -37,7 +45,7 @@ public final class SizeParser {
     } catch (NumberFormatException e) {
       throw new PloopException(ExitCode.PARAM, "ERROR: Invalid argument for option -s: " + text);
     }
-    if (n <= 0) {
+    if (n < 0 || n == 0 && !zeroAllowed) {
       throw new PloopException(ExitCode.PARAM, "ERROR: Invalid argument for option -s: " + text);
     }
     long sectors;

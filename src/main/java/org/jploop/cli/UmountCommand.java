@@ -12,8 +12,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ploop umount DiskDescriptor.xml | -m MOUNTPOINT}: unmounts the filesystem, detaches the
- * loop device, unmounts FUSE and lets the daemon close the image cleanly.
+ * {@code ploop umount DiskDescriptor.xml | -m MOUNTPOINT | -d DEVICE}: unmounts the filesystem,
+ * removes the ploop device names, detaches the loop device, unmounts FUSE and lets the daemon close
+ * the image cleanly. {@code -d} takes a ploop device name ({@code /dev/ploop0}, a trailing {@code
+ * p1} is dropped as ploop does) or the loop device.
  */
 @Command(name = "umount", description = "Unmount a disk mounted with ploop mount.")
 final class UmountCommand implements Callable<Integer> {
@@ -23,23 +25,30 @@ final class UmountCommand implements Callable<Integer> {
   @Option(names = "-m", paramLabel = "MOUNTPOINT", description = "The filesystem's mount point.")
   Path mountPoint;
 
+  @Option(names = "-d", paramLabel = "DEVICE", description = "The ploop device, e.g. /dev/ploop0.")
+  String device;
+
   @Parameters(index = "0", arity = "0..1", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
   @Override
   public Integer call() throws Exception {
-    if ((mountPoint == null) == (descriptor == null)) {
-      throw new PloopException(ExitCode.PARAM, "Give either DiskDescriptor.xml or -m MOUNTPOINT");
+    int given = (mountPoint == null ? 0 : 1) + (descriptor == null ? 0 : 1)
+        + (device == null ? 0 : 1);
+    if (given != 1) {
+      throw new PloopException(ExitCode.PARAM,
+          "Give one of DiskDescriptor.xml, -m MOUNTPOINT or -d DEVICE");
     }
     MountStatus st = mountPoint != null ? DiskMounter.statusByMountPoint(mountPoint)
-        : DiskMounter.statusOf(descriptor);
+        : device != null ? DiskMounter.statusByDevice(device) : DiskMounter.statusOf(descriptor);
     boolean wasAlive = st.daemonAlive();
     var err = spec.commandLine().getErr();
     EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     new DiskMounter(DiskMounter.ownJar(), log).umount(st);
     if (!wasAlive) {
       err.println("The mount daemon (pid " + st.pid() + ") had died; its mounts were removed. The"
-          + " image may be dirty: run ploop check before mounting it again.");
+          + " image may be dirty: the next ploop mount checks and repairs it as ploop check -F -d"
+          + " would.");
       err.flush();
     }
     spec.commandLine().getOut().println("Unmounted " + st.descriptor());

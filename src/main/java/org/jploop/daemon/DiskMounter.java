@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.FrontendOptions;
+import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
 import org.jploop.host.InnerMount;
@@ -19,6 +20,7 @@ import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
+import org.jploop.image.ImageOperationException;
 
 /**
  * The command side of {@code ploop mount} and {@code ploop umount}: starts the {@link MountDaemon}
@@ -81,15 +83,20 @@ public final class DiskMounter {
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
       InnerMount inner, String snapshotGuid) throws IOException {
     return mount(xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid,
-        FrontendOptions.DEFAULT);
+        FrontendOptions.DEFAULT, null);
   }
 
   /**
    * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String)}, with the daemon serving
-   * {@code disk.img} through the front end {@code frontend} says.
+   * {@code disk.img} through the front end {@code frontend} says; with a mount point or a
+   * {@code device} (ploop's {@code -d}, e.g. {@code /dev/ploop0}) a loop device is attached and
+   * given that ploop name, or a free one ({@link DeviceName#linkFree}) without {@code -d}; with
+   * neither only {@code disk.img} is served. The name is linked before the filesystem is mounted
+   * and removed again if the mount fails.
    */
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
-      InnerMount inner, String snapshotGuid, FrontendOptions frontend) throws IOException {
+      InnerMount inner, String snapshotGuid, FrontendOptions frontend, DeviceName device)
+      throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
@@ -102,14 +109,28 @@ public final class DiskMounter {
     if (mountPoint != null) {
       checkMountPoint(mountPoint);
     }
+    if (device != null && device.exists()) {
+      throw new MountException(MountException.Reason.DEVICE, "Failed to create ploop device "
+          + device.path() + ": File exists");
+    }
     MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend);
-    if (mountPoint == null) {
+    if (mountPoint == null && device == null) {
       return st;
     }
     LoopDevice loop = null;
     try {
       loop = LoopDevice.attach(Path.of(st.diskImage()), readOnly);
       String dev = loop.filesystemDevice();
+      String part = dev.equals(loop.device()) ? null : dev;
+      DeviceName name = device == null ? DeviceName.linkFree(loop, part) : device;
+      if (device != null) {
+        device.link(loop, part);
+      }
+      log.info("device " + name.path() + " -> " + loop.device());
+      if (mountPoint == null) {
+        control(st, "attach loop=" + loop.device());
+        return st.withAttachment(loop.device(), null);
+      }
       if (inner.fsck()) {
         fsck(inner.fsckCommand(dev, readOnly));
       }
@@ -125,6 +146,7 @@ public final class DiskMounter {
     } catch (IOException | RuntimeException e) {
       try {
         if (loop != null) {
+          DeviceName.unlinkAll(loop);
           loop.detach();
         }
         stop(st);
@@ -316,6 +338,36 @@ public final class DiskMounter {
     return ControlServer.send(socketOf(st), request);
   }
 
+  /**
+   * Like {@link #request} for an online operation: returns the text after {@code ok}, or throws
+   * the failure the daemon reports ({@link MountException} with its reason, {@link
+   * ImageOperationException} with its kind, else an IOException with the text).
+   */
+  public static String requestOk(MountStatus st, String request) throws IOException {
+    String reply = request(st, request);
+    if (reply.equals("ok") || reply.startsWith("ok ")) {
+      return reply.substring(2).strip();
+    }
+    if (!reply.startsWith("error")) {
+      throw new IOException("The mount daemon (pid " + st.pid() + ") gave no answer to '"
+          + request + "'; see " + st.logFile());
+    }
+    String[] w = reply.split(" ", 3);
+    if (w.length == 3) {
+      for (ImageOperationException.Kind k : ImageOperationException.Kind.values()) {
+        if (k.name().equals(w[1])) {
+          throw new ImageOperationException(k, w[2]);
+        }
+      }
+      for (MountException.Reason r : MountException.Reason.values()) {
+        if (r.name().equals(w[1])) {
+          throw new MountException(r, w[2]);
+        }
+      }
+    }
+    throw new IOException(reply.substring(5).strip());
+  }
+
   private static Path socketOf(MountStatus st) throws IOException {
     return RunPaths.of(Path.of(st.descriptor())).controlSocket();
   }
@@ -326,7 +378,10 @@ public final class DiskMounter {
         MountException.Reason.NOT_MOUNTED, "Image " + xml + " is not mounted"));
   }
 
-  /** Returns the status of the mount whose inner filesystem is at {@code mnt}. */
+  /**
+   * Returns the status of the mount whose inner filesystem is at {@code mnt}, or throws REFUSED
+   * with ploop's "Unable to find ploop device by MNT" (exit 38).
+   */
   public static MountStatus statusByMountPoint(Path mnt) throws IOException {
     String want = mnt.toAbsolutePath().normalize().toString();
     String real = Files.exists(mnt) ? mnt.toRealPath().toString() : want;
@@ -335,8 +390,17 @@ public final class DiskMounter {
         return st;
       }
     }
-    throw new MountException(MountException.Reason.NOT_MOUNTED,
-        "Nothing is mounted at " + mnt + " by jploop");
+    throw new MountException(MountException.Reason.REFUSED,
+        "Unable to find ploop device by " + mnt);
+  }
+
+  /**
+   * Returns the status of the mount attached as {@code device} (a ploop name, {@code p1} allowed,
+   * or its loop device), or throws DEV_NOT_MOUNTED naming it.
+   */
+  public static MountStatus statusByDevice(String device) throws IOException {
+    return BalloonTarget.statusOfDevice(device).orElseThrow(() -> new MountException(
+        MountException.Reason.NOT_MOUNTED, "Device " + device + " is not a mounted ploop device"));
   }
 
   /** Unmounts: asks the daemon to stop (or cleans up after a dead one) and waits for its exit. */
@@ -378,6 +442,7 @@ public final class DiskMounter {
           throw new MountException(MountException.Reason.BUSY, c.describeFailure());
         }
       }
+      DeviceName.unlinkAll(loop);
       loop.detach();
     }
     Path dir = Path.of(st.fuseDir());

@@ -13,6 +13,7 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.Frontend;
 import org.jploop.frontend.FrontendOptions;
 import org.jploop.frontend.StaleMount;
+import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
 import org.jploop.host.IoFlusher;
@@ -20,6 +21,7 @@ import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
+import org.jploop.host.ServingProcess;
 import org.jploop.io.DiskLock;
 
 /**
@@ -123,6 +125,7 @@ public final class MountDaemon {
   }
 
   private void start() throws IOException {
+    ServingProcess.mark();
     log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
         + (readOnly ? " read-only" : "") + " at " + fuseDir + " (front end "
         + frontendOptions.name() + ")");
@@ -144,7 +147,7 @@ public final class MountDaemon {
           control.afterReply(finished::countDown);
           return "stopped";
         });
-    new OnlineOperations(xml, disk, readOnly, log, this::currentStatus, f).register(control);
+    new OnlineOperations(xml, disk, readOnly, log, f).register(control);
     String now = now();
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),
@@ -309,7 +312,8 @@ public final class MountDaemon {
               + m.mountPoint() + ": " + c.describeFailure());
         }
       }
-      log.info("detaching " + loop.device());
+      log.info("detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop)
+          + ")");
       loop.detach();
     }
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,

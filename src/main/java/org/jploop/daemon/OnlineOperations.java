@@ -5,14 +5,14 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jploop.engine.VirtualDisk;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
 import org.jploop.frontend.Frontend;
 import org.jploop.host.EventLog;
-import org.jploop.host.FilesystemGrower;
 import org.jploop.image.DiskCompactor;
 import org.jploop.image.DiskResizer;
 import org.jploop.image.ImageOperationException;
@@ -32,10 +32,12 @@ import org.jploop.image.StepHook;
  * previous chain (consistent, the operations being crash-safe) is reopened and the error goes back
  * to the client; if even that fails, the disk fails every request with EIO and the log says so.
  *
- * <p>Operations run on the daemon's "control" thread, one at a time. After an online grow, the
- * front end tells the kernel the new size of {@code disk.img} ({@link Frontend#sizeChanged}), then
- * the loop device, partition and filesystem are grown by {@link FilesystemGrower} with the gate
- * open (that step does I/O through FUSE).
+ * <p>Operations run on the daemon's "control" thread, one at a time. They touch only the image
+ * files, never {@code disk.img} or the filesystem inside it ({@link
+ * org.jploop.host.ServingProcess}): after an online grow the front end tells the kernel the new
+ * size of {@code disk.img} ({@link Frontend#sizeChanged}) before the reply, then the {@code ploop}
+ * process grows the loop device, partition and filesystem ({@link MountedResize}); it also does a
+ * shrink's balloon work and asks for {@code compact} after.
  */
 public final class OnlineOperations {
   /** One operation on the closed disk's files; returns the reply text. */
@@ -48,21 +50,18 @@ public final class OnlineOperations {
   private final SwappableDisk disk;
   private final boolean readOnly;
   private final EventLog log;
-  private final Supplier<MountStatus> status;
   private final Frontend frontend;
 
   /**
-   * Operates on the disk of {@code xml} served through {@code disk}; {@code status} tells where
-   * the inner filesystem is attached (loop device, mount point); {@code frontend} serves {@code
-   * disk.img}.
+   * Operates on the disk of {@code xml} served through {@code disk}; {@code frontend} serves {@code
+   * disk.img} and is told when its size changes.
    */
   public OnlineOperations(Path xml, SwappableDisk disk, boolean readOnly, EventLog log,
-      Supplier<MountStatus> status, Frontend frontend) {
+      Frontend frontend) {
     this.xml = xml;
     this.disk = disk;
     this.readOnly = readOnly;
     this.log = log;
-    this.status = status;
     this.frontend = frontend;
   }
 
@@ -111,8 +110,8 @@ public final class OnlineOperations {
   }
 
   /**
-   * {@code resize sectors=N}: grows the image (shrinking is refused), then the loop device,
-   * partition and filesystem inside; replies with the new size and what was grown.
+   * {@code resize sectors=N}: grows the image; replies with its new size. A size not above the
+   * current one is refused: that is a filesystem change only, which {@link MountedResize} does.
    */
   String resize(Map<String, String> args) throws IOException {
     String s = args.get("sectors");
@@ -122,17 +121,27 @@ public final class OnlineOperations {
     long want = Long.parseLong(s);
     DiskDescriptor d = DiskDescriptor.read(xml);
     long rounded = ImageGeometry.forSize(want, d.blocksize()).sizeSectors();
-    if (rounded < d.diskSizeSectors()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Unable to shrink a mounted disk: online shrink is not supported (current size "
-              + d.diskSizeSectors() + " sectors, requested " + rounded + ")");
+    if (rounded <= d.diskSizeSectors()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Online resize to "
+          + rounded + " sectors does not grow the disk (" + d.diskSizeSectors() + " sectors):"
+          + " only its filesystem changes, which ploop resize does itself");
     }
     String grown = underGate("resize", false, od -> Long.toString(
         new DiskResizer(od, StepHook.NONE).resize(want)));
-    long sectors = Long.parseLong(grown);
     frontend.sizeChanged();
-    String inner = new FilesystemGrower(log).grow(Path.of(status.get().diskImage()), sectors, d.blocksize());
-    return sectors + " " + inner;
+    return grown;
+  }
+
+  /**
+   * Returns what a compaction cut off the top delta {@code top}: from where its used clusters
+   * ended before ({@code usedEndBefore}, the engine's preallocated-area start; clusters punched at
+   * the tail are cut by the close that precedes the compaction, so the compact reply alone would
+   * not count them) to its length in the {@code compact} reply.
+   */
+  public static long truncatedBytes(String compactReply, Path top, long usedEndBefore) {
+    Matcher m = Pattern.compile(Pattern.quote(top.toString())
+        + ": moved \\d+ clusters, size \\d+ -> (\\d+) bytes").matcher(compactReply);
+    return m.find() ? Math.max(0, usedEndBefore - Long.parseLong(m.group(1))) : 0;
   }
 
   /**

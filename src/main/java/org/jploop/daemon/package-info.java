@@ -9,9 +9,24 @@
  * loop device and mounts the inner filesystem, and asks the daemon to stop.
  *
  * <p>Online operations: the daemon serves a {@link org.jploop.daemon.SwappableDisk} (the suspend
- * gate). The control verbs {@code snapshot}, {@code merge}, {@code resize} and {@code compact}
- * ({@link org.jploop.daemon.OnlineOperations}) close the gate, close the engine, run the {@code
- * image} operation on the files under the daemon's lock, reopen the chain and open the gate; after
- * a grow, {@link org.jploop.host.FilesystemGrower} grows the loop device, partition and filesystem.
+ * gate). The control verbs {@code snapshot}, {@code merge}, {@code resize} (grow the image) and
+ * {@code compact} ({@link org.jploop.daemon.OnlineOperations}) close the gate, close the engine,
+ * run the {@code image} operation on the files under the daemon's lock, reopen the chain and open
+ * the gate. The daemon never does I/O through the disk it serves ({@link
+ * org.jploop.host.ServingProcess}); whatever goes through {@code disk.img}, the loop device or
+ * the filesystem inside runs in the {@code ploop} process, which asks the daemon only for those
+ * engine steps ({@link org.jploop.daemon.OnlineCompaction}).
+ *
+ * <p>Space and devices, in the {@code ploop} process: {@link org.jploop.daemon.DiskAttachment}
+ * reads what the block layer shows of a served disk (loop device, partition, ploop name, mount
+ * point), {@link org.jploop.daemon.BalloonTarget} finds it from {@code -d}/{@code -m}/descriptor.
+ * {@link org.jploop.daemon.MountedResize} resizes a mounted disk: grow = daemon {@code resize},
+ * then {@link org.jploop.host.FilesystemGrower}; shrink = {@link
+ * org.jploop.daemon.FilesystemResize} (balloon, or resize2fs offline), the clusters under the
+ * balloon punched ({@link org.jploop.daemon.BalloonRelease}), then {@code compact}. {@link
+ * org.jploop.daemon.OfflineResizer} does the same for an unmounted disk by serving it for the
+ * time of it. {@link org.jploop.daemon.BalloonDiscard} measures ({@link
+ * org.jploop.daemon.DiscardStat}), defragments, runs the FITRIM ladder and compacts. At mount,
+ * {@link org.jploop.daemon.DirtyImageRepair} checks and repairs deltas left dirty by a crash.
  */
 package org.jploop.daemon;

@@ -108,6 +108,16 @@
  *   <tr><td>ploop library: {@code read_optional_header_from_image(DIRTY_BITMAP_TRUNCATE)} at
  *       mount, {@code save_cbt} at umount</td><td>{@code ChangeTracking.readSaved} (via {@link
  *       org.jploop.io.CbtStore}) at a read-write open, {@code TopHeader.markClosed}</td></tr>
+ *   <tr><td>{@code EXT4_IOC_OPEN_BALLOON}, {@code balloon_ino}</td><td>none: {@code
+ *       host.BalloonFile} opens the balloon by path, it stays visible</td></tr>
+ *   <tr><td>{@code PLOOP_IOC_BALLOON} ({@code mntn_type})</td><td>the balloon's {@code flock},
+ *       read by {@code host.BalloonFile.state}</td></tr>
+ *   <tr><td>{@code PLOOP_IOC_FREEBLKS}, {@code PLOOP_IOC_RELOCBLKS} (balloon relocation,
+ *       "TRUNCATED")</td><td>{@code daemon.BalloonRelease} (punch the clusters under the
+ *       balloon through {@code disk.img}: {@link org.jploop.engine.PloopDisk#punchHole}), then
+ *       an online compaction</td></tr>
+ *   <tr><td>{@code ploop_trim} (FITRIM ladder)</td><td>{@code host.TrimLadder}; the discards
+ *       reach {@link org.jploop.engine.PloopDisk#punchHole}</td></tr>
  * </table>
  *
  * <p>Package dependencies go engine &rarr; io &rarr; format only.

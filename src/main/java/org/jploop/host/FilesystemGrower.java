@@ -64,7 +64,7 @@ public final class FilesystemGrower {
   }
 
   /** Re-creates partition 1 up to ploop's end with its start, type and GUID; returns its device. */
-  private String growPartition(String dev, Path sysPart, long sectors, long blocksize)
+  public String growPartition(String dev, Path sysPart, long sectors, long blocksize)
       throws IOException {
     long start = Long.parseLong(Files.readString(sysPart.resolve("start")).strip());
     long end = FilesystemMaker.partitionEnd(sectors, blocksize);
@@ -141,8 +141,7 @@ public final class FilesystemGrower {
     if (!c.ok()) {
       String hint = fs.startsWith("ext") && !hasSysResource()
           ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
-              + " lacks it: unmount, mount without -m, then e2fsck -f and resize2fs the partition"
-              + " offline"
+              + " lacks it"
           : "";
       throw new MountException(MountException.Reason.RESIZE_FS, "The image and " + fsDev
           + " have grown, but the " + fs + " filesystem could not be: " + c.describeFailure()

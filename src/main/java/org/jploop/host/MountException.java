@@ -34,7 +34,29 @@ public class MountException extends IOException {
     /** The disk type cannot be served (yet). */
     UNSUPPORTED,
     /** After an online grow, the loop device, partition or filesystem could not be grown. */
-    RESIZE_FS
+    RESIZE_FS,
+    /** Bad input for the operation (ploop's SYSEXIT_PARAM): target not found, size too small. */
+    REFUSED,
+    /** A device name (/dev/ploopN) could not be created: it exists. */
+    DEVICE,
+    /** The hidden balloon file cannot be opened. */
+    BALLOON_OPEN,
+    /** The balloon is flocked by another process. */
+    BALLOON_BUSY,
+    /** flock of the balloon failed for another reason. */
+    BALLOON_FLOCK,
+    /** stat of the balloon failed. */
+    BALLOON_FSTAT,
+    /** fsync of the balloon failed. */
+    BALLOON_FSYNC,
+    /** ftruncate of the balloon failed. */
+    BALLOON_TRUNCATE,
+    /** fallocate of the balloon failed (no space). */
+    BALLOON_FALLOCATE,
+    /** FITRIM on the mounted filesystem failed. */
+    TRIM_FAILED,
+    /** Changing the GPT partition failed. */
+    CHANGE_GPT
   }
 
   private final Reason reason;

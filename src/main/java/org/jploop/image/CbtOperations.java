@@ -5,7 +5,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.jploop.format.BadExtensionException;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.format.descriptor.Guid;
 import org.jploop.io.CbtStore;
 
 /**
@@ -35,7 +34,7 @@ public final class CbtOperations {
     if (d.raw() && d.images().size() == 1) {
       return null;
     }
-    return disk.fileOf(d.image(Guid.TOP_DELTA));
+    return disk.fileOf(d.image(d.topGuid()));
   }
 
   /**

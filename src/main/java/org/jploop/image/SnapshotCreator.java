@@ -72,7 +72,7 @@ public final class SnapshotCreator {
     disk.requireClean();
     DiskDescriptor d = disk.descriptor();
     boolean rawTop = d.raw() && d.images().size() == 1;
-    Path oldTop = rawTop ? null : disk.fileOf(d.image(Guid.TOP_DELTA));
+    Path oldTop = rawTop ? null : disk.fileOf(d.image(d.topGuid()));
     DirtyBitmap carried = null;
     if (cbtUuid == null && oldTop != null && mayCarryCbt(oldTop)) {
       try (DeltaFile old = DeltaFile.open(oldTop, true)) {

@@ -4,14 +4,17 @@ import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.types.off_t;
 
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
  * {@code fallocate} and {@code posix_fadvise}, {@code fallocate} itself (hole punching and
  * preallocation), {@code posix_fadvise} (read-ahead), {@code sync_file_range} (early
- * writeback) and {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck). Loaded
- * once, lazily.
+ * writeback), {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck; Java's
+ * FileLock is fcntl, which does not see it), and for the balloon and discard {@code ftruncate},
+ * {@code fsync}, {@code syncfs}, {@code ioctl} with a struct passed as bytes (FITRIM,
+ * FS_IOC_FIEMAP) and {@code strerror}. Loaded once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
@@ -31,12 +34,15 @@ public final class LibC {
   public static final int POSIX_FADV_WILLNEED = 3;
   /** sync_file_range flag: start writeback of the dirty pages in the range, do not wait. */
   public static final int SYNC_FILE_RANGE_WRITE = 2;
-  /** flock operation: exclusive lock. */
+  /** flock operations (sys/file.h). */
+  public static final int LOCK_SH = 1;
   public static final int LOCK_EX = 2;
-  /** flock flag: fail with EWOULDBLOCK instead of waiting. */
   public static final int LOCK_NB = 4;
-  /** errno of a flock that would block. */
+  public static final int LOCK_UN = 8;
+  /** errno: a non-blocking flock found the lock taken (EAGAIN). */
   public static final int EWOULDBLOCK = 11;
+  /** errno: the ioctl is not supported by this file (filesystem). */
+  public static final int ENOTTY = 25;
 
   /** The bound functions. */
   public interface Native {
@@ -56,6 +62,17 @@ public final class LibC {
     int sync_file_range(int fd, @off_t long offset, @off_t long nbytes, int flags);
 
     int flock(int fd, int operation);
+
+    int ftruncate(int fd, @off_t long length);
+
+    int fsync(int fd);
+
+    int syncfs(int fd);
+
+    /** ioctl with a struct argument, copied in and back out ({@code FITRIM}, FIEMAP). */
+    int ioctl(int fd, long request, @In @Out byte[] arg);
+
+    String strerror(int errnum);
   }
 
   private static volatile Native instance;
@@ -80,5 +97,11 @@ public final class LibC {
   /** Returns errno of the last failed call on this thread. */
   public static int errno() {
     return LastError.getLastError(Runtime.getRuntime(get()));
+  }
+
+  /** Returns the text of errno {@code e}, e.g. "Device or resource busy". */
+  public static String describe(int e) {
+    String s = get().strerror(e);
+    return s == null ? "errno " + e : s;
   }
 }

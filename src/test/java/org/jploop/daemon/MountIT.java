@@ -59,8 +59,9 @@ class MountIT extends MountFixture {
       }
       ch.force(true);
     }
-    assertThat(ploop("list").ok().out()).contains(xml.toRealPath().toString(), img.toString(),
-        "frontend=" + frontend);
+    assertThat(ploop("list").ok().out()).contains(img + "\t" + image.toRealPath());
+    assertThat(ploop("list", "--json").ok().out()).contains("\"frontend\" : \"" + frontend
+        + "\"");
     assertThat(ploop("info", xml.toString()).ok().out()).containsPattern("front end:\\s+"
         + frontend);
     assertThat(ploop("info", "--json", xml.toString()).ok().out())
@@ -110,7 +111,7 @@ class MountIT extends MountFixture {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(st.loopDevice()).startsWith("/dev/loop");
     assertThat(st.mountPoint()).isEqualTo(mnt.toRealPath().toString());
-    assertThat(ploop("list").ok().out()).contains(st.loopDevice(), st.mountPoint());
+    assertThat(ploop("list", "--json").ok().out()).contains(st.loopDevice(), st.mountPoint());
     ploop("umount", "-m", mnt.toString()).ok();
     awaitExit(st.pid(), 10_000);
     assertThat(MountTable.at(mnt.toRealPath())).isEmpty();
@@ -292,12 +293,12 @@ class MountIT extends MountFixture {
     assertThat(refused.err()).contains("A loop device still uses", "ploop umount");
     sh(30, "losetup", "-d", loop).ok();
     assertThat(MountTable.at(Path.of(st.fuseDir()))).as("dead FUSE mount still there").isPresent();
-    MountFixture.Run dirty = mount(xml.toString());
-    assertThat(dirty.exitCode()).as("stale mount cleared, then the dirty image refused: %s",
-        dirty.err()).isEqualTo(37);
-    assertThat(MountTable.at(Path.of(st.fuseDir()))).as("stale FUSE mount removed").isEmpty();
-    ploop("check", "-d", image.toString()).ok();
-    mount(xml.toString()).ok();
+    assertThat(refused.out()).as("the dirty image was checked before the refusal")
+        .contains("was not closed cleanly");
+    MountFixture.Run again = mount(xml.toString());
+    assertThat(again.exitCode()).as("stale mount cleared, the repaired image mounted: %s",
+        again.err()).isZero();
+    assertThat(MountStatus.forDescriptor(xml).orElseThrow().pid()).isNotEqualTo(st.pid());
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
   }
@@ -333,22 +334,20 @@ class MountIT extends MountFixture {
   }
 
   @Test
-  void testDirtyImage_refusedUntilChecked() throws Exception {
+  void testDirtyImage_checkedAndRepairedAtMount() throws Exception {
     ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
     try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
           .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
     }
-    byte[] before = Files.readAllBytes(image);
     MountFixture.Run r = ploop("mount", xml.toString());
-    assertThat(r.exitCode()).isEqualTo(37);
-    assertThat(r.err()).contains("dirty", "ploop check");
-    assertThat(Files.readAllBytes(image)).as("refused mount changes nothing").isEqualTo(before);
-    assertThat(MountStatus.forDescriptor(xml)).isEmpty();
-    assertThat(RunPaths.of(xml).runDir()).as("run directory of the refused mount").doesNotExist();
-    ploop("check", "-d", image.toString()).ok();
-    ploop("mount", xml.toString()).ok();
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("was not closed cleanly", "in-use flag dropped");
     ploop("umount", xml.toString()).ok();
+    try (FileBlockFile f = FileBlockFile.open(image, true)) {
+      assertThat(ImageReader.readHeader(f).inUse()).isFalse();
+    }
+    assertThat(RunPaths.of(xml).runDir()).as("run directory after umount").doesNotExist();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -400,8 +399,8 @@ class MountIT extends MountFixture {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
-    MountFixture.Run list = ploop("list").ok();
-    assertThat(list.out()).contains("dead", "pid=" + st.pid());
+    MountFixture.Run list = ploop("list", "--json").ok();
+    assertThat(list.out()).contains("\"state\" : \"dead\"", "\"pid\" : " + st.pid());
     MountFixture.Run u = ploop("umount", xml.toString());
     assertThat(u.exitCode()).as("umount after kill -9: %s", u.err()).isZero();
     assertThat(u.err()).contains("ploop check");
@@ -410,10 +409,8 @@ class MountIT extends MountFixture {
     assertThat(LoopDevice.backedBy(Path.of(st.diskImage()))).isEmpty();
     assertThat(Path.of(st.fuseDir()).getParent()).as("run directory, control socket included")
         .doesNotExist();
-    MountFixture.Run dirty = mount(xml.toString());
-    assertThat(dirty.exitCode()).isEqualTo(37);
-    ploop("check", "-d", image.toString()).ok();
-    mount("-m", mnt.toString(), xml.toString()).ok();
+    MountFixture.Run dirty = mount("-m", mnt.toString(), xml.toString()).ok();
+    assertThat(dirty.out()).contains("was not closed cleanly");
     assertThat(mnt.resolve("f")).exists();
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);

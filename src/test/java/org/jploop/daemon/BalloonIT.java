@@ -1,0 +1,219 @@
+package org.jploop.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.jploop.daemon.MountFixture.ploop;
+import static org.jploop.daemon.MountFixture.qemuCheckClean;
+import static org.jploop.daemon.MountFixture.sh;
+import static org.jploop.daemon.SpaceFixture.balloon;
+import static org.jploop.daemon.SpaceFixture.du;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jploop.host.DeviceName;
+import org.jploop.host.LoopDevice;
+import org.jploop.image.DeltaFile;
+import org.jploop.io.FileExtents;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code ploop balloon} on real mounts (FUSE, loop device, ext4): every subcommand with its
+ * messages and exit codes through {@code -d}, {@code -m} and the descriptor; the space a balloon
+ * change or a discard takes back, as {@code du} of the image directory shows it; a balloon busy in
+ * another process; kill -9 of the mount daemon during a discard.
+ */
+class BalloonIT extends MountedDiskBase {
+  /** The ploop device name the disk got. */
+  private String device() throws Exception {
+    LoopDevice loop = new LoopDevice(MountStatus.forDescriptor(xml).orElseThrow().loopDevice());
+    return DeviceName.of(loop).get(0).path();
+  }
+
+  /** Clusters the top delta maps, as its BAT on disk says ({@code ploop info} reads the same). */
+  private long mapped() throws Exception {
+    try (DeltaFile top = DeltaFile.open(image, true)) {
+      return top.mappedCount();
+    }
+  }
+
+  private static long number(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertThat(m.find()).as("/%s/ in: %s", regex, text).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void testChangeCheckRepairShowStatusClearComplete_spaceComesBack() throws Exception {
+    String a = mountWithGarbage("256M", "a", 20, 150);
+    String dev = device();
+    long du0 = du(dir);
+    long mapped0 = mapped();
+    // the balloon cannot fit in the never-written free space: it must cover garbage clusters
+    MountFixture.Run c = ploop("balloon", "change", "-s", "180M", "-d", dev).ok();
+    assertThat(c.out()).contains("Changing balloon size old_size=0 new_size=" + 180 * MIB,
+        "Successfully inflated balloon from 0 to " + 180 * MIB + " bytes", "TRUNCATED: ");
+    long released = number(c.out(), "Released (\\d+) cluster-blocks");
+    long mapped1 = mapped();
+    long du1 = du(dir);
+    System.out.printf("balloon change -s 180M over 150 MiB of deleted data: released %d clusters;"
+        + " clusters in the image %d -> %d; du -x of the image directory"
+        + " %d -> %d KiB%n", released, mapped0, mapped1, du0 >> 10, du1 >> 10);
+    assertThat(released).isGreaterThan(80);
+    assertThat(du1).isLessThan(du0 - 80 * MIB);
+    assertThat(mapped1).isLessThanOrEqualTo(mapped0 - released + 8);
+    // ploop's own name for the tool: the ploop-balloon launcher beside ./ploop
+    Path launcher = MountFixture.jar().toAbsolutePath().getParent().getParent()
+        .resolve("ploop-balloon");
+    assertThat(sh(60, launcher.toString(), "show", xml.toString()).ok().out())
+        .isEqualTo("Current size of hidden balloon is " + 180 * MIB + " bytes\n");
+    assertThat(ploop("balloon", "check", "-m", mnt.toString()).ok().out())
+        .isEqualTo("No free blocks found\n");
+    checkExtentsAgainstFilefrag();
+
+    // a change killed before its release leaves an inflated balloon over live clusters: repair
+    assertThat(ploop("balloon", "change", "-s", "0", "-m", mnt.toString()).ok().out())
+        .contains("Successfully truncated balloon from " + 180 * MIB + " to 0 bytes");
+    SpaceFixture.garbage(mnt, 100);
+    sh(60, "fallocate", "-l", "150M", balloon(mnt).toString()).ok();
+    String chk = ploop("balloon", "check", "-d", dev).ok().out();
+    long found = number(chk, "Found (\\d+) free blocks\\. Consider using \"ploop-balloon"
+        + " repair\"");
+    long mapped2 = mapped();
+    MountFixture.Run rep = ploop("balloon", "repair", "-d", dev + "p1").ok();
+    assertThat(rep.out()).contains("Found " + found + " free blocks", "TRUNCATED: ");
+    long mapped3 = mapped();
+    System.out.printf("balloon repair after an unreleased inflation: %d free blocks, clusters in"
+        + " the image %d -> %d%n", found, mapped2, mapped3);
+    assertThat(found).isGreaterThan(20);
+    assertThat(mapped3).isLessThanOrEqualTo(mapped2 - found + 8);
+    assertThat(ploop("balloon", "check", xml.toString()).ok().out())
+        .isEqualTo("No free blocks found\n");
+
+    assertThat(ploop("balloon", "status", "-m", mnt.toString()).ok().out())
+        .isEqualTo("Current state of in-kernel maintenance: OFF\n");
+    assertThat(ploop("balloon", "clear", xml.toString()).ok().out())
+        .isEqualTo("Current state of in-kernel maintenance is OFF now\n");
+    assertThat(ploop("balloon", "complete", "-d", dev).ok().out())
+        .isEqualTo("Nothing to complete: kernel is in \"OFF\" state\n");
+
+    busyBalloonRefused(dev);
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
+    ploop("umount", xml.toString()).ok();
+    System.out.printf("du of the image directory unmounted: %d KiB%n", du(dir) >> 10);
+    qemuCheckClean(image);
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
+    assertThat(Files.size(balloon(mnt))).isEqualTo(150 * MIB);
+  }
+
+  /** FIEMAP as jploop reads it agrees with filefrag on the balloon. */
+  private void checkExtentsAgainstFilefrag() throws Exception {
+    Path b = balloon(mnt);
+    List<FileExtents.Extent> mine = FileExtents.of(b, 0, Files.size(b));
+    long bytes = mine.stream().filter(FileExtents.Extent::unwritten)
+        .mapToLong(FileExtents.Extent::length).sum();
+    assertThat(bytes).as("unwritten bytes of the balloon").isEqualTo(Files.size(b));
+    String ff = sh(60, "filefrag", "-v", "-b1", b.toString()).ok().out();
+    Matcher m = Pattern.compile("(?m)^\\s*0:\\s+0\\.\\.\\s*\\d+:\\s+(\\d+)\\.\\.").matcher(ff);
+    assertThat(m.find()).as(ff).isTrue();
+    assertThat(mine.get(0).physical()).as("first extent, filefrag says: %s", ff)
+        .isEqualTo(Long.parseLong(m.group(1)));
+  }
+
+  /**
+   * Another process holds the balloon: the verbs that take its lock get 17 and nothing changes
+   * (change and repair here; clear, complete and check take it the same way, BalloonFile.open).
+   */
+  private void busyBalloonRefused(String dev) throws Exception {
+    long size = Files.size(balloon(mnt));
+    Process holder = new ProcessBuilder("flock", "-x", balloon(mnt).toString(), "sleep", "600")
+        .start();
+    try {
+      long end = System.currentTimeMillis() + 10_000;
+      while (!ploop("balloon", "status", "-m", mnt.toString()).ok().out().contains("BALLOON")) {
+        assertThat(System.currentTimeMillis()).as("flock holder").isLessThan(end);
+        Thread.sleep(50);
+      }
+      for (String[] verb : new String[][] {{"change", "-s", "10M"}, {"repair"}}) {
+        String[] args = new String[verb.length + 3];
+        args[0] = "balloon";
+        System.arraycopy(verb, 0, args, 1, verb.length);
+        args[verb.length + 1] = "-d";
+        args[verb.length + 2] = dev;
+        MountFixture.Run r = ploop(args);
+        assertThat(r.exitCode()).as("%s: %s", verb[0], r).isEqualTo(17);
+        assertThat(r.err().strip()).isEqualTo("Hidden balloon is in use by someone else!");
+      }
+      assertThat(Files.size(balloon(mnt))).isEqualTo(size);
+    } finally {
+      SpaceFixture.killTree(holder);
+    }
+  }
+
+  @Test
+  void testDiscard_duDropsWithNoFstrim_statToFreeDefragAutomount() throws Exception {
+    String keep = mountWithGarbage("512M", "keep", 30, 200);
+    MountFixture.Run st = ploop("balloon", "discard", "--stat", xml.toString()).ok();
+    assertThat(st.out()).matches("Balloon size: +0MB\nData size: +\\d+MB\nPloop size: +512MB\n"
+        + "Image size: +\\d+MB\n");
+    long du0 = du(dir);
+    MountFixture.Run part = ploop("balloon", "discard", "--to-free", "20M", "-m", mnt.toString())
+        .ok();
+    long du1 = du(dir);
+    long passes = part.out().lines().filter(l -> l.startsWith("Call FITRIM")).count();
+    assertThat(part.out()).contains("Trying to find free extents bigger than 1048576 bytes",
+        "Call FITRIM, for minlen=33554432", "ploop=512MB image=", "Discard freed ");
+    assertThat(passes).as("--to-free 20M stops the ladder early: %s", part.out()).isLessThan(6);
+    SpaceFixture.garbage(mnt, 60);
+    long du2 = du(dir);
+    MountFixture.Run full = ploop("balloon", "discard", "--defrag", "-d", device()).ok();
+    long du3 = du(dir);
+    assertThat(full.out()).contains("Start defrag dev=", "Call FITRIM, for minlen=1048576");
+    String stat3 = ploop("balloon", "discard", "--stat", "-m", mnt.toString()).ok().out();
+    System.out.printf("balloon discard --stat before: %s; after: %s%n", st.out().strip()
+        .replace('\n', '|'), stat3.strip().replace('\n', '|'));
+    System.out.printf("balloon discard: du of the image directory %d KiB -> %d KiB (--to-free"
+        + " 20M, %d FITRIM passes); then %d KiB -> %d KiB (--defrag, full ladder)%n", du0 >> 10,
+        du1 >> 10, passes, du2 >> 10, du3 >> 10);
+    assertThat(du1).isLessThan(du0 - 20 * MIB);
+    assertThat(du3).isLessThan(du2 - 50 * MIB);
+    assertThat(du3).isLessThan(60 * MIB + 30 * MIB);
+    assertThat(MountFixture.sha256(mnt.resolve("keep"))).isEqualTo(keep);
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+
+    MountFixture.Run notMounted = ploop("balloon", "discard", xml.toString());
+    assertThat(notMounted.exitCode()).isEqualTo(38);
+    assertThat(notMounted.err().strip()).isEqualTo("Unable to discard: image is not mounted");
+    assertThat(ploop("balloon", "discard", "--automount", xml.toString()).ok().out())
+        .contains("Discard freed ");
+    assertThat(MountStatus.forDescriptor(xml)).as("automount unmounted again").isEmpty();
+    assertThat(Path.of(image + ".mnt")).doesNotExist();
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    assertThat(MountFixture.sha256(mnt.resolve("keep"))).isEqualTo(keep);
+  }
+
+  @Test
+  void testKill9DuringDiscard_nextMountRepairs_everyFileIntact() throws Exception {
+    String keep = mountWithGarbage("512M", "keep", 40, 300);
+    FuseWatchdog dog = FuseWatchdog.of(xml);
+    Path out = dir.resolve("discard.out");
+    Process discard = SpaceFixture.ploopInBackground(out, "balloon", "discard", "-m",
+        mnt.toString());
+    SpaceFixture.awaitText(out, 0, "Call FITRIM", 60_000);
+    long delay = rnd.nextInt(150);
+    Thread.sleep(delay);
+    sh(10, "kill", "-KILL", Long.toString(dog.daemonPid())).ok();
+    dog.awaitDaemonExit(15_000);
+    int rc = dog.await(discard, 60, "ploop balloon discard after kill -9 of the daemon");
+    System.out.printf("kill -9 %d ms into the discard (seed %d): discard exit %d%n", delay, seed,
+        rc);
+
+    remountAfterDaemonKill("keep", keep, delay + " ms into the discard");
+    ploop("balloon", "discard", "-m", mnt.toString()).ok();
+    assertThat(MountFixture.sha256(mnt.resolve("keep"))).isEqualTo(keep);
+    umountAndJudge();
+  }
+}

@@ -1,0 +1,79 @@
+package org.jploop.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.jploop.daemon.MountFixture.forceCleanup;
+import static org.jploop.daemon.MountFixture.ploop;
+import static org.jploop.daemon.MountFixture.sh;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Base of the balloon, shrink and device mount tests: a temporary directory with the paths of one
+ * disk in it ({@code root.hds}, {@code DiskDescriptor.xml}, the mount point {@code mnt/}), a
+ * seeded random whose seed is printed, a loud skip without FUSE or root, and a cleanup that
+ * unmounts whatever the test left mounted, also when it failed; and the steps the kill -9 tests
+ * share: a mounted disk with dead clusters, the remount after the daemon's death, the judges.
+ */
+abstract class MountedDiskBase {
+  static final long MIB = 1 << 20;
+  @TempDir Path dir;
+  Path xml;
+  Path image;
+  Path mnt;
+  final long seed = System.nanoTime();
+  final Random rnd = new Random(seed);
+
+  @BeforeEach
+  void setUpDisk() throws Exception {
+    MountFixture.requireFuse(getClass().getSimpleName());
+    System.out.println(getClass().getSimpleName() + ": seed " + seed);
+    xml = dir.resolve("DiskDescriptor.xml");
+    image = dir.resolve("root.hds");
+    mnt = Files.createDirectory(dir.resolve("mnt"));
+  }
+
+  @AfterEach
+  void tearDownDisk() throws Exception {
+    forceCleanup(xml);
+    sh(30, "umount", mnt.toString());
+  }
+
+  /**
+   * Puts a disk of {@code size} here, mounts it at {@code mnt}, writes {@code keepMib} MiB of
+   * random data to {@code name} and {@code garbageMib} MiB more that are deleted again (dead
+   * clusters the image still holds); returns the sha256 of {@code name}.
+   */
+  String mountWithGarbage(String size, String name, int keepMib, int garbageMib)
+      throws Exception {
+    SpaceFixture.initDisk(dir, size);
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    String sha = SpaceFixture.write(mnt.resolve(name), keepMib);
+    SpaceFixture.garbage(mnt, garbageMib);
+    return sha;
+  }
+
+  /**
+   * After kill -9 of the mount daemon: {@code ploop umount} clears the dead mount, the next
+   * {@code ploop mount -m} finds the image dirty and repairs it, and {@code name} still has
+   * {@code sha} ({@code kill} says where the kill fell, for the failure message).
+   */
+  void remountAfterDaemonKill(String name, String sha, String kill) throws Exception {
+    assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
+    MountFixture.Run m = ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    assertThat(m.out()).contains("was not closed cleanly", "Mounted ");
+    assertThat(MountFixture.sha256(mnt.resolve(name))).as("after kill -9 %s, seed %d", kill,
+        seed).isEqualTo(sha);
+  }
+
+  /** Unmounts the disk; e2fsck -fn through a fresh ploop device and qemu-img check judge it. */
+  void umountAndJudge() throws Exception {
+    ploop("umount", xml.toString()).ok();
+    SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
+    MountFixture.qemuCheckClean(image);
+  }
+}
