@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jploop.testing.ForeignFlock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,17 +48,16 @@ class BalloonFileTest {
   void testLocks_busyInAnotherProcess_stateFollowsTheHolder() throws Exception {
     Path p = Files.createFile(BalloonFile.pathIn(mnt));
     assertThat(BalloonFile.state(mnt)).isEqualTo("OFF");
-    for (String mode : new String[] {"-x", "-s"}) {
-      Process holder = new ProcessBuilder("flock", mode, p.toString(), "sleep", "30").start();
+    for (boolean exclusive : new boolean[] {true, false}) {
+      Process holder = ForeignFlock.hold(p, exclusive);
       try {
         waitHeld(p);
-        assertThat(BalloonFile.state(mnt)).isEqualTo(mode.equals("-x") ? "BALLOON" : "DISCARD");
+        assertThat(BalloonFile.state(mnt)).isEqualTo(exclusive ? "BALLOON" : "DISCARD");
         MountException e = org.junit.jupiter.api.Assertions.assertThrows(MountException.class,
             () -> BalloonFile.open(mnt, BalloonFile.Lock.EXCLUSIVE));
         assertThat(e.reason()).isEqualTo(MountException.Reason.BALLOON_BUSY);
         assertThat(e.getMessage()).isEqualTo("Hidden balloon is in use by someone else!");
       } finally {
-        holder.descendants().forEach(ProcessHandle::destroyForcibly); // sleep holds the lock
         holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         waitReleased(p);
       }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.jploop.testing.ForeignFlock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,11 +37,7 @@ class DiskLockTest {
   void testForeignFlock_refusesAcquire() throws Exception {
     Path lck = DiskLock.lockFileFor(xml());
     Files.createFile(lck);
-    // one process holds the flock: the shell opens the file, flock(1) locks that open file and
-    // exits, and the shell becomes sleep; killing it releases the lock at once (with "flock -o
-    // FILE sleep" a forked child could still hold the descriptor for a moment after the kill)
-    Process p = new ProcessBuilder("sh", "-c", "exec 9<\"$0\" && flock 9 && exec sleep 30",
-        lck.toString()).start();
+    Process p = ForeignFlock.hold(lck, true);
     try {
       waitUntilLocked(lck);
       Optional<DiskLock> l = DiskLock.tryAcquire(xml(), "snapshot");
