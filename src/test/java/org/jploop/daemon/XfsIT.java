@@ -54,20 +54,22 @@ class XfsIT extends MountedDiskBase {
 
     // balloon change over deleted data: the clusters under it leave the image
     String dev = device();
+    FuseWatchdog dog = FuseWatchdog.of(xml);
     long du0 = du(dir);
-    MountFixture.Run c = ploop("balloon", "change", "-s", "140M", "-d", dev).ok();
+    MountFixture.Run c = guarded(dog, 120, "balloon", "change", "-s", "140M", "-d", dev).ok();
     long released = number(c.out(), "Released (\\d+) cluster-blocks");
     long du1 = du(dir);
     assertThat(ploop("balloon", "show", "-f", "-m", mnt.toString()).ok().out())
         .isEqualTo("Current size of hidden balloon is " + 140 * MIB + " bytes\n");
     assertThat(ploop("balloon", "check", xml.toString()).ok().out())
         .isEqualTo("No free blocks found\n");
-    ploop("balloon", "change", "-s", "0", "-m", mnt.toString()).ok();
+    guarded(dog, 60, "balloon", "change", "-s", "0", "-m", mnt.toString()).ok();
 
     // discard: no defrag on xfs, the whole FITRIM ladder
     SpaceFixture.garbage(mnt, 100);
     long du2 = du(dir);
-    MountFixture.Run d = ploop("balloon", "discard", "--defrag", "-m", mnt.toString()).ok();
+    MountFixture.Run d = guarded(dog, 120, "balloon", "discard", "--defrag", "-m",
+        mnt.toString()).ok();
     assertThat(d.out()).contains("Defragmentation skipped", "Call FITRIM, for minlen=1048576",
         "Discard freed ");
     assertThat(d.out()).doesNotContain("Start defrag");
@@ -82,7 +84,7 @@ class XfsIT extends MountedDiskBase {
     // online shrink: only the balloon can do it on xfs; Disk_size stays
     long[] df0 = SpaceFixture.df(mnt);
     long target = 409600 - 4 * 2048;
-    MountFixture.Run s = ploop("resize", "-s", "200M", xml.toString()).ok();
+    MountFixture.Run s = guarded(dog, 120, "resize", "-s", "200M", xml.toString()).ok();
     assertThat(s.out()).contains("Successfully inflated balloon from 0 to ",
         "Resized the filesystem to " + target + " sectors; the disk keeps " + DISK + " sectors");
     assertThat(s.out()).doesNotContain("reserved blocks");
@@ -92,7 +94,7 @@ class XfsIT extends MountedDiskBase {
         (b1 >> 10) + 1024);
     assertThat(df1[1] - (b1 >> 10) + df1[2]).as("what the data can still use, KiB")
         .isLessThan(target / 2);
-    MountFixture.Run below = ploop("resize", "-s", "30M", xml.toString());
+    MountFixture.Run below = guarded(dog, 120, "resize", "-s", "30M", xml.toString());
     assertThat(below.exitCode()).as(below.toString()).isEqualTo(38);
     assertThat(below.err().strip()).matches("Unable to change image size to "
         + (61440 - 8192) + " sectors, minimal size is \\d+");
