@@ -35,9 +35,11 @@ class DevicesIT extends MountedDiskBase {
     return Files.exists(Path.of(p), LinkOption.NOFOLLOW_LINKS);
   }
 
-  @Test
-  void testMountDevice_partitionFsckBetweenMounts_listUmountByDevice() throws Exception {
-    String dev = SpaceFixture.freshDevice(rnd);
+  /**
+   * Puts a fresh 256M disk here and mounts it with {@code mount -d dev -m mnt}: ploop's two lines,
+   * and {@code dev} and {@code dev}p1 naming the loop device and its partition.
+   */
+  private MountStatus mountAs(String dev) throws Exception {
     System.out.println("device " + dev + " (seed " + seed + ")");
     SpaceFixture.initDisk(dir, "256M");
     MountFixture.Run m = ploop("mount", "-d", dev, "-m", mnt.toString(), xml.toString()).ok();
@@ -46,6 +48,13 @@ class DevicesIT extends MountedDiskBase {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(Files.readSymbolicLink(Path.of(dev)).toString()).isEqualTo(st.loopDevice());
     assertThat(Path.of(dev + "p1").toRealPath().toString()).isEqualTo(st.loopDevice() + "p1");
+    return st;
+  }
+
+  @Test
+  void testMountDevice_partitionFsckBetweenMounts_listUmountByDevice() throws Exception {
+    String dev = SpaceFixture.freshDevice(rnd);
+    MountStatus st = mountAs(dev);
     String f = SpaceFixture.write(mnt.resolve("f"), 4);
     String name = Path.of(dev).getFileName().toString();
     ploop("snapshot", xml.toString()).ok();
@@ -138,14 +147,7 @@ class DevicesIT extends MountedDiskBase {
   @Test
   void testMountMapperDevice_listBalloonUmountByIt_partitionWithoutMount() throws Exception {
     String dev = freshMapperDevice();
-    System.out.println("device " + dev + " (seed " + seed + ")");
-    SpaceFixture.initDisk(dir, "256M");
-    MountFixture.Run m = ploop("mount", "-d", dev, "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(m.out()).isEqualTo("Adding delta dev=" + dev + " img=" + image + " (rw)\n"
-        + "Mounted " + dev + "p1 at " + mnt.toRealPath() + " fstype=ext4 data='lazytime' \n");
-    MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
-    assertThat(Files.readSymbolicLink(Path.of(dev)).toString()).isEqualTo(st.loopDevice());
-    assertThat(Path.of(dev + "p1").toRealPath().toString()).isEqualTo(st.loopDevice() + "p1");
+    MountStatus st = mountAs(dev);
     String name = Path.of(dev).getFileName().toString();
     assertThat(ploop("list", "-a").ok().out())
         .contains(name + "\t" + image + "\t" + mnt.toRealPath() + "\n");
