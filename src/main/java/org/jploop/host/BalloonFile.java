@@ -165,7 +165,10 @@ public final class BalloonFile implements AutoCloseable {
       out.accept("Successfully truncated balloon from " + old + " to " + want + " bytes");
       return new Change(old, want);
     }
-    if (c.fallocate(fd, 0, 0, want) != 0) {
+    // from the old end, not from 0 as ploop does: xfs reserves free blocks for the whole range
+    // of a fallocate, the part the balloon already holds included, and fails with ENOSPC where
+    // the growth itself fits (an online shrink of xfs beyond a balloon already there)
+    if (c.fallocate(fd, 0, old, want - old) != 0) {
       throw new MountException(MountException.Reason.BALLOON_FALLOCATE,
           "Can't fallocate balloon: " + LibC.describe(LibC.errno()));
     }
@@ -173,7 +176,7 @@ public final class BalloonFile implements AutoCloseable {
     if (now < want) {
       c.ftruncate(fd, old);
       throw new MountException(MountException.Reason.BALLOON_FALLOCATE, "Error: after fallocate("
-          + fd + ", 0, 0, " + want + ") fstat reported size == " + now);
+          + fd + ", 0, " + old + ", " + (want - old) + ") fstat reported size == " + now);
     }
     fsync();
     out.accept("Successfully inflated balloon from " + old + " to " + want + " bytes");

@@ -35,9 +35,11 @@ class DevicesIT extends MountedDiskBase {
     return Files.exists(Path.of(p), LinkOption.NOFOLLOW_LINKS);
   }
 
-  @Test
-  void testMountDevice_partitionFsckBetweenMounts_listUmountByDevice() throws Exception {
-    String dev = SpaceFixture.freshDevice(rnd);
+  /**
+   * Puts a fresh 256M disk here and mounts it with {@code mount -d dev -m mnt}: ploop's two lines,
+   * and {@code dev} and {@code dev}p1 naming the loop device and its partition.
+   */
+  private MountStatus mountAs(String dev) throws Exception {
     System.out.println("device " + dev + " (seed " + seed + ")");
     SpaceFixture.initDisk(dir, "256M");
     MountFixture.Run m = ploop("mount", "-d", dev, "-m", mnt.toString(), xml.toString()).ok();
@@ -46,6 +48,13 @@ class DevicesIT extends MountedDiskBase {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(Files.readSymbolicLink(Path.of(dev)).toString()).isEqualTo(st.loopDevice());
     assertThat(Path.of(dev + "p1").toRealPath().toString()).isEqualTo(st.loopDevice() + "p1");
+    return st;
+  }
+
+  @Test
+  void testMountDevice_partitionFsckBetweenMounts_listUmountByDevice() throws Exception {
+    String dev = SpaceFixture.freshDevice(rnd);
+    MountStatus st = mountAs(dev);
     String f = SpaceFixture.write(mnt.resolve("f"), 4);
     String name = Path.of(dev).getFileName().toString();
     ploop("snapshot", xml.toString()).ok();
@@ -115,6 +124,65 @@ class DevicesIT extends MountedDiskBase {
     assertThat(notOurs.exitCode()).isEqualTo(38);
     assertThat(notOurs.err().strip()).isEqualTo("Unable to find ploop device by " + dir);
     qemuCheckClean(chain.get(1));
+  }
+
+  /** A /dev/mapper/ploopN name, N seeded in ploop 9.x's range, with no dm-N and no such name. */
+  private String freshMapperDevice() {
+    for (int i = 0; i < 1000; i++) {
+      int n = 1000 + rnd.nextInt(65535);
+      String d = "/dev/mapper/ploop" + n;
+      if (!exists(d) && !exists(d + "p1") && !exists("/sys/block/dm-" + n)) {
+        return d;
+      }
+    }
+    throw new AssertionError("no free /dev/mapper/ploopN");
+  }
+
+  /**
+   * ploop 9.x's own form, {@code mount -d /dev/mapper/ploopN}, named explicitly: the name and
+   * its {@code p1} while mounted, {@code list} and the balloon verbs find the disk by it, {@code
+   * umount -d} takes it with and without {@code p1}, and without {@code -m} the partition is
+   * there for {@code fsck -fn}.
+   */
+  @Test
+  void testMountMapperDevice_listBalloonUmountByIt_partitionWithoutMount() throws Exception {
+    String dev = freshMapperDevice();
+    MountStatus st = mountAs(dev);
+    String name = Path.of(dev).getFileName().toString();
+    assertThat(ploop("list", "-a").ok().out())
+        .contains(name + "\t" + image + "\t" + mnt.toRealPath() + "\n");
+    String f = SpaceFixture.write(mnt.resolve("f"), 4);
+    assertThat(ploop("balloon", "show", "-d", dev).ok().out())
+        .isEqualTo("Current size of hidden balloon is 0 bytes\n");
+    assertThat(ploop("balloon", "discard", "--stat", "-d", dev + "p1").ok().out())
+        .contains("Ploop size:        256MB");
+    ploop("umount", "-d", dev).ok();
+    awaitExit(st.pid(), 10_000);
+    assertThat(exists(dev)).as("name removed with the mount").isFalse();
+    assertThat(exists(dev + "p1")).isFalse();
+    assertThat(ploop("list").ok().out()).doesNotContain(name + "\t");
+
+    MountFixture.Run bare = ploop("mount", "-d", dev, xml.toString()).ok();
+    assertThat(bare.out()).isEqualTo("Adding delta dev=" + dev + " img=" + image + " (rw)\n");
+    MountFixture.Run fsck = sh(300, "fsck", "-fn", dev + "p1");
+    assertThat(fsck.exitCode()).as("fsck -fn %sp1: %s", dev, fsck).isZero();
+    MountFixture.Run noFs = ploop("balloon", "status", "-d", dev + "p1");
+    assertThat(noFs.exitCode()).isEqualTo(38);
+    assertThat(noFs.err().strip()).isEqualTo("Unable to find mount point for " + dev + "p1");
+    MountStatus bareSt = MountStatus.forDescriptor(xml).orElseThrow();
+    ploop("umount", "-d", dev + "p1").ok();
+    awaitExit(bareSt.pid(), 10_000);
+    assertThat(exists(dev)).isFalse();
+    assertThat(exists(dev + "p1")).isFalse();
+    MountFixture.Run again = ploop("umount", "-d", dev);
+    assertThat(again.exitCode()).isEqualTo(40);
+    assertThat(again.err().strip()).isEqualTo("Device " + dev
+        + " is not a mounted ploop device");
+
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    assertThat(MountFixture.sha256(mnt.resolve("f"))).isEqualTo(f);
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
   }
 
   @Test

@@ -7,6 +7,8 @@ import static org.jploop.daemon.MountFixture.sh;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Base of the balloon, shrink and device mount tests: a temporary directory with the paths of one
  * disk in it ({@code root.hds}, {@code DiskDescriptor.xml}, the mount point {@code mnt/}), a
  * seeded random whose seed is printed, a loud skip without FUSE or root, and a cleanup that
- * unmounts whatever the test left mounted, also when it failed; and the steps the kill -9 tests
- * share: a mounted disk with dead clusters, the remount after the daemon's death, the judges.
+ * unmounts whatever the test left mounted, also when it failed; {@code ploop} runs under a
+ * {@link FuseWatchdog} deadline; and the steps the kill -9 tests share: a mounted disk with dead
+ * clusters, the remount after the daemon's death, the judges.
  */
 abstract class MountedDiskBase {
   static final long MIB = 1 << 20;
@@ -55,6 +58,26 @@ abstract class MountedDiskBase {
     String sha = SpaceFixture.write(mnt.resolve(name), keepMib);
     SpaceFixture.garbage(mnt, garbageMib);
     return sha;
+  }
+
+  /**
+   * Runs {@code ploop args...} against the mounted disk {@code dog} watches: past {@code
+   * timeoutS} the watchdog aborts this disk's FUSE connection (so nothing stays hung in it) and
+   * fails the test.
+   */
+  MountFixture.Run guarded(FuseWatchdog dog, long timeoutS, String... args) throws Exception {
+    Path out = Files.createTempFile(dir, "ploop-", ".out");
+    Path err = Files.createTempFile(dir, "ploop-", ".err");
+    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+        "java").toString(), "-jar", MountFixture.jar().toString()));
+    argv.addAll(List.of(args));
+    Process p = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile())
+        .start();
+    int rc = dog.await(p, timeoutS, "ploop " + String.join(" ", args));
+    MountFixture.Run r = new MountFixture.Run(rc, Files.readString(out), Files.readString(err));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
   }
 
   /**

@@ -139,6 +139,42 @@ class ShrinkIT extends MountedDiskBase {
     qemuCheckClean(image);
   }
 
+  /**
+   * {@code ploop resize -o} of an unmounted ext4 disk: the online shrink (balloon, reserved
+   * blocks) on a temporary mount at {@code <image>.mnt}, which is gone afterwards, the disk
+   * unmounted again; the filesystem keeps its size, the balloon holds the difference.
+   */
+  @Test
+  void testResizeMinusO_unmountedExt4ShrunkOnlineOnATemporaryMount() throws Exception {
+    String a = mountWithGarbage("256M", "a", 10, 100);
+    long[] df0 = SpaceFixture.df(mnt);
+    ploop("umount", xml.toString()).ok();
+    long du0 = du(dir);
+    long target = 327680 - 4 * 2048;
+    MountFixture.Run r = ploop("resize", "-o", "-s", "160M", xml.toString()).ok();
+    assertThat(r.out()).contains("Successfully inflated balloon from 0 to ",
+        "Setting reserved blocks count to " + target / 100 * 5 * 512 / 4096,
+        "Resized the filesystem to " + target + " sectors; the disk keeps 524288 sectors");
+    assertThat(r.out()).doesNotContain("Offline shrink");
+    assertThat(Path.of(image + ".mnt")).as("temporary mount point removed").doesNotExist();
+    assertThat(MountStatus.forDescriptor(xml)).as("unmounted again").isEmpty();
+    long du1 = du(dir);
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    long[] df1 = SpaceFixture.df(mnt);
+    long b = Files.size(balloon(mnt));
+    System.out.printf("resize -o 256M -> 160M unmounted: df size/used/avail %d/%d/%d ->"
+        + " %d/%d/%d KiB, balloon %d KiB, du %d -> %d KiB%n", df0[0], df0[1], df0[2], df1[0],
+        df1[1], df1[2], b >> 10, du0 >> 10, du1 >> 10);
+    assertThat(df1[0]).as("the filesystem keeps its size").isEqualTo(df0[0]);
+    assertThat(df1[1] - df0[1]).as("used grew by the balloon").isBetween((b >> 10) - 1024,
+        (b >> 10) + 1024);
+    assertThat(df1[1] - (b >> 10) + df1[2]).as("what the data can still use, KiB")
+        .isLessThan(target / 2);
+    assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
+    assertThat(diskSize()).isEqualTo(524288);
+    umountAndJudge();
+  }
+
   /** The lines of an online shrink, in order; a kill waits for one of them. */
   private static final List<String> SHRINK_STEPS = List.of("Changing balloon size",
       "Successfully inflated", "Setting reserved blocks", "Released ");
