@@ -16,6 +16,7 @@ import org.jploop.host.DeviceName;
 import org.jploop.host.LoopDevice;
 import org.jploop.image.DeltaFile;
 import org.jploop.io.FileExtents;
+import org.jploop.testing.ForeignFlock;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -131,8 +132,7 @@ class BalloonIT extends MountedDiskBase {
    */
   private void busyBalloonRefused(String dev) throws Exception {
     long size = Files.size(balloon(mnt));
-    Process holder = new ProcessBuilder("flock", "-x", balloon(mnt).toString(), "sleep", "600")
-        .start();
+    Process holder = ForeignFlock.hold(balloon(mnt), true);
     try {
       long end = System.currentTimeMillis() + 10_000;
       while (!ploop("balloon", "status", "-f", "-m", mnt.toString()).ok().out()
