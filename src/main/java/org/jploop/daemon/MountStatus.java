@@ -62,8 +62,19 @@ public record MountStatus(
   public static final String READY = "ready";
   public static final String STOPPING = "stopping";
 
+  /**
+   * Returns the one mapper for status files, built on first use (a configured mapper is
+   * thread-safe; a new one per call introspected this record again on every read of the
+   * daemon-ready poll).
+   */
   private static ObjectMapper mapper() {
-    return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+    return Mapper.INSTANCE;
+  }
+
+  /** Holds the mapper (lazy: initialised when {@link #mapper} is first called). */
+  private static final class Mapper {
+    static final ObjectMapper INSTANCE = new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }
 
