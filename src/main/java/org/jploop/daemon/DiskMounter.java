@@ -347,8 +347,8 @@ public final class DiskMounter {
    * the address it was dumped for (this JDK defaults to 1, always elsewhere, which patches every
    * page: private memory in each daemon, 62 instead of 75 MiB of PSS a daemon measured with
    * {@code src/bench/disks.sh}); the cost is no address randomisation of that region. No options
-   * without an archive. The daemon otherwise
-   * keeps the JVM's compilers: it serves I/O for as long as the disk is mounted.
+   * without an archive. The daemon otherwise keeps the JVM's compilers: it serves I/O for as
+   * long as the disk is mounted.
    */
   static List<String> archiveOptions(Path jar) {
     String name = jar.getFileName().toString();
