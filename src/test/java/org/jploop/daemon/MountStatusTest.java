@@ -36,8 +36,9 @@ class MountStatusTest {
   @Test
   void testRunning_zombieWithNoThreadsLeftIsGone() throws Exception {
     assertThat(MountStatus.running(ProcessHandle.current().pid())).isTrue();
-    // bash forks a child that exits at once, then becomes sleep, which never reaps it: a zombie
-    Process p = new ProcessBuilder("bash", "-c", "true & echo $!; exec sleep 30").start();
+    // bash forks a child that exits after a second, by when bash has become sleep, which never
+    // reaps it: a zombie
+    Process p = new ProcessBuilder("bash", "-c", "sleep 1 & echo $!; exec sleep 30").start();
     try (BufferedReader r = new BufferedReader(
         new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       long zombie = Long.parseLong(r.readLine().strip());
