@@ -3,6 +3,10 @@ package org.jploop.cli;
 import java.io.EOFException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.jploop.daemon.DaemonExitException;
 import org.jploop.format.BadExtensionException;
 import org.jploop.format.CorruptImageException;
@@ -12,37 +16,80 @@ import picocli.CommandLine;
 
 /**
  * The registry of verbs and the mapping from exception types to exit codes. Each verb is one
- * class; adding a verb means one line in {@link #register}.
+ * class; adding a verb means one line in {@link #verbs}. Immutable after class initialisation.
  */
 final class Commands {
   private Commands() {}
 
+  /** Every verb by name, in the order {@code --help} lists them; one line per verb. */
+  private static final Map<String, Supplier<Object>> VERBS = verbs();
+
+  private static Map<String, Supplier<Object>> verbs() {
+    Map<String, Supplier<Object>> v = new LinkedHashMap<>();
+    v.put("init", InitCommand::new);
+    v.put("info", InfoCommand::new);
+    v.put("check", CheckCommand::new);
+    v.put("mount", MountCommand::new);
+    v.put("umount", UmountCommand::new);
+    v.put("list", ListCommand::new);
+    v.put("daemon", DaemonCommand::new);
+    v.put("snapshot", SnapshotCommand::new);
+    v.put("snapshot-list", SnapshotListCommand::new);
+    v.put("snapshot-switch", SnapshotSwitchCommand::new);
+    v.put("snapshot-delete", SnapshotDeleteCommand::new);
+    v.put("snapshot-merge", SnapshotMergeCommand::new);
+    v.put("resize", ResizeCommand::new);
+    v.put("grow", GrowCommand::new);
+    v.put("compact", CompactCommand::new);
+    v.put("convert", ConvertCommand::new);
+    v.put("cbt", CbtCommand::new);
+    v.put("merge", MergeCommand::new);
+    v.put("restore-descriptor", RestoreDescriptorCommand::new);
+    v.put("encrypt", EncryptCommand::new);
+    v.put("volume", VolumeCommand::new);
+    v.put("balloon", BalloonCommand::new);
+    return v;
+  }
+
   /** Adds every verb to the top-level command line. */
   static void register(CommandLine cl) {
-    // Verbs are added here, one line each.
-    cl.addSubcommand(new InitCommand());
-    cl.addSubcommand(new InfoCommand());
-    cl.addSubcommand(new CheckCommand());
-    cl.addSubcommand(new MountCommand());
-    cl.addSubcommand(new UmountCommand());
-    cl.addSubcommand(new ListCommand());
-    cl.addSubcommand(new DaemonCommand());
-    cl.addSubcommand(new SnapshotCommand());
-    cl.addSubcommand(new SnapshotListCommand());
-    cl.addSubcommand(new SnapshotSwitchCommand());
-    cl.addSubcommand(new SnapshotDeleteCommand());
-    cl.addSubcommand(new SnapshotMergeCommand());
-    cl.addSubcommand(new ResizeCommand());
-    cl.addSubcommand(new GrowCommand());
-    cl.addSubcommand(new CompactCommand());
-    cl.addSubcommand(new ConvertCommand());
-    cl.addSubcommand(new CbtCommand());
-    cl.addSubcommand(new MergeCommand());
-    cl.addSubcommand(new RestoreDescriptorCommand());
-    cl.addSubcommand(new EncryptCommand());
-    cl.addSubcommand(new VolumeCommand());
-    cl.addSubcommand(new BalloonCommand());
+    for (Supplier<Object> verb : VERBS.values()) {
+      cl.addSubcommand(verb.get());
+    }
     addCommonOptions(cl);
+  }
+
+  /**
+   * Adds only the verb {@code args} names (its first word that is not an option) when it is a
+   * known one, else every verb: picocli builds a verb's model by reflection when it is added,
+   * which for all of them costs a short command more than its own work. The verb alone parses
+   * and reports errors exactly as within the full tree (CommandsTest compares them); a missing or
+   * unknown verb gets the full tree, so its usage lists every verb.
+   */
+  static void register(CommandLine cl, String[] args) {
+    String verb = verbOf(args);
+    Supplier<Object> only = verb == null ? null : VERBS.get(verb);
+    if (only == null) {
+      register(cl);
+      return;
+    }
+    cl.addSubcommand(only.get());
+    addCommonOptions(cl);
+  }
+
+  /** Returns the first argument that is not an option, or null. */
+  static String verbOf(String[] args) {
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  /** Returns the names of every verb. */
+  static Set<String> verbNames() {
+    return VERBS.keySet();
   }
 
   /** Adds {@link CommonOptions} to every verb and sub-verb ({@code volume create} ...). */

@@ -30,9 +30,22 @@ public final class PloopCli implements Runnable {
 
   /** Builds the command line with every verb, writing to {@code out} and {@code err}. */
   public static CommandLine newCommandLine(PrintWriter out, PrintWriter err) {
+    return newCommandLine(out, err, null);
+  }
+
+  /**
+   * Like {@link #newCommandLine(PrintWriter, PrintWriter)}, with only the verb {@code verbArgs}
+   * run when it names one ({@link Commands#register(CommandLine, String[])}); null: every
+   * verb.
+   */
+  static CommandLine newCommandLine(PrintWriter out, PrintWriter err, String[] verbArgs) {
     PloopCli top = new PloopCli();
     CommandLine cl = new CommandLine(top);
-    Commands.register(cl);
+    if (verbArgs == null) {
+      Commands.register(cl);
+    } else {
+      Commands.register(cl, verbArgs);
+    }
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler((ex, line, parse) -> {
@@ -82,7 +95,7 @@ public final class PloopCli implements Runnable {
   public static void main(String[] args) {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    int rc = newCommandLine(out, err).execute(args);
+    int rc = newCommandLine(out, err, args).execute(args);
     out.flush();
     err.flush();
     System.exit(rc);

@@ -62,8 +62,19 @@ public record MountStatus(
   public static final String READY = "ready";
   public static final String STOPPING = "stopping";
 
+  /**
+   * Returns the one mapper for status files, built on first use (a configured mapper is
+   * thread-safe; a new one per call introspected this record again on every read of the
+   * daemon-ready poll).
+   */
   private static ObjectMapper mapper() {
-    return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+    return Mapper.INSTANCE;
+  }
+
+  /** Holds the mapper (lazy: initialised when {@link #mapper} is first called). */
+  private static final class Mapper {
+    static final ObjectMapper INSTANCE = new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }
 
@@ -131,7 +142,37 @@ public record MountStatus(
 
   /** Returns whether the daemon process is still alive. */
   public boolean daemonAlive() {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return running(pid);
+  }
+
+  /**
+   * Returns whether process {@code pid} still runs. A process whose threads have all exited but
+   * which its parent has not reaped yet (a zombie: state Z with only the leader left in {@code
+   * /proc/PID/task}) has released its files, locks and mounts and counts as gone, although {@link
+   * ProcessHandle#isAlive} says alive until it is reaped: a daemon is re-parented to init, which
+   * may take a second or more (this machine's does), and {@code ploop umount} waited for that. A
+   * zombie leader with threads still stuck in the kernel (a FUSE request after kill -9) runs.
+   */
+  static boolean running(long pid) {
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    Path proc = Path.of("/proc", Long.toString(pid));
+    try {
+      String stat = Files.readString(proc.resolve("stat"));
+      int close = stat.lastIndexOf(')');
+      char state = close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
+      if (state != 'Z' && state != 'X') {
+        return true;
+      }
+      try (var tasks = Files.list(proc.resolve("task"))) {
+        return tasks.limit(2).count() > 1;
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   /** Returns a copy with the attachment (loop device and mount point) set. */

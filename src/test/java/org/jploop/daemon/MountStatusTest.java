@@ -2,7 +2,12 @@ package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.jploop.engine.DiskStats;
 import org.jploop.frontend.FrontendStats;
 import org.junit.jupiter.api.Test;
@@ -26,5 +31,31 @@ class MountStatusTest {
     assertThat(s.withAttachment(null, null).loopDevice()).isNull();
     assertThat(MountStatus.read(f).orElseThrow().frontendName()).isEqualTo("kernel");
     assertThat(s.toJson()).contains("\"frontend\" : {", "\"name\" : \"kernel\"");
+  }
+
+  @Test
+  void testRunning_zombieWithNoThreadsLeftIsGone() throws Exception {
+    assertThat(MountStatus.running(ProcessHandle.current().pid())).isTrue();
+    // bash forks a child that exits after a second, by when bash has become sleep, which never
+    // reaps it: a zombie
+    Process p = new ProcessBuilder("bash", "-c", "sleep 1 & echo $!; exec sleep 30").start();
+    try (BufferedReader r = new BufferedReader(
+        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      long zombie = Long.parseLong(r.readLine().strip());
+      Path stat = Path.of("/proc", Long.toString(zombie), "stat");
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!Files.readString(stat).matches("(?s).*\\) Z .*")) {
+        assertThat(System.currentTimeMillis()).as("child %d never became a zombie", zombie)
+            .isLessThan(deadline);
+        Thread.sleep(10);
+      }
+      assertThat(ProcessHandle.of(zombie).map(ProcessHandle::isAlive)).as("Java's view")
+          .contains(true);
+      assertThat(MountStatus.running(zombie)).isFalse();
+      assertThat(MountStatus.running(p.pid())).isTrue();
+    } finally {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    assertThat(MountStatus.running(p.pid())).isFalse();
   }
 }

@@ -34,11 +34,25 @@ final class DescriptorParser {
 
   private DescriptorParser() {}
 
+  /**
+   * Returns the one mapper for descriptors, built on first use: building one and introspecting
+   * the tree classes costs a short command more than reading the file, and a configured mapper
+   * is thread-safe.
+   */
   static XmlMapper mapper() {
-    XmlMapper m = XmlMapper.builder().defaultUseWrapper(false).build();
-    m.enable(SerializationFeature.INDENT_OUTPUT);
-    m.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    return m;
+    return Mapper.INSTANCE;
+  }
+
+  /** Holds the mapper (lazy: initialised when {@link #mapper} is first called). */
+  private static final class Mapper {
+    static final XmlMapper INSTANCE = build();
+
+    private static XmlMapper build() {
+      XmlMapper m = XmlMapper.builder().defaultUseWrapper(false).build();
+      m.enable(SerializationFeature.INDENT_OUTPUT);
+      m.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      return m;
+    }
   }
 
   /** Reads and validates {@code xml}, with the parents of a volume layout as alien entries. */
