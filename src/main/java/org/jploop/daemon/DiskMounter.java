@@ -343,11 +343,10 @@ public final class DiskMounter {
    * jploop.jsa} beside it, see {@code StartupTraining}) when it exists and is not older than the
    * jar (a static archive the JVM rejects leaves it with no archive at all, not even the JDK's);
    * {@code -Xshare:auto} makes the JVM ignore one that is mismatched or corrupt, and the log
-   * tags keep that out of the daemon's log. {@code ArchiveRelocationMode=0} maps the archive at
-   * the address it was dumped for (this JDK defaults to 1, always elsewhere, which patches every
-   * page: private memory in each daemon, 62 instead of 75 MiB of PSS a daemon measured with
-   * {@code src/bench/disks.sh}); the cost is no address randomisation of that region. No options
-   * without an archive. The daemon otherwise keeps the JVM's compilers: it serves I/O for as
+   * tags keep that out of the daemon's log. The JVM's default relocation of the archive (a random
+   * address, which patches its pages into private memory: 75 instead of 62 MiB of PSS a daemon
+   * measured with {@code src/bench/disks.sh}) is kept: the daemon is a root process serving the
+   * kernel, and address randomisation is worth more than 13 MiB. No options without an archive. The daemon otherwise keeps the JVM's compilers: it serves I/O for as
    * long as the disk is mounted.
    */
   static List<String> archiveOptions(Path jar) {
@@ -363,7 +362,7 @@ public final class DiskMounter {
       return List.of();
     }
     return List.of("-Xshare:auto", "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+        "-Xlog:cds+dynamic=off");
   }
 
   /** Returns the last non-empty line written to {@code log} after {@code from}. */

@@ -43,8 +43,7 @@ class DiskMounterTest {
     Files.setLastModifiedTime(jar, t);
     Files.setLastModifiedTime(jsa, t);
     assertThat(DiskMounter.archiveOptions(jar)).containsExactly("-Xshare:auto",
-        "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-        "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+        "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
     Files.setLastModifiedTime(jar, FileTime.fromMillis(t.toMillis() + 1000));
     assertThat(DiskMounter.archiveOptions(jar)).as("jar rebuilt after the archive").isEmpty();
   }
