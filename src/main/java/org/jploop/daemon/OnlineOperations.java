@@ -23,7 +23,8 @@ import org.jploop.image.SnapshotMerger;
 import org.jploop.image.StepHook;
 
 /**
- * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]}, {@code
+ * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]
+ * [temporary=1]}, {@code
  * merge [guid=G | all=1]}, {@code resize sectors=N} and {@code compact}. Each runs the offline
  * operation of {@code org.jploop.image} on the files while the {@link SwappableDisk}'s gate is
  * closed: the served disk is closed (flushed, preallocated tail trimmed, in-use cleared), the
@@ -38,6 +39,10 @@ import org.jploop.image.StepHook;
  * size of {@code disk.img} ({@link Frontend#sizeChanged}) before the reply, then the {@code ploop}
  * process grows the loop device, partition and filesystem ({@link MountedResize}); it also does a
  * shrink's balloon work and asks for {@code compact} after.
+ *
+ * <p>A merge that would rewrite a delta a component mount serves, and any compact or resize while
+ * one is mounted, is refused first ({@link ComponentGuard}, exit 17); a snapshot is allowed (it
+ * changes no delta).
  */
 public final class OnlineOperations {
   /** One operation on the closed disk's files; returns the reply text. */
@@ -73,16 +78,32 @@ public final class OnlineOperations {
         .on("compact", a -> compact());
   }
 
-  /** {@code snapshot [guid=G]}: replies with the new snapshot's GUID. */
+  /**
+   * {@code snapshot [guid=G] [temporary=1]}: replies with the new snapshot's GUID; {@code
+   * temporary=1} marks it {@code <Temporary/>} ({@code ploop tsnapshot}).
+   */
   String snapshot(Map<String, String> args) throws IOException {
     String guid = args.get("guid");
-    return underGate("snapshot", true, d -> new SnapshotCreator(d, StepHook.NONE).create(guid));
+    boolean temporary = "1".equals(args.get("temporary"));
+    return underGate("snapshot", true, d -> {
+      SnapshotCreator c = new SnapshotCreator(d, StepHook.NONE);
+      return (temporary ? c.temporary() : c).create(guid);
+    });
   }
 
   /** {@code merge [guid=G | all=1]}: merges the top (or G) into its parent, or everything. */
   String merge(Map<String, String> args) throws IOException {
     boolean all = "1".equals(args.get("all"));
     String guid = args.get("guid");
+    if (all) {
+      ComponentGuard.refuseIfAny(xml);
+    } else {
+      DiskDescriptor dd = DiskDescriptor.read(xml);
+      String child = guid == null ? dd.topGuid() : Guid.parse(guid);
+      DiskDescriptor.Shot shot = dd.shot(child);
+      ComponentGuard.refuseIfServing(xml, shot == null ? java.util.List.of(child)
+          : java.util.List.of(child, shot.parentGuid()));
+    }
     return underGate("merge", true, d -> {
       PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
       SnapshotMerger m = new SnapshotMerger(d, Progress.QUIET, w, StepHook.NONE);
@@ -98,6 +119,7 @@ public final class OnlineOperations {
 
   /** {@code compact}: compacts every delta; replies with a summary. */
   String compact() throws IOException {
+    ComponentGuard.refuseIfAny(xml);
     return underGate("compact", false, d -> {
       StringBuilder sb = new StringBuilder();
       for (DiskCompactor.DeltaResult r : new DiskCompactor(d, p -> Progress.QUIET,
@@ -119,6 +141,7 @@ public final class OnlineOperations {
       throw new IllegalArgumentException("resize needs sectors=N");
     }
     long want = Long.parseLong(s);
+    ComponentGuard.refuseIfAny(xml);
     DiskDescriptor d = DiskDescriptor.read(xml);
     long rounded = ImageGeometry.forSize(want, d.blocksize()).sizeSectors();
     if (rounded <= d.diskSizeSectors()) {

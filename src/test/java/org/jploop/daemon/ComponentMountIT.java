@@ -1,0 +1,183 @@
+package org.jploop.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import org.jploop.format.descriptor.DiskDescriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Component mounts with the shipped jar (real FUSE, loop devices, ext4): {@code ploop tsnapshot}
+ * on a mounted disk serves the snapshot read-only beside it, unchanged while the disk is written,
+ * with its filesystem at {@code -m}; a merge of the snapshot while mounted is refused (17), a
+ * second mount under the same component too (21); {@code umount -c} leaves the plain mount and
+ * the merge then works. {@code mount -c} serves a disk beside its plain mount. Data is compared
+ * by SHA-256. Every test runs under a {@link FuseDeadline}.
+ */
+class ComponentMountIT extends MountFixture {
+  private static final String SNAP = "{11111111-2222-3333-4444-555555555555}";
+  private static final long SEED = 1501;
+
+  @AfterEach
+  void umountComponents() {
+    for (String c : new String[] {"C", "D", "X"}) {
+      try {
+        if (Files.exists(xml)) {
+          ploop("umount", "-c", c, xml.toString());
+        }
+      } catch (IOException | InterruptedException | AssertionError e) {
+        // not mounted
+      }
+    }
+  }
+
+  @Test
+  void testTsnapshotServesTheSnapshotWhileTheDiskChanges() throws Exception {
+    System.out.println("ComponentMountIT seed " + SEED);
+    Random rnd = new Random(SEED);
+    ploop("init", "-s", "32M", "-t", "none", image.toString()).ok();
+    Path img = Path.of(mount(xml.toString()).ok().out().strip());
+    try (FuseDeadline deadline = new FuseDeadline(90, "tsnapshot scenario")) {
+      deadline.watch(FuseWatchdog.of(xml));
+      write(img, 0, bytes(rnd, 4 << 20));
+      String before = sha(img, 8 << 20);
+
+      Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()).ok();
+      assertThat(t.out()).contains("ploop temporary snapshot " + SNAP
+          + " has been successfully created");
+      DiskDescriptor d = DiskDescriptor.read(xml);
+      assertThat(d.shot(SNAP).temporary()).isEqualTo("Temporary");
+      assertThat(Files.readString(xml)).contains("<Temporary/>");
+      MountStatus c = MountStatus.forDescriptor(xml, "C").orElseThrow();
+      deadline.watch(FuseWatchdog.of(c));
+      Path cimg = Path.of(c.diskImage());
+      assertThat(cimg).isNotEqualTo(img);
+      assertThat(ploop("list").ok().out()).containsPattern("(?m)\\t" + xml.getParent()
+          .toRealPath().resolve("root.hds") + "\\tC$");
+      assertThat(sha(cimg, 8 << 20)).as("the snapshot's content").isEqualTo(before);
+      assertThatThrownBy(() -> FileChannel.open(cimg, StandardOpenOption.WRITE).close())
+          .as("a component is read-only").isInstanceOf(IOException.class);
+
+      write(img, 1 << 20, bytes(rnd, 2 << 20));
+      String after = sha(img, 8 << 20);
+      assertThat(after).isNotEqualTo(before);
+      assertThat(sha(cimg, 8 << 20)).as("the snapshot after writes to the disk")
+          .isEqualTo(before);
+
+      Run busy = ploop("snapshot-merge", xml.toString());
+      assertThat(busy.exitCode()).as(busy.err()).isEqualTo(17);
+      assertThat(busy.err()).contains("Snapshot " + SNAP + " is busy by device(s): ");
+      Run again = ploop("tsnapshot", "-u", "{11111111-2222-3333-4444-666666666666}", "-c", "C",
+          xml.toString());
+      assertThat(again.exitCode()).as(again.err()).isEqualTo(21);
+      assertThat(again.err()).contains("already used by device");
+      Run twice = ploop("mount", "-c", "C", xml.toString());
+      assertThat(twice.exitCode()).as(twice.err()).isEqualTo(21);
+      Run exists = ploop("tsnapshot", "-u", SNAP, "-c", "D", xml.toString());
+      assertThat(exists.exitCode()).as(exists.err()).isEqualTo(38);
+      assertThat(DiskDescriptor.read(xml).images()).hasSize(2);
+
+      ploop("umount", "-c", "C", xml.toString()).ok();
+      assertThat(MountStatus.forDescriptor(xml, "C")).isEmpty();
+      assertThat(sha(img, 8 << 20)).as("the plain mount after umount -c").isEqualTo(after);
+      ploop("snapshot-merge", xml.toString()).ok();
+      assertThat(DiskDescriptor.read(xml).images()).hasSize(1);
+      assertThat(sha(img, 8 << 20)).as("after merging the snapshot back").isEqualTo(after);
+    }
+    ploop("umount", xml.toString()).ok();
+    qemuCheckClean(image);
+  }
+
+  @Test
+  void testTsnapshotMountsTheSnapshotFilesystem() throws Exception {
+    ploop("init", "-s", "64M", image.toString()).ok();
+    mount("-m", mnt.toString(), xml.toString()).ok();
+    Path snapMnt = Files.createDirectory(dir.resolve("snapmnt"));
+    try (FuseDeadline deadline = new FuseDeadline(120, "tsnapshot -m scenario")) {
+      deadline.watch(FuseWatchdog.of(xml));
+      byte[] data = bytes(new Random(SEED), 3 << 20);
+      Files.write(mnt.resolve("a"), data);
+      String want = sha(mnt.resolve("a"), data.length);
+      Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m", snapMnt.toString(), xml.toString())
+          .ok();
+      assertThat(t.out()).contains("ploop temporary snapshot " + SNAP);
+      deadline.watch(FuseWatchdog.of(MountStatus.forDescriptor(xml, "C").orElseThrow()));
+      Files.write(mnt.resolve("b"), data);
+      assertThat(sha(snapMnt.resolve("a"), data.length)).isEqualTo(want);
+      assertThat(snapMnt.resolve("b")).as("written after the snapshot").doesNotExist();
+      ploop("umount", "-c", "C", xml.toString()).ok();
+      assertThat(sh(10, "mountpoint", "-q", snapMnt.toString()).exitCode()).isNotZero();
+      assertThat(sha(mnt.resolve("b"), data.length)).isEqualTo(want);
+    }
+    ploop("umount", xml.toString()).ok();
+  }
+
+  @Test
+  void testMountComponentBesideThePlainMount() throws Exception {
+    ploop("init", "-s", "16M", "-t", "none", image.toString()).ok();
+    Run m = ploop("mount", "-c", "X", xml.toString()).ok();
+    assertThat(m.err()).contains("Mounting read-only: component X");
+    Path cimg = Path.of(m.out().strip());
+    Path img = Path.of(mount(xml.toString()).ok().out().strip());
+    try (FuseDeadline deadline = new FuseDeadline(60, "mount -c scenario")) {
+      deadline.watch(FuseWatchdog.of(xml));
+      deadline.watch(FuseWatchdog.of(MountStatus.forDescriptor(xml, "X").orElseThrow()));
+      assertThat(sha(cimg, 16 << 20)).isEqualTo(sha(img, 16 << 20));
+      String list = ploop("list").ok().out();
+      assertThat(list).contains(img.toString()).containsPattern("(?m)\\tX$");
+      Run compact = ploop("compact", xml.toString());
+      assertThat(compact.exitCode()).as(compact.err()).isEqualTo(17);
+      ploop("umount", "-c", "X", xml.toString()).ok();
+      assertThat(Files.exists(cimg)).isFalse();
+      assertThat(sha(img, 1 << 20)).isNotEmpty();
+    }
+    Run none = ploop("umount", "-c", "X", xml.toString());
+    assertThat(none.exitCode()).as(none.err()).isEqualTo(40);
+    ploop("umount", xml.toString()).ok();
+  }
+
+  private static byte[] bytes(Random rnd, int n) {
+    byte[] b = new byte[n];
+    rnd.nextBytes(b);
+    return b;
+  }
+
+  private static void write(Path img, long off, byte[] b) throws IOException {
+    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(b);
+      while (buf.hasRemaining()) {
+        ch.write(buf, off + buf.position());
+      }
+      ch.force(true);
+    }
+  }
+
+  /** SHA-256 of the first {@code len} bytes of {@code f}. */
+  static String sha(Path f, long len) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+      long pos = 0;
+      while (pos < len) {
+        buf.clear().limit((int) Math.min(buf.capacity(), len - pos));
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          break;
+        }
+        md.update(buf.flip());
+        pos += n;
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+}
