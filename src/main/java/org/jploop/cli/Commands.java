@@ -29,6 +29,7 @@ final class Commands {
     cl.addSubcommand(new DaemonCommand());
     cl.addSubcommand(new SnapshotCommand());
     cl.addSubcommand(new TsnapshotCommand());
+    cl.addSubcommand(new ReplaceCommand());
     cl.addSubcommand(new SnapshotListCommand());
     cl.addSubcommand(new SnapshotSwitchCommand());
     cl.addSubcommand(new SnapshotDeleteCommand());

@@ -3,7 +3,10 @@ package org.jploop.daemon;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,6 +16,7 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
 import org.jploop.frontend.Frontend;
 import org.jploop.host.EventLog;
+import org.jploop.image.DeltaReplacer;
 import org.jploop.image.DiskCompactor;
 import org.jploop.image.DiskResizer;
 import org.jploop.image.ImageOperationException;
@@ -25,7 +29,8 @@ import org.jploop.image.StepHook;
 /**
  * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]
  * [temporary=1]}, {@code
- * merge [guid=G | all=1]}, {@code resize sectors=N} and {@code compact}. Each runs the offline
+ * merge [guid=G | all=1]}, {@code replace level=N file=F [keep=1]}, {@code resize sectors=N}
+ * and {@code compact}. Each runs the offline
  * operation of {@code org.jploop.image} on the files while the {@link SwappableDisk}'s gate is
  * closed: the served disk is closed (flushed, preallocated tail trimmed, in-use cleared), the
  * operation runs under the {@code DiskLock} the daemon already holds ({@link OfflineDisk#held}),
@@ -74,6 +79,7 @@ public final class OnlineOperations {
   public void register(ControlServer control) {
     control.on("snapshot", this::snapshot)
         .on("merge", this::merge)
+        .on("replace", this::replace)
         .on("resize", this::resize)
         .on("compact", a -> compact());
   }
@@ -101,8 +107,8 @@ public final class OnlineOperations {
       DiskDescriptor dd = DiskDescriptor.read(xml);
       String child = guid == null ? dd.topGuid() : Guid.parse(guid);
       DiskDescriptor.Shot shot = dd.shot(child);
-      ComponentGuard.refuseIfServing(xml, shot == null ? java.util.List.of(child)
-          : java.util.List.of(child, shot.parentGuid()));
+      ComponentGuard.refuseIfServing(xml, shot == null ? List.of(child)
+          : List.of(child, shot.parentGuid()));
     }
     return underGate("merge", true, d -> {
       PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
@@ -114,6 +120,34 @@ public final class OnlineOperations {
       }
       w.flush();
       return "merged";
+    });
+  }
+
+  /**
+   * {@code replace level=N file=F [keep=1]} ({@code F} URL-encoded): puts file F in place of the
+   * delta at level N ({@link DeltaReplacer}); replies with ploop's "Replacing ..." line. The top
+   * delta, being written, and a delta a component mount serves are refused.
+   */
+  String replace(Map<String, String> args) throws IOException {
+    int level = Integer.parseInt(args.get("level"));
+    Path file = Path.of(URLDecoder.decode(args.get("file"), StandardCharsets.UTF_8));
+    boolean keep = "1".equals(args.get("keep"));
+    DiskDescriptor dd = DiskDescriptor.read(xml);
+    List<DiskDescriptor.ImageEntry> chain = dd.topChain(xml);
+    if (level < 0 || level >= chain.size()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Invalid level "
+          + level + ": the disk has levels 0.." + (chain.size() - 1));
+    }
+    if (level == chain.size() - 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to replace"
+          + " the top delta " + dd.fileOf(xml, chain.get(level)) + " of a running disk: it is"
+          + " being written; replace a lower (read-only) delta or unmount the disk");
+    }
+    ComponentGuard.refuseIfServing(xml, List.of(chain.get(level).guid()));
+    return underGate("replace", true, d -> {
+      DeltaReplacer.Result r = new DeltaReplacer(d).replace(level, file, keep);
+      log.info("online replace: " + r.describe());
+      return r.describe();
     });
   }
 
