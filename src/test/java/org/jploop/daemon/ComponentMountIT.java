@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Random;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +29,7 @@ class ComponentMountIT extends MountFixture {
   void umountComponents() {
     for (String c : new String[] {"C", "D", "X"}) {
       try {
-        if (Files.exists(xml)) {
+        if (Files.exists(xml) && MountStatus.forDescriptor(xml, c).isPresent()) {
           ploop("umount", "-c", c, xml.toString());
         }
       } catch (IOException | InterruptedException | AssertionError e) {
@@ -49,8 +46,8 @@ class ComponentMountIT extends MountFixture {
     Path img = Path.of(mount(xml.toString()).ok().out().strip());
     try (FuseDeadline deadline = new FuseDeadline(90, "tsnapshot scenario")) {
       deadline.watch(FuseWatchdog.of(xml));
-      write(img, 0, bytes(rnd, 4 << 20));
-      String before = sha(img, 8 << 20);
+      writeAt(img, 0, randomBytes(rnd, 4 << 20));
+      String before = sha256(img);
 
       Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()).ok();
       assertThat(t.out()).contains("ploop temporary snapshot " + SNAP
@@ -64,14 +61,14 @@ class ComponentMountIT extends MountFixture {
       assertThat(cimg).isNotEqualTo(img);
       assertThat(ploop("list").ok().out()).containsPattern("(?m)\\t" + xml.getParent()
           .toRealPath().resolve("root.hds") + "\\tC$");
-      assertThat(sha(cimg, 8 << 20)).as("the snapshot's content").isEqualTo(before);
+      assertThat(sha256(cimg)).as("the snapshot's content").isEqualTo(before);
       assertThatThrownBy(() -> FileChannel.open(cimg, StandardOpenOption.WRITE).close())
           .as("a component is read-only").isInstanceOf(IOException.class);
 
-      write(img, 1 << 20, bytes(rnd, 2 << 20));
-      String after = sha(img, 8 << 20);
+      writeAt(img, 1 << 20, randomBytes(rnd, 2 << 20));
+      String after = sha256(img);
       assertThat(after).isNotEqualTo(before);
-      assertThat(sha(cimg, 8 << 20)).as("the snapshot after writes to the disk")
+      assertThat(sha256(cimg)).as("the snapshot after writes to the disk")
           .isEqualTo(before);
 
       Run busy = ploop("snapshot-merge", xml.toString());
@@ -89,10 +86,10 @@ class ComponentMountIT extends MountFixture {
 
       ploop("umount", "-c", "C", xml.toString()).ok();
       assertThat(MountStatus.forDescriptor(xml, "C")).isEmpty();
-      assertThat(sha(img, 8 << 20)).as("the plain mount after umount -c").isEqualTo(after);
+      assertThat(sha256(img)).as("the plain mount after umount -c").isEqualTo(after);
       ploop("snapshot-merge", xml.toString()).ok();
       assertThat(DiskDescriptor.read(xml).images()).hasSize(1);
-      assertThat(sha(img, 8 << 20)).as("after merging the snapshot back").isEqualTo(after);
+      assertThat(sha256(img)).as("after merging the snapshot back").isEqualTo(after);
     }
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
@@ -105,19 +102,19 @@ class ComponentMountIT extends MountFixture {
     Path snapMnt = Files.createDirectory(dir.resolve("snapmnt"));
     try (FuseDeadline deadline = new FuseDeadline(120, "tsnapshot -m scenario")) {
       deadline.watch(FuseWatchdog.of(xml));
-      byte[] data = bytes(new Random(SEED), 3 << 20);
+      byte[] data = randomBytes(new Random(SEED), 3 << 20);
       Files.write(mnt.resolve("a"), data);
-      String want = sha(mnt.resolve("a"), data.length);
+      String want = sha256(mnt.resolve("a"));
       Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m", snapMnt.toString(), xml.toString())
           .ok();
       assertThat(t.out()).contains("ploop temporary snapshot " + SNAP);
       deadline.watch(FuseWatchdog.of(MountStatus.forDescriptor(xml, "C").orElseThrow()));
       Files.write(mnt.resolve("b"), data);
-      assertThat(sha(snapMnt.resolve("a"), data.length)).isEqualTo(want);
+      assertThat(sha256(snapMnt.resolve("a"))).isEqualTo(want);
       assertThat(snapMnt.resolve("b")).as("written after the snapshot").doesNotExist();
       ploop("umount", "-c", "C", xml.toString()).ok();
       assertThat(sh(10, "mountpoint", "-q", snapMnt.toString()).exitCode()).isNotZero();
-      assertThat(sha(mnt.resolve("b"), data.length)).isEqualTo(want);
+      assertThat(sha256(mnt.resolve("b"))).isEqualTo(want);
     }
     ploop("umount", xml.toString()).ok();
   }
@@ -132,52 +129,18 @@ class ComponentMountIT extends MountFixture {
     try (FuseDeadline deadline = new FuseDeadline(60, "mount -c scenario")) {
       deadline.watch(FuseWatchdog.of(xml));
       deadline.watch(FuseWatchdog.of(MountStatus.forDescriptor(xml, "X").orElseThrow()));
-      assertThat(sha(cimg, 16 << 20)).isEqualTo(sha(img, 16 << 20));
+      String plain = sha256(img);
+      assertThat(sha256(cimg)).isEqualTo(plain);
       String list = ploop("list").ok().out();
       assertThat(list).contains(img.toString()).containsPattern("(?m)\\tX$");
       Run compact = ploop("compact", xml.toString());
       assertThat(compact.exitCode()).as(compact.err()).isEqualTo(17);
       ploop("umount", "-c", "X", xml.toString()).ok();
       assertThat(Files.exists(cimg)).isFalse();
-      assertThat(sha(img, 1 << 20)).isNotEmpty();
+      assertThat(sha256(img)).as("the plain mount after umount -c").isEqualTo(plain);
     }
     Run none = ploop("umount", "-c", "X", xml.toString());
     assertThat(none.exitCode()).as(none.err()).isEqualTo(40);
     ploop("umount", xml.toString()).ok();
-  }
-
-  private static byte[] bytes(Random rnd, int n) {
-    byte[] b = new byte[n];
-    rnd.nextBytes(b);
-    return b;
-  }
-
-  private static void write(Path img, long off, byte[] b) throws IOException {
-    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
-      ByteBuffer buf = ByteBuffer.wrap(b);
-      while (buf.hasRemaining()) {
-        ch.write(buf, off + buf.position());
-      }
-      ch.force(true);
-    }
-  }
-
-  /** SHA-256 of the first {@code len} bytes of {@code f}. */
-  static String sha(Path f, long len) throws Exception {
-    MessageDigest md = MessageDigest.getInstance("SHA-256");
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-      long pos = 0;
-      while (pos < len) {
-        buf.clear().limit((int) Math.min(buf.capacity(), len - pos));
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          break;
-        }
-        md.update(buf.flip());
-        pos += n;
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }
