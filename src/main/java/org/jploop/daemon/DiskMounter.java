@@ -115,11 +115,10 @@ public final class DiskMounter {
     readOnly = readOnly || component != null;
     Optional<MountStatus> existing = MountStatus.forDescriptor(xml, component);
     if (existing.isPresent() && existing.get().daemonAlive() && component != null) {
-      MountStatus e = existing.get();
       throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
-          + " already used by device " + (e.loopDevice() == null ? e.diskImage()
-          : e.loopDevice()));
+          + " already used by device " + deviceOf(existing.get()));
     }
+    ComponentGuard.refuseSharedTop(xml, readOnly, snapshotGuid, component);
     if (existing.isPresent() && existing.get().daemonAlive()) {
       throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
           + " is already mounted (pid " + existing.get().pid() + ", " + existing.get().diskImage()
@@ -174,6 +173,10 @@ public final class DiskMounter {
       }
       throw e;
     }
+  }
+
+  static String deviceOf(MountStatus st) {
+    return st.loopDevice() == null ? st.diskImage() : st.loopDevice();
   }
 
   /** What {@link #withDiskImage} runs on the served {@code disk.img}. */

@@ -183,5 +183,25 @@ class ReplaceTsnapshotCliTest {
     assertThat(Cli.ok("list").out()).contains(runDir.resolve("fuse/disk.img") + "\t" + base
         + "\tC\n");
     Cli.ok("snapshot", xml.toString()); // changes no delta: allowed
+
+    // a component of the top delta keeps a read-write plain mount away (checked before any
+    // daemon starts, so no jar is needed)
+    Path topDir = org.jploop.host.RunPaths.of(xml, "T").runDir();
+    Files.createDirectories(topDir);
+    new MountStatus(xml.toRealPath().toString(), ProcessHandle.current().pid(),
+        MountStatus.READY, true, topDir.resolve("fuse").toString(),
+        topDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
+        null, "now", null, "T", null).write(topDir.resolve("status.json"));
+    String savedJar = System.getProperty("jploop.jar");
+    System.setProperty("jploop.jar", dir.resolve("no.jar").toString());
+    try {
+      assertFails(Cli.ploop("mount", xml.toString()), 21, "which reads its top delta");
+    } finally {
+      if (savedJar == null) {
+        System.clearProperty("jploop.jar");
+      } else {
+        System.setProperty("jploop.jar", savedJar);
+      }
+    }
   }
 }
