@@ -20,9 +20,10 @@ import org.jploop.host.LoopDevice;
  * <name>\t<base image>} per device ({@code name} is the kernel-style {@code ploopN}), with {@code
  * -f} one more line {@code \t\t<image>} per delta above the base; {@code -a} (ploop 7.x) adds the
  * mount point as a third column; a component mount ({@code mount -c}, {@code tsnapshot}) ends its
- * line with {@code \t<component>}, as ploop 9 does, and lists the chain it serves. A disk served without a device (no loop attached, {@code ploop
- * mount} without {@code -m} or {@code -d}) is listed under its {@code disk.img} path. {@code --json}
- * gives scripts everything, the daemon's whole status included. Immutable.
+ * line with {@code \t<component>}, as ploop 9 does, and lists the chain it serves. A disk served
+ * without a device (no loop attached, {@code ploop mount} without {@code -m} or {@code -d}) is
+ * listed under its {@code disk.img} path. {@code --json} gives scripts everything, the daemon's
+ * whole status included. Immutable.
  *
  * @param all {@code -a}
  * @param full {@code -f}

@@ -58,13 +58,13 @@ public final class ComponentGuard {
       String component) throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
     if (component != null) {
-      boolean top = snapshotGuid == null || Guid.same(snapshotGuid,
-          d.topGuid());
+      boolean top = snapshotGuid == null || Guid.same(snapshotGuid, d.topGuid());
       Optional<MountStatus> plain = MountStatus.forDescriptor(xml);
       if (top && plain.isPresent() && plain.get().daemonAlive() && !plain.get().readOnly()) {
         throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image "
-            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(plain.get()) + ", which"
-            + " writes its top delta; mount a snapshot (-u GUID) as component " + component);
+            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(plain.get())
+            + ", which writes its top delta; mount a snapshot (-u GUID) as component "
+            + component);
       }
       return;
     }
@@ -72,11 +72,11 @@ public final class ComponentGuard {
       return;
     }
     for (MountStatus c : MountStatus.components(xml)) {
-      if (c.snapshot() == null || Guid.same(c.snapshot(),
-          d.topGuid())) {
+      if (c.snapshot() == null || Guid.same(c.snapshot(), d.topGuid())) {
         throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image "
-            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(c) + " (component "
-            + c.component() + ", which reads its top delta); mount it read-only (-r)");
+            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(c)
+            + " (component " + c.component() + ", which reads its top delta); mount it"
+            + " read-only (-r)");
       }
     }
   }

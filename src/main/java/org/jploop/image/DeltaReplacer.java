@@ -96,6 +96,12 @@ public final class DeltaReplacer {
         throw refused("Image " + newFile + " is already in use by " + disk.xml());
       }
     }
+    if (entry.alien()) {
+      throw refused("Unable to replace " + oldFile + ": it belongs to a parent volume");
+    }
+    if (!keepName) {
+      disk.requireNotShared("replace", List.of(entry.guid()));
+    }
     if (DiskDescriptor.TYPE_PLAIN.equals(entry.type())) {
       throw refused("Replacing the raw (Plain) image " + oldFile + " is not supported by jploop");
     }

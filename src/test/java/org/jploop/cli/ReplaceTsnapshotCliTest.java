@@ -48,6 +48,21 @@ class ReplaceTsnapshotCliTest {
     }
   }
 
+  /** Runs {@code run} with {@code jploop.jar} naming no jar: any daemon start would fail. */
+  private Cli.Run withoutJar(java.util.function.Supplier<Cli.Run> run) {
+    String saved = System.getProperty("jploop.jar");
+    System.setProperty("jploop.jar", dir.resolve("no.jar").toString());
+    try {
+      return run.get();
+    } finally {
+      if (saved == null) {
+        System.clearProperty("jploop.jar");
+      } else {
+        System.setProperty("jploop.jar", saved);
+      }
+    }
+  }
+
   private static void assertFails(Cli.Run r, int code, String text) {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(code);
     assertThat(r.err()).as(r.toString()).contains(text);
@@ -154,6 +169,15 @@ class ReplaceTsnapshotCliTest {
       assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()), 23, "in use");
     }
     assertThat(Files.readString(xml)).isEqualTo(before);
+
+    // the mount fails (-m is no directory; refused before any daemon starts, so no jar is
+    // needed): exit 21 and the temporary snapshot is merged back
+    assertFails(withoutJar(() -> Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m",
+        dir.resolve("nodir").toString(), xml.toString())), 21, "merging it back");
+    assertThat(DiskDescriptor.read(xml).images()).hasSize(1);
+    assertThat(Files.readString(xml)).doesNotContain("Temporary");
+    assertThat(DiskDescriptor.read(xml).shot(SNAP)).isNull();
+
     Cli.ok("snapshot", "-u", SNAP, xml.toString());
     assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()), 38,
         "already exist");
@@ -192,16 +216,7 @@ class ReplaceTsnapshotCliTest {
         MountStatus.READY, true, topDir.resolve("fuse").toString(),
         topDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
         null, "now", null, "T", null).write(topDir.resolve("status.json"));
-    String savedJar = System.getProperty("jploop.jar");
-    System.setProperty("jploop.jar", dir.resolve("no.jar").toString());
-    try {
-      assertFails(Cli.ploop("mount", xml.toString()), 21, "which reads its top delta");
-    } finally {
-      if (savedJar == null) {
-        System.clearProperty("jploop.jar");
-      } else {
-        System.setProperty("jploop.jar", savedJar);
-      }
-    }
+    assertFails(withoutJar(() -> Cli.ploop("mount", xml.toString())), 21,
+        "which reads its top delta");
   }
 }

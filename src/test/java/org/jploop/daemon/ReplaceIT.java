@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * {@code ploop replace} on a mounted disk with the shipped jar (real FUSE): the base delta under a
  * snapshot is replaced by a copy while mounted; the disk's content (SHA-256 through disk.img) is
  * the same before and after, the daemon now holds the copy open and no longer the old file, and
- * writes go on (the copy passes qemu-img check after the unmount); the top delta is refused (38), a bad new image too (11). Under a {@link
- * FuseDeadline}.
+ * writes go on (the copy passes qemu-img check after the unmount); the top delta is refused (38),
+ * a bad new image too (11). Under a {@link FuseDeadline}.
  */
 class ReplaceIT extends MountFixture {
   private static final String SNAP = "{21111111-2222-3333-4444-555555555555}";
