@@ -34,6 +34,8 @@ final class Commands {
     v.put("list", ListCommand::new);
     v.put("daemon", DaemonCommand::new);
     v.put("snapshot", SnapshotCommand::new);
+    v.put("tsnapshot", TsnapshotCommand::new);
+    v.put("replace", ReplaceCommand::new);
     v.put("snapshot-list", SnapshotListCommand::new);
     v.put("snapshot-switch", SnapshotSwitchCommand::new);
     v.put("snapshot-delete", SnapshotDeleteCommand::new);

@@ -32,6 +32,10 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--fuse-threads", description = "Threads serving FUSE requests (kernel).")
   Integer fuseThreads;
 
+  @Option(names = "-c", description = "Serve it as this component (read-only, beside the plain"
+      + " mount).")
+  String component;
+
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
@@ -44,7 +48,8 @@ final class DaemonCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new PloopException(ExitCode.PARAM, e.getMessage());
     }
-    new MountDaemon(descriptor, fuseDir, readOnly, guid, front, new EventLog(out)).run();
+    new MountDaemon(descriptor, fuseDir, readOnly, guid, front, component, new EventLog(out))
+        .run();
     return ExitCode.OK;
   }
 }

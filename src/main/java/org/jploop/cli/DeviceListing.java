@@ -19,9 +19,11 @@ import org.jploop.host.LoopDevice;
  * What {@code ploop list} prints for the mounted disks. ploop 9.x's format: one line {@code
  * <name>\t<base image>} per device ({@code name} is the kernel-style {@code ploopN}), with {@code
  * -f} one more line {@code \t\t<image>} per delta above the base; {@code -a} (ploop 7.x) adds the
- * mount point as a third column. A disk served without a device (no loop attached, {@code ploop
- * mount} without {@code -m} or {@code -d}) is listed under its {@code disk.img} path. {@code --json}
- * gives scripts everything, the daemon's whole status included. Immutable.
+ * mount point as a third column; a component mount ({@code mount -c}, {@code tsnapshot}) ends its
+ * line with {@code \t<component>}, as ploop 9 does, and lists the chain it serves. A disk served
+ * without a device (no loop attached, {@code ploop mount} without {@code -m} or {@code -d}) is
+ * listed under its {@code disk.img} path. {@code --json} gives scripts everything, the daemon's
+ * whole status included. Immutable.
  *
  * @param all {@code -a}
  * @param full {@code -f}
@@ -52,7 +54,9 @@ record DeviceListing(boolean all, boolean full) {
     List<String> images = new ArrayList<>();
     try {
       Path xml = Path.of(st.descriptor());
-      for (Path p : DiskDescriptor.read(xml).topChainFiles(xml)) {
+      DiskDescriptor d = DiskDescriptor.read(xml);
+      for (Path p : st.snapshot() == null ? d.topChainFiles(xml)
+          : d.chainFiles(xml, st.snapshot())) {
         images.add(p.toString());
       }
     } catch (IOException e) {
@@ -67,6 +71,9 @@ record DeviceListing(boolean all, boolean full) {
       sb.append(r.name()).append('\t').append(r.images().get(0));
       if (all) {
         sb.append('\t').append(r.status().mountPoint() == null ? "-" : r.status().mountPoint());
+      }
+      if (r.status().component() != null) {
+        sb.append('\t').append(r.status().component()); // ploop 9: <dm>\t<base>[\t<component>]
       }
       sb.append('\n');
       if (full) {

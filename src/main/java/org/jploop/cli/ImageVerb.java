@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jploop.daemon.ComponentGuard;
 import org.jploop.daemon.DiskMounter;
 import org.jploop.daemon.MountStatus;
 import org.jploop.format.descriptor.DiskDescriptor;
@@ -21,8 +22,10 @@ import picocli.CommandLine.Spec;
  * Base of the verbs that run one offline image operation on a {@code DiskDescriptor.xml}: takes the
  * disk lock through {@link OfflineDisk}, runs {@link #run}, and turns an {@link
  * ImageOperationException} into ploop's exit code (BUSY 17, DIRTY 37, NO_SNAPSHOT 43, REFUSED 38,
- * CORRUPT 11, OPEN 4). A verb with an {@link #onlineRequest} runs in the mount daemon instead when
- * the disk is mounted (the daemon's reply carries the same failure kinds).
+ * CORRUPT 11, OPEN 4, RENAME 28). A verb with an {@link #onlineRequest} runs in the mount daemon
+ * instead when the disk is mounted (the daemon's reply carries the same failure kinds). Offline,
+ * every verb but {@code snapshot} is refused while a component mount reads the deltas ({@link
+ * ComponentGuard}).
  */
 abstract class ImageVerb implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -62,6 +65,9 @@ abstract class ImageVerb implements Callable<Integer> {
       return ExitCode.OK;
     }
     try (OfflineDisk disk = OfflineDisk.open(descriptor, purpose())) {
+      if (!purpose().equals("snapshot")) {
+        ComponentGuard.refuseIfAny(descriptor);
+      }
       run(disk);
     } catch (ImageOperationException e) {
       throw new PloopException(exitCodeFor(e.kind()), e.getMessage(), e);
@@ -136,6 +142,7 @@ abstract class ImageVerb implements Callable<Integer> {
       case REFUSED -> ExitCode.PARAM;
       case CORRUPT -> ExitCode.PLOOPFMT;
       case OPEN -> ExitCode.OPEN;
+      case RENAME -> ExitCode.RENAME;
     };
   }
 }

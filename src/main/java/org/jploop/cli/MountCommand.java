@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
  * printing ploop's "Adding delta" and "Mounted" lines. With neither it prints the disk.img path for
  * {@code losetup --direct-io=on}. A delta left dirty by a crash is first checked and repaired as
  * {@code ploop check -F -d} would ({@link DirtyImageRepair}). A read-only ploop-volume ({@code
- * <ReadOnly>}, a snapshot volume) is always mounted read-only, as ploop does.
+ * <ReadOnly>}, a snapshot volume) is always mounted read-only, as ploop does. {@code -c NAME}
+ * mounts the disk once more as component NAME beside the plain mount (its own daemon, disk.img
+ * and device); jploop serves a component read-only (README, "Where jploop differs from ploop").
  */
 @Command(name = "mount", description = "Mount a disk: serve disk.img and optionally mount its"
     + " filesystem.")
@@ -79,6 +81,10 @@ final class MountCommand implements Callable<Integer> {
       + " (-n with -r).")
   boolean fsck;
 
+  @Option(names = "-c", paramLabel = "COMPONENT", description = "Mount it (again) as this"
+      + " component, beside the plain mount; read-only.")
+  String component;
+
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
@@ -112,12 +118,24 @@ final class MountCommand implements Callable<Integer> {
         throw new PloopException(ExitCode.PARAM, e.getMessage());
       }
     }
+    if (component != null) {
+      checkComponent(component);
+      if (!readOnly) {
+        var err = spec.commandLine().getErr();
+        err.println("Mounting read-only: component " + component + " is served beside the plain"
+            + " mount");
+        err.flush();
+        readOnly = true;
+      }
+    }
     InnerMount inner = new InnerMount(fsType, mountOptions, fsck);
     String snapshot = guid == null ? null : snapshotToMount();
-    repairIfDirty(snapshot);
+    if (component == null) {
+      repairIfDirty(snapshot);
+    }
     EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
-        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front, name);
+        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front, name, component);
     if (st.loopDevice() == null) {
       out.println(st.diskImage());
       out.flush();
@@ -186,6 +204,13 @@ final class MountCommand implements Callable<Integer> {
       if (logStream[0] != null) {
         logStream[0].close();
       }
+    }
+  }
+
+  /** Refuses a component name that cannot be a file name part (ploop: {@code <dev>:<name>}). */
+  static void checkComponent(String name) {
+    if (name.isEmpty() || name.contains("/") || name.contains("\0") || name.length() > 64) {
+      throw new PloopException(ExitCode.PARAM, "Invalid component name '" + name + "'");
     }
   }
 

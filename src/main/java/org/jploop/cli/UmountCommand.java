@@ -15,7 +15,9 @@ import picocli.CommandLine.Spec;
  * {@code ploop umount DiskDescriptor.xml | -m MOUNTPOINT | -d DEVICE}: unmounts the filesystem,
  * removes the ploop device names, detaches the loop device, unmounts FUSE and lets the daemon close
  * the image cleanly. {@code -d} takes a ploop device name ({@code /dev/ploop0}, a trailing {@code
- * p1} is dropped as ploop does) or the loop device.
+ * p1} is dropped as ploop does) or the loop device. {@code -c COMPONENT} with the descriptor
+ * unmounts that component mount (from {@code ploop mount -c} or {@code ploop tsnapshot}) and
+ * leaves the plain one.
  */
 @Command(name = "umount", description = "Unmount a disk mounted with ploop mount.")
 final class UmountCommand implements Callable<Integer> {
@@ -28,6 +30,10 @@ final class UmountCommand implements Callable<Integer> {
   @Option(names = "-d", paramLabel = "DEVICE", description = "The ploop device, e.g. /dev/ploop0.")
   String device;
 
+  @Option(names = "-c", paramLabel = "COMPONENT", description = "Unmount this component mount"
+      + " of DiskDescriptor.xml.")
+  String component;
+
   @Parameters(index = "0", arity = "0..1", paramLabel = "DiskDescriptor.xml")
   Path descriptor;
 
@@ -39,8 +45,12 @@ final class UmountCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.PARAM,
           "Give one of DiskDescriptor.xml, -m MOUNTPOINT or -d DEVICE");
     }
+    if (component != null && descriptor == null) {
+      throw new PloopException(ExitCode.PARAM, "-c COMPONENT needs DiskDescriptor.xml");
+    }
     MountStatus st = mountPoint != null ? DiskMounter.statusByMountPoint(mountPoint)
-        : device != null ? DiskMounter.statusByDevice(device) : DiskMounter.statusOf(descriptor);
+        : device != null ? DiskMounter.statusByDevice(device)
+        : DiskMounter.statusOf(descriptor, component);
     boolean wasAlive = st.daemonAlive();
     var err = spec.commandLine().getErr();
     EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));

@@ -102,10 +102,28 @@ public final class DiskMounter {
   public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
       InnerMount inner, String snapshotGuid, FrontendOptions frontend, DeviceName device)
       throws IOException {
+    return mount(xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid, frontend, device, null);
+  }
+
+  /**
+   * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String, FrontendOptions,
+   * DeviceName)} as component {@code component} (null: the plain mount): a second daemon beside
+   * the plain one, always read-only ({@link MountDaemon}); mounted under that component already →
+   * ploop's "Image %s already used by device %s".
+   */
+  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
+      InnerMount inner, String snapshotGuid, FrontendOptions frontend, DeviceName device,
+      String component) throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
-    Optional<MountStatus> existing = MountStatus.forDescriptor(xml);
+    readOnly = readOnly || component != null;
+    Optional<MountStatus> existing = MountStatus.forDescriptor(xml, component);
+    if (existing.isPresent() && existing.get().daemonAlive() && component != null) {
+      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
+          + " already used by device " + deviceOf(existing.get()));
+    }
+    ComponentGuard.refuseSharedTop(xml, readOnly, snapshotGuid, component);
     if (existing.isPresent() && existing.get().daemonAlive()) {
       throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
           + " is already mounted (pid " + existing.get().pid() + ", " + existing.get().diskImage()
@@ -118,7 +136,7 @@ public final class DiskMounter {
       throw new MountException(MountException.Reason.DEVICE, "Failed to create ploop device "
           + device.path() + ": File exists");
     }
-    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend);
+    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend, component);
     if (mountPoint == null && device == null) {
       return st;
     }
@@ -160,6 +178,10 @@ public final class DiskMounter {
       }
       throw e;
     }
+  }
+
+  static String deviceOf(MountStatus st) {
+    return st.loopDevice() == null ? st.diskImage() : st.loopDevice();
   }
 
   /** What {@link #withDiskImage} runs on the served {@code disk.img}. */
@@ -224,8 +246,8 @@ public final class DiskMounter {
   }
 
   private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid,
-      FrontendOptions frontend) throws IOException {
-    RunPaths paths = RunPaths.of(xml);
+      FrontendOptions frontend, String component) throws IOException {
+    RunPaths paths = RunPaths.of(xml, component);
     paths.createDirs();
     Path logFile = paths.logFile();
     long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
@@ -255,6 +277,9 @@ public final class DiskMounter {
     }
     if (snapshotGuid != null) {
       argv.addAll(List.of("-u", snapshotGuid));
+    }
+    if (component != null) {
+      argv.addAll(List.of("-c", component));
     }
     argv.add(paths.descriptor().toString());
     ProcessBuilder pb = new ProcessBuilder(argv);
@@ -441,13 +466,19 @@ public final class DiskMounter {
   }
 
   private static Path socketOf(MountStatus st) throws IOException {
-    return RunPaths.of(Path.of(st.descriptor())).controlSocket();
+    return st.runPaths().controlSocket();
   }
 
   /** Returns the status of the mount of {@code xml}, or throws NOT_MOUNTED. */
   public static MountStatus statusOf(Path xml) throws IOException {
-    return MountStatus.forDescriptor(xml).orElseThrow(() -> new MountException(
-        MountException.Reason.NOT_MOUNTED, "Image " + xml + " is not mounted"));
+    return statusOf(xml, null);
+  }
+
+  /** Returns the status of the mount of {@code xml} as {@code component}, or NOT_MOUNTED. */
+  public static MountStatus statusOf(Path xml, String component) throws IOException {
+    return MountStatus.forDescriptor(xml, component).orElseThrow(() -> new MountException(
+        MountException.Reason.NOT_MOUNTED, "Image " + xml + " is not mounted"
+        + (component == null ? "" : " as component " + component)));
   }
 
   /**
@@ -523,7 +554,7 @@ public final class DiskMounter {
         HostCommand.runChecked(30, "fusermount", "-u", "-z", dir.toString());
       }
     }
-    RunPaths paths = RunPaths.of(Path.of(st.descriptor()));
+    RunPaths paths = st.runPaths();
     Files.deleteIfExists(paths.statusFile());
     Files.deleteIfExists(paths.controlSocket());
     try {

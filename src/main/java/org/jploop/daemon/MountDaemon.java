@@ -41,6 +41,12 @@ import org.jploop.io.DiskLock;
  * in-use flag), release the lock. Every thread it starts is PR_SET_IO_FLUSHER ({@link IoFlusher}).
  * {@link #teardown} is synchronized on this daemon and runs once;
  * {@code status} is written under the same monitor.
+ *
+ * <p>A component daemon ({@code ploop mount -c NAME}, {@code ploop tsnapshot}) serves the disk
+ * read-only beside the plain one, in its own run directory ({@link RunPaths#of(Path, String)}); it
+ * does not take the disk's {@code DiskLock} (the plain daemon or an offline operation may hold
+ * it) but {@code component.lck} in its run directory, so one component is mounted once. Whoever
+ * would rewrite a delta it serves checks {@link MountStatus#components} and refuses.
  */
 public final class MountDaemon {
   private static final long ENOSPC_POLL_MS = 500;
@@ -53,6 +59,8 @@ public final class MountDaemon {
   private final String snapshotGuid;
   private final Path fuseDir;
   private final FrontendOptions frontendOptions;
+  /** The component name of a component mount, or null for the plain one. */
+  private final String component;
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
   private DiskLock lock;
@@ -79,9 +87,19 @@ public final class MountDaemon {
    */
   public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid,
       FrontendOptions frontend, EventLog log) throws IOException {
+    this(xml, fuseDir, readOnly, guid, frontend, null, log);
+  }
+
+  /**
+   * Like {@link #MountDaemon(Path, Path, boolean, String, FrontendOptions, EventLog)} as component
+   * {@code component} (null: the plain mount); a component mount is always read-only.
+   */
+  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid,
+      FrontendOptions frontend, String component, EventLog log) throws IOException {
     this.xml = xml.toRealPath();
-    this.paths = RunPaths.of(this.xml);
-    this.readOnly = readOnly;
+    this.component = component;
+    this.paths = RunPaths.of(this.xml, component);
+    this.readOnly = readOnly || component != null;
     this.snapshotGuid = guid;
     this.frontendOptions = frontend;
     this.fuseDir = fuseDir == null ? paths.defaultFuseDir() : fuseDir.toAbsolutePath().normalize();
@@ -99,7 +117,13 @@ public final class MountDaemon {
     // pages, which only this process can clean
     log.info(IoFlusher.describe(IoFlusher.markCurrentThread(), "the daemon's threads"));
     paths.createDirs();
-    Optional<DiskLock> l = DiskLock.tryAcquire(xml, "mount");
+    Optional<DiskLock> l = component == null ? DiskLock.tryAcquire(xml, "mount")
+        : DiskLock.tryAcquire(componentLockBase(), "mount -c " + component);
+    if (l.isEmpty() && component != null) {
+      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml
+          + " already used by device " + paths.defaultFuseDir().resolve("disk.img")
+          + " (component " + component + ")");
+    }
     if (l.isEmpty()) {
       throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml
           + " is already mounted or in use (" + describeHolder(DiskLock.holder(xml)) + ")");
@@ -119,6 +143,11 @@ public final class MountDaemon {
     }
   }
 
+  /** What {@link DiskLock} makes {@code component.lck} of, in the component's run directory. */
+  private Path componentLockBase() {
+    return paths.runDir().resolve("component");
+  }
+
   private static String describeHolder(String holder) {
     String[] w = holder.split(" ", 2);
     return w.length == 2 ? "pid " + w[0] + ", " + w[1] : holder.isEmpty() ? "unknown" : holder;
@@ -126,7 +155,8 @@ public final class MountDaemon {
 
   private void start() throws IOException {
     ServingProcess.mark();
-    log.info("mounting " + xml + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
+    log.info("mounting " + xml + (component == null ? "" : " as component " + component)
+        + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
         + (readOnly ? " read-only" : "") + " at " + fuseDir + " (front end "
         + frontendOptions.name() + ")");
     Frontend f = frontendOptions.create(log);
@@ -152,7 +182,8 @@ public final class MountDaemon {
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),
           MountStatus.READY, readOnly, fuseDir.toString(), f.diskImage().toString(), null,
-          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now, f.stats());
+          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now, f.stats(),
+          component, snapshotGuid);
     }
     control.start();
     Thread watch = new Thread(this::watch, "enospc-watch");
@@ -245,7 +276,7 @@ public final class MountDaemon {
     status = new MountStatus(status.descriptor(), status.pid(), status.state(), readOnly,
         status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
         status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt,
-        frontend.stats().errors(), s, now(), frontend.stats());
+        frontend.stats().errors(), s, now(), frontend.stats(), component, snapshotGuid);
     return status;
   }
 
@@ -319,7 +350,7 @@ public final class MountDaemon {
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
         status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
         enospcEvents, lastEnospcAt, frontend.stats().errors(), disk.stats(), now(),
-        frontend.stats());
+        frontend.stats(), component, snapshotGuid);
     status.write(paths.statusFile());
     log.info("unmounting FUSE at " + fuseDir);
     frontend.unmount();
@@ -378,6 +409,10 @@ public final class MountDaemon {
   /** Removes the default FUSE directory and the run directory once they are empty. */
   private void removeRunDir() {
     try {
+      if (component != null) {
+        // still locked by us until lock.close(); a new mount of this component recreates it
+        Files.deleteIfExists(DiskLock.lockFileFor(componentLockBase()));
+      }
       paths.removeEmptyDirs(fuseDir);
     } catch (IOException e) {
       log.info("run directory " + paths.runDir() + " left in place: " + e.getMessage());

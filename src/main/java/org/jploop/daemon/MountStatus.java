@@ -39,6 +39,8 @@ import org.jploop.host.RunPaths;
  * @param updatedAt ISO-8601 time of this snapshot
  * @param frontend the front end serving disk.img and its counters ({@code name} is {@code kernel}
  *     or {@code jnr-fuse}); null in a status written before front ends had names
+ * @param component the component name of a component mount ({@code ploop mount -c}), or null
+ * @param snapshot the GUID of the snapshot served ({@code -u}), or null for the top
  */
 public record MountStatus(
     String descriptor,
@@ -56,7 +58,9 @@ public record MountStatus(
     long callbackErrors,
     DiskStats stats,
     String updatedAt,
-    FrontendStats frontend) {
+    FrontendStats frontend,
+    String component,
+    String snapshot) {
 
   public static final String STARTING = "starting";
   public static final String READY = "ready";
@@ -110,10 +114,36 @@ public record MountStatus(
 
   /** Returns the status of the daemon serving {@code descriptor}, if one has published one. */
   public static Optional<MountStatus> forDescriptor(Path descriptor) throws IOException {
+    return forDescriptor(descriptor, null);
+  }
+
+  /** Like {@link #forDescriptor(Path)} for the mount as {@code component} (null: the plain one). */
+  public static Optional<MountStatus> forDescriptor(Path descriptor, String component)
+      throws IOException {
     if (!Files.exists(descriptor)) {
       return Optional.empty();
     }
-    return read(RunPaths.of(descriptor).statusFile());
+    return read(RunPaths.of(descriptor, component).statusFile());
+  }
+
+  /** Returns the live component mounts of {@code descriptor}. */
+  public static List<MountStatus> components(Path descriptor) throws IOException {
+    List<MountStatus> out = new ArrayList<>();
+    if (!Files.exists(descriptor)) {
+      return out;
+    }
+    String real = descriptor.toRealPath().toString();
+    for (MountStatus st : all()) {
+      if (st.component() != null && real.equals(st.descriptor()) && st.daemonAlive()) {
+        out.add(st);
+      }
+    }
+    return out;
+  }
+
+  /** Returns this mount's run paths (keyed by descriptor and component). */
+  public RunPaths runPaths() throws IOException {
+    return RunPaths.of(Path.of(descriptor), component);
   }
 
   /** Returns every published status, live or stale. */
@@ -179,6 +209,6 @@ public record MountStatus(
   public MountStatus withAttachment(String loop, String mnt) {
     return new MountStatus(descriptor, pid, state, readOnly, fuseDir, diskImage, loop, mnt,
         logFile, startedAt, enospcEvents, lastEnospcAt, callbackErrors, stats, updatedAt,
-        frontend);
+        frontend, component, snapshot);
   }
 }

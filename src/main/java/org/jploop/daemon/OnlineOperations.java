@@ -3,7 +3,10 @@ package org.jploop.daemon;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,6 +16,7 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.Guid;
 import org.jploop.frontend.Frontend;
 import org.jploop.host.EventLog;
+import org.jploop.image.DeltaReplacer;
 import org.jploop.image.DiskCompactor;
 import org.jploop.image.DiskResizer;
 import org.jploop.image.ImageOperationException;
@@ -23,8 +27,10 @@ import org.jploop.image.SnapshotMerger;
 import org.jploop.image.StepHook;
 
 /**
- * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]}, {@code
- * merge [guid=G | all=1]}, {@code resize sectors=N} and {@code compact}. Each runs the offline
+ * The mount daemon's online image operations, the control verbs {@code snapshot [guid=G]
+ * [temporary=1]}, {@code
+ * merge [guid=G | all=1]}, {@code replace level=N file=F [keep=1]}, {@code resize sectors=N}
+ * and {@code compact}. Each runs the offline
  * operation of {@code org.jploop.image} on the files while the {@link SwappableDisk}'s gate is
  * closed: the served disk is closed (flushed, preallocated tail trimmed, in-use cleared), the
  * operation runs under the {@code DiskLock} the daemon already holds ({@link OfflineDisk#held}),
@@ -38,6 +44,10 @@ import org.jploop.image.StepHook;
  * size of {@code disk.img} ({@link Frontend#sizeChanged}) before the reply, then the {@code ploop}
  * process grows the loop device, partition and filesystem ({@link MountedResize}); it also does a
  * shrink's balloon work and asks for {@code compact} after.
+ *
+ * <p>A merge that would rewrite a delta a component mount serves, and any compact or resize while
+ * one is mounted, is refused first ({@link ComponentGuard}, exit 17); a snapshot is allowed (it
+ * changes no delta).
  */
 public final class OnlineOperations {
   /** One operation on the closed disk's files; returns the reply text. */
@@ -69,20 +79,37 @@ public final class OnlineOperations {
   public void register(ControlServer control) {
     control.on("snapshot", this::snapshot)
         .on("merge", this::merge)
+        .on("replace", this::replace)
         .on("resize", this::resize)
         .on("compact", a -> compact());
   }
 
-  /** {@code snapshot [guid=G]}: replies with the new snapshot's GUID. */
+  /**
+   * {@code snapshot [guid=G] [temporary=1]}: replies with the new snapshot's GUID; {@code
+   * temporary=1} marks it {@code <Temporary/>} ({@code ploop tsnapshot}).
+   */
   String snapshot(Map<String, String> args) throws IOException {
     String guid = args.get("guid");
-    return underGate("snapshot", true, d -> new SnapshotCreator(d, StepHook.NONE).create(guid));
+    boolean temporary = "1".equals(args.get("temporary"));
+    return underGate("snapshot", true, d -> {
+      SnapshotCreator c = new SnapshotCreator(d, StepHook.NONE);
+      return (temporary ? c.temporary() : c).create(guid);
+    });
   }
 
   /** {@code merge [guid=G | all=1]}: merges the top (or G) into its parent, or everything. */
   String merge(Map<String, String> args) throws IOException {
     boolean all = "1".equals(args.get("all"));
     String guid = args.get("guid");
+    if (all) {
+      ComponentGuard.refuseIfAny(xml);
+    } else {
+      DiskDescriptor dd = DiskDescriptor.read(xml);
+      String child = guid == null ? dd.topGuid() : Guid.parse(guid);
+      DiskDescriptor.Shot shot = dd.shot(child);
+      ComponentGuard.refuseIfServing(xml, shot == null ? List.of(child)
+          : List.of(child, shot.parentGuid()));
+    }
     return underGate("merge", true, d -> {
       PrintWriter w = new PrintWriter(new LogLineWriter(log, "online merge: "), true);
       SnapshotMerger m = new SnapshotMerger(d, Progress.QUIET, w, StepHook.NONE);
@@ -96,8 +123,37 @@ public final class OnlineOperations {
     });
   }
 
+  /**
+   * {@code replace level=N file=F [keep=1]} ({@code F} URL-encoded): puts file F in place of the
+   * delta at level N ({@link DeltaReplacer}); replies with ploop's "Replacing ..." line. The top
+   * delta, being written, and a delta a component mount serves are refused.
+   */
+  String replace(Map<String, String> args) throws IOException {
+    int level = Integer.parseInt(args.get("level"));
+    Path file = Path.of(URLDecoder.decode(args.get("file"), StandardCharsets.UTF_8));
+    boolean keep = "1".equals(args.get("keep"));
+    DiskDescriptor dd = DiskDescriptor.read(xml);
+    List<DiskDescriptor.ImageEntry> chain = dd.topChain(xml);
+    if (level < 0 || level >= chain.size()) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Invalid level "
+          + level + ": the disk has levels 0.." + (chain.size() - 1));
+    }
+    if (level == chain.size() - 1) {
+      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to replace"
+          + " the top delta " + dd.fileOf(xml, chain.get(level)) + " of a running disk: it is"
+          + " being written; replace a lower (read-only) delta or unmount the disk");
+    }
+    ComponentGuard.refuseIfServing(xml, List.of(chain.get(level).guid()));
+    return underGate("replace", true, d -> {
+      DeltaReplacer.Result r = new DeltaReplacer(d).replace(level, file, keep);
+      log.info("online replace: " + r.describe());
+      return r.describe();
+    });
+  }
+
   /** {@code compact}: compacts every delta; replies with a summary. */
   String compact() throws IOException {
+    ComponentGuard.refuseIfAny(xml);
     return underGate("compact", false, d -> {
       StringBuilder sb = new StringBuilder();
       for (DiskCompactor.DeltaResult r : new DiskCompactor(d, p -> Progress.QUIET,
@@ -119,6 +175,7 @@ public final class OnlineOperations {
       throw new IllegalArgumentException("resize needs sectors=N");
     }
     long want = Long.parseLong(s);
+    ComponentGuard.refuseIfAny(xml);
     DiskDescriptor d = DiskDescriptor.read(xml);
     long rounded = ImageGeometry.forSize(want, d.blocksize()).sizeSectors();
     if (rounded <= d.diskSizeSectors()) {

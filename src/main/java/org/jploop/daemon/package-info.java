@@ -15,7 +15,12 @@
  * the gate. The daemon never does I/O through the disk it serves ({@link
  * org.jploop.host.ServingProcess}); whatever goes through {@code disk.img}, the loop device or
  * the filesystem inside runs in the {@code ploop} process, which asks the daemon only for those
- * engine steps ({@link org.jploop.daemon.OnlineCompaction}).
+ * engine steps ({@link org.jploop.daemon.OnlineCompaction}). {@code replace} swaps one delta's
+ * file the same way.
+ *
+ * <p>Component mounts ({@code mount -c}, {@code tsnapshot}): a second, read-only daemon per
+ * component, its run directory keyed by descriptor and component; it takes no disk lock, and
+ * {@link org.jploop.daemon.ComponentGuard} refuses what would rewrite the deltas it reads.
  *
  * <p>Space and devices, in the {@code ploop} process: {@link org.jploop.daemon.DiskAttachment}
  * reads what the block layer shows of a served disk (loop device, partition, ploop name, mount

@@ -18,6 +18,10 @@ import java.util.HexFormat;
  * removes the run directory. The root {@code /run/jploop} can be moved with the system property
  * {@code jploop.run.dir}, the log directory with {@code jploop.log.dir}.
  *
+ * <p>A component mount ({@code ploop mount -c NAME}, {@code ploop tsnapshot -c NAME}) is a second
+ * daemon beside the plain one; its run directory and log are keyed by descriptor and component
+ * ({@code hash("<path>:<NAME>")}), as ploop keys its registry by {@code <device>:<component>}.
+ *
  * @param descriptor the descriptor's real path
  * @param runDir the per-disk run directory
  * @param logFile the daemon's log file
@@ -35,8 +39,13 @@ public record RunPaths(Path descriptor, Path runDir, Path logFile) {
 
   /** Returns the paths for {@code descriptor}, which must exist. */
   public static RunPaths of(Path descriptor) throws IOException {
+    return of(descriptor, null);
+  }
+
+  /** Returns the paths for {@code descriptor} mounted as {@code component} (null: plain). */
+  public static RunPaths of(Path descriptor, String component) throws IOException {
     Path real = descriptor.toRealPath();
-    String hash = hash(real.toString());
+    String hash = hash(component == null ? real.toString() : real + ":" + component);
     return new RunPaths(real, runRoot().resolve(hash), logRoot().resolve(hash + ".log"));
   }
 

@@ -26,7 +26,9 @@ public class ImageOperationException extends IOException {
      * A bare image given on the command line cannot be opened: missing, not a ploop image, or its
      * in-use flag set (SYSEXIT_OPEN, what ploop's open_delta failures exit with).
      */
-    OPEN
+    OPEN,
+    /** A file cannot be renamed into place, e.g. across filesystems (SYSEXIT_RENAME). */
+    RENAME
   }
 
   /** Why it failed. */

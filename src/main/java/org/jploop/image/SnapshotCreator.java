@@ -32,6 +32,10 @@ import org.jploop.io.ImageWriter;
  * old top); {@link #commit} renames the descriptor. Offline, {@link #create} does both. A crash
  * before the commit leaves the old descriptor and an unreferenced empty file; after it, the new
  * chain.
+ *
+ * <p>{@link #temporary} makes a temporary snapshot ({@code ploop tsnapshot}): the frozen delta's
+ * {@code <Shot>} is marked {@code <Temporary/>}, so the next operation that merges temporary
+ * snapshots merges it back ({@link SnapshotDeleter#mergeTemporary}).
  */
 public final class SnapshotCreator {
   /** ploop's limit: base + 126 snapshots + 1 reserved. */
@@ -39,10 +43,21 @@ public final class SnapshotCreator {
 
   private final OfflineDisk disk;
   private final StepHook hook;
+  private final boolean temporary;
 
   public SnapshotCreator(OfflineDisk disk, StepHook hook) {
+    this(disk, hook, false);
+  }
+
+  private SnapshotCreator(OfflineDisk disk, StepHook hook, boolean temporary) {
     this.disk = disk;
     this.hook = hook;
+    this.temporary = temporary;
+  }
+
+  /** Returns a creator of temporary snapshots ({@code <Temporary/>}) on the same disk. */
+  public SnapshotCreator temporary() {
+    return new SnapshotCreator(disk, hook, true);
   }
 
   /**
@@ -144,9 +159,11 @@ public final class SnapshotCreator {
     images.add(new ImageEntry(newTop, DiskDescriptor.TYPE_COMPRESSED, fileName));
     List<Shot> shots = new ArrayList<>();
     for (Shot s : d.shots()) {
-      String g = Guid.same(s.guid(), oldTop) ? snap : s.guid();
+      boolean frozen = Guid.same(s.guid(), oldTop);
+      String g = frozen ? snap : s.guid();
       String parent = Guid.same(s.parentGuid(), oldTop) ? snap : s.parentGuid();
-      shots.add(new Shot(g, parent, s.temporary(), s.alien()));
+      shots.add(new Shot(g, parent, frozen && temporary ? "Temporary" : s.temporary(),
+          s.alien()));
     }
     shots.add(new Shot(newTop, snap, null));
     DiskDescriptor next = d.withChain(images, shots, newTop);

@@ -34,8 +34,12 @@ final class FuseWatchdog {
 
   /** The watchdog of the mounted disk {@code xml}. */
   static FuseWatchdog of(Path xml) throws IOException {
-    MountStatus st = MountStatus.forDescriptor(xml).orElseThrow(() -> new AssertionError(xml
-        + " is not mounted"));
+    return of(MountStatus.forDescriptor(xml).orElseThrow(() -> new AssertionError(xml
+        + " is not mounted")));
+  }
+
+  /** The watchdog of the mount {@code st} describes (a component mount too). */
+  static FuseWatchdog of(MountStatus st) throws IOException {
     Path dir = Path.of(st.fuseDir());
     String conn = null;
     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {

@@ -110,6 +110,25 @@ abstract class MountFixture {
     return sh(600, "sha256sum", f.toString()).ok().out().split("\\s+")[0];
   }
 
+  /** Returns {@code n} bytes from {@code rnd} (seeded by the caller). */
+  static byte[] randomBytes(java.util.Random rnd, int n) {
+    byte[] b = new byte[n];
+    rnd.nextBytes(b);
+    return b;
+  }
+
+  /** Writes {@code b} at {@code off} of {@code file} (disk.img) and fsyncs. */
+  static void writeAt(Path file, long off, byte[] b) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+      while (buf.hasRemaining()) {
+        ch.write(buf, off + buf.position());
+      }
+      ch.force(true);
+    }
+  }
+
   /** Asserts {@code qemu-img check -f parallels} finds no errors. */
   static void qemuCheckClean(Path image) throws IOException, InterruptedException {
     Run r = sh(300, "qemu-img", "check", "-f", "parallels", image.toString());

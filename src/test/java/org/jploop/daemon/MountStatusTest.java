@@ -23,7 +23,8 @@ class MountStatusTest {
         "/run/jploop/x/fuse", "/run/jploop/x/fuse/disk.img", "/dev/loop3", "/mnt", "/l.log",
         "2026-01-01T00:00Z", 2, "2026-01-01T00:01Z", 1,
         new DiskStats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), "2026-01-01T00:02Z",
-        new FrontendStats("kernel", 100, 1, 3, 16, 16, 7));
+        new FrontendStats("kernel", 100, 1, 3, 16, 16, 7), "comp",
+        "{5fbaabe3-6958-40ff-92a7-860e329aab41}");
     Path f = dir.resolve("status.json");
     s.write(f);
     assertThat(MountStatus.read(f)).contains(s);
