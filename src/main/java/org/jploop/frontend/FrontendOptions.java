@@ -21,9 +21,10 @@ public record FrontendOptions(String name, int workers) {
   /** Every front end, the default first. */
   public static final List<String> NAMES = List.of(KERNEL, JNR_FUSE);
   /**
-   * Worker threads of the kernel front end unless {@code --fuse-threads} says otherwise; chosen
-   * from measurements on a 2-CPU host (src/bench/README.md): 4 KiB random reads at QD16 block in
-   * the engine's preads, so fewer workers than the queue depth leave the disk idle.
+   * Worker threads of the kernel front end unless {@code --fuse-threads} says otherwise: as many
+   * as the queue depth the targets are set at (QD16), so every request of such a submitter is in
+   * flight (with 4 workers fusectl showed 9); 4, 8 and 32 were no faster beyond the noise
+   * (src/bench/README.md, "The kernel front end").
    */
   public static final int DEFAULT_WORKERS = 16;
   /** The most worker threads accepted. */
