@@ -5,7 +5,6 @@ import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
 import static org.jploop.daemon.SpaceFixture.balloon;
-import static org.jploop.daemon.SpaceFixture.du;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +48,7 @@ class BalloonIT extends MountedDiskBase {
   void testChangeCheckRepairShowStatusClearComplete_spaceComesBack() throws Exception {
     String a = mountWithGarbage("256M", "a", 20, 150);
     String dev = device();
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     long mapped0 = mapped();
     // the balloon cannot fit in the never-written free space: it must cover garbage clusters
     MountFixture.Run c = ploop("balloon", "change", "-s", "180M", "-d", dev).ok();
@@ -57,7 +56,7 @@ class BalloonIT extends MountedDiskBase {
         "Successfully inflated balloon from 0 to " + 180 * MIB + " bytes", "TRUNCATED: ");
     long released = number(c.out(), "Released (\\d+) cluster-blocks");
     long mapped1 = mapped();
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     System.out.printf("balloon change -s 180M over 150 MiB of deleted data: released %d clusters;"
         + " clusters in the image %d -> %d; du -x of the image directory"
         + " %d -> %d KiB%n", released, mapped0, mapped1, du0 >> 10, du1 >> 10);
@@ -102,7 +101,8 @@ class BalloonIT extends MountedDiskBase {
     busyBalloonRefused(dev);
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     ploop("umount", xml.toString()).ok();
-    System.out.printf("du of the image directory unmounted: %d KiB%n", du(dir) >> 10);
+    System.out.printf("du of the image directory unmounted: %d KiB%n",
+        SpaceFixture.du(dir) >> 10);
     qemuCheckClean(image);
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
@@ -176,18 +176,18 @@ class BalloonIT extends MountedDiskBase {
     MountFixture.Run st = ploop("balloon", "discard", "--stat", xml.toString()).ok();
     assertThat(st.out()).matches("Balloon size: +0MB\nData size: +\\d+MB\nPloop size: +512MB\n"
         + "Image size: +\\d+MB\n");
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     MountFixture.Run part = ploop("balloon", "discard", "--to-free", "20M", "-m", mnt.toString())
         .ok();
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     long passes = part.out().lines().filter(l -> l.startsWith("Call FITRIM")).count();
     assertThat(part.out()).contains("Trying to find free extents bigger than 1048576 bytes",
         "Call FITRIM, for minlen=33554432", "ploop=512MB image=", "Discard freed ");
     assertThat(passes).as("--to-free 20M stops the ladder early: %s", part.out()).isLessThan(6);
     SpaceFixture.garbage(mnt, 60);
-    long du2 = du(dir);
+    long du2 = SpaceFixture.du(dir);
     MountFixture.Run full = ploop("balloon", "discard", "--defrag", "-d", device()).ok();
-    long du3 = du(dir);
+    long du3 = SpaceFixture.du(dir);
     assertThat(full.out()).contains("Start defrag dev=", "Call FITRIM, for minlen=1048576");
     String stat3 = ploop("balloon", "discard", "--stat", "-m", mnt.toString()).ok().out();
     System.out.printf("balloon discard --stat before: %s; after: %s%n", st.out().strip()
@@ -234,15 +234,15 @@ class BalloonIT extends MountedDiskBase {
     }
     sh(60, "sync", "-f", mnt.toString()).ok();
     FuseWatchdog dog = FuseWatchdog.of(xml);
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     MountFixture.Run big = guarded(dog, 120, "balloon", "discard", "--min-block", "4M", "-m",
         mnt.toString()).ok();
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     assertThat(big.out()).contains("Trying to find free extents bigger than 4194304 bytes",
         "Call FITRIM, for minlen=33554432", "Call FITRIM, for minlen=4194304\n");
     assertThat(big.out()).doesNotContain("minlen=2097152", "minlen=1048576");
     MountFixture.Run all = guarded(dog, 120, "balloon", "discard", "-m", mnt.toString()).ok();
-    long du2 = du(dir);
+    long du2 = SpaceFixture.du(dir);
     assertThat(all.out()).contains("Call FITRIM, for minlen=1048576");
 
     MountFixture.Run only = guarded(dog, 300, "balloon", "discard", "--defrag-only", "-d",

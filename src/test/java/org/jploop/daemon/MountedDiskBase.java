@@ -1,7 +1,6 @@
 package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jploop.daemon.MountFixture.forceCleanup;
 import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.sh;
 
@@ -10,40 +9,23 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Base of the balloon, shrink and device mount tests: a temporary directory with the paths of one
- * disk in it ({@code root.hds}, {@code DiskDescriptor.xml}, the mount point {@code mnt/}), a
- * seeded random whose seed is printed, a loud skip without FUSE or root, and a cleanup that
- * unmounts whatever the test left mounted, also when it failed; {@code ploop} runs under a
- * {@link FuseWatchdog} deadline; and the steps the kill -9 tests share: a mounted disk with dead
- * clusters, the remount after the daemon's death, the judges.
+ * Base of the balloon, shrink and device mount tests, on top of {@link MountFixture} (the disk's
+ * paths, the loud skip without FUSE or root, the cleanup after every test): a seeded random whose
+ * seed is printed; {@code ploop} runs under a {@link FuseWatchdog} deadline; and the steps the
+ * kill -9 tests share: a mounted disk with dead clusters, the remount after the daemon's death,
+ * the judges.
  */
-abstract class MountedDiskBase {
+abstract class MountedDiskBase extends MountFixture {
   static final long MIB = 1 << 20;
-  @TempDir Path dir;
-  Path xml;
-  Path image;
-  Path mnt;
   final long seed = System.nanoTime();
   final Random rnd = new Random(seed);
 
   @BeforeEach
-  void setUpDisk() throws Exception {
-    MountFixture.requireFuse(getClass().getSimpleName());
+  void printSeed() {
     System.out.println(getClass().getSimpleName() + ": seed " + seed);
-    xml = dir.resolve("DiskDescriptor.xml");
-    image = dir.resolve("root.hds");
-    mnt = Files.createDirectory(dir.resolve("mnt"));
-  }
-
-  @AfterEach
-  void tearDownDisk() throws Exception {
-    forceCleanup(xml);
-    sh(30, "umount", mnt.toString());
   }
 
   /**

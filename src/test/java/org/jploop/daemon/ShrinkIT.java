@@ -5,7 +5,6 @@ import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
 import static org.jploop.daemon.SpaceFixture.balloon;
-import static org.jploop.daemon.SpaceFixture.du;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +99,7 @@ class ShrinkIT extends MountedDiskBase {
     // a balloon left by an online shrink: deflated first, and its blocks are not data
     sh(60, "fallocate", "-l", "100M", balloon(mnt).toString()).ok();
     ploop("umount", xml.toString()).ok();
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     long len0 = Files.size(image);
 
     String before = MountFixture.sha256(image);
@@ -116,7 +115,7 @@ class ShrinkIT extends MountedDiskBase {
         + " to 0 bytes", "Offline shrink  dev=", "new_size=" + target, "TRUNCATED: ",
         "Resized the filesystem to " + target + " sectors; the disk keeps 1048576 sectors");
     long fs1 = SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     System.out.printf("offline shrink 512M -> 256M: df size %d KiB before, filesystem %d sectors"
         + " after, image file %d -> %d bytes, du %d -> %d KiB, ploop info -s size %d%n", dfInit,
         fs1, len0, Files.size(image), du0 >> 10, du1 >> 10, diskSize());
@@ -149,7 +148,7 @@ class ShrinkIT extends MountedDiskBase {
     String a = mountWithGarbage("256M", "a", 10, 100);
     long[] df0 = SpaceFixture.df(mnt);
     ploop("umount", xml.toString()).ok();
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     long target = 327680 - 4 * 2048;
     MountFixture.Run r = ploop("resize", "-o", "-s", "160M", xml.toString()).ok();
     assertThat(r.out()).contains("Successfully inflated balloon from 0 to ",
@@ -158,7 +157,7 @@ class ShrinkIT extends MountedDiskBase {
     assertThat(r.out()).doesNotContain("Offline shrink");
     assertThat(Path.of(image + ".mnt")).as("temporary mount point removed").doesNotExist();
     assertThat(MountStatus.forDescriptor(xml)).as("unmounted again").isEmpty();
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     long[] df1 = SpaceFixture.df(mnt);
     long b = Files.size(balloon(mnt));

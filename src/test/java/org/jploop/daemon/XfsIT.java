@@ -5,7 +5,6 @@ import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
 import static org.jploop.daemon.SpaceFixture.balloon;
-import static org.jploop.daemon.SpaceFixture.du;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,10 +54,10 @@ class XfsIT extends MountedDiskBase {
     // balloon change over deleted data: the clusters under it leave the image
     String dev = device();
     FuseWatchdog dog = FuseWatchdog.of(xml);
-    long du0 = du(dir);
+    long du0 = SpaceFixture.du(dir);
     MountFixture.Run c = guarded(dog, 120, "balloon", "change", "-s", "140M", "-d", dev).ok();
     long released = number(c.out(), "Released (\\d+) cluster-blocks");
-    long du1 = du(dir);
+    long du1 = SpaceFixture.du(dir);
     assertThat(ploop("balloon", "show", "-f", "-m", mnt.toString()).ok().out())
         .isEqualTo("Current size of hidden balloon is " + 140 * MIB + " bytes\n");
     assertThat(ploop("balloon", "check", xml.toString()).ok().out())
@@ -67,13 +66,13 @@ class XfsIT extends MountedDiskBase {
 
     // discard: no defrag on xfs, the whole FITRIM ladder
     SpaceFixture.garbage(mnt, 100);
-    long du2 = du(dir);
+    long du2 = SpaceFixture.du(dir);
     MountFixture.Run d = guarded(dog, 120, "balloon", "discard", "--defrag", "-m",
         mnt.toString()).ok();
     assertThat(d.out()).contains("Defragmentation skipped", "Call FITRIM, for minlen=1048576",
         "Discard freed ");
     assertThat(d.out()).doesNotContain("Start defrag");
-    long du3 = du(dir);
+    long du3 = SpaceFixture.du(dir);
     System.out.printf("xfs: balloon change -s 140M over 150 MiB deleted: released %d clusters,"
         + " du %d -> %d KiB; discard over 100 MiB deleted: du %d -> %d KiB (seed %d)%n",
         released, du0 >> 10, du1 >> 10, du2 >> 10, du3 >> 10, seed);
