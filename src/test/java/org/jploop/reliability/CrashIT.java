@@ -58,6 +58,7 @@ class CrashIT {
     long mountMs = 0;
     long cleanupMs = 0;
     long repairMs = 0;
+    long verifyMs = 0;
     MountStatus st = null;
     int currentPoint = -1;
     try {
@@ -73,8 +74,11 @@ class CrashIT {
         long tMount = System.nanoTime();
         st = disk.mount(mnt);
         mountMs += (System.nanoTime() - tMount) / 1_000_000;
+        long tVerify = System.nanoTime();
         ledger.verifyFilesystem(mnt.resolve("data"), fsLog);
         ledger.verifyRaw(Path.of(st.diskImage()), rawLog, RAW_START, RAW_END);
+        long pointVerifyMs = (System.nanoTime() - tVerify) / 1_000_000;
+        verifyMs += pointVerifyMs;
         long writerSeed = SEED * 1000 + point;
         Process fsWriter = startWriter("fs", mnt.resolve("data").toString(), fsLog, writerSeed);
         Process rawWriter = startWriter("raw", st.diskImage(), rawLog, writerSeed,
@@ -118,7 +122,7 @@ class CrashIT {
         survived++;
         System.out.println("crash: point " + point + " killed after " + delay + " ms; fs files "
             + ledger.filesVerified() + ", raw ops " + ledger.rawWritesLogged() + ", umount exit "
-            + um.exit());
+            + um.exit() + ", verified in " + pointVerifyMs + " ms");
       }
       st = disk.mount(mnt);
       ledger.verifyFilesystem(mnt.resolve("data"), fsLog);
@@ -134,7 +138,7 @@ class CrashIT {
           + survived + " qemu_checks=" + (qemuChecks + 1)
           + " fscks=" + (fscks + 1) + " manual_cleanups=" + manualCleanups + " files_verified="
           + ledger.filesVerified() + " bytes_verified=" + ledger.bytesVerified() + " time_s="
-          + secs + " (mount " + mountMs / 1000 + " s, crash clean-up " + cleanupMs / 1000
+          + secs + " (mount " + mountMs / 1000 + " s, verify " + verifyMs / 1000 + " s, crash clean-up " + cleanupMs / 1000
           + " s, repair+judges " + repairMs / 1000 + " s)");
     } catch (AssertionError | Exception e) {
       throw new AssertionError("CrashIT seed=" + SEED + " crash point " + currentPoint + ": "

@@ -6,7 +6,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,8 @@ public final class DurabilityLedger {
   private long bytesVerified;
   private long filesVerified;
   private long rawWritesLogged;
+  /** Raw writer log → what it has said so far (see {@link #verifyRaw}). */
+  private final Map<Path, RawState> raw = new HashMap<>();
 
   /** Returns the bytes compared so far. */
   public long bytesVerified() {
@@ -95,14 +99,59 @@ public final class DurabilityLedger {
   /**
    * Checks {@code [start, end)} of {@code image} against a {@code raw} writer's log: completed
    * writes and punches must be there; bytes of an operation in flight at a crash are not checked
-   * until a later completed operation covers them. The region starts as zeros.
+   * until a later completed operation covers them. The region starts as zeros. The expected
+   * contents are kept between calls for the same log, and only the lines appended since the last
+   * call are applied (the log only grows), so each call costs one read of the region, not a replay
+   * of every write since the start.
    */
   public void verifyRaw(Path image, Path log, long start, long end) throws IOException {
-    ContentModel model = new ContentModel();
-    BitSet unknown = new BitSet();
-    long done = 0;
-    for (String l : lines(log)) {
-      String[] f = l.split(" ");
+    RawState state = raw.computeIfAbsent(log, l -> new RawState());
+    List<String> all = lines(log);
+    for (String l : all.subList(state.linesApplied, all.size())) {
+      state.apply(l, start);
+    }
+    state.linesApplied = all.size();
+    rawWritesLogged = state.done;
+    ContentModel model = state.model;
+    BitSet unknown = state.unknown;
+    int chunk = 1 << 20;
+    try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
+      for (long pos = start; pos < end; pos += chunk) {
+        int n = (int) Math.min(chunk, end - pos);
+        ByteBuffer bb = ByteBuffer.allocate(n);
+        while (bb.hasRemaining()) {
+          if (ch.read(bb, pos + bb.position()) < 0) {
+            throw new AssertionError(image + ": EOF at " + (pos + bb.position()));
+          }
+        }
+        byte[] actual = bb.array();
+        byte[] want = new byte[n];
+        model.read(pos, want, 0, n);
+        int rel0 = (int) (pos - start);
+        for (int i = Arrays.mismatch(want, actual); i >= 0 && i < n; ) {
+          if (!unknown.get(rel0 + i)) {
+            throw new AssertionError("fsync'ed raw byte lost at disk offset " + (pos + i)
+                + ": expected 0x" + Integer.toHexString(want[i] & 0xff) + " got 0x"
+                + Integer.toHexString(actual[i] & 0xff) + " (" + state.done
+                + " completed writes)");
+          }
+          int next = Arrays.mismatch(want, i + 1, n, actual, i + 1, n);
+          i = next < 0 ? -1 : i + 1 + next;
+        }
+        bytesVerified += n - unknown.get(rel0, rel0 + n).cardinality();
+      }
+    }
+  }
+
+  /** What a raw writer's log has said so far: expected contents, bytes in doubt, lines seen. */
+  private static final class RawState {
+    final ContentModel model = new ContentModel();
+    final BitSet unknown = new BitSet();
+    int linesApplied;
+    long done;
+
+    void apply(String line, long start) {
+      String[] f = line.split(" ");
       long off = Long.parseLong(f[1]);
       int len = Integer.parseInt(f[2]);
       int from = (int) (off - start);
@@ -118,33 +167,7 @@ public final class DurabilityLedger {
           unknown.clear(from, from + len);
           done++;
         }
-        default -> throw new IllegalStateException("bad raw log line: " + l);
-      }
-    }
-    rawWritesLogged = done;
-    int chunk = 1 << 20;
-    try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-      for (long pos = start; pos < end; pos += chunk) {
-        int n = (int) Math.min(chunk, end - pos);
-        ByteBuffer bb = ByteBuffer.allocate(n);
-        while (bb.hasRemaining()) {
-          if (ch.read(bb, pos + bb.position()) < 0) {
-            throw new AssertionError(image + ": EOF at " + (pos + bb.position()));
-          }
-        }
-        byte[] actual = bb.array();
-        byte[] want = new byte[n];
-        model.read(pos, want, 0, n);
-        for (int i = 0; i < n; i++) {
-          int rel = (int) (pos - start) + i;
-          if (want[i] != actual[i] && !unknown.get(rel)) {
-            throw new AssertionError("fsync'ed raw byte lost at disk offset " + (pos + i)
-                + ": expected 0x" + Integer.toHexString(want[i] & 0xff) + " got 0x"
-                + Integer.toHexString(actual[i] & 0xff) + " (" + done + " completed writes)");
-          }
-        }
-        bytesVerified += n - unknown.get((int) (pos - start), (int) (pos - start) + n)
-            .cardinality();
+        default -> throw new IllegalStateException("bad raw log line: " + line);
       }
     }
   }
@@ -160,6 +183,6 @@ public final class DurabilityLedger {
   }
 
   private static int mismatch(byte[] a, byte[] b) {
-    return java.util.Arrays.mismatch(a, b);
+    return Arrays.mismatch(a, b);
   }
 }
