@@ -17,6 +17,7 @@ import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.BlockFile;
+import org.jploop.io.DiskLock;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageWriter;
 
@@ -205,6 +206,8 @@ public final class ImageCreator {
     Files.deleteIfExists(created.descriptorFile());
     Files.deleteIfExists(created.descriptorFile().resolveSibling(
         created.descriptorFile().getFileName() + ".tmp"));
+    // the lock file a temporary mount (init's mkfs step) left beside the descriptor it locked
+    Files.deleteIfExists(DiskLock.lockFileFor(created.descriptorFile()));
   }
 
   /** Creates {@code xml} (O_EXCL, 0644) holding {@code d}; removes it again if writing fails. */

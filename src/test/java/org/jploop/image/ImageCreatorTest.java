@@ -188,12 +188,17 @@ class ImageCreatorTest {
   }
 
   @Test
-  void testRemove_deletesBoth() throws IOException {
+  void testRemove_deletesImageDescriptorAndTheLockFileATemporaryMountLeft() throws IOException {
     ImageCreator.Created c = ImageCreator.create(ImageCreator.Request.of(dir.resolve("a.hds"),
         GIB_SECTORS), b -> { });
+    // init's mkfs step mounts the new disk, and that mount's lock leaves the .lck file behind
+    org.jploop.io.DiskLock.tryAcquire(c.descriptorFile(), "mount").orElseThrow().close();
+    assertThat(org.jploop.io.DiskLock.lockFileFor(c.descriptorFile())).exists();
     ImageCreator.remove(c);
     assertThat(c.imageFile()).doesNotExist();
     assertThat(c.descriptorFile()).doesNotExist();
+    assertThat(org.jploop.io.DiskLock.lockFileFor(c.descriptorFile())).doesNotExist();
+    assertThat(dir).isEmptyDirectory();
   }
 
   @Test
