@@ -145,9 +145,27 @@ final class CheckCommand implements Callable<Integer> {
 
   /** {@code -S} and {@code -D} on every ploop1 delta checked, under the disk's lock. */
   private void afterCheck(boolean xml, PrintWriter out) throws IOException {
-    List<Path> deltas = new ArrayList<>();
     Path descriptor = xml ? target : target.toAbsolutePath().resolveSibling(
         DiskDescriptor.FILE_NAME);
+    // the lock first: the descriptor and the chain it names are read under it, so a snapshot or
+    // merge cannot change them between the read and the repair
+    DiskLock lock = null;
+    if (Files.exists(descriptor)) {
+      lock = DiskLock.tryAcquire(descriptor, "check").orElseThrow(() -> new PloopException(
+          ExitCode.PLOOPINUSE, "Can't check, in use: " + DiskLock.holder(descriptor)));
+    }
+    try {
+      afterCheckLocked(xml, descriptor, out);
+    } finally {
+      if (lock != null) {
+        lock.close();
+      }
+    }
+  }
+
+  private void afterCheckLocked(boolean xml, Path descriptor, PrintWriter out)
+      throws IOException {
+    List<Path> deltas = new ArrayList<>();
     if (xml) {
       DiskDescriptor d = DiskDescriptor.read(target);
       List<DiskDescriptor.ImageEntry> chain = d.chain(target, uuid == null ? d.topGuid()
@@ -169,36 +187,25 @@ final class CheckCommand implements Callable<Integer> {
         }
       }
     }
-    DiskLock lock = null;
-    if (Files.exists(descriptor)) {
-      lock = DiskLock.tryAcquire(descriptor, "check").orElseThrow(() -> new PloopException(
-          ExitCode.PLOOPINUSE, "Can't check, in use: " + DiskLock.holder(descriptor)));
-    }
-    try {
-      for (Path delta : deltas) {
-        if (repairSparse) {
-          List<SparseRepair.Hole> holes = SparseRepair.find(delta);
-          if (readOnly && !holes.isEmpty()) {
-            out.println("Warning: ploop image '" + delta + "' is sparse (" + holes.size()
-                + " holes); not repaired (-r)");
-          } else if (!readOnly) {
-            SparseRepair.fill(delta, holes, this::note);
-          }
-        }
-        if (defrag && !readOnly && shared.contains(delta.toAbsolutePath().normalize())) {
-          note(delta + ": not defragmented: a child volume grows from it");
-        } else if (defrag && !readOnly) {
-          try (DeltaFile d = DeltaFile.open(delta, false)) {
-            Compactor.Result c = new Compactor(Progress.onTerminal("Defragmenting"),
-                StepHook.NONE).compact(d);
-            note(delta + ": defragmented, moved " + c.movedClusters() + " clusters, "
-                + c.sizeBefore() + " -> " + c.sizeAfter() + " bytes");
-          }
+    for (Path delta : deltas) {
+      if (repairSparse) {
+        List<SparseRepair.Hole> holes = SparseRepair.find(delta);
+        if (readOnly && !holes.isEmpty()) {
+          out.println("Warning: ploop image '" + delta + "' is sparse (" + holes.size()
+              + " holes); not repaired (-r)");
+        } else if (!readOnly) {
+          SparseRepair.fill(delta, holes, this::note);
         }
       }
-    } finally {
-      if (lock != null) {
-        lock.close();
+      if (defrag && !readOnly && shared.contains(delta.toAbsolutePath().normalize())) {
+        note(delta + ": not defragmented: a child volume grows from it");
+      } else if (defrag && !readOnly) {
+        try (DeltaFile d = DeltaFile.open(delta, false)) {
+          Compactor.Result c = new Compactor(Progress.onTerminal("Defragmenting"),
+              StepHook.NONE).compact(d);
+          note(delta + ": defragmented, moved " + c.movedClusters() + " clusters, "
+              + c.sizeBefore() + " -> " + c.sizeAfter() + " bytes");
+        }
       }
     }
   }
