@@ -16,6 +16,8 @@ public final class CopyException extends IOException {
   public static final int WRITE = 7;
   /** SYSEXIT_PROTOCOL: wrong marker, a malformed or out-of-order packet, a bad reply. */
   public static final int PROTOCOL = 13;
+  /** SYSEXIT_SYS: the stop command failed. */
+  public static final int SYS = 12;
   /** SYSEXIT_FSYNC. */
   public static final int FSYNC = 16;
   /** SYSEXIT_PARAM: unknown packet type or command, bad fd. */

@@ -39,6 +39,8 @@ public final class SwappableDisk implements VirtualDisk {
   /** The statistics last read, kept after a failure for the status file. */
   private volatile DiskStats lastStats;
   private final boolean readOnly;
+  /** Holds writes back during a live copy's frozen passes. */
+  private final WriteFreeze writeFreeze = new WriteFreeze();
 
   /** Serves {@code initial}. */
   public SwappableDisk(VirtualDisk initial) {
@@ -95,6 +97,27 @@ public final class SwappableDisk implements VirtualDisk {
     return gate.readLock();
   }
 
+  /** Returns the write freeze of a live copy ({@link CopyTracking}). */
+  public WriteFreeze writeFreeze() {
+    return writeFreeze;
+  }
+
+  /** Runs {@code f} on the disk served now, with the gate's read side held. */
+  public <T> T withDisk(DiskFunction<T> f) throws IOException {
+    gate.readLock().lock();
+    try {
+      return f.apply(live());
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  /** A function of the disk served. */
+  @FunctionalInterface
+  public interface DiskFunction<T> {
+    T apply(VirtualDisk d) throws IOException;
+  }
+
   /** Returns whether the holder has failed. */
   public boolean failed() {
     gate.readLock().lock();
@@ -142,7 +165,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void write(ByteBuffer src, long offset) throws IOException {
     gate.readLock().lock();
     try {
-      live().write(src, offset);
+      writeFreeze.enter();
+      try {
+        live().write(src, offset);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }
@@ -152,7 +180,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void punchHole(long offset, long length) throws IOException {
     gate.readLock().lock();
     try {
-      live().punchHole(offset, length);
+      writeFreeze.enter();
+      try {
+        live().punchHole(offset, length);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }
@@ -162,7 +195,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void zeroRange(long offset, long length) throws IOException {
     gate.readLock().lock();
     try {
-      live().zeroRange(offset, length);
+      writeFreeze.enter();
+      try {
+        live().zeroRange(offset, length);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }
