@@ -46,7 +46,7 @@ final class DaemonCopySource implements CopySource {
 
   /** Starts tracking on the daemon at {@code socket} and opens {@code diskImage} for reading. */
   static DaemonCopySource open(Path socket, Path diskImage) throws IOException {
-    Matcher m = START.matcher(ask(socket, "copy-start"));
+    Matcher m = START.matcher(ask(socket, "copy-start pid=" + ProcessHandle.current().pid()));
     if (!m.find()) {
       throw new CopyException(CopyException.PROTOCOL, "Unexpected reply to copy-start");
     }

@@ -13,7 +13,8 @@ import org.jploop.image.ImageOperationException;
 /**
  * The daemon's side of {@code ploop copy -s} on a mounted disk, dm-tracking's messages as control
  * verbs: {@code copy-start} (a tracker with one bit per virtual cluster, set when a write, punch or
- * zero-range completes; replies {@code size=BYTES cluster=BYTES}), {@code copy-mapped from=C
+ * zero-range completes; {@code pid=} the sender's, so that a session whose sender died is
+ * replaced by the next; replies {@code size=BYTES cluster=BYTES}), {@code copy-mapped from=C
  * count=K} (which clusters the top delta maps, from the BAT in memory), {@code copy-take} (takes
  * and clears the changed set: {@code tracking_get_next} in one go; replies {@code count=N}),
  * {@code copy-changed from=C count=K} (pages through the set taken), {@code copy-freeze
@@ -39,6 +40,8 @@ public final class CopyTracking {
   private ChangedBlockTracker tracker;
   private DirtyBitmap taken;
   private DirtyBitmap cbt;
+  /** The sender's pid: a session whose sender is dead is replaced by the next copy-start. */
+  private long senderPid;
 
   public CopyTracking(SwappableDisk disk) {
     this.disk = disk;
@@ -46,7 +49,7 @@ public final class CopyTracking {
 
   /** Registers the verbs on {@code control}. */
   public void register(ControlServer control) {
-    control.on("copy-start", a -> start())
+    control.on("copy-start", this::start)
         .on("copy-mapped", a -> page(a, current()::mappedInTop))
         .on("copy-take", a -> take())
         .on("copy-changed", a -> page(a, c -> taken != null && c < taken.bits() && taken.get(c)))
@@ -57,11 +60,15 @@ public final class CopyTracking {
         .on("copy-stop", a -> stop());
   }
 
-  private String start() throws IOException {
+  private String start(Map<String, String> a) throws IOException {
     if (tracker != null) {
-      throw new ImageOperationException(ImageOperationException.Kind.BUSY,
-          "A copy of this disk is already running");
+      if (senderPid > 0 && ProcessHandle.of(senderPid).map(ProcessHandle::isAlive).orElse(false)) {
+        throw new ImageOperationException(ImageOperationException.Kind.BUSY,
+            "A copy of this disk is already running (sender pid " + senderPid + ")");
+      }
+      stop(); // its sender died without copy-stop
     }
+    senderPid = Long.parseLong(a.getOrDefault("pid", "0"));
     PloopDisk d = disk.withDisk(v -> v instanceof PloopDisk p ? p : null);
     if (d == null || d.readOnly()) {
       throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
