@@ -123,4 +123,32 @@ class CopyIT extends MountedDiskBase {
     }
     umountAndJudge();
   }
+
+  @Test
+  void aFullDiskOnTheReceiverFailsBothSidesWithWriteErrorAndLeavesNoFile() throws Exception {
+    SpaceFixture.initDisk(dir, "256M");
+    ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
+    Files.write(mnt.resolve("a"), randomBytes(rnd, 24 << 20));
+    sh(60, "sync").ok();
+    Path small = Files.createDirectory(dir.resolve("small"));
+    sh(60, "mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", small.toString()).ok();
+    try {
+      Path f = small.resolve("copy.hdd");
+      String script = "cd " + dir + "; mkfifo s2r r2s; " + java() + " copy -d " + f
+          + " < s2r > r2s 2> recv.err & R=$!; " + java() + " copy -s " + xml
+          + " -o 3 3>s2r < r2s 2> send.err; echo send=$?; wait $R; echo recv=$?;"
+          + " cat send.err recv.err";
+      Run p = sh(300, "bash", "-c", script);
+      System.out.println("full receiver disk:\n" + p.out());
+      assertThat(p.out()).contains("send=7").contains("recv=7").contains("Can't write " + f);
+      assertThat(f).doesNotExist();
+      try (var s = Files.list(small)) {
+        assertThat(s.toList()).isEmpty();
+      }
+    } finally {
+      sh(60, "umount", small.toString());
+    }
+    Files.write(mnt.resolve("b"), randomBytes(rnd, 1 << 20));
+    umountAndJudge();
+  }
 }
