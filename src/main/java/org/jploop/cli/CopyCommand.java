@@ -5,7 +5,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -60,7 +60,7 @@ final class CopyCommand implements Callable<Integer> {
     InputStream in = (InputStream) open(ifd == null ? 0 : ifd, true);
     OutputStream replies = new FileOutputStream(java.io.FileDescriptor.out);
     long bytes = new CopyReceiver(file, in, replies).receive();
-    System.err.println("Received " + bytes + " bytes into " + file);
+    spec.commandLine().getErr().println("Received " + bytes + " bytes into " + file);
     return ExitCode.OK;
   }
 
@@ -69,7 +69,8 @@ final class CopyCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.PARAM, "Give one of -d FILE and -o OFD\n" + USAGE);
     }
     Path xml = descriptorOf(source);
-    PrintStream log = ofd != null && ofd == 1 ? System.err : System.out;
+    PrintWriter log = ofd != null && ofd == 1 ? spec.commandLine().getErr()
+        : spec.commandLine().getOut();
     CopySender.Target to = file != null ? CopySender.Target.file(file)
         : CopySender.Target.stream(new FileInputStream(java.io.FileDescriptor.in),
             (OutputStream) open(ofd, false));

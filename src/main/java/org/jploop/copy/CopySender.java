@@ -1,7 +1,7 @@
 package org.jploop.copy;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.BitSet;
 import org.jploop.format.DirtyBitmap;
 import org.jploop.format.stream.CbtBatch;
@@ -21,11 +21,11 @@ public final class CopySender {
 
   private final CopySource source;
   private final CopySink sink;
-  private final PrintStream log;
+  private final PrintWriter log;
   private final byte[] buf;
   private long clustersSent;
 
-  private CopySender(CopySource source, CopySink sink, PrintStream log) {
+  private CopySender(CopySource source, CopySink sink, PrintWriter log) {
     this.source = source;
     this.sink = sink;
     this.log = log;
@@ -34,7 +34,7 @@ public final class CopySender {
 
   /** Sends the mounted disk whose daemon listens on {@code socket}, reading {@code diskImage}. */
   public static void sendMounted(java.nio.file.Path socket, java.nio.file.Path diskImage,
-      Target to, String stopCommand, PrintStream log) throws IOException {
+      Target to, String stopCommand, PrintWriter log) throws IOException {
     try (CopySource s = DaemonCopySource.open(socket, diskImage)) {
       new CopySender(s, to.sink, log).run(stopCommand);
     }
@@ -42,7 +42,7 @@ public final class CopySender {
 
   /** Sends the unmounted disk of {@code xml}. */
   public static void sendOffline(java.nio.file.Path xml, Target to, String stopCommand,
-      PrintStream log) throws IOException {
+      PrintWriter log) throws IOException {
     try (CopySource s = OfflineCopySource.open(xml)) {
       new CopySender(s, to.sink, log).run(stopCommand);
     }
