@@ -57,4 +57,25 @@ class CopyCommandTest {
     assertThat(again.err()).contains("Can't open " + copy + ": File exists");
     assertThat(Files.exists(copy)).isTrue();
   }
+
+  @Test
+  void theCopyCarriesTheTopsCbt() throws Exception {
+    Cli.ok("init", "-s", "64M", "-t", "none", dir.resolve("root.hds").toString());
+    Path xml = dir.resolve("DiskDescriptor.xml");
+    Cli.ok("snapshot", "-b", "0123abcd-0000-4000-8000-00000000beef", xml.toString());
+    org.jploop.format.descriptor.DiskDescriptor d =
+        org.jploop.format.descriptor.DiskDescriptor.read(xml);
+    Path top = d.fileOf(xml, d.image(d.topGuid()));
+    try (PloopDisk disk = PloopDisk.openPaths(List.of(dir.resolve("root.hds"), top),
+        EngineOptions.defaults())) {
+      disk.write(ByteBuffer.wrap(new byte[4096]), 5L << 20);
+      disk.write(ByteBuffer.wrap(new byte[65536 * 3]), 33L << 20);
+    }
+    String source = Cli.ok("cbt", "show", xml.toString()).out();
+    assertThat(source).contains("uuid: 0123abcd-0000-4000-8000-00000000beef");
+    Path copy = dir.resolve("copy.hdd");
+    Cli.Run run = Cli.ok("copy", "-s", xml.toString(), "-d", copy.toString());
+    assertThat(run.out()).contains("CBT 0123abcd-0000-4000-8000-00000000beef: 4 dirty blocks");
+    assertThat(Cli.ok("cbt", "show", copy.toString()).out()).isEqualTo(source);
+  }
 }
