@@ -53,6 +53,8 @@ final class CopyCommand implements Callable<Integer> {
       return send();
     } catch (CopyException e) {
       throw new PloopException(e.exitCode(), e.getMessage(), e);
+    } catch (org.jploop.image.ImageOperationException e) {
+      throw new PloopException(ImageVerb.exitCodeFor(e.kind()), e.getMessage(), e);
     }
   }
 

@@ -120,7 +120,12 @@ public final class CopySender {
     long cb = source.clusterBytes();
     for (int c = set.nextSetBit(0); c >= 0; c = set.nextSetBit(c + 1)) {
       int len = (int) Math.min(cb, source.sizeBytes() - c * cb);
-      source.read(c, buf, len);
+      try {
+        source.read(c, buf, len);
+      } catch (IOException e) {
+        throw new CopyException(CopyException.READ, "Can't read cluster " + c
+            + " of the source: " + e.getMessage(), e);
+      }
       if (skipZeros && allZero(buf, len)) {
         continue;
       }

@@ -93,8 +93,17 @@ abstract class CopySink {
         return w.written();
       }
 
+      private void write(CopyPacket p, boolean withMd5) throws IOException {
+        try {
+          w.writePacket(p, withMd5);
+        } catch (IOException e) {
+          throw new CopyException(CopyException.WRITE, "Can't write to the copy stream: "
+              + e.getMessage() + " (the receiver is gone?)", e);
+        }
+      }
+
       private void send(CopyPacket p) throws IOException {
-        w.writePacket(p, md5);
+        write(p, md5);
         int rc;
         try {
           rc = r.readReply();
@@ -111,7 +120,7 @@ abstract class CopySink {
 
       @Override
       void init(int clusterSectors, long sizeSectors) throws IOException {
-        w.writePacket(CopyPacket.handshake(CopyPacket.SENDER_FEATURES), false);
+        write(CopyPacket.handshake(CopyPacket.SENDER_FEATURES), false);
         int rc;
         try {
           rc = r.readReply();
