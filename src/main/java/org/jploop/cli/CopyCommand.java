@@ -79,8 +79,8 @@ final class CopyCommand implements Callable<Integer> {
     Optional<MountStatus> st = MountStatus.forDescriptor(xml);
     if (st.isPresent() && MountStatus.READY.equals(st.get().state())) {
       log.println("Sending mounted disk " + xml + " (daemon pid " + st.get().pid() + ")");
-      CopySender.sendMounted(RunPaths.of(xml).controlSocket(), Path.of(st.get().diskImage()), to,
-          stopCommand, log);
+      CopySender.sendMounted(RunPaths.of(xml).controlSocket(), Path.of(st.get().diskImage()), xml,
+          to, stopCommand, log);
     } else {
       log.println("Sending unmounted disk " + xml);
       CopySender.sendOffline(xml, to, stopCommand, log);

@@ -81,7 +81,7 @@ public final class CopyReceiver {
           throw new CopyException(CopyException.PROTOCOL, "Stream corrupted: FINISH at stream"
               + " offset " + (in.offset() - headerBytes()) + " before any image was sent");
         }
-        image.finish();
+        writing(() -> image.finish());
         out.writeReply(0);
         return;
       }

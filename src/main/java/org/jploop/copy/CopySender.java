@@ -34,8 +34,8 @@ public final class CopySender {
 
   /** Sends the mounted disk whose daemon listens on {@code socket}, reading {@code diskImage}. */
   public static void sendMounted(java.nio.file.Path socket, java.nio.file.Path diskImage,
-      Target to, String stopCommand, PrintWriter log) throws IOException {
-    try (CopySource s = DaemonCopySource.open(socket, diskImage)) {
+      java.nio.file.Path xml, Target to, String stopCommand, PrintWriter log) throws IOException {
+    try (CopySource s = DaemonCopySource.open(socket, diskImage, xml)) {
       new CopySender(s, to.sink, log).run(stopCommand);
     }
   }

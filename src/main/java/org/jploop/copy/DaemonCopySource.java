@@ -12,7 +12,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jploop.daemon.ControlServer;
 import org.jploop.daemon.CopyTracking;
+import org.jploop.engine.EngineOptions;
+import org.jploop.engine.PloopDisk;
 import org.jploop.format.DirtyBitmap;
+import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
  * A mounted disk as a {@link CopySource}: tracking and freeze by the mount daemon over its
@@ -23,29 +26,37 @@ import org.jploop.format.DirtyBitmap;
  * before the first pass reads, a cluster's bit is taken before it is read, and a read returns
  * data at least as new as the write that set the bit (the page cache of {@code disk.img} is the
  * one the loop device writes through), so a write is either in what was read or in a later pass.
- * Used by one thread.
+ * The frozen passes read the image files instead ({@link #frozenView}). Used by one thread.
  */
 final class DaemonCopySource implements CopySource {
   private static final Pattern START = Pattern.compile("size=(\\d+) cluster=(\\d+)");
   private static final Pattern CBT = Pattern.compile("uuid=(\\S+) gran=(\\d+) bits=(\\d+)");
 
   private final Path socket;
+  private final Path xml;
   private final FileChannel image;
+  /**
+   * While frozen: the chain opened read-only in this process. With no write in flight and the md
+   * pages flushed, the files are the disk, and reading them needs no FUSE worker (during the
+   * freeze those may all be taken by writes waiting at the freeze).
+   */
+  private PloopDisk frozenView;
   private final long size;
   private final long cluster;
   private boolean closed;
   /** The aligned buffer O_DIRECT reads need. */
   private ByteBuffer direct;
 
-  private DaemonCopySource(Path socket, FileChannel image, long size, long cluster) {
+  private DaemonCopySource(Path socket, Path xml, FileChannel image, long size, long cluster) {
     this.socket = socket;
+    this.xml = xml;
     this.image = image;
     this.size = size;
     this.cluster = cluster;
   }
 
   /** Starts tracking on the daemon at {@code socket} and opens {@code diskImage} for reading. */
-  static DaemonCopySource open(Path socket, Path diskImage) throws IOException {
+  static DaemonCopySource open(Path socket, Path diskImage, Path xml) throws IOException {
     Matcher m = START.matcher(ask(socket, "copy-start pid=" + ProcessHandle.current().pid()));
     if (!m.find()) {
       throw new CopyException(CopyException.PROTOCOL, "Unexpected reply to copy-start");
@@ -55,7 +66,7 @@ final class DaemonCopySource implements CopySource {
       // loop device's writes to disk.img need not go through this open file's cache)
       FileChannel ch = FileChannel.open(diskImage, StandardOpenOption.READ,
           com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      return new DaemonCopySource(socket, ch, Long.parseLong(m.group(1)),
+      return new DaemonCopySource(socket, xml, ch, Long.parseLong(m.group(1)),
           Long.parseLong(m.group(2)));
     } catch (IOException e) {
       ask(socket, "copy-stop");
@@ -116,6 +127,10 @@ final class DaemonCopySource implements CopySource {
 
   @Override
   public void read(long c, byte[] dst, int len) throws IOException {
+    if (frozenView != null) {
+      frozenView.read(ByteBuffer.wrap(dst, 0, len), c * cluster);
+      return;
+    }
     if (direct == null) {
       direct = ByteBuffer.allocateDirect((int) cluster + 4096).alignedSlice(4096);
     }
@@ -132,11 +147,25 @@ final class DaemonCopySource implements CopySource {
   @Override
   public void freeze() throws IOException {
     ask(socket, "copy-freeze");
+    DiskDescriptor d = DiskDescriptor.read(xml);
+    frozenView = PloopDisk.openPaths(d.topChainFiles(xml), d.raw(),
+        EngineOptions.defaults().readOnly(true).allowDirty(true));
   }
 
+  /**
+   * Thaws. A freeze whose lease ran out before this (the sender too slow, or stalled) may have
+   * let writes through during the frozen passes: the copy is then refused.
+   */
   @Override
   public void thaw() throws IOException {
-    ask(socket, "copy-thaw");
+    if (frozenView != null) {
+      frozenView.close();
+      frozenView = null;
+    }
+    if (ask(socket, "copy-thaw").equals("lease expired")) {
+      throw new CopyException(CopyException.FROZEN_LOOP, "The disk thawed by itself (its freeze"
+          + " lease ran out) before the frozen passes were done; the copy is not consistent");
+    }
   }
 
   @Override
@@ -163,6 +192,10 @@ final class DaemonCopySource implements CopySource {
     }
     closed = true;
     try {
+      if (frozenView != null) {
+        frozenView.close();
+        frozenView = null;
+      }
       image.close();
     } finally {
       ask(socket, "copy-stop");

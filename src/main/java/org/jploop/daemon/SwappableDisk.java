@@ -16,6 +16,9 @@ import org.jploop.engine.VirtualDisk;
  * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls
  * (size, then read) sees one disk.
  *
+ * <p>Inside the gate, writes, punches and zero-ranges also pass the {@link WriteFreeze} of a live
+ * copy, which holds them back (reads go on) during its frozen passes.
+ *
  * <p>The gate guards {@link #current} and {@link #failure}: both change only under its write side.
  * If an operation could neither finish nor reopen the previous disk, the holder is {@link
  * #fail failed}: every call then throws an IOException (EIO to the kernel) instead of serving stale
