@@ -66,8 +66,12 @@ final class DaemonCopySource implements CopySource {
       // loop device's writes to disk.img need not go through this open file's cache)
       FileChannel ch = FileChannel.open(diskImage, StandardOpenOption.READ,
           com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      return new DaemonCopySource(socket, xml, ch, Long.parseLong(m.group(1)),
+      DaemonCopySource s = new DaemonCopySource(socket, xml, ch, Long.parseLong(m.group(1)),
           Long.parseLong(m.group(2)));
+      // once now, discarded: class loading and the first BAT read of a cold JVM are then not
+      // paid while the disk is frozen
+      s.openChain().close();
+      return s;
     } catch (IOException e) {
       ask(socket, "copy-stop");
       throw e;
@@ -147,9 +151,13 @@ final class DaemonCopySource implements CopySource {
   @Override
   public void freeze() throws IOException {
     ask(socket, "copy-freeze");
+    frozenView = openChain();
+  }
+
+  private PloopDisk openChain() throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
-    frozenView = PloopDisk.openPaths(d.topChainFiles(xml), d.raw(),
-        EngineOptions.defaults().readOnly(true).allowDirty(true));
+    return PloopDisk.openPaths(d.topChainFiles(xml), d.raw(),
+        EngineOptions.defaults().readOnly(true).allowDirty(true).backgroundThreads(false));
   }
 
   /**
