@@ -25,7 +25,7 @@ interface CopySource extends AutoCloseable {
   /** Reads {@code len} bytes of cluster {@code cluster} into {@code dst}. */
   void read(long cluster, byte[] dst, int len) throws IOException;
 
-  /** Holds writes back until {@link #thaw}; returns once none is in flight and metadata is flushed. */
+  /** Holds writes back until {@link #thaw}; returns once none is in flight and md is flushed. */
   void freeze() throws IOException;
 
   void thaw() throws IOException;

@@ -76,16 +76,20 @@ class CopyStreamCodecTest {
     marker[0] ^= 1;
     assertThatThrownBy(() -> read(marker, 1 << 20)).isInstanceOf(CopyStreamException.class)
         .hasMessageStartingWith("Stream corrupted: marker: 4cc0ac3f type: 3 size: 512 pos: 0")
-        .extracting(e -> ((CopyStreamException) e).kind()).isEqualTo(CopyStreamException.Kind.MARKER);
+        .extracting(e -> ((CopyStreamException) e).kind())
+        .isEqualTo(CopyStreamException.Kind.MARKER);
     byte[] sum = good.clone();
     sum[100] ^= 1;
     assertThatThrownBy(() -> read(sum, 1 << 20)).hasMessageStartingWith("MD5 mismatch pos: 0 src: ")
-        .extracting(e -> ((CopyStreamException) e).kind()).isEqualTo(CopyStreamException.Kind.CHECKSUM);
+        .extracting(e -> ((CopyStreamException) e).kind())
+        .isEqualTo(CopyStreamException.Kind.CHECKSUM);
     assertThatThrownBy(() -> read(good, 511))
-        .extracting(e -> ((CopyStreamException) e).kind()).isEqualTo(CopyStreamException.Kind.MALFORMED);
+        .extracting(e -> ((CopyStreamException) e).kind())
+        .isEqualTo(CopyStreamException.Kind.MALFORMED);
     assertThatThrownBy(() -> read(Arrays.copyOf(good, 300), 1 << 20))
         .hasMessageContaining("Stream truncated at offset 300 inside the packet that starts at offset 0")
-        .extracting(e -> ((CopyStreamException) e).kind()).isEqualTo(CopyStreamException.Kind.TRUNCATED);
+        .extracting(e -> ((CopyStreamException) e).kind())
+        .isEqualTo(CopyStreamException.Kind.TRUNCATED);
   }
 
   private static CopyPacket read(byte[] b, int max) throws Exception {
