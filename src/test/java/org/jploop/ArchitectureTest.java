@@ -26,18 +26,19 @@ class ArchitectureTest {
       Pattern.compile("^import\\s+(?:static\\s+)?org\\.jploop\\.([a-z]+)[.;]", Pattern.MULTILINE);
 
   /** Top-level package → the jploop packages it may use. */
-  private static final Map<String, Set<String>> ALLOWED = Map.of(
-      "format", Set.of(),
-      "io", Set.of("format"),
-      "engine", Set.of("io", "format"),
-      "check", Set.of("io", "format", "engine"),
-      "image", Set.of("io", "format", "engine", "check"),
-      "host", Set.of("io", "format"),
-      "frontend", Set.of("host", "engine", "io", "format"),
-      "daemon", Set.of("frontend", "host", "engine", "io", "format", "check", "image"),
-      "volume", Set.of("image", "io", "format"),
-      "cli", Set.of("daemon", "frontend", "host", "engine", "io", "format", "check", "image",
-          "volume"));
+  private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+      Map.entry("format", Set.of()),
+      Map.entry("io", Set.of("format")),
+      Map.entry("engine", Set.of("io", "format")),
+      Map.entry("check", Set.of("io", "format", "engine")),
+      Map.entry("image", Set.of("io", "format", "engine", "check")),
+      Map.entry("host", Set.of("io", "format")),
+      Map.entry("frontend", Set.of("host", "engine", "io", "format")),
+      Map.entry("daemon", Set.of("frontend", "host", "engine", "io", "format", "check", "image")),
+      Map.entry("volume", Set.of("image", "io", "format")),
+      Map.entry("copy", Set.of("daemon", "host", "engine", "io", "format", "image")),
+      Map.entry("cli", Set.of("copy", "daemon", "frontend", "host", "engine", "io", "format",
+          "check", "image", "volume")));
 
   @Test
   void packagesDependOneWay() throws IOException {

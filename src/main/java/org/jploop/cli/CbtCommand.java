@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jploop.format.BadExtensionException;
+import org.jploop.daemon.MountStatus;
 import org.jploop.format.DirtyBitmap;
+import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.image.CbtOperations;
 import org.jploop.image.ImageOperationException;
 import org.jploop.image.OfflineDisk;
@@ -21,9 +24,10 @@ import picocli.CommandLine.Spec;
  * {@code ploop cbt} (the {@code ploop-cbt} tool of ploop 9, tools/ploop-cbt.c): {@code show},
  * {@code dump} and {@code drop} of a disk's changed-block-tracking bitmap, offline. A bitmap is
  * read from the top delta's Format Extension; {@code show} prints it in ploop's format, {@code
- * dump --src A --dst B} copies A's into B, {@code drop} removes the top's. A mounted disk (its lock
- * held by the mount daemon) is refused: reading or changing the live bitmap needs the daemon,
- * which comes later. Errors: a bad or not cleanly closed extension exits 13 ({@code
+ * dump --src A --dst B} copies A's into B, {@code drop} removes the top's. On a mounted disk they
+ * act on the live bitmap in the mount daemon ({@link OnlineCbtClient}): {@code show} prints it
+ * (none: exit 44, no output, as ploop), {@code dump --dst FILE} writes it into a new empty
+ * delta, {@code drop} stops it. Errors: a bad or not cleanly closed extension exits 13 ({@code
  * SYSEXIT_PROTOCOL}) with ploop's message and the file named.
  */
 @Command(name = "cbt", description = "Changed-block tracking (ploop-cbt): show, dump, drop.",
@@ -46,14 +50,18 @@ final class CbtCommand implements Callable<Integer> {
     return p != null && p.getFileName() != null && p.getFileName().toString().endsWith(".xml");
   }
 
+  /** The mount of {@code xml} whose daemon answers, if any: the CBT is then the daemon's. */
+  static Optional<MountStatus> mounted(Path xml) throws IOException {
+    return MountStatus.forDescriptor(xml.toAbsolutePath()).filter(MountStatus::daemonAlive);
+  }
+
   /** Locks the disk of {@code xml} for {@code purpose}; a mounted (locked) disk is refused. */
   static OfflineDisk lock(Path xml, String purpose) throws IOException {
     try {
       return OfflineDisk.open(xml, purpose);
     } catch (ImageOperationException e) {
       if (e.kind() == ImageOperationException.Kind.BUSY) {
-        throw new PloopException(ExitCode.EBUSY, e.getMessage()
-            + "; jploop cannot read or change the CBT of a mounted disk yet, unmount it first", e);
+        throw new PloopException(ExitCode.EBUSY, e.getMessage(), e);
       }
       throw e;
     }
@@ -128,7 +136,14 @@ final class CbtCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
       CbtStore.Stored s;
-      if (isXml(target)) {
+      Optional<MountStatus> online = isXml(target) ? mounted(target) : Optional.empty();
+      if (online.isPresent()) {
+        DirtyBitmap b = OnlineCbtClient.get(online.get());
+        if (b == null) {
+          return ExitCode.NOCBT; // ploop's online show: exit 44, no output
+        }
+        s = OnlineCbtClient.stored(b, DiskDescriptor.read(target).blocksize() * 512L);
+      } else if (isXml(target)) {
         try (OfflineDisk disk = lock(target, "cbt show")) {
           Path top = CbtOperations.topImage(disk);
           s = top == null ? null : protocol(() -> CbtOperations.read(top));
@@ -177,6 +192,15 @@ final class CbtCommand implements Callable<Integer> {
       if (Files.exists(dst)) {
         throw new PloopException(ExitCode.CREAT, "Can't create " + dst + ": File exists");
       }
+      Optional<MountStatus> online = mounted(xml);
+      if (online.isPresent()) {
+        DirtyBitmap b = OnlineCbtClient.get(online.get());
+        DiskDescriptor d = DiskDescriptor.read(xml);
+        out.println("Dump CBT to " + dst);
+        OnlineCbtClient.dumpInto(dst, d, b);
+        out.flush();
+        return ExitCode.OK;
+      }
       try (OfflineDisk disk = lock(xml, "cbt dump")) {
         // ploop dumps the kernel's bitmap of a mounted disk; unmounted there is nothing to dump
         throw new PloopException(ExitCode.DEV_NOT_MOUNTED, "Image is not mounted");
@@ -199,6 +223,14 @@ final class CbtCommand implements Callable<Integer> {
         return ExitCode.PARAM;
       }
       PrintWriter out = spec.commandLine().getOut();
+      Optional<MountStatus> online = mounted(xml);
+      if (online.isPresent()) {
+        out.println("Drop CBT dev=" + (online.get().loopDevice() != null
+            ? online.get().loopDevice() : online.get().diskImage()));
+        out.flush();
+        String r = OnlineCbtClient.ask(online.get(), "cbt-drop");
+        return r.equals("dropped") ? ExitCode.OK : ExitCode.NOCBT;
+      }
       try (OfflineDisk disk = lock(xml, "cbt drop")) {
         protocol(() -> CbtOperations.drop(disk, out));
       }

@@ -45,6 +45,7 @@ final class Commands {
     v.put("compact", CompactCommand::new);
     v.put("convert", ConvertCommand::new);
     v.put("cbt", CbtCommand::new);
+    v.put("copy", CopyCommand::new);
     v.put("merge", MergeCommand::new);
     v.put("restore-descriptor", RestoreDescriptorCommand::new);
     v.put("encrypt", EncryptCommand::new);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * {@code ploop snapshot [-u GUID] [-b CBT_UUID] DiskDescriptor.xml}: freezes the top delta; online
  * (the mount daemon switches to the new top) when the disk is mounted. {@code -b} starts a new CBT
  * backup epoch (the new top gets an empty CBT of that name, the old top keeps the bitmap of the
- * epoch that ends); jploop does it offline only for now, so a mounted disk is refused as busy.
+ * epoch that ends), online through the mount daemon too ({@code OnlineCbt}).
  */
 @Command(name = "snapshot", description = "Create a snapshot: freeze the top delta, add a new one.")
 final class SnapshotCommand extends ImageVerb {
@@ -37,14 +37,24 @@ final class SnapshotCommand extends ImageVerb {
 
   @Override
   String onlineRequest() {
-    if (offline || cbtUuid != null) {
+    if (offline) {
       return null;
     }
-    return guid == null ? "snapshot" : "snapshot guid=" + guid;
+    String r = guid == null ? "snapshot" : "snapshot guid=" + guid;
+    if (cbtUuid != null) {
+      if (!UUID_TEXT.matcher(cbtUuid).matches()) {
+        throw new PloopException(ExitCode.PARAM, "Incorrect cbt uuid is specified " + cbtUuid);
+      }
+      r += " cbt=" + cbtUuid;
+    }
+    return r;
   }
 
   @Override
   void onlineDone(String reply) {
+    if (cbtUuid != null) {
+      out().println("Create snapshot CBT uuid=" + cbtUuid);
+    }
     out().println("ploop snapshot " + reply + " has been successfully created");
   }
 

@@ -178,6 +178,8 @@ public final class MountDaemon {
           return "stopped";
         });
     new OnlineOperations(xml, disk, readOnly, log, f).register(control);
+    new CopyTracking(disk).register(control);
+    new OnlineCbt(disk).register(control);
     String now = now();
     synchronized (this) {
       status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),

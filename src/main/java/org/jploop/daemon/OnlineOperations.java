@@ -85,14 +85,21 @@ public final class OnlineOperations {
   }
 
   /**
-   * {@code snapshot [guid=G] [temporary=1]}: replies with the new snapshot's GUID; {@code
-   * temporary=1} marks it {@code <Temporary/>} ({@code ploop tsnapshot}).
+   * {@code snapshot [guid=G] [temporary=1] [cbt=UUID]}: replies with the new snapshot's GUID;
+   * {@code temporary=1} marks it {@code <Temporary/>} ({@code ploop tsnapshot}); {@code cbt=}
+   * starts a new CBT epoch ({@code snapshot -b}, {@link OnlineCbt#snapshot}).
    */
   String snapshot(Map<String, String> args) throws IOException {
     String guid = args.get("guid");
     boolean temporary = "1".equals(args.get("temporary"));
+    java.util.UUID cbt = args.containsKey("cbt") ? java.util.UUID.fromString(args.get("cbt"))
+        : null;
     return underGate("snapshot", true, d -> {
       SnapshotCreator c = new SnapshotCreator(d, StepHook.NONE);
+      if (cbt != null) { // snapshot -b: see OnlineCbt
+        return OnlineCbt.snapshot(c, guid, cbt, new PrintWriter(new LogLineWriter(log,
+            "online snapshot: "), true));
+      }
       return (temporary ? c.temporary() : c).create(guid);
     });
   }

@@ -16,6 +16,9 @@ import org.jploop.engine.VirtualDisk;
  * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls
  * (size, then read) sees one disk.
  *
+ * <p>Inside the gate, writes, punches and zero-ranges also pass the {@link WriteFreeze} of a live
+ * copy, which holds them back (reads go on) during its frozen passes.
+ *
  * <p>The gate guards {@link #current} and {@link #failure}: both change only under its write side.
  * If an operation could neither finish nor reopen the previous disk, the holder is {@link
  * #fail failed}: every call then throws an IOException (EIO to the kernel) instead of serving stale
@@ -39,6 +42,8 @@ public final class SwappableDisk implements VirtualDisk {
   /** The statistics last read, kept after a failure for the status file. */
   private volatile DiskStats lastStats;
   private final boolean readOnly;
+  /** Holds writes back during a live copy's frozen passes. */
+  private final WriteFreeze writeFreeze = new WriteFreeze();
 
   /** Serves {@code initial}. */
   public SwappableDisk(VirtualDisk initial) {
@@ -95,6 +100,27 @@ public final class SwappableDisk implements VirtualDisk {
     return gate.readLock();
   }
 
+  /** Returns the write freeze of a live copy ({@link CopyTracking}). */
+  public WriteFreeze writeFreeze() {
+    return writeFreeze;
+  }
+
+  /** Runs {@code f} on the disk served now, with the gate's read side held. */
+  public <T> T withDisk(DiskFunction<T> f) throws IOException {
+    gate.readLock().lock();
+    try {
+      return f.apply(live());
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  /** A function of the disk served. */
+  @FunctionalInterface
+  public interface DiskFunction<T> {
+    T apply(VirtualDisk d) throws IOException;
+  }
+
   /** Returns whether the holder has failed. */
   public boolean failed() {
     gate.readLock().lock();
@@ -142,7 +168,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void write(ByteBuffer src, long offset) throws IOException {
     gate.readLock().lock();
     try {
-      live().write(src, offset);
+      writeFreeze.enter();
+      try {
+        live().write(src, offset);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }
@@ -152,7 +183,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void punchHole(long offset, long length) throws IOException {
     gate.readLock().lock();
     try {
-      live().punchHole(offset, length);
+      writeFreeze.enter();
+      try {
+        live().punchHole(offset, length);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }
@@ -162,7 +198,12 @@ public final class SwappableDisk implements VirtualDisk {
   public void zeroRange(long offset, long length) throws IOException {
     gate.readLock().lock();
     try {
-      live().zeroRange(offset, length);
+      writeFreeze.enter();
+      try {
+        live().zeroRange(offset, length);
+      } finally {
+        writeFreeze.exit();
+      }
     } finally {
       gate.readLock().unlock();
     }

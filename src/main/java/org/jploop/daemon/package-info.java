@@ -18,6 +18,13 @@
  * engine steps ({@link org.jploop.daemon.OnlineCompaction}). {@code replace} swaps one delta's
  * file the same way.
  *
+ * <p>Live copy ({@code ploop copy -s} of a mounted disk, run by {@code org.jploop.copy} in the
+ * {@code ploop} process): {@link org.jploop.daemon.CopyTracking}'s {@code copy-*} verbs start a
+ * per-cluster tracker on the served engine, page out the top-mapped and the changed clusters,
+ * and freeze writes through the {@link org.jploop.daemon.WriteFreeze} every write, punch and
+ * zero-range of the {@link org.jploop.daemon.SwappableDisk} passes; the data itself is read by
+ * the sender through {@code disk.img}.
+ *
  * <p>Component mounts ({@code mount -c}, {@code tsnapshot}): a second, read-only daemon per
  * component, its run directory keyed by descriptor and component; it takes no disk lock, and
  * {@link org.jploop.daemon.ComponentGuard} refuses what would rewrite the deltas it reads.

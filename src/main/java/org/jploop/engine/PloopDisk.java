@@ -308,6 +308,16 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /**
+   * Returns whether virtual cluster {@code cluster} is mapped in the top delta (its md page as in
+   * memory, so mappings whose BAT writeback is still delayed count): the first pass of a live copy
+   * sends exactly these ({@code ploop_copy_start}'s bitmap of the top delta's BAT).
+   */
+  public boolean mappedInTop(long cluster) {
+    long e = bat.lookup(cluster);
+    return MergedBat.physOf(e) != 0 && MergedBat.levelOf(e) == stack.topLevel();
+  }
+
+  /**
    * Returns the disk's change tracking: its CBT (ploop's changed-block tracking) and the trackers
    * a live-copy sender starts and stops.
    */

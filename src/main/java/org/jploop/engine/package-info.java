@@ -105,6 +105,9 @@
  *       tracking_clear}, {@code tracking_stop}</td><td>{@link
  *       org.jploop.engine.ChangeTracking#startTracking}, {@code ChangedBlockTracker.takeAndClear},
  *       {@link org.jploop.engine.ChangeTracking#stopTracking}</td></tr>
+ *   <tr><td>{@code ploop_copy_start}'s bitmap of the clusters the top delta's BAT
+ *       maps</td><td>{@link org.jploop.engine.PloopDisk#mappedInTop} (the md pages in
+ *       memory)</td></tr>
  *   <tr><td>ploop library: {@code read_optional_header_from_image(DIRTY_BITMAP_TRUNCATE)} at
  *       mount, {@code save_cbt} at umount</td><td>{@code ChangeTracking.readSaved} (via {@link
  *       org.jploop.io.CbtStore}) at a read-write open, {@code TopHeader.markClosed}</td></tr>

@@ -178,11 +178,12 @@ class CbtCommandTest {
 
   @Test
   void testLockedDisk_refusedAsInUse() throws IOException {
+    // locked by something that is not a mount daemon (a mounted disk's CBT is the daemon's)
     Path xml = disk();
     try (DiskLock held = DiskLock.tryAcquire(xml.toAbsolutePath(), "test mount").orElseThrow()) {
       Cli.Run r = Cli.ploop("cbt", "show", xml.toString());
       assertThat(r.exitCode()).isEqualTo(17);
-      assertThat(r.err()).contains("cannot read or change the CBT of a mounted disk yet");
+      assertThat(r.err()).contains("test mount").doesNotContain("\tat ");
     }
   }
 
