@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jploop.format.BadExtensionException;
 import org.jploop.format.DirtyBitmap;
@@ -104,7 +105,7 @@ final class CbtCommand implements Callable<Integer> {
       long words = (b.pieceBytes(i, s.clusterBytes()) + 7) / 8;
       for (long j = 0; j < words; j++) {
         if (j % 16 == 0) {
-          sb.append('\n').append(String.format("%08x", i + j * 4));
+          sb.append('\n').append(String.format(Locale.ROOT, "%08x", i + j * 4));
         }
         sb.append(' ').append(Long.toHexString(b.word(i * wordsPerPiece + j)));
       }

@@ -25,6 +25,7 @@ public final class Progress {
   }
 
   /** Returns progress printing to System.out when it is a terminal, else {@link #QUIET}. */
+  @SuppressForbidden("progress is for the user's terminal, which the verbs' stdout is")
   public static Progress onTerminal(String operation) {
     return System.console() != null ? new Progress(System.out, operation) : QUIET;
   }

@@ -111,7 +111,7 @@ class PreallocatorTest {
               throw new RuntimeException(e);
             }
           }
-        });
+        }, "prealloc-test-writer-" + t);
         ts[t].start();
       }
       for (Thread t : ts) {
