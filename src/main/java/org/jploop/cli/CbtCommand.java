@@ -102,7 +102,7 @@ final class CbtCommand implements Callable<Integer> {
         sb.append("1\n");
         continue;
       }
-      long words = (b.pieceBytes(i, s.clusterBytes()) + 7) / 8;
+      long words = (b.pieceBytes(i, s.clusterBytes()) + 7L) / 8;
       for (long j = 0; j < words; j++) {
         if (j % 16 == 0) {
           sb.append('\n').append(String.format(Locale.ROOT, "%08x", i + j * 4));

@@ -161,6 +161,9 @@ final class InitCommand implements Callable<Integer> {
   }
 
   /** Percent progress for the zero-fill of raw images, only when stdout is a terminal. */
+  // JDK 17: System.console() is null exactly when the JVM has no terminal; on JDK 22+ this needs
+  // Console.isTerminal()
+  @SuppressWarnings("SystemConsoleNull")
   private LongConsumer progress(PrintWriter out) {
     if (System.console() == null) {
       return bytes -> { };

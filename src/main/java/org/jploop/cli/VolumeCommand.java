@@ -286,7 +286,8 @@ final class VolumeCommand implements Callable<Integer> {
   /** A JSON string as json-c writes it: quotes, backslashes, controls and {@code /} escaped. */
   static String jsonString(String s) {
     StringBuilder sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
       switch (c) {
         case '"' -> sb.append("\\\"");
         case '\\' -> sb.append("\\\\");
