@@ -234,7 +234,7 @@ public final class ImageChecker {
       }
       long lastUsedEnd = scanSlots(h, g, size);
       lastUsedEnd = checkExtension(h, g, lastUsedEnd);
-      checkTail(g, size, lastUsedEnd);
+      checkTail(size, lastUsedEnd);
       if (!h.inUse()) {
         h = checkEmptyFlag(h, lastUsedEnd > h.firstBlockOffset() * ImageGeometry.SECTOR);
       }
@@ -361,7 +361,7 @@ public final class ImageChecker {
       return lastUsedEnd;
     }
 
-    private void checkTail(ImageGeometry g, long fileSize, long lastUsedEnd) throws IOException {
+    private void checkTail(long fileSize, long lastUsedEnd) throws IOException {
       if (fileSize <= lastUsedEnd) {
         return;
       }

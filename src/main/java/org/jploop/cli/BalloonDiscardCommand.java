@@ -102,7 +102,8 @@ final class BalloonDiscardCommand extends BalloonVerb {
     Path mnt = Path.of(d.topChainFiles(descriptor).get(0) + ".mnt");
     boolean made = !Files.exists(mnt);
     Files.createDirectories(mnt);
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        java.nio.charset.StandardCharsets.UTF_8));
     DiskMounter mounter = new DiskMounter(DiskMounter.ownJar(), quiet);
     try {
       mounter.mount(descriptor, mnt, null, false);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jploop.format.BadExtensionException;
@@ -109,10 +110,10 @@ final class CbtCommand implements Callable<Integer> {
         sb.append("1\n");
         continue;
       }
-      long words = (b.pieceBytes(i, s.clusterBytes()) + 7) / 8;
+      long words = (b.pieceBytes(i, s.clusterBytes()) + 7L) / 8;
       for (long j = 0; j < words; j++) {
         if (j % 16 == 0) {
-          sb.append('\n').append(String.format("%08x", i + j * 4));
+          sb.append('\n').append(String.format(Locale.ROOT, "%08x", i + j * 4));
         }
         sb.append(' ').append(Long.toHexString(b.word(i * wordsPerPiece + j)));
       }

@@ -87,6 +87,9 @@ abstract class ImageVerb implements Callable<Integer> {
   }
 
   /** Sends {@code request} to the daemon of {@code st}; a failure becomes its exit code. */
+  // JDK 17: System.console() is null exactly when the JVM has no terminal; on JDK 22+ this needs
+  // Console.isTerminal()
+  @SuppressWarnings("SystemConsoleNull")
   private void runOnline(MountStatus st, String request) throws Exception {
     if (System.console() != null) {
       out().println("The disk is mounted (daemon pid " + st.pid() + "): running " + purpose()

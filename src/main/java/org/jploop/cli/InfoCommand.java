@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jploop.check.CheckOptions;
@@ -52,7 +53,7 @@ final class InfoCommand implements Callable<Integer> {
     DiskInfo info = xml ? DiskInfo.ofDescriptor(target) : DiskInfo.ofImage(target);
     List<Finding> warnings = verifyDeltas(info);
     if (sizeOnly) {
-      out.printf("size:\t\t%d%nblocksize:\t%d%nfmt_version:\t%d%n", info.sizeSectors(),
+      out.printf(Locale.ROOT, "size:\t\t%d%nblocksize:\t%d%nfmt_version:\t%d%n", info.sizeSectors(),
           info.clusterSectors(), info.version() == null ? 0 : info.version().number());
     } else if (json) {
       out.println(toJson(info, warnings));
@@ -121,25 +122,25 @@ final class InfoCommand implements Callable<Integer> {
 
   private static void printText(PrintWriter out, DiskInfo info, List<Finding> warnings) {
     if (info.descriptor() != null) {
-      out.printf("disk:\t\t%s%n", info.descriptor().toAbsolutePath());
+      out.printf(Locale.ROOT, "disk:\t\t%s%n", info.descriptor().toAbsolutePath());
     }
-    out.printf("size:\t\t%d sectors (%s)%n", info.sizeSectors(), human(info.sizeSectors() * 512));
-    out.printf("blocksize:\t%d sectors (%s)%n", info.clusterSectors(),
+    out.printf(Locale.ROOT, "size:\t\t%d sectors (%s)%n", info.sizeSectors(), human(info.sizeSectors() * 512));
+    out.printf(Locale.ROOT, "blocksize:\t%d sectors (%s)%n", info.clusterSectors(),
         human(info.clusterSectors() * 512L));
-    out.printf("fmt_version:\t%s%n", info.version() == null ? "raw" : info.version().number()
+    out.printf(Locale.ROOT, "fmt_version:\t%s%n", info.version() == null ? "raw" : info.version().number()
         + " (" + info.version().signatureText() + ")");
     if (info.descriptor() != null) {
-      out.printf("mounted:\t%s%n", info.locked() ? "yes, in use by pid " + info.lockHolder() : "no");
+      out.printf(Locale.ROOT, "mounted:\t%s%n", info.locked() ? "yes, in use by pid " + info.lockHolder() : "no");
       printMount(out, info.descriptor());
     }
-    out.printf("deltas:\t\t%d%n", info.deltas().size());
+    out.printf(Locale.ROOT, "deltas:\t\t%d%n", info.deltas().size());
     int level = 0;
     for (DeltaInfo d : info.deltas()) {
-      out.printf("  %d %s%s%n", level++, d.file(), d.guid() == null ? "" : " " + d.guid());
+      out.printf(Locale.ROOT, "  %d %s%s%n", level++, d.file(), d.guid() == null ? "" : " " + d.guid());
       if (d.raw()) {
-        out.printf("      raw, file %d bytes, %d bytes on disk%n", d.fileBytes(), d.bytesOnDisk());
+        out.printf(Locale.ROOT, "      raw, file %d bytes, %d bytes on disk%n", d.fileBytes(), d.bytesOnDisk());
       } else {
-        out.printf("      %d clusters allocated (%s), file %d bytes, %d bytes on disk, %s%n",
+        out.printf(Locale.ROOT, "      %d clusters allocated (%s), file %d bytes, %d bytes on disk, %s%n",
             d.clustersAllocated(), human(d.clustersAllocated() * d.clusterSectors() * 512L),
             d.fileBytes(), d.bytesOnDisk(), d.state());
       }
@@ -156,16 +157,16 @@ final class InfoCommand implements Callable<Integer> {
       if (st == null) {
         return;
       }
-      out.printf("daemon:\t\tpid %d, %s, log %s%n", st.pid(), st.daemonAlive() ? st.state()
+      out.printf(Locale.ROOT, "daemon:\t\tpid %d, %s, log %s%n", st.pid(), st.daemonAlive() ? st.state()
           : "dead (run ploop umount)", st.logFile());
-      out.printf("disk.img:\t%s%n", st.diskImage());
-      out.printf("front end:\t%s%s%n", st.frontendName(), st.frontend() == null ? ""
-          : String.format(" (%d requests, %d in flight at most, %d workers)",
+      out.printf(Locale.ROOT, "disk.img:\t%s%n", st.diskImage());
+      out.printf(Locale.ROOT, "front end:\t%s%s%n", st.frontendName(), st.frontend() == null ? ""
+          : String.format(Locale.ROOT, " (%d requests, %d in flight at most, %d workers)",
               st.frontend().requests(), st.frontend().maxInFlight(), st.frontend().workers()));
       if (st.loopDevice() != null) {
-        out.printf("device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
+        out.printf(Locale.ROOT, "device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
       }
-      out.printf("ENOSPC events:\t%d%s%n", st.enospcEvents(), st.lastEnospcAt() == null ? ""
+      out.printf(Locale.ROOT, "ENOSPC events:\t%d%s%n", st.enospcEvents(), st.lastEnospcAt() == null ? ""
           : " (last " + st.lastEnospcAt() + ")");
     } catch (IOException e) {
       out.println("warning: cannot read the mount status: " + e.getMessage());
@@ -211,6 +212,6 @@ final class InfoCommand implements Callable<Integer> {
       v /= 1024;
       u++;
     }
-    return u == 0 ? bytes + " B" : String.format("%.1f %s", v, units[u]);
+    return u == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
   }
 }

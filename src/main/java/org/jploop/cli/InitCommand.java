@@ -94,7 +94,7 @@ final class InitCommand implements Callable<Integer> {
     if (java.nio.file.Files.exists(xml)) {
       throw new PloopException(ExitCode.EBUSY, "Can't create " + xml + ": File exists");
     }
-    out.printf("Creating delta %s bs=%d size=%d sectors v%d%n", image.toAbsolutePath(), bs,
+    out.printf(Locale.ROOT, "Creating delta %s bs=%d size=%d sectors v%d%n", image.toAbsolutePath(), bs,
         ImageCreator.roundSize(sectors, bs, v), v.number());
     ImageCreator.Created created;
     try {
@@ -106,7 +106,7 @@ final class InitCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new PloopException(ExitCode.PARAM, e.getMessage(), e);
     }
-    out.printf("Storing %s%n", created.descriptorFile());
+    out.printf(Locale.ROOT, "Storing %s%n", created.descriptorFile());
     out.flush();
     if (!fs.equals("none")) {
       try {
@@ -130,7 +130,8 @@ final class InitCommand implements Callable<Integer> {
   /** Partitions and formats a freshly created disk ({@code ploop init}, {@code volume create}). */
   static void makeFilesystem(ImageCreator.Created created, String fs, String label)
       throws IOException {
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        java.nio.charset.StandardCharsets.UTF_8));
     DiskDescriptor d = created.descriptor();
     new DiskMounter(DiskMounter.ownJar(), quiet).withDiskImage(created.descriptorFile(),
         img -> new FilesystemMaker(quiet).make(img, fs, d.diskSizeSectors(), d.blocksize(), label));
@@ -160,6 +161,9 @@ final class InitCommand implements Callable<Integer> {
   }
 
   /** Percent progress for the zero-fill of raw images, only when stdout is a terminal. */
+  // JDK 17: System.console() is null exactly when the JVM has no terminal; on JDK 22+ this needs
+  // Console.isTerminal()
+  @SuppressWarnings("SystemConsoleNull")
   private LongConsumer progress(PrintWriter out) {
     if (System.console() == null) {
       return bytes -> { };
@@ -171,7 +175,7 @@ final class InitCommand implements Callable<Integer> {
       int pct = (int) (bytes * 100 / Math.max(1, total));
       if (pct != last[0]) {
         last[0] = pct;
-        out.printf("\rWriting zeros: %3d%%%s", pct, pct == 100 ? "\n" : "");
+        out.printf(Locale.ROOT, "\rWriting zeros: %3d%%%s", pct, pct == 100 ? "\n" : "");
         out.flush();
       }
     };

@@ -3,6 +3,7 @@ package org.jploop.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jploop.daemon.DirtyImageRepair;
@@ -133,7 +134,8 @@ final class MountCommand implements Callable<Integer> {
     if (component == null) {
       repairIfDirty(snapshot);
     }
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        java.nio.charset.StandardCharsets.UTF_8));
     MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
         .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front, name, component);
     if (st.loopDevice() == null) {
@@ -149,13 +151,13 @@ final class MountCommand implements Callable<Integer> {
         : d.chainFiles(descriptor, snapshot);
     for (int i = 0; i < chain.size(); i++) {
       boolean ro = readOnly || i < chain.size() - 1;
-      out.printf("Adding delta dev=%s img=%s (%s)%n", dev, chain.get(i), ro ? "ro" : "rw");
+      out.printf(Locale.ROOT, "Adding delta dev=%s img=%s (%s)%n", dev, chain.get(i), ro ? "ro" : "rw");
     }
     if (st.mountPoint() != null) {
       Optional<MountTable.Entry> m = MountTable.at(Path.of(st.mountPoint()));
       String part = names.isEmpty() ? m.map(MountTable.Entry::source).orElse(dev)
           : names.get(0).partition();
-      out.printf("Mounted %s at %s fstype=%s data='%s' %s%n", part, st.mountPoint(),
+      out.printf(Locale.ROOT, "Mounted %s at %s fstype=%s data='%s' %s%n", part, st.mountPoint(),
           m.map(MountTable.Entry::fsType).orElse("?"), String.join(",", mountData()),
           readOnly ? "ro" : "");
     }
@@ -193,7 +195,8 @@ final class MountCommand implements Callable<Integer> {
           if (logStream[0] == null) {
             java.nio.file.Files.createDirectories(paths.logFile().getParent());
             logStream[0] = new java.io.PrintStream(
-                new java.io.FileOutputStream(paths.logFile().toFile(), true), true);
+                new java.io.FileOutputStream(paths.logFile().toFile(), true), true,
+                java.nio.charset.Charset.defaultCharset());
           }
           new EventLog(logStream[0]).info("mount: " + line);
         } catch (java.io.IOException e) {

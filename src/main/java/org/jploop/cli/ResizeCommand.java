@@ -2,6 +2,8 @@ package org.jploop.cli;
 
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jploop.daemon.DiskMounter;
@@ -48,14 +50,15 @@ final class ResizeCommand extends ImageVerb {
       out().println(line);
       out().flush();
     };
-    EventLog quiet = new EventLog(new PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog quiet = new EventLog(new PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        StandardCharsets.UTF_8));
     Optional<MountStatus> mounted = MountStatus.forDescriptor(descriptor);
     OfflineResizer.Result r;
     try {
       if (mounted.isPresent() && mounted.get().daemonAlive()) {
         // the steps go to the disk's log, beside the daemon's own lines
         try (PrintStream log = new PrintStream(new FileOutputStream(mounted.get().logFile(),
-            true), true)) {
+            true), true, Charset.defaultCharset())) {
           r = new MountedResize(say, new EventLog(log)).resize(mounted.get(), sectors);
         }
       } else {

@@ -45,7 +45,7 @@ public final class SizeParser {
     } catch (NumberFormatException e) {
       throw new PloopException(ExitCode.PARAM, "ERROR: Invalid argument for option -s: " + text);
     }
-    if (n < 0 || n == 0 && !zeroAllowed) {
+    if (n < 0 || (n == 0 && !zeroAllowed)) {
       throw new PloopException(ExitCode.PARAM, "ERROR: Invalid argument for option -s: " + text);
     }
     long sectors;

@@ -3,6 +3,7 @@ package org.jploop.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
@@ -98,6 +99,6 @@ final class SnapshotListCommand implements Callable<Integer> {
   }
 
   private static String pad(String v, int width, boolean last) {
-    return last ? v : String.format("%-" + width + "s", v);
+    return last ? v : String.format(Locale.ROOT, "%-" + width + "s", v);
   }
 }

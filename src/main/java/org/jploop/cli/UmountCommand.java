@@ -53,7 +53,8 @@ final class UmountCommand implements Callable<Integer> {
         : DiskMounter.statusOf(descriptor, component);
     boolean wasAlive = st.daemonAlive();
     var err = spec.commandLine().getErr();
-    EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        java.nio.charset.StandardCharsets.UTF_8));
     new DiskMounter(DiskMounter.ownJar(), log).umount(st);
     if (!wasAlive) {
       err.println("The mount daemon (pid " + st.pid() + ") had died; its mounts were removed. The"

@@ -135,7 +135,7 @@ final class VolumeCommand implements Callable<Integer> {
             throw new PloopException(ExitCode.EBUSY, "Can't create " + layout.xml()
                 + ": File exists");
           }
-          out.printf("Creating delta %s bs=%d size=%d sectors v2%n", img.toAbsolutePath(),
+          out.printf(Locale.ROOT, "Creating delta %s bs=%d size=%d sectors v2%n", img.toAbsolutePath(),
               clusterSectors, ImageCreator.roundSize(sectors, clusterSectors, FormatVersion.V2));
           created = ImageCreator.createVolume(req, layout.dir(), bytes -> { });
           out.println("Storing " + created.descriptorFile());
@@ -286,7 +286,8 @@ final class VolumeCommand implements Callable<Integer> {
   /** A JSON string as json-c writes it: quotes, backslashes, controls and {@code /} escaped. */
   static String jsonString(String s) {
     StringBuilder sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
       switch (c) {
         case '"' -> sb.append("\\\"");
         case '\\' -> sb.append("\\\\");
@@ -298,7 +299,7 @@ final class VolumeCommand implements Callable<Integer> {
         case '\f' -> sb.append("\\f");
         default -> {
           if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
+            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
           } else {
             sb.append(c);
           }

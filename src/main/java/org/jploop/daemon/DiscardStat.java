@@ -5,6 +5,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.jploop.host.BalloonFile;
 import org.jploop.host.MountException;
 import org.jploop.io.FileUsage;
@@ -41,10 +42,10 @@ public record DiscardStat(long balloonBytes, long dataBytes, long ploopBytes, lo
 
   /** The four lines of {@code ploop-balloon discard --stat}. */
   public List<String> statLines() {
-    return List.of(String.format("Balloon size: %8dMB", balloonBytes >> 20),
-        String.format("Data size:    %8dMB", dataBytes >> 20),
-        String.format("Ploop size:   %8dMB", ploopBytes >> 20),
-        String.format("Image size:   %8dMB", imageBytes >> 20));
+    return List.of(String.format(Locale.ROOT, "Balloon size: %8dMB", balloonBytes >> 20),
+        String.format(Locale.ROOT, "Data size:    %8dMB", dataBytes >> 20),
+        String.format(Locale.ROOT, "Ploop size:   %8dMB", ploopBytes >> 20),
+        String.format(Locale.ROOT, "Image size:   %8dMB", imageBytes >> 20));
   }
 
   /** The line {@code ploop_compact} logs: {@code ploop=..MB image=..MB data=..MB balloon=..MB}. */

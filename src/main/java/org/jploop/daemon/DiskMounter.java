@@ -304,7 +304,8 @@ public final class DiskMounter {
       paths.runDir().register(ws, StandardWatchEventKinds.ENTRY_CREATE,
           StandardWatchEventKinds.ENTRY_MODIFY);
       // an exit wakes the wait at once: closing the service ends a poll in progress
-      p.onExit().thenRun(() -> {
+      // nothing to wait for: the callback only ends the poll below
+      var unused = p.onExit().thenRun(() -> {
         try {
           ws.close();
         } catch (IOException e) {

@@ -54,11 +54,11 @@ public final class DiskOpener {
     try {
       return PloopDisk.openPaths(files, rawBase, EngineOptions.defaults().readOnly(readOnly));
     } catch (ImageInUseException e) {
-      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top), e);
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(top), e);
     }
   }
 
-  private static String dirtyMessage(Path xml, Path top) {
+  private static String dirtyMessage(Path top) {
     return "Image " + top + " is dirty (not closed cleanly); run ploop check -d " + top
         + " first";
   }
@@ -70,7 +70,7 @@ public final class DiskOpener {
       h = ImageReader.readHeader(f);
     }
     if (h.inUse()) {
-      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(xml, top));
+      throw new MountException(MountException.Reason.DIRTY, dirtyMessage(top));
     }
   }
 }

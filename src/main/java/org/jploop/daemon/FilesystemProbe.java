@@ -52,7 +52,7 @@ public final class FilesystemProbe {
     boolean gpt = false;
     if (disk.size() >= 34 * 512) {
       ByteBuffer h = read(disk, 512, 512);
-      if ("EFI PART".equals(new String(h.array(), 0, 8, StandardCharsets.US_ASCII))) {
+      if ("EFI PART".equals(new String(h.array(), h.arrayOffset(), 8, StandardCharsets.US_ASCII))) {
         gpt = true;
         long entriesLba = h.getLong(72);
         ByteBuffer e = read(disk, entriesLba * 512, 128);
@@ -67,7 +67,7 @@ public final class FilesystemProbe {
     if ((sb.getShort(1024 + 56) & 0xffff) == 0xEF53) {
       return new Found(Kind.EXT, start, gpt);
     }
-    if ("XFSB".equals(new String(sb.array(), 0, 4, StandardCharsets.US_ASCII))) {
+    if ("XFSB".equals(new String(sb.array(), sb.arrayOffset(), 4, StandardCharsets.US_ASCII))) {
       return new Found(Kind.XFS, start, gpt);
     }
     return new Found(Kind.NONE, start, gpt);

@@ -1,5 +1,6 @@
 package org.jploop.daemon;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,8 +71,10 @@ public final class MountDaemon {
   private volatile Frontend frontend;
   private ControlServer control;
   /** Guarded by this. */
+  @GuardedBy("this")
   private MountStatus status;
   /** Guarded by this. */
+  @GuardedBy("this")
   private boolean tornDown;
   private volatile long enospcEvents;
   private volatile String lastEnospcAt;

@@ -1,5 +1,6 @@
 package org.jploop.engine;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +24,7 @@ final class ClusterAllocator {
   /** {@code bat_lock}. */
   private final ReentrantLock batLock;
   /** Guarded by batLock. */
+  @GuardedBy("batLock")
   private final FreeClusterBitmap holes;
   private final Preallocator prealloc;
   private final BlockFile top;
@@ -46,6 +48,8 @@ final class ClusterAllocator {
    * Allocates a physical cluster that reads as zeros and lies inside the file. Returns its index.
    * On failure nothing stays allocated; ENOSPC is a {@link org.jploop.io.NoSpaceException}.
    */
+  // prealloc was built with this same bat_lock, which Error Prone cannot see
+  @SuppressWarnings("GuardedBy")
   long allocate() throws IOException {
     long dst;
     long pos;

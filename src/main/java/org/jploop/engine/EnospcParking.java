@@ -1,5 +1,6 @@
 package org.jploop.engine;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ final class EnospcParking {
   private final AtomicLong parked = new AtomicLong();
   private final Object lock = new Object();
   /** Bumped whenever space may have been freed; parked writes retry. Guarded by lock. */
+  @GuardedBy("lock")
   private long generation;
 
   /** Parks requests to {@code file} (its host filesystem is watched for free space). */

@@ -1,5 +1,6 @@
 package org.jploop.engine;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +46,10 @@ final class MdPage {
   private final int[] phys = new int[BatLayout.ENTRIES_PER_PAGE];
   /** Owner level per slot ({@code bat_levels}); meaningless where {@code phys} is 0. */
   private final byte[] levels = new byte[BatLayout.ENTRIES_PER_PAGE];
+  @GuardedBy("this")
   private int status;
   /** Clock value when the page last went from clean to dirty. */
+  @GuardedBy("this")
   private long dirtySince;
   /** Clock value after which the page is due for writeback. */
   private long deadline;

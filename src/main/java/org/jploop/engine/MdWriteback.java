@@ -1,5 +1,6 @@
 package org.jploop.engine;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -47,12 +48,16 @@ final class MdWriteback {
   private final ReentrantLock cycleLock = new ReentrantLock();
   private final Object queueLock = new Object();
   /** Dirty pages waiting for writeback ({@code wb_batch_llist}). Guarded by queueLock. */
+  @GuardedBy("queueLock")
   private final LinkedHashSet<MdPage> queue = new LinkedHashSet<>();
   /** First error of a background cycle not yet reported by flush. Guarded by queueLock. */
+  @GuardedBy("queueLock")
   private IOException pendingError;
   /** Bumped on every enqueue and wake-up so that the thread never misses one. Guarded by queueLock. */
+  @GuardedBy("queueLock")
   private long wakeups;
   /** Guarded by queueLock. */
+  @GuardedBy("queueLock")
   private boolean stopped;
   private Thread thread;
 

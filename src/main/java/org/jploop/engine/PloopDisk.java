@@ -326,6 +326,8 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   @Override
+  // prealloc was built with this same bat_lock, which Error Prone cannot see
+  @SuppressWarnings("GuardedBy")
   public DiskStats stats() {
     long fileSize;
     long areaStart;
@@ -371,6 +373,8 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /** Returns the number of preallocation bytes requested and not yet served; for tests. */
+  // prealloc was built with this same bat_lock, which Error Prone cannot see
+  @SuppressWarnings("GuardedBy")
   long preallocRequested() {
     batLock.lock();
     try {

@@ -1,5 +1,6 @@
 package org.jploop.engine;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.locks.Condition;
@@ -30,19 +31,28 @@ final class Preallocator {
   private final boolean falloc;
 
   /** {@code prealloc_requested}: bytes asked for, in clusters. */
+  @GuardedBy("batLock")
   private long preallocRequested;
   /** {@code preemptive_prealloc}: a preemptive request is pending. */
+  @GuardedBy("batLock")
   private boolean preemptivePrealloc;
   /** {@code top->file_size}: what the engine believes the top file length is. */
+  @GuardedBy("batLock")
   private long fileSize;
   /** {@code file_preallocated_area_start}: below, clusters may hold old data; above, zeros. */
+  @GuardedBy("batLock")
   private long preallocatedAreaStart;
   /** A round is growing the file right now. */
+  @GuardedBy("batLock")
   private boolean running;
   /** Error of the last failed round, for the allocations that waited on it; null after success. */
+  @GuardedBy("batLock")
   private IOException lastError;
+  @GuardedBy("batLock")
   private long preallocatedBytes;
+  @GuardedBy("batLock")
   private boolean stopped;
+  /** Set by start() before the disk is shared; read-only afterwards. */
   private Thread thread;
 
   Preallocator(ReentrantLock batLock, BlockFile file, long fileLength, long preallocSize,
@@ -63,18 +73,21 @@ final class Preallocator {
   }
 
   /** Returns {@code file_size}. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   long fileSizeLocked() {
     assert batLock.isHeldByCurrentThread();
     return fileSize;
   }
 
   /** Returns {@code file_preallocated_area_start}. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   long areaStartLocked() {
     assert batLock.isHeldByCurrentThread();
     return preallocatedAreaStart;
   }
 
   /** Advances {@code file_preallocated_area_start} to {@code end} if that is higher. */
+  @GuardedBy("batLock")
   void advanceAreaStartLocked(long end) {
     assert batLock.isHeldByCurrentThread();
     if (end > preallocatedAreaStart) {
@@ -83,18 +96,21 @@ final class Preallocator {
   }
 
   /** Returns {@code prealloc_requested}. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   long requestedLocked() {
     assert batLock.isHeldByCurrentThread();
     return preallocRequested;
   }
 
   /** Returns the bytes added to the file so far. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   long preallocatedBytesLocked() {
     assert batLock.isHeldByCurrentThread();
     return preallocatedBytes;
   }
 
   /** {@code ploop_req_prealloc}: asks for one more cluster of space. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   void requestLocked(boolean preemptive) {
     assert batLock.isHeldByCurrentThread();
     if (preemptive) {
@@ -111,6 +127,7 @@ final class Preallocator {
    * {@code wait_event(ploop_no_pending_prealloc)}: waits until no request is pending. Without the
    * thread the caller runs the round itself. Caller holds bat_lock; it is released while waiting.
    */
+  @GuardedBy("batLock")
   void awaitNoPendingLocked() throws IOException {
     assert batLock.isHeldByCurrentThread();
     while (preallocRequested != 0) {
@@ -137,6 +154,7 @@ final class Preallocator {
    * after waiting: a NoSpaceException if the last round hit ENOSPC, an IOException otherwise.
    * Caller holds bat_lock.
    */
+  @GuardedBy("batLock")
   IOException failureLocked(long pos, long len) {
     assert batLock.isHeldByCurrentThread();
     if (lastError instanceof NoSpaceException) {
@@ -150,6 +168,7 @@ final class Preallocator {
   }
 
   /** Returns the error of the last round, or null if it succeeded. Caller holds bat_lock. */
+  @GuardedBy("batLock")
   IOException failureOrNullLocked() {
     assert batLock.isHeldByCurrentThread();
     return lastError;

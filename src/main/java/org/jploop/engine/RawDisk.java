@@ -3,17 +3,19 @@ package org.jploop.engine;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jploop.io.BlockFile;
 
 /**
  * A {@link VirtualDisk} on a raw ({@code <Type>Plain</Type>}) base image: the file is the disk,
  * byte for byte. Punch and zero-range punch the file. No locking is needed: {@link BlockFile} is
- * positional and thread-safe, and the counters are atomic enough for statistics.
+ * positional and thread-safe, and the flush counter is atomic (flushes from several FUSE
+ * workers each count).
  */
 public final class RawDisk implements VirtualDisk {
   private final BlockFile file;
   private final long size;
-  private volatile long flushes;
+  private final AtomicLong flushes = new AtomicLong();
 
   /** Wraps {@code file}, whose current length is the disk size. */
   public RawDisk(BlockFile file) throws IOException {
@@ -58,7 +60,7 @@ public final class RawDisk implements VirtualDisk {
   @Override
   public void flush() throws IOException {
     file.force();
-    flushes++;
+    flushes.incrementAndGet();
   }
 
   @Override
@@ -74,7 +76,7 @@ public final class RawDisk implements VirtualDisk {
     } catch (IOException e) {
       fileSize = -1;
     }
-    return new DiskStats(0, 0, 0, 0, 0, flushes, 0, fileSize, fileSize, 0, 0);
+    return new DiskStats(0, 0, 0, 0, 0, flushes.get(), 0, fileSize, fileSize, 0, 0);
   }
 
   private void checkRange(long offset, long length) throws EOFException {

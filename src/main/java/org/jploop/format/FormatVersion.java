@@ -15,6 +15,7 @@ public enum FormatVersion {
   /** {@code WithouFreSpacExt}: BAT entries are physical cluster indexes. The default. */
   V2("WithouFreSpacExt", 2);
 
+  @SuppressWarnings("ImmutableEnumChecker") // never handed out: signature() returns a copy
   private final byte[] signature;
   private final int number;
 

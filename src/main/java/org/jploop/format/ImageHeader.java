@@ -3,6 +3,7 @@ package org.jploop.format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The 64-byte ploop1 header ({@code struct ploop_pvd_header}), little-endian, at offset 0 of every
@@ -226,7 +227,7 @@ public record ImageHeader(
     long inUse = u32(b, OFFSET_DISK_IN_USE);
     if (inUse != IN_USE && inUse != CLOSED_V20 && inUse != CLOSED_V21) {
       throw new CorruptImageException(file, OFFSET_DISK_IN_USE,
-          String.format("unknown m_DiskInUse value 0x%08x", inUse));
+          String.format(Locale.ROOT, "unknown m_DiskInUse value 0x%08x", inUse));
     }
     // m_Flags bits other than CIF_Empty and CIF_FmtVersionConvert are kept, not refused: ploop
     // (check, info, open_delta) and QEMU's parallels driver never look at them either.

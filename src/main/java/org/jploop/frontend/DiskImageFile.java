@@ -1,5 +1,6 @@
 package org.jploop.frontend;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
@@ -61,6 +62,7 @@ public final class DiskImageFile {
   private final AtomicLong barriersSkipped = new AtomicLong();
   private final Lock barrierLock = new ReentrantLock();
   /** Guarded by barrierLock: every mutation counted up to this value is durable. */
+  @GuardedBy("barrierLock")
   private long durableMark;
 
   /**

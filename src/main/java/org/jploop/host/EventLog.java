@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /**
  * The daemon's log: one line per event, {@code <ISO-8601 time> pid=<pid>: <message>} as ploop
@@ -12,7 +13,7 @@ import java.time.format.DateTimeFormatter;
  */
 public final class EventLog {
   private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", Locale.ROOT);
   private final PrintStream out;
   private final long pid = ProcessHandle.current().pid();
 

@@ -52,7 +52,7 @@ public final class DiskCompactor {
     List<DeltaResult> out = new ArrayList<>();
     Map<String, Path> shared = ChildVolumes.shared(disk.xml(), d);
     for (DiskDescriptor.ImageEntry e : d.images()) {
-      if (d.raw() && e == d.images().get(0) || e.alien()
+      if ((d.raw() && e == d.images().get(0)) || e.alien()
           || shared.containsKey(e.guid().toLowerCase(Locale.ROOT))) {
         // a raw base has no BAT; a parent volume's image, or one a child volume grows from, is
         // read by other volumes, which may be mounted

@@ -20,16 +20,11 @@ public enum ImageFormat {
    * @throws IllegalArgumentException with ploop's "Bad -f argument: X"
    */
   public static ImageFormat parse(String text) {
-    switch (text == null ? "" : text.toLowerCase(Locale.ROOT)) {
-      case "raw":
-        return RAW;
-      case "ploop1":
-      case "expanded":
-        return EXPANDED;
-      case "preallocated":
-        return PREALLOCATED;
-      default:
-        throw new IllegalArgumentException("Bad -f argument: " + text);
-    }
+    return switch (text == null ? "" : text.toLowerCase(Locale.ROOT)) {
+      case "raw" -> RAW;
+      case "ploop1", "expanded" -> EXPANDED;
+      case "preallocated" -> PREALLOCATED;
+      default -> throw new IllegalArgumentException("Bad -f argument: " + text);
+    };
   }
 }

@@ -25,6 +25,10 @@ public final class Progress {
   }
 
   /** Returns progress printing to System.out when it is a terminal, else {@link #QUIET}. */
+  // JDK 17: System.console() is null exactly when the JVM has no terminal; on JDK 22+ this needs
+  // Console.isTerminal()
+  @SuppressWarnings("SystemConsoleNull")
+  @SuppressForbidden("progress is for the user's terminal, which the verbs' stdout is")
   public static Progress onTerminal(String operation) {
     return System.console() != null ? new Progress(System.out, operation) : QUIET;
   }

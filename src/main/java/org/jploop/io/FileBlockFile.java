@@ -1,5 +1,6 @@
 package org.jploop.io;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,8 +19,10 @@ public final class FileBlockFile implements BlockFile {
   private final boolean readOnly;
   private final FileChannel channel;
   /** libc descriptor for fallocate and fadvise, opened on first use, else -1. Guarded by this. */
+  @GuardedBy("this")
   private int fd = -1;
   /** Set by close: the libc descriptor is not reopened afterwards. Guarded by this. */
+  @GuardedBy("this")
   private boolean closed;
   private final ReadAhead readAhead = new ReadAhead(this::willNeed);
   private final WriteBehind writeBehind = new WriteBehind(this::startWriteback);

@@ -1,5 +1,6 @@
 package org.jploop.io;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 
 /**
@@ -34,10 +35,13 @@ public final class ReadAhead {
 
   private final Hint hint;
   /** Where the next read must start to continue the stream; -1 before the first read. */
+  @GuardedBy("this")
   private long next = -1;
   /** Bytes read back to back so far in this stream. */
+  @GuardedBy("this")
   private long streak;
   /** Everything before this offset has been asked for already. */
+  @GuardedBy("this")
   private long requestedUpTo;
 
   public ReadAhead(Hint hint) {

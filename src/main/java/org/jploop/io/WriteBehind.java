@@ -1,5 +1,6 @@
 package org.jploop.io;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 
 /**
@@ -37,10 +38,13 @@ public final class WriteBehind {
 
   private final Hint hint;
   /** The furthest end written in this stream; -1 before the first write. */
+  @GuardedBy("this")
   private long next = -1;
   /** Where the range to hand over next starts. */
+  @GuardedBy("this")
   private long handedUpTo;
   /** Bytes written in this stream since the last hand-over. */
+  @GuardedBy("this")
   private long unhanded;
 
   public WriteBehind(Hint hint) {

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.jploop.engine.DiskStats;
@@ -114,7 +115,7 @@ public class EngineBenchmark {
     clusterBuf.clear();
     buf = clusterBuf.slice(0, ioSize);
     readBuf = ByteBuffer.allocateDirect(ioSize);
-    System.out.printf("%nEngineBenchmark: backing=%s ioSize=%d dir=%s seed=%d%n", backing, ioSize,
+    System.out.printf(Locale.ROOT, "%nEngineBenchmark: backing=%s ioSize=%d dir=%s seed=%d%n", backing, ioSize,
         dir, SEED);
   }
 
@@ -167,7 +168,7 @@ public class EngineBenchmark {
     disk.flush();
     DiskStats s = disk.stats();
     String name = params.getBenchmark();
-    System.out.printf(" [md page writes in the timed part: %d, at the closing flush: %d; %s]",
+    System.out.printf(Locale.ROOT, " [md page writes in the timed part: %d, at the closing flush: %d; %s]",
         pageWritesBefore - pageWritesAtStart, s.mdPageWrites() - pageWritesBefore, s);
     long expectedAllocated = name.endsWith(".punch") ? BATCH : nextCluster;
     if (s.clustersAllocated() != expectedAllocated) {

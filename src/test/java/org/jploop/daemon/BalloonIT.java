@@ -9,6 +9,7 @@ import static org.jploop.daemon.SpaceFixture.balloon;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jploop.host.DeviceName;
@@ -57,7 +58,7 @@ class BalloonIT extends MountedDiskBase {
     long released = number(c.out(), "Released (\\d+) cluster-blocks");
     long mapped1 = mapped();
     long du1 = SpaceFixture.du(dir);
-    System.out.printf("balloon change -s 180M over 150 MiB of deleted data: released %d clusters;"
+    System.out.printf(Locale.ROOT, "balloon change -s 180M over 150 MiB of deleted data: released %d clusters;"
         + " clusters in the image %d -> %d; du -x of the image directory"
         + " %d -> %d KiB%n", released, mapped0, mapped1, du0 >> 10, du1 >> 10);
     assertThat(released).isGreaterThan(80);
@@ -84,7 +85,7 @@ class BalloonIT extends MountedDiskBase {
     MountFixture.Run rep = ploop("balloon", "repair", "-d", dev + "p1").ok();
     assertThat(rep.out()).contains("Found " + found + " free blocks", "TRUNCATED: ");
     long mapped3 = mapped();
-    System.out.printf("balloon repair after an unreleased inflation: %d free blocks, clusters in"
+    System.out.printf(Locale.ROOT, "balloon repair after an unreleased inflation: %d free blocks, clusters in"
         + " the image %d -> %d%n", found, mapped2, mapped3);
     assertThat(found).isGreaterThan(20);
     assertThat(mapped3).isLessThanOrEqualTo(mapped2 - found + 8);
@@ -101,7 +102,7 @@ class BalloonIT extends MountedDiskBase {
     busyBalloonRefused(dev);
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
     ploop("umount", xml.toString()).ok();
-    System.out.printf("du of the image directory unmounted: %d KiB%n",
+    System.out.printf(Locale.ROOT, "du of the image directory unmounted: %d KiB%n",
         SpaceFixture.du(dir) >> 10);
     qemuCheckClean(image);
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
@@ -190,9 +191,9 @@ class BalloonIT extends MountedDiskBase {
     long du3 = SpaceFixture.du(dir);
     assertThat(full.out()).contains("Start defrag dev=", "Call FITRIM, for minlen=1048576");
     String stat3 = ploop("balloon", "discard", "--stat", "-m", mnt.toString()).ok().out();
-    System.out.printf("balloon discard --stat before: %s; after: %s%n", st.out().strip()
+    System.out.printf(Locale.ROOT, "balloon discard --stat before: %s; after: %s%n", st.out().strip()
         .replace('\n', '|'), stat3.strip().replace('\n', '|'));
-    System.out.printf("balloon discard: du of the image directory %d KiB -> %d KiB (--to-free"
+    System.out.printf(Locale.ROOT, "balloon discard: du of the image directory %d KiB -> %d KiB (--to-free"
         + " 20M, %d FITRIM passes); then %d KiB -> %d KiB (--defrag, full ladder)%n", du0 >> 10,
         du1 >> 10, passes, du2 >> 10, du3 >> 10);
     assertThat(du1).isLessThan(du0 - 20 * MIB);
@@ -258,7 +259,7 @@ class BalloonIT extends MountedDiskBase {
         / Long.parseLong(m.group(2)));
     assertThat(skip.out()).doesNotContain("Start defrag");
     assertThat(skip.out()).contains("Call FITRIM, for minlen=1048576", "Discard freed ");
-    System.out.printf("discard of 20 free 2 MiB extents between live data: du %d KiB, after"
+    System.out.printf(Locale.ROOT, "discard of 20 free 2 MiB extents between live data: du %d KiB, after"
         + " --min-block 4M %d KiB, after the full ladder %d KiB; %s%n", du0 >> 10, du1 >> 10,
         du2 >> 10, m.group());
     // ext4 may place a few of the files out of order, so that their holes merge (or join the
@@ -286,7 +287,7 @@ class BalloonIT extends MountedDiskBase {
     sh(10, "kill", "-KILL", Long.toString(dog.daemonPid())).ok();
     dog.awaitDaemonExit(15_000);
     int rc = dog.await(discard, 60, "ploop balloon discard after kill -9 of the daemon");
-    System.out.printf("kill -9 %d ms into the discard (seed %d): discard exit %d%n", delay, seed,
+    System.out.printf(Locale.ROOT, "kill -9 %d ms into the discard (seed %d): discard exit %d%n", delay, seed,
         rc);
 
     remountAfterDaemonKill("keep", keep, delay + " ms into the discard");

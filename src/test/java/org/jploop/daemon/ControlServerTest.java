@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -21,7 +22,8 @@ class ControlServerTest {
   @Test
   void testVerbs_replies_errorsAndAfterReply() throws Exception {
     Path sock = dir.resolve("control.sock");
-    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream()));
+    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
+        StandardCharsets.UTF_8));
     CountDownLatch after = new CountDownLatch(1);
     try (ControlServer s = ControlServer.bind(sock, log)) {
       s.on("echo", a -> a.get("x") + "," + a.get("y"))

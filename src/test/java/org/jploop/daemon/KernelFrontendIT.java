@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.jploop.host.LoopDevice;
 import org.jploop.host.MountTable;
@@ -90,7 +91,7 @@ class KernelFrontendIT extends MountFixture {
       Run fsck = sh(300, "e2fsck", "-fn", loop);
       assertThat(fsck.exitCode()).as("e2fsck -fn: %s %s", fsck.out(), fsck.err()).isZero();
       long trimmedDu = du(dir);
-      System.out.printf("mkfs/fstrim: du after mkfs %d, with 96 MiB %d, after fstrim %d (%s)%n",
+      System.out.printf(Locale.ROOT, "mkfs/fstrim: du after mkfs %d, with 96 MiB %d, after fstrim %d (%s)%n",
           afterMkfs, full, trimmedDu, trimmed.strip());
       assertThat(full - afterMkfs).isGreaterThan(90L << 20);
       assertThat(trimmedDu).as("fstrim punched the file's clusters").isLessThan(afterMkfs

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -163,7 +164,7 @@ class OnlineIT extends MountFixture {
     for (Path f : w.synced.keySet()) {
       bytes += Files.size(f);
     }
-    System.out.printf("fsync writer: %d files, %d MiB across 3 online snapshots and 1 merge%n",
+    System.out.printf(Locale.ROOT, "fsync writer: %d files, %d MiB across 3 online snapshots and 1 merge%n",
         w.count(), bytes >> 20);
     String snapList = ploop("snapshot-list", xml.toString()).ok().out();
     for (String g : guids.subList(0, 2)) {

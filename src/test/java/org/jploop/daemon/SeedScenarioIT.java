@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,7 +52,7 @@ class SeedScenarioIT {
 
   private long step(Path dir, String name) throws Exception {
     long bytes = du(dir);
-    String line = String.format("%-34s du -B1 %,14d   du -h %s", name, bytes, duHuman(dir));
+    String line = String.format(Locale.ROOT, "%-34s du -B1 %,14d   du -h %s", name, bytes, duHuman(dir));
     figures.add(line);
     System.out.println("seed: " + line);
     return bytes;
@@ -95,7 +96,7 @@ class SeedScenarioIT {
     double secs = (System.nanoTime() - t0) / 1e9;
     assertThat(dd.exitCode()).as("dd: %s", dd.err()).isZero();
     assertThat(dd.err()).contains("1073741824 bytes");
-    figures.add(String.format("dd 1 GiB oflag=direct: %.1f s, %.0f MB/s", secs, 1073.741824
+    figures.add(String.format(Locale.ROOT, "dd 1 GiB oflag=direct: %.1f s, %.0f MB/s", secs, 1073.741824
         / secs));
     assertThat(Files.size(mnt.resolve("file"))).isEqualTo(1L << 30);
     ploop("umount", xml.toString()).ok();

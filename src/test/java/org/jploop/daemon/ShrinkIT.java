@@ -9,6 +9,7 @@ import static org.jploop.daemon.SpaceFixture.balloon;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.host.FilesystemGrower;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class ShrinkIT extends MountedDiskBase {
         "Resized the filesystem to " + target + " sectors; the disk keeps 1048576 sectors");
     long[] df1 = SpaceFixture.df(mnt);
     long b = Files.size(balloon(mnt));
-    System.out.printf("online shrink 512M -> 256M: df size/used/avail %d/%d/%d -> %d/%d/%d KiB,"
+    System.out.printf(Locale.ROOT, "online shrink 512M -> 256M: df size/used/avail %d/%d/%d -> %d/%d/%d KiB,"
         + " balloon %d KiB, ploop info -s size %d sectors%n", df0[0], df0[1], df0[2], df1[0],
         df1[1], df1[2], b >> 10, diskSize());
     assertThat(df1[1] - df0[1]).as("used grew by the balloon").isBetween((b >> 10) - 1024,
@@ -82,7 +83,7 @@ class ShrinkIT extends MountedDiskBase {
       ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     }
     long df3 = SpaceFixture.df(mnt)[0];
-    System.out.printf("ext4 grow 512M -> 1G (%s): df size %d -> %d KiB, balloon %d bytes%n",
+    System.out.printf(Locale.ROOT, "ext4 grow 512M -> 1G (%s): df size %d -> %d KiB, balloon %d bytes%n",
         online ? "online" : "online exit 26, then the command it names", df2, df3,
         Files.size(balloon(mnt)));
     assertThat(df3).isGreaterThan(df2 + 400_000);
@@ -116,7 +117,7 @@ class ShrinkIT extends MountedDiskBase {
         "Resized the filesystem to " + target + " sectors; the disk keeps 1048576 sectors");
     long fs1 = SpaceFixture.fsckThroughDevice(xml, SpaceFixture.freshDevice(rnd));
     long du1 = SpaceFixture.du(dir);
-    System.out.printf("offline shrink 512M -> 256M: df size %d KiB before, filesystem %d sectors"
+    System.out.printf(Locale.ROOT, "offline shrink 512M -> 256M: df size %d KiB before, filesystem %d sectors"
         + " after, image file %d -> %d bytes, du %d -> %d KiB, ploop info -s size %d%n", dfInit,
         fs1, len0, Files.size(image), du0 >> 10, du1 >> 10, diskSize());
     assertThat(fs1).isEqualTo(target);
@@ -130,7 +131,7 @@ class ShrinkIT extends MountedDiskBase {
         .contains("Resized to 2097152 sectors");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     long dfGrown = SpaceFixture.df(mnt)[0];
-    System.out.printf("offline grow 512M (filesystem 256M) -> 1G: df size %d -> %d KiB%n",
+    System.out.printf(Locale.ROOT, "offline grow 512M (filesystem 256M) -> 1G: df size %d -> %d KiB%n",
         dfInit, dfGrown);
     assertThat(dfGrown).isGreaterThan(dfInit + 400_000);
     assertThat(MountFixture.sha256(mnt.resolve("a"))).isEqualTo(a);
@@ -161,7 +162,7 @@ class ShrinkIT extends MountedDiskBase {
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     long[] df1 = SpaceFixture.df(mnt);
     long b = Files.size(balloon(mnt));
-    System.out.printf("resize -o 256M -> 160M unmounted: df size/used/avail %d/%d/%d ->"
+    System.out.printf(Locale.ROOT, "resize -o 256M -> 160M unmounted: df size/used/avail %d/%d/%d ->"
         + " %d/%d/%d KiB, balloon %d KiB, du %d -> %d KiB%n", df0[0], df0[1], df0[2], df1[0],
         df1[1], df1[2], b >> 10, du0 >> 10, du1 >> 10);
     assertThat(df1[0]).as("the filesystem keeps its size").isEqualTo(df0[0]);
@@ -224,7 +225,7 @@ class ShrinkIT extends MountedDiskBase {
 
     Kill k1 = killDuringShrink("200M", dir.resolve("resize1.out"), 0);
     int rc1 = dog.await(k1.resize(), 30, "ploop resize after its kill -9");
-    System.out.printf("kill -9 of ploop resize %s (seed %d): exit %d; it said: %s%n", k1.where(),
+    System.out.printf(Locale.ROOT, "kill -9 of ploop resize %s (seed %d): exit %d; it said: %s%n", k1.where(),
         seed, rc1, k1.saidOneLine());
     assertThat(ProcessHandle.of(dog.daemonPid()).map(ProcessHandle::isAlive)).as("the daemon"
         + " serves on").contains(true);
@@ -234,7 +235,7 @@ class ShrinkIT extends MountedDiskBase {
     assertThat(ploop("balloon", "check", "-m", mnt.toString()).ok().out())
         .isEqualTo("No free blocks found\n");
     MountFixture.Run again = ploop("resize", "-s", "200M", xml.toString()).ok();
-    System.out.printf("then balloon repair: %s; resize again: %s%n", rep.out().strip()
+    System.out.printf(Locale.ROOT, "then balloon repair: %s; resize again: %s%n", rep.out().strip()
         .replace('\n', '|'), again.out().strip().replace('\n', '|'));
     assertThat(again.out()).contains("Resized the filesystem to " + (409600 - 4 * 2048)
         + " sectors; the disk keeps 1048576 sectors");
@@ -243,7 +244,7 @@ class ShrinkIT extends MountedDiskBase {
     Kill k2 = killDuringShrink("170M", dir.resolve("resize2.out"), dog.daemonPid());
     dog.awaitDaemonExit(15_000);
     int rc2 = dog.await(k2.resize(), 60, "ploop resize after kill -9 of its daemon");
-    System.out.printf("kill -9 of the daemon %s into the online shrink (seed %d): resize exit"
+    System.out.printf(Locale.ROOT, "kill -9 of the daemon %s into the online shrink (seed %d): resize exit"
         + " %d; it said at the kill: %s; in all: %s%n", k2.where(), seed, rc2, k2.saidOneLine(),
         Files.readString(dir.resolve("resize2.out")).strip().replace('\n', '|'));
 

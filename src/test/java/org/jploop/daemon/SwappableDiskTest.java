@@ -245,7 +245,8 @@ class SwappableDiskTest {
     JournalDisk old = new JournalDisk("old", 1 << 20, journal);
     JournalDisk next = new JournalDisk("new", 2 << 20, journal);
     SwappableDisk disk = new SwappableDisk(old);
-    EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
+        java.nio.charset.StandardCharsets.UTF_8));
     DiskImageFile fs = new DiskImageFile(disk, disk.admission(), 0, 0, log);
     CountDownLatch release = new CountDownLatch(1);
     old.holdWrites = release;

@@ -9,6 +9,7 @@ import static org.jploop.daemon.SpaceFixture.balloon;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jploop.format.descriptor.DiskDescriptor;
@@ -73,7 +74,7 @@ class XfsIT extends MountedDiskBase {
         "Discard freed ");
     assertThat(d.out()).doesNotContain("Start defrag");
     long du3 = SpaceFixture.du(dir);
-    System.out.printf("xfs: balloon change -s 140M over 150 MiB deleted: released %d clusters,"
+    System.out.printf(Locale.ROOT, "xfs: balloon change -s 140M over 150 MiB deleted: released %d clusters,"
         + " du %d -> %d KiB; discard over 100 MiB deleted: du %d -> %d KiB (seed %d)%n",
         released, du0 >> 10, du1 >> 10, du2 >> 10, du3 >> 10, seed);
     assertThat(released).isGreaterThan(80);
@@ -117,7 +118,7 @@ class XfsIT extends MountedDiskBase {
     assertThat(ploop("info", "-s", xml.toString()).ok().out()).contains("size:\t\t860160");
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     long[] df2 = SpaceFixture.df(mnt);
-    System.out.printf("xfs: df size/used/avail %d/%d/%d KiB; shrunk online to 200M:"
+    System.out.printf(Locale.ROOT, "xfs: df size/used/avail %d/%d/%d KiB; shrunk online to 200M:"
         + " %d/%d/%d KiB, balloon %d KiB; offline to 150M, then grown offline to 420M:"
         + " %d/%d/%d KiB, balloon %d bytes%n", df0[0], df0[1], df0[2], df1[0], df1[1], df1[2],
         b1 >> 10, df2[0], df2[1], df2[2], Files.size(b));

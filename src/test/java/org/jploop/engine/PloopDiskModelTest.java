@@ -141,7 +141,7 @@ class PloopDiskModelTest {
       m.addLayer(r, 40);
     }
     int threads = 4;
-    ExecutorService ex = Executors.newFixedThreadPool(threads);
+    ExecutorService ex = Executors.newFixedThreadPool(threads, task -> new Thread(task, "model-writer"));
     try (PloopDisk d = m.open()) {
       List<Future<?>> fs = new ArrayList<>();
       for (int t = 0; t < threads; t++) {

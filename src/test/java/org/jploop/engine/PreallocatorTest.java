@@ -17,6 +17,7 @@ class PreallocatorTest {
   static final int CLUSTER = 64 * 1024;
 
   @Test
+  @SuppressWarnings("GuardedBy") // lock is the bat_lock given to p, which Error Prone cannot see
   void growsInPreallocSizeStepsAndPreemptiveRequestsDoNotMultiply() throws Exception {
     ReentrantLock lock = new ReentrantLock();
     MemoryBlockFile f = new MemoryBlockFile("p.hds");
@@ -54,6 +55,7 @@ class PreallocatorTest {
   }
 
   @Test
+  @SuppressWarnings("GuardedBy") // lock is the bat_lock given to p, which Error Prone cannot see
   void failureLeavesFileSizeAndWakesWaiters() throws Exception {
     ReentrantLock lock = new ReentrantLock();
     MemoryBlockFile f = new MemoryBlockFile("p.hds");
@@ -111,7 +113,7 @@ class PreallocatorTest {
               throw new RuntimeException(e);
             }
           }
-        });
+        }, "prealloc-test-writer-" + t);
         ts[t].start();
       }
       for (Thread t : ts) {

@@ -3,6 +3,7 @@ package org.jploop.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,7 @@ class RealFileTest {
   static long blocks(Path p) throws Exception {
     Process pr = new ProcessBuilder("stat", "-c", "%b", p.toString()).redirectErrorStream(true)
         .start();
-    String out = new String(pr.getInputStream().readAllBytes()).trim();
+    String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertThat(pr.waitFor()).as("stat: " + out).isZero();
     return Long.parseLong(out);
   }
@@ -95,7 +96,7 @@ class RealFileTest {
   /** Runs a command, returns exit code and output. */
   static String[] run(String... cmd) throws Exception {
     Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(pr.getInputStream().readAllBytes());
+    String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     return new String[] {String.valueOf(pr.waitFor()), out};
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import org.jploop.host.EventLog;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,8 @@ class FrontendOptionsTest {
 
   @Test
   void testCreate_namesMatch() {
-    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream()));
+    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
+        StandardCharsets.UTF_8));
     for (String n : FrontendOptions.NAMES) {
       Frontend f = FrontendOptions.of(n, null).create(log);
       assertThat(f.name()).isEqualTo(n);

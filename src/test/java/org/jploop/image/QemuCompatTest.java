@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.jploop.check.CheckOptions;
 import org.jploop.check.CheckResult;
@@ -47,7 +48,7 @@ class QemuCompatTest {
     for (int i = 0; i < 12; i++) {
       long off = (rnd.nextLong(size / 512 - 256)) * 512;
       int len = (1 + rnd.nextInt(128)) * 512;
-      cmds.add(String.format("write -P 0x%02x %d %d", 1 + rnd.nextInt(254), off, len));
+      cmds.add(String.format(Locale.ROOT, "write -P 0x%02x %d %d", 1 + rnd.nextInt(254), off, len));
     }
     cmds.add("write -z " + (3 * cluster) + " 512"); // zero-write on a partial cluster
     Qemu.io(image, cmds.toArray(String[]::new));

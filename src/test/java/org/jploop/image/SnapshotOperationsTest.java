@@ -9,6 +9,7 @@ import static org.jploop.image.TestDisks.writeRandom;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Random;
 import org.jploop.format.FormatVersion;
 import org.jploop.format.descriptor.DiskDescriptor;
@@ -75,11 +76,11 @@ class SnapshotOperationsTest {
     assertThat(r.exitCode()).as(r.err()).isZero();
     String[] lines = r.out().split("\n");
     assertThat(lines).hasSize(5);
-    assertThat(lines[0]).isEqualTo(String.format("%-38s %1s %-38s %s", "PARENT_UUID", "C",
+    assertThat(lines[0]).isEqualTo(String.format(Locale.ROOT, "%-38s %1s %-38s %s", "PARENT_UUID", "C",
         "UUID", "FNAME"));
-    assertThat(lines[1]).isEqualTo(String.format("%-38s %1s %-38s %s", Guid.NONE, "", S1,
+    assertThat(lines[1]).isEqualTo(String.format(Locale.ROOT, "%-38s %1s %-38s %s", Guid.NONE, "", S1,
         dir.resolve("root.hds").toAbsolutePath()));
-    assertThat(lines[4]).startsWith(String.format("%-38s %1s %-38s ", S3, "*", Guid.TOP_DELTA));
+    assertThat(lines[4]).startsWith(String.format(Locale.ROOT, "%-38s %1s %-38s ", S3, "*", Guid.TOP_DELTA));
 
     TestDisks.CliResult s = cli("snapshot-list", "-H", "-s", "-o", "uuid,current", xml.toString());
     assertThat(s.out().split("\n")).containsExactly(S1 + " ", S2 + " ", S3 + " *");

@@ -3,6 +3,7 @@ package org.jploop.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -190,18 +191,18 @@ class EnospcIT {
           now = disk.status().orElseThrow();
         }
         assertThat(dd.isAlive()).as("dd ended before the host ran full: %s",
-            dd.isAlive() ? "" : new String(dd.getInputStream().readAllBytes())).isTrue();
+            dd.isAlive() ? "" : new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isTrue();
         assertThat(now.enospcEvents()).as("no ENOSPC event in status.json").isPositive();
         Thread.sleep(2000);
         assertThat(dd.isAlive()).as("dd failed instead of parking: %s", dd.isAlive() ? ""
-            : new String(dd.getInputStream().readAllBytes())).isTrue();
+            : new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isTrue();
         PloopProcess.Result info = PloopProcess.ploop(60, "info", disk.xml().toString());
         assertThat(info.out()).as("ploop info: %s", info.all())
             .containsPattern("ENOSPC events:\\s+[1-9]");
         Files.delete(filler);
         assertThat(dd.waitFor(240, java.util.concurrent.TimeUnit.SECONDS))
             .as("dd still parked 240 s after space was freed").isTrue();
-        String ddOut = new String(dd.getInputStream().readAllBytes());
+        String ddOut = new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(dd.exitValue()).as("dd: %s", ddOut).isZero();
         MountStatus end = disk.status().orElseThrow();
         assertThat(disk.umount().exit()).isZero();

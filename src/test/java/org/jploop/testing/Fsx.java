@@ -171,6 +171,7 @@ public final class Fsx {
   }
 
   /** Opens {@code path}, runs {@code cfg} and closes everything; returns the counters. */
+  @SuppressForbidden("O_DIRECT (ExtendedOpenOption.DIRECT) is what fsx's direct-I/O mode tests")
   public static Result run(Path path, Config cfg) throws IOException {
     List<StandardOpenOption> opts = List.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileChannel ch = cfg.directIo()

@@ -2,6 +2,7 @@ package org.jploop.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -31,7 +32,7 @@ class ImageMutatorTest {
         // qemu-img is the independent judge: exit 0 = consistent
         Process p = new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
             .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as("qemu-img check %s: %s", PristineDisks.SHAPES[i], out).isZero();
       }
     }

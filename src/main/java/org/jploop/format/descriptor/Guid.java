@@ -56,7 +56,7 @@ public final class Guid {
       if (i == 4 || i == 6 || i == 8 || i == 10) {
         sb.append('-');
       }
-      sb.append(String.format("%02x", b[i] & 0xFF));
+      sb.append(String.format(Locale.ROOT, "%02x", b[i] & 0xFF));
     }
     return sb.append('}').toString();
   }

@@ -25,12 +25,10 @@ public final class FuseSession {
 
   private final Path dir;
   private final Thread thread;
-  private final AtomicReference<Throwable> failure;
 
-  private FuseSession(Path dir, Thread thread, AtomicReference<Throwable> failure) {
+  private FuseSession(Path dir, Thread thread) {
     this.dir = dir;
     this.thread = thread;
-    this.failure = failure;
   }
 
   /**
@@ -75,7 +73,7 @@ public final class FuseSession {
       }
     }, "fuse-session");
     t.start();
-    FuseSession s = new FuseSession(dir, t, failure);
+    FuseSession s = new FuseSession(dir, t);
     long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
     while (!s.isMounted()) {
       if (!t.isAlive()) {

@@ -29,7 +29,8 @@ final class FuseNotifier implements AutoCloseable {
 
   FuseNotifier(FuseChannel channel, FuseMetrics metrics, EventLog log, Runnable threadSetup) {
     this.replier = new FuseReplier(channel, metrics, log);
-    thread.submit(threadSetup);
+    // threadSetup reports its own outcome in the log; nothing waits for it
+    Future<?> unused = thread.submit(threadSetup);
   }
 
   /** Makes the kernel drop its cached attributes of {@code node}; waits until it has. */

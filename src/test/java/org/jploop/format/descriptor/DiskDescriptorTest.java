@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.jploop.format.ImageGeometry;
 import org.junit.jupiter.api.Test;
@@ -309,8 +310,8 @@ class DiskDescriptorTest {
         .hasMessage("Incorrect uuid specified: {5fbaabe3-6958}");
     String g = Guid.random();
     assertThat(Guid.isValid(g)).isTrue();
-    assertThat(g).isEqualTo(g.toLowerCase()).matches("\\{.{8}-.{4}-4.{3}-[89ab].{3}-.{12}}");
-    assertThat(Guid.same(Guid.TOP_DELTA, Guid.TOP_DELTA.toUpperCase())).isTrue();
+    assertThat(g).isEqualTo(g.toLowerCase(Locale.ROOT)).matches("\\{.{8}-.{4}-4.{3}-[89ab].{3}-.{12}}");
+    assertThat(Guid.same(Guid.TOP_DELTA, Guid.TOP_DELTA.toUpperCase(Locale.ROOT))).isTrue();
   }
 
   static String sample(String name) {

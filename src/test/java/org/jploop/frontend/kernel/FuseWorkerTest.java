@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jploop.engine.RawDisk;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * than the buffer is never half-read.
  */
 class FuseWorkerTest {
-  private final EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream()));
+  private final EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
+        StandardCharsets.UTF_8));
 
   private FuseDispatcher dispatcher(FuseMetrics m) throws IOException {
     MemoryBlockFile f = new MemoryBlockFile("raw");
