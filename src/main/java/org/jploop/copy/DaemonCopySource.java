@@ -56,6 +56,8 @@ final class DaemonCopySource implements CopySource {
   }
 
   /** Starts tracking on the daemon at {@code socket} and opens {@code diskImage} for reading. */
+  @SuppressForbidden("O_DIRECT, which the JDK offers only as com.sun.nio.file.ExtendedOpenOption:"
+      + " each pass must read what the daemon serves now, not this process's page cache")
   static DaemonCopySource open(Path socket, Path diskImage, Path xml) throws IOException {
     Matcher m = START.matcher(ask(socket, "copy-start pid=" + ProcessHandle.current().pid()));
     if (!m.find()) {

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Locale;
 import org.jploop.format.stream.CopyStreamException.Kind;
 
 /**
@@ -46,7 +47,7 @@ public final class CopyStreamReader {
     long size = d.getInt(8) & 0xFFFFFFFFL;
     long pos = d.getLong(16);
     if (marker != CopyPacket.MARKER) {
-      throw new CopyStreamException(Kind.MARKER, String.format("Stream corrupted: marker: %x"
+      throw new CopyStreamException(Kind.MARKER, String.format(Locale.ROOT, "Stream corrupted: marker: %x"
           + " type: %d size: %d pos: %d (at stream offset %d)", marker, type, size, pos, start));
     }
     if (size > maxPayload) {

@@ -1,0 +1,18 @@
+package org.jploop.copy;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Exempts a method, field or class from the build's forbidden-API check (forbiddenapis, configured
+ * in pom.xml and config/forbidden-apis.txt). Every use says why in {@link #value()}. Not a lock
+ * holder; no state.
+ */
+@Retention(RetentionPolicy.CLASS)
+@Target({ElementType.METHOD, ElementType.FIELD, ElementType.TYPE, ElementType.CONSTRUCTOR})
+@interface SuppressForbidden {
+  /** Why the forbidden API is right here. */
+  String value();
+}
