@@ -3,6 +3,7 @@ package org.jploop.daemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
@@ -28,10 +29,29 @@ final class DeadMount {
    * a filesystem on it cannot be unmounted (nothing after that step is done then).
    */
   static void clean(MountStatus st, EventLog log) throws IOException {
+    clean(st, log, false);
+  }
+
+  /**
+   * Like {@link #clean(MountStatus, EventLog)}; with {@code onlyOurs} (a host daemon cleaning up
+   * on its own, unasked) it refuses, changing nothing, where a loop device over {@code disk.img}
+   * is not the one {@code ploop mount} attached: someone else's, which only {@code ploop umount}
+   * of that disk (the user asking) removes.
+   */
+  static void clean(MountStatus st, EventLog log, boolean onlyOurs) throws IOException {
+    Path img = Path.of(st.diskImage());
+    List<LoopDevice> loops = LoopDevice.backedBy(img);
+    if (onlyOurs) {
+      for (LoopDevice loop : loops) {
+        if (!loop.device().equals(st.loopDevice())) {
+          throw new MountException(MountException.Reason.BUSY, "loop device " + loop.device()
+              + " over " + img + " was not attached by ploop mount; left for ploop umount");
+        }
+      }
+    }
     log.info("the mount daemon (pid " + st.pid() + ") of " + st.descriptor()
         + " is not serving it; cleaning up after it");
-    Path img = Path.of(st.diskImage());
-    for (LoopDevice loop : LoopDevice.backedBy(img)) {
+    for (LoopDevice loop : loops) {
       for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
         HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
         if (!c.ok()) {

@@ -140,10 +140,9 @@ public final class HostDaemon {
       for (MountStatus st : MountStatus.all()) {
         if (!MountStatus.running(st.pid())) {
           try {
-            DeadMount.clean(st, log);
+            DeadMount.clean(st, log, true);
           } catch (IOException | RuntimeException e) {
-            log.error("cleaning up after " + st.descriptor() + " failed; ploop umount retries",
-                e);
+            log.info("not cleaning up after " + st.descriptor() + ": " + e.getMessage());
           }
         }
       }
