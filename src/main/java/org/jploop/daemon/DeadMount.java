@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
 import org.jploop.host.HostCommand;
 import org.jploop.host.LoopDevice;
@@ -51,16 +50,7 @@ final class DeadMount {
     }
     log.info("the mount daemon (pid " + st.pid() + ") of " + st.descriptor()
         + " is not serving it; cleaning up after it");
-    for (LoopDevice loop : loops) {
-      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
-        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
-        if (!c.ok()) {
-          throw new MountException(MountException.Reason.BUSY, c.describeFailure());
-        }
-      }
-      DeviceName.unlinkAll(loop);
-      loop.detach();
-    }
+    LoopAttachments.release(img, log);
     Path dir = Path.of(st.fuseDir());
     if (MountTable.at(dir).isPresent()) {
       HostCommand c = HostCommand.run(30, "umount", dir.toString());

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,20 +13,17 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.Frontend;
 import org.jploop.frontend.FrontendOptions;
 import org.jploop.frontend.StaleMount;
-import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
-import org.jploop.host.HostCommand;
 import org.jploop.host.IoFlusher;
-import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
-import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
 import org.jploop.host.ServingProcess;
 import org.jploop.io.DiskLock;
 
 /**
- * The long-lived process behind a mounted disk ({@code ploop daemon}, started detached by {@code
- * ploop mount}). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
+ * One mounted disk, served for as long as it is mounted: inside the {@link HostDaemon} (one
+ * process for all disks of the kernel front end, {@link #hostedBy}) or as a process of its own
+ * ({@code ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
  * a {@link Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
  * more of it), publishes {@link MountStatus}, watches for ENOSPC events and answers the
  * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
@@ -385,20 +381,7 @@ public final class MountDaemon {
     if (frontend == null) {
       return;
     }
-    List<LoopDevice> loops = LoopDevice.backedBy(frontend.diskImage());
-    for (LoopDevice loop : loops) {
-      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
-        log.info("unmounting " + m.mountPoint() + " (" + m.source() + ")");
-        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
-        if (!c.ok()) {
-          throw new MountException(MountException.Reason.BUSY, "Cannot unmount "
-              + m.mountPoint() + ": " + c.describeFailure());
-        }
-      }
-      log.info("detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop)
-          + ")");
-      loop.detach();
-    }
+    LoopAttachments.release(frontend.diskImage(), log);
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
         status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
         enospcEvents, lastEnospcAt, frontend.stats().errors(), disk.stats(), now(),
