@@ -90,13 +90,22 @@ public final class HostDaemon {
     return RunPaths.runRoot().resolve("host");
   }
 
-  /** Returns the pid of the running host daemon, or -1 if none holds the host lock. */
+  /**
+   * Returns the pid of the running host daemon, or -1 if none: the pid {@code host.lck} names,
+   * if that process runs and is {@code ploop hostd} (not another that got the pid of a killed
+   * one). For the command side only: reading the lock file in the daemon itself would drop its
+   * lock (see the class comment).
+   */
   public static long runningPid() {
     String h = DiskLock.holder(lockBase());
     try {
       long pid = Long.parseLong(h.split(" ", 2)[0]);
-      return MountStatus.running(pid) ? pid : -1;
-    } catch (NumberFormatException e) {
+      if (!MountStatus.running(pid)) {
+        return -1;
+      }
+      String cmd = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+      return cmd.contains("\0hostd") ? pid : -1;
+    } catch (NumberFormatException | IOException e) {
       return -1;
     }
   }
