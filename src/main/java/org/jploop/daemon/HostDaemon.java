@@ -28,7 +28,8 @@ import org.jploop.io.DiskLock;
  * no lock on the I/O path, so one disk's failure (at start, ENOSPC, a corrupt image, a stuck
  * backing file) leaves the others serving. {@code ploop mount} hands a disk over through {@link
  * HostServer} ({@code mount xml=... [fuse=...] [ro=1] [guid=...] [threads=N]}, answered once the
- * disk is ready or has failed: {@code ok} or {@code error exit=CODE MESSAGE}); everything after
+ * disk is ready or has failed: {@code ok} or {@code error exit=CODE MESSAGE}; {@code status}
+ * answers {@code ok pid=P disks=N keep=B}); everything after
  * that (umount, list, info, online operations) goes to the disk's own control socket as with a
  * per-disk daemon.
  *
@@ -223,7 +224,7 @@ public final class HostDaemon {
       }
       log.info("serving " + paths.descriptor() + " (log " + paths.logFile() + ")");
       return "ok";
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
       if (out != null) {
         out.println(failures.message(e));
         out.close();
