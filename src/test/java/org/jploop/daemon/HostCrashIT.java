@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * kill -9 of a host daemon serving several disks at once (issue 13), with a writer on each: every
  * disk recovers as one served by its own daemon does. The first two are cleaned by {@code ploop
- * umount} (which says the image may be dirty), the third by the next host daemon as it starts;
+ * umount} (which says the image may be dirty; the second's descriptor is removed first, and
+ * umount of its path still finds it), the third by the next host daemon as it starts;
  * {@code ploop check -F} repairs each image, and every file whose fsync had returned is intact
  * after a remount. Real FUSE mounts, loop devices, ext4 and kill -9 (skipped loudly without
  * /dev/fuse or root).
@@ -64,13 +65,16 @@ class HostCrashIT extends MountFixture {
     assertThat(ploop("list").ok().out()).as("no dead disk listed")
         .doesNotContain(disks.root.toString());
 
-    // two cleaned by ploop umount of each
+    // two cleaned by ploop umount of each, the second with its descriptor gone meanwhile
+    Path moved = disks.dir(1).resolve("moved.xml");
+    java.nio.file.Files.move(disks.xml(1), moved);
     for (int i = 0; i < 2; i++) {
       Run u = ploop("umount", disks.xml(i).toString());
       assertThat(u.exitCode()).as("umount after kill -9: %s", u.err()).isZero();
       assertThat(u.err()).contains("ploop check");
       assertGone(before.get(i), disks.mnt(i));
     }
+    java.nio.file.Files.move(moved, disks.xml(1));
     // the third by the next host daemon, which the next mount starts
     ploop("mount", disks.xml(0).toString()).ok();
     assertThat(disks.pid(0)).isNotEqualTo(host);

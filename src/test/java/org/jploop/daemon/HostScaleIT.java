@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * mount} at a time, all served by one host daemon; a writer on each writes and fsyncs seeded
  * random files while all are mounted, and each file is read back; then all are unmounted (the
  * host daemon exits with the last), every fourth is remounted read-only and its files verified
- * from the image, and all are judged by {@code ploop check} and {@code qemu-img check}. Real FUSE mounts, loop devices and ext4 (skipped loudly
+ * from the image and judged by {@code ploop check}, and all by {@code qemu-img check}. Real FUSE mounts, loop devices and ext4 (skipped loudly
  * without /dev/fuse or root).
  */
 class HostScaleIT extends MountFixture {
@@ -73,7 +73,7 @@ class HostScaleIT extends MountFixture {
     }
     some.umountAll(4);
     phase("remounted and verified");
-    disks.each(4, i -> new String[] {"check", disks.xml(i).toString()});
+    some.each(4, i -> new String[] {"check", some.xml(i).toString()});
     for (int i = 0; i < DISKS; i++) {
       qemuCheckClean(disks.image(i));
     }
