@@ -1,6 +1,7 @@
 package org.jploop.daemon;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,6 +21,11 @@ import org.jploop.host.RunPaths;
 final class HostClient {
   private static final long START_TIMEOUT_MS = 60_000;
   private static final long RETRY_MS = 20;
+  /**
+   * Host daemons one mount starts at most: a second only if the first lost the host lock to one
+   * that was exiting with its last disk.
+   */
+  private static final int MAX_STARTS = 2;
 
   private final DaemonLauncher launcher;
 
@@ -43,6 +49,8 @@ final class HostClient {
     String request = HostServer.request("mount", args);
     long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
     Process started = null;
+    int starts = 0;
+    long logStart = 0;
     while (true) {
       String reply = null;
       try {
@@ -50,7 +58,15 @@ final class HostClient {
       } catch (IOException e) {
         // nobody listens: start a host daemon unless ours (or another's) is still coming up
         if ((started == null || !started.isAlive()) && HostDaemon.runningPid() < 0) {
+          if (starts == MAX_STARTS) {
+            // ours exited without serving, and none other runs: its last line says why
+            throw new DaemonExitException(started.exitValue(), DaemonLauncher.lastLine(
+                HostDaemon.logFile(), logStart));
+          }
+          Path log = HostDaemon.logFile();
+          logStart = Files.exists(log) ? Files.size(log) : 0;
           started = launcher.startHost();
+          starts++;
         }
       }
       if (reply != null && !reply.equals("error closing")) {
