@@ -29,7 +29,7 @@ import org.jploop.host.RunPaths;
  */
 final class DaemonLauncher {
   private static final long READY_TIMEOUT_MS = 60_000;
-  /** Environment variable with extra JVM options for the daemons (e.g. -XX:StartFlightRecording). */
+  /** Environment variable with extra JVM options for the daemons (-XX:StartFlightRecording...). */
   static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
 
   private final Path jar;
@@ -82,7 +82,7 @@ final class DaemonLauncher {
     return awaitReady(p, paths, logFile, logStart);
   }
 
-  /** {@code setsid java [run/log dirs] [archive] jvmOptions [$JPLOOP_DAEMON_JAVA_OPTS] -jar JAR}. */
+  /** {@code setsid java [run/log dirs] [archive] OPTIONS [$JPLOOP_DAEMON_JAVA_OPTS] -jar JAR}. */
   private List<String> javaCommand(List<String> jvmOptions) {
     List<String> argv = new ArrayList<>();
     argv.add("setsid");

@@ -23,8 +23,9 @@ import org.jploop.io.DiskLock;
 /**
  * One mounted disk, served for as long as it is mounted: inside the {@link HostDaemon} (one
  * process for all disks of the kernel front end, {@link #hostedBy}) or as a process of its own
- * ({@code ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
- * a {@link Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
+ * ({@code ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It
+ * holds the {@link DiskLock} for its whole life, serves {@code disk.img} through a {@link
+ * Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
  * more of it), publishes {@link MountStatus}, watches for ENOSPC events and answers the
  * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
  * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
  * Many disks on one host (issue 13): 20 small ext4 disks mounted at once, four {@code ploop
  * mount} at a time, all served by one host daemon; a writer on each writes and fsyncs seeded
  * random files while all are mounted, and each file is read back; then all are unmounted (the
- * host daemon exits with the last), every fourth is remounted read-only and its files verified
- * from the image and judged by {@code ploop check}, and all by {@code qemu-img check}. Real FUSE mounts, loop devices and ext4 (skipped loudly
- * without /dev/fuse or root).
+ * host daemon exits with the last), every fifth is remounted read-only, its files verified from
+ * the image and judged by {@code ploop check}, and all by {@code qemu-img check}. Real FUSE
+ * mounts, loop devices and ext4 (skipped loudly without /dev/fuse or root).
  */
 class HostScaleIT extends MountFixture {
   private static final int DISKS = 20;
