@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Many disks on one host (issue 13): for each N (default 1 and 20; --n LIST, --with-100 adds
-# 100), creates N disks of 1 GiB with ext4 (ploop init -t ext4), mounts them all with `ploop
+# 100), creates N disks of 1 GiB with ext4 (one `ploop init -t ext4`, copied), mounts them all with `ploop
 # mount -m`, then prints the total PSS of the jploop processes serving them (the daemons, from
 # /proc/PID/smaps_rollup), the increment per extra disk ((PSS(N) - PSS(1)) / (N - 1)), and the
 # median `ploop mount -m`, `ploop info` (of a mounted disk) and `ploop umount` wall times, with
@@ -58,12 +58,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# pss_kib: total PSS of the daemons serving our disks (pids from their status files)
-pss_kib() {
-  local total=0 f pid kb
+# daemon_pids: the distinct processes serving our disks (pids from their status files: one host
+# daemon for all, or one per disk where a disk has its own)
+daemon_pids() {
+  local f
   for f in "$work"/run/*/status.json; do
-    [[ -f "$f" ]] || continue
-    pid=$(grep -m1 '"pid"' "$f" | tr -dc '0-9')
+    [[ -f "$f" ]] && grep -m1 '"pid"' "$f" | tr -dc '0-9' && echo
+  done | sort -u
+}
+# pss_kib: total PSS of the daemons serving our disks, each process counted once
+pss_kib() {
+  local total=0 pid kb
+  for pid in $(daemon_pids); do
     kb=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
     total=$((total + ${kb:-0}))
   done
@@ -76,9 +82,14 @@ results=()
 IFS=, read -ra nlist <<<"$ns"
 for n in "${nlist[@]}"; do
   echo "N=$n: load $(cut -d' ' -f1-3 /proc/loadavg); creating $n disks of 1 GiB (ext4)"
+  # one ploop init, then sparse copies (the copies share GUIDs and the ext4 UUID, which nothing
+  # here minds): N=100 would spend minutes in init otherwise
+  mkdir -p "$work/template"
+  [[ -f "$work/template/DiskDescriptor.xml" ]] || ploop init -s 1G -t ext4 "$work/template/root.hdd" >/dev/null \
+    || { echo "init failed" >&2; exit 1; }
   for ((i = 1; i <= n; i++)); do
     mkdir -p "$work/n$n/d$i" "$work/n$n/m$i"
-    ploop init -s 1G -t ext4 "$work/n$n/d$i/root.hdd" >/dev/null || { echo "init $i failed" >&2; exit 1; }
+    cp --sparse=always "$work/template/root.hdd" "$work/template/DiskDescriptor.xml" "$work/n$n/d$i/"
   done
   mt=() it=() ut=() first=0
   for ((i = 1; i <= n; i++)); do
@@ -90,7 +101,7 @@ for n in "${nlist[@]}"; do
   done
   sleep 1  # let the last daemons settle (JIT, first status refresh) before reading PSS
   total=$(pss_kib)
-  ndaemons=$(ls "$work"/run/*/status.json 2>/dev/null | wc -l)
+  ndaemons=$(daemon_pids | wc -l)
   for ((i = 1; i <= n && i <= 20; i++)); do
     t0=$(now_ms)
     ploop info "$work/n$n/d$i/DiskDescriptor.xml" >/dev/null || echo "info $i failed" >&2

@@ -33,6 +33,7 @@ final class Commands {
     v.put("umount", UmountCommand::new);
     v.put("list", ListCommand::new);
     v.put("daemon", DaemonCommand::new);
+    v.put("hostd", HostdCommand::new);
     v.put("snapshot", SnapshotCommand::new);
     v.put("tsnapshot", TsnapshotCommand::new);
     v.put("replace", ReplaceCommand::new);

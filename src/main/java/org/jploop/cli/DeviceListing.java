@@ -102,7 +102,7 @@ record DeviceListing(boolean all, boolean full) {
       r.images().forEach(imgs::add);
       o.put("disk_img", st.diskImage());
       o.put("pid", st.pid());
-      o.put("state", st.daemonAlive() ? st.state() : "dead");
+      o.put("state", st.state()); // ploop list passes only live disks
       o.put("read_only", st.readOnly());
       o.put("frontend", st.frontendName());
       JsonNode full = m.readTree(st.toJson());

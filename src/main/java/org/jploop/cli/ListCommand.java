@@ -30,7 +30,10 @@ final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
-    out.print(new DeviceListing(all, full).render(MountStatus.all(), json));
+    // only disks a daemon serves: what a dead one left is cleaned by ploop umount or the next
+    // host daemon
+    out.print(new DeviceListing(all, full).render(MountStatus.all().stream()
+        .filter(MountStatus::daemonAlive).toList(), json));
     out.flush();
     return ExitCode.OK;
   }

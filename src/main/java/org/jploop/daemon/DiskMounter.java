@@ -1,21 +1,11 @@
 package org.jploop.daemon;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.FrontendOptions;
 import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
@@ -24,29 +14,27 @@ import org.jploop.host.InnerMount;
 import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 import org.jploop.host.MountTable;
-import org.jploop.host.RunPaths;
 import org.jploop.image.ImageOperationException;
 
 /**
- * The command side of {@code ploop mount} and {@code ploop umount}: starts the {@link MountDaemon}
- * as a detached child JVM ({@code setsid java -jar jploop.jar daemon ...}, stdin from /dev/null,
- * output appended to its log), waits until its status says ready, and with a mount point attaches
- * a loop device and mounts the inner filesystem. Unmounting asks the daemon to {@code stop} over
- * its control socket and waits for it to exit; if the daemon is dead (killed), it cleans up the
- * leftovers itself. Stateless; every call reads the status files afresh.
+ * The command side of {@code ploop mount} and {@code ploop umount}: has the disk served, by the
+ * {@link HostDaemon} ({@link HostClient}, which starts one if none runs) or, for the mounts a host
+ * does not take ({@link #hosted}), by a {@link MountDaemon} process of its own ({@link
+ * DaemonLauncher}); then, with a mount point, attaches a loop device and mounts the inner
+ * filesystem. Unmounting asks the disk's daemon to {@code stop} over the disk's control socket;
+ * if the daemon is dead (killed), it cleans up the leftovers itself ({@link DeadMount}). Also the
+ * client of the per-disk control socket for the online verbs ({@link #request}). Stateless; every
+ * call reads the status files afresh.
  */
 public final class DiskMounter {
-  private static final long READY_TIMEOUT_MS = 60_000;
-  /** Environment variable with extra JVM options for the daemon (e.g. -XX:StartFlightRecording). */
-  static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
   private static final long STOP_TIMEOUT_MS = 180_000;
 
-  private final Path jar;
+  private final DaemonLauncher launcher;
   private final EventLog log;
 
   /** Uses {@code jar} to start daemons; {@code log} receives progress lines. */
   public DiskMounter(Path jar, EventLog log) {
-    this.jar = jar;
+    this.launcher = new DaemonLauncher(jar, log);
     this.log = log;
   }
 
@@ -136,7 +124,9 @@ public final class DiskMounter {
       throw new MountException(MountException.Reason.DEVICE, "Failed to create ploop device "
           + device.path() + ": File exists");
     }
-    MountStatus st = startDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend, component);
+    MountStatus st = hosted(frontend, component)
+        ? new HostClient(launcher).mount(xml, fuseDir, readOnly, snapshotGuid, frontend)
+        : launcher.startDiskDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend, component);
     if (mountPoint == null && device == null) {
       return st;
     }
@@ -178,6 +168,16 @@ public final class DiskMounter {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether the host daemon serves such a mount: the kernel front end's plain mounts. The
+   * jnr-fuse front end keeps a process per disk (libfuse 2.9's high-level loop and its signal
+   * handlers are one per process); a component mount ({@code -c}, {@code tsnapshot}) does too:
+   * it is short-lived, and its own process keeps its lock file apart from the plain mount's.
+   */
+  static boolean hosted(FrontendOptions frontend, String component) {
+    return component == null && frontend.name().equals(FrontendOptions.KERNEL);
   }
 
   static String deviceOf(MountStatus st) {
@@ -242,166 +242,6 @@ public final class DiskMounter {
     if (e.isPresent()) {
       throw new MountException(MountException.Reason.BAD_MOUNT_POINT, "Mount point " + mnt
           + " is busy: " + e.get().source() + " (" + e.get().fsType() + ") is mounted there");
-    }
-  }
-
-  private MountStatus startDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid,
-      FrontendOptions frontend, String component) throws IOException {
-    RunPaths paths = RunPaths.of(xml, component);
-    paths.createDirs();
-    Path logFile = paths.logFile();
-    long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
-    List<String> argv = new ArrayList<>();
-    argv.add("setsid");
-    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String prop : List.of("jploop.run.dir", "jploop.log.dir")) {
-      if (System.getProperty(prop) != null) {
-        argv.add("-D" + prop + "=" + System.getProperty(prop));
-      }
-    }
-    argv.addAll(archiveOptions(jar));
-    argv.addAll(daemonHeapOptions(DiskDescriptor.read(paths.descriptor())));
-    // extra JVM options for the daemon only (profiling: JFR, GC logs), split at whitespace; they
-    // come after the defaults, so an -Xmx here wins
-    String daemonOpts = System.getenv(DAEMON_JAVA_OPTS_ENV);
-    if (daemonOpts != null && !daemonOpts.isBlank()) {
-      argv.addAll(List.of(daemonOpts.trim().split("\\s+")));
-    }
-    argv.addAll(List.of("-jar", jar.toString(), "daemon"));
-    argv.addAll(frontend.daemonArgs());
-    if (fuseDir != null) {
-      argv.addAll(List.of("--fuse-dir", fuseDir.toAbsolutePath().toString()));
-    }
-    if (readOnly) {
-      argv.add("-r");
-    }
-    if (snapshotGuid != null) {
-      argv.addAll(List.of("-u", snapshotGuid));
-    }
-    if (component != null) {
-      argv.addAll(List.of("-c", component));
-    }
-    argv.add(paths.descriptor().toString());
-    ProcessBuilder pb = new ProcessBuilder(argv);
-    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-    Process p = pb.start();
-    log.info("started mount daemon pid " + p.pid() + ", log " + logFile);
-    return awaitReady(p, paths, logFile, logStart);
-  }
-
-  /**
-   * Waits until the daemon {@code p} publishes a ready status, woken by the events themselves:
-   * an inotify watch on the run directory (the status file is renamed into place) and the exit
-   * of the child; the 250 ms timeout only bounds the wait if an event were missed (the watch
-   * queue overflowing, say).
-   */
-  private static MountStatus awaitReady(Process p, RunPaths paths, Path logFile, long logStart)
-      throws IOException {
-    long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-    try (WatchService ws = paths.statusFile().getFileSystem().newWatchService()) {
-      paths.runDir().register(ws, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY);
-      // an exit wakes the wait at once: closing the service ends a poll in progress
-      // nothing to wait for: the callback only ends the poll below
-      var unused = p.onExit().thenRun(() -> {
-        try {
-          ws.close();
-        } catch (IOException e) {
-          // the wait below finds the exit on its next round
-        }
-      });
-      while (true) {
-        Optional<MountStatus> st = MountStatus.read(paths.statusFile());
-        if (st.isPresent() && st.get().pid() == p.pid()
-            && MountStatus.READY.equals(st.get().state())) {
-          return st.get();
-        }
-        if (!p.isAlive()) {
-          throw new DaemonExitException(p.exitValue(), lastLine(logFile, logStart));
-        }
-        if (System.currentTimeMillis() > deadline) {
-          p.destroy();
-          throw new MountException(MountException.Reason.MOUNT_FAILED, "The mount daemon (pid "
-              + p.pid() + ") was not ready within " + READY_TIMEOUT_MS / 1000 + " s; see "
-              + logFile);
-        }
-        try {
-          WatchKey key = ws.poll(250, TimeUnit.MILLISECONDS);
-          if (key != null) {
-            key.pollEvents();
-            key.reset();
-          }
-        } catch (ClosedWatchServiceException e) {
-          // the daemon exited: the next round reports it
-          try {
-            p.waitFor();
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted waiting for the mount daemon", ie);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted waiting for the mount daemon", e);
-        }
-      }
-    }
-  }
-
-  /**
-   * JVM options that bound the daemon's memory: the serial collector (the FUSE threads allocate
-   * little, so there is no need for a parallel one, and it returns memory) and a heap sized from the disk: 48 MiB of base, the
-   * merged BAT (about 5 bytes per cluster in md pages) plus each delta's raw BAT read at open (4
-   * bytes per cluster per delta), and four clusters of copy buffers (COW). A 1 TiB disk with 1 MiB
-   * clusters and one delta gets 64 MiB.
-   */
-  static List<String> daemonHeapOptions(DiskDescriptor d) {
-    long clusters = (d.diskSizeSectors() + d.blocksize() - 1) / d.blocksize();
-    long clusterBytes = d.blocksize() * 512L;
-    long bytes = (48L << 20) + clusters * (8 + 4L * d.images().size()) + 4 * clusterBytes;
-    long mib = (bytes + (1 << 20) - 1) >> 20;
-    return List.of("-XX:+UseSerialGC", "-Xmx" + mib + "m");
-  }
-
-  /**
-   * JVM options that map the class-data-sharing archive built with {@code jar} ({@code
-   * jploop.jsa} beside it, see {@code StartupTraining}) when it exists and is not older than the
-   * jar (a static archive the JVM rejects leaves it with no archive at all, not even the JDK's);
-   * {@code -Xshare:auto} makes the JVM ignore one that is mismatched or corrupt, and the log
-   * tags keep that out of the daemon's log. The JVM's default relocation of the archive (a random
-   * address, which patches its pages into private memory: 75 instead of 62 MiB of PSS a daemon
-   * measured with {@code src/bench/disks.sh}) is kept: the daemon is a root process serving the
-   * kernel, and address randomisation is worth more than 13 MiB. No options without an archive. The daemon otherwise keeps the JVM's compilers: it serves I/O for as
-   * long as the disk is mounted.
-   */
-  static List<String> archiveOptions(Path jar) {
-    String name = jar.getFileName().toString();
-    Path jsa = jar.resolveSibling((name.endsWith(".jar") ? name.substring(0, name.length() - 4)
-        : name) + ".jsa");
-    try {
-      if (!Files.isRegularFile(jsa) || Files.getLastModifiedTime(jar)
-          .compareTo(Files.getLastModifiedTime(jsa)) > 0) {
-        return List.of();
-      }
-    } catch (IOException e) {
-      return List.of();
-    }
-    return List.of("-Xshare:auto", "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off");
-  }
-
-  /** Returns the last non-empty line written to {@code log} after {@code from}. */
-  static String lastLine(Path log, long from) throws IOException {
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      long len = f.length();
-      long start = Math.max(from, len - 64 * 1024);
-      byte[] b = new byte[(int) (len - start)];
-      f.seek(start);
-      f.readFully(b);
-      String text = new String(b, StandardCharsets.UTF_8);
-      return text.lines().filter(l -> !l.isBlank()).reduce((a, c) -> c)
-          .orElse("the mount daemon exited; see " + log);
     }
   }
 
@@ -513,11 +353,19 @@ public final class DiskMounter {
       stop(st);
       return;
     }
-    recoverDead(st);
+    DeadMount.clean(st, log);
   }
 
+  /**
+   * Asks the daemon to stop the disk; the reply comes once it is torn down (lock released, status
+   * removed). A per-disk daemon then exits, which is waited for; a host daemon goes on serving
+   * its other disks.
+   */
   private void stop(MountStatus st) throws IOException {
     control(st, "stop");
+    if (st.pid() == HostDaemon.runningPid()) {
+      return;
+    }
     long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
     while (MountStatus.running(st.pid())) {
       if (System.currentTimeMillis() > deadline) {
@@ -526,42 +374,6 @@ public final class DiskMounter {
             + st.logFile());
       }
       LoopDevice.sleep(5);
-    }
-  }
-
-  /**
-   * Cleans up after a daemon that died without stopping (kill -9): unmounts filesystems on loop
-   * devices over its disk.img, detaches them, removes the dead FUSE mount, the status file, the
-   * control socket and the run directory once empty. The image itself may be left dirty; the
-   * caller tells the user to run {@code ploop check}.
-   */
-  private void recoverDead(MountStatus st) throws IOException {
-    log.info("the mount daemon (pid " + st.pid() + ") is not running; cleaning up after it");
-    Path img = Path.of(st.diskImage());
-    for (LoopDevice loop : LoopDevice.backedBy(img)) {
-      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
-        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
-        if (!c.ok()) {
-          throw new MountException(MountException.Reason.BUSY, c.describeFailure());
-        }
-      }
-      DeviceName.unlinkAll(loop);
-      loop.detach();
-    }
-    Path dir = Path.of(st.fuseDir());
-    if (MountTable.at(dir).isPresent()) {
-      HostCommand c = HostCommand.run(30, "umount", dir.toString());
-      if (!c.ok()) {
-        HostCommand.runChecked(30, "fusermount", "-u", "-z", dir.toString());
-      }
-    }
-    RunPaths paths = st.runPaths();
-    Files.deleteIfExists(paths.statusFile());
-    Files.deleteIfExists(paths.controlSocket());
-    try {
-      paths.removeEmptyDirs(dir);
-    } catch (IOException e) {
-      log.info("run directory " + paths.runDir() + " left in place: " + e);
     }
   }
 }

@@ -6,29 +6,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jploop.engine.DiskStats;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.frontend.Frontend;
 import org.jploop.frontend.FrontendOptions;
 import org.jploop.frontend.StaleMount;
-import org.jploop.host.DeviceName;
 import org.jploop.host.EventLog;
-import org.jploop.host.HostCommand;
 import org.jploop.host.IoFlusher;
-import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
-import org.jploop.host.MountTable;
 import org.jploop.host.RunPaths;
 import org.jploop.host.ServingProcess;
 import org.jploop.io.DiskLock;
 
 /**
- * The long-lived process behind a mounted disk ({@code ploop daemon}, started detached by {@code
- * ploop mount}). It holds the {@link DiskLock} for its whole life, serves {@code disk.img} through
- * a {@link Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
+ * One mounted disk, served for as long as it is mounted: inside the {@link HostDaemon} (one
+ * process for all disks of the kernel front end, {@link #hostedBy}) or as a process of its own
+ * ({@code ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It
+ * holds the {@link DiskLock} for its whole life, serves {@code disk.img} through a {@link
+ * Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
  * more of it), publishes {@link MountStatus}, watches for ENOSPC events and answers the
  * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
  * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code
@@ -64,6 +62,7 @@ public final class MountDaemon {
   private final String component;
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
+  private final AtomicBoolean stopped = new AtomicBoolean();
   private DiskLock lock;
   /** The served disk, swappable by the online operations. */
   private SwappableDisk disk;
@@ -76,6 +75,10 @@ public final class MountDaemon {
   /** Guarded by this. */
   @GuardedBy("this")
   private boolean tornDown;
+  /** Whether a {@link HostDaemon} serves this disk among others; set before start. */
+  private boolean hosted;
+  /** Run by {@link #finish} in a host; set before start. */
+  private Runnable onStopped;
   private volatile long enospcEvents;
   private volatile String lastEnospcAt;
 
@@ -115,6 +118,31 @@ public final class MountDaemon {
    * whatever it had done.
    */
   public void run() throws IOException {
+    start();
+    awaitStopped();
+  }
+
+  /**
+   * Serves this disk in a host daemon ({@link HostDaemon}): no shutdown hook of its own (the host
+   * has one for all its disks) and {@code onStopped} runs once the disk is stopped, on the thread
+   * that stopped it. Call before {@link #start}.
+   */
+  void hostedBy(Runnable onStopped) {
+    this.hosted = true;
+    this.onStopped = onStopped;
+  }
+
+  /** Returns the run directory of this mount: the key of the disk in its host. */
+  Path runDir() {
+    return paths.runDir();
+  }
+
+  /**
+   * Mounts: takes the lock, opens the disk, mounts {@code disk.img}, publishes the ready status
+   * and returns; throws {@link MountException} (or another IOException) if the disk could not be
+   * mounted, having undone whatever it had done.
+   */
+  public void start() throws IOException {
     // first: every thread started from here on (engine writeback and preallocation, control,
     // front end) inherits it; none may wait in reclaim or dirty throttling for the loop device's
     // pages, which only this process can clean
@@ -133,16 +161,32 @@ public final class MountDaemon {
     }
     lock = l.get();
     try {
-      start();
+      serve();
     } catch (IOException | RuntimeException | Error e) {
       log.error("mount failed", e);
       abortStart();
       throw e;
     }
+  }
+
+  /** Waits until this disk is stopped (an unmount, a signal, the session ending). */
+  public void awaitStopped() {
     try {
       finished.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Marks the disk stopped: wakes {@link #awaitStopped} and tells the host, once. */
+  private void finish() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    finished.countDown();
+    Runnable r = onStopped;
+    if (r != null) {
+      r.run();
     }
   }
 
@@ -156,7 +200,7 @@ public final class MountDaemon {
     return w.length == 2 ? "pid " + w[0] + ", " + w[1] : holder.isEmpty() ? "unknown" : holder;
   }
 
-  private void start() throws IOException {
+  private void serve() throws IOException {
     ServingProcess.mark();
     log.info("mounting " + xml + (component == null ? "" : " as component " + component)
         + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
@@ -171,13 +215,15 @@ public final class MountDaemon {
     f.onSessionEnded(this::sessionEnded);
     f.mount(disk, disk.admission(), fuseDir);
     frontend = f;
-    Runtime.getRuntime().addShutdownHook(new Thread(this::teardownOnSignal, "shutdown"));
+    if (!hosted) {
+      Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "shutdown"));
+    }
     control = ControlServer.bind(paths.controlSocket(), log);
     control.on("status", a -> currentStatus().toJson().replace('\n', ' '))
         .on("attach", this::attach)
         .on("stop", a -> {
           teardown();
-          control.afterReply(finished::countDown);
+          control.afterReply(this::finish);
           return "stopped";
         });
     new OnlineOperations(xml, disk, readOnly, log, f).register(control);
@@ -191,7 +237,7 @@ public final class MountDaemon {
           component, snapshotGuid);
     }
     control.start();
-    Thread watch = new Thread(this::watch, "enospc-watch");
+    Thread watch = new Thread(this::watch, "enospc-watch-" + paths.runDir().getFileName());
     watch.setDaemon(true);
     watch.start();
     publish();
@@ -295,8 +341,11 @@ public final class MountDaemon {
     return OffsetDateTime.now(ZoneOffset.UTC).toString();
   }
 
-  /** The shutdown-hook path (SIGTERM): tears down, retrying while the filesystem is busy. */
-  private void teardownOnSignal() {
+  /**
+   * The shutdown-hook path (SIGTERM; the host's hook calls it for each of its disks): tears down,
+   * retrying while the filesystem is busy.
+   */
+  void stopOnSignal() {
     synchronized (this) {
       if (tornDown || frontend == null) {
         return;
@@ -307,7 +356,7 @@ public final class MountDaemon {
     while (true) {
       try {
         teardown();
-        finished.countDown();
+        finish();
         return;
       } catch (MountException e) {
         if (e.reason() != MountException.Reason.BUSY) {
@@ -338,20 +387,7 @@ public final class MountDaemon {
     if (frontend == null) {
       return;
     }
-    List<LoopDevice> loops = LoopDevice.backedBy(frontend.diskImage());
-    for (LoopDevice loop : loops) {
-      for (MountTable.Entry m : MountTable.fromDevice(loop.device())) {
-        log.info("unmounting " + m.mountPoint() + " (" + m.source() + ")");
-        HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
-        if (!c.ok()) {
-          throw new MountException(MountException.Reason.BUSY, "Cannot unmount "
-              + m.mountPoint() + ": " + c.describeFailure());
-        }
-      }
-      log.info("detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop)
-          + ")");
-      loop.detach();
-    }
+    LoopAttachments.release(frontend.diskImage(), log);
     status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
         status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
         enospcEvents, lastEnospcAt, frontend.stats().errors(), disk.stats(), now(),
@@ -385,7 +421,7 @@ public final class MountDaemon {
       log.error("stopping after the session ended", e);
       closeAfterLostSession();
     }
-    finished.countDown();
+    finish();
   }
 
   /** After a failed teardown of a session the kernel ended: close the disk, release the lock. */

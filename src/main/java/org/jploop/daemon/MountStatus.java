@@ -121,7 +121,10 @@ public record MountStatus(
   public static Optional<MountStatus> forDescriptor(Path descriptor, String component)
       throws IOException {
     if (!Files.exists(descriptor)) {
-      return Optional.empty();
+      // a disk whose descriptor was removed while mounted (or after its daemon died) is found
+      // under the path it was mounted by, so that ploop umount of that path cleans it up
+      return read(RunPaths.ofRecorded(descriptor.toAbsolutePath().normalize().toString(),
+          component).statusFile());
     }
     return read(RunPaths.of(descriptor, component).statusFile());
   }
@@ -143,7 +146,7 @@ public record MountStatus(
 
   /** Returns this mount's run paths (keyed by descriptor and component). */
   public RunPaths runPaths() throws IOException {
-    return RunPaths.of(Path.of(descriptor), component);
+    return RunPaths.ofRecorded(descriptor, component);
   }
 
   /** Returns every published status, live or stale. */
@@ -170,9 +173,20 @@ public record MountStatus(
     return frontend == null ? "jnr-fuse" : frontend.name();
   }
 
-  /** Returns whether the daemon process is still alive. */
+  /**
+   * Returns whether a daemon still serves this disk: its process runs and the disk's control
+   * socket is there (a host daemon serving other disks outlives one whose session was lost and
+   * which removed its socket; a killed daemon leaves the socket but no process).
+   */
   public boolean daemonAlive() {
-    return running(pid);
+    if (!running(pid)) {
+      return false;
+    }
+    try {
+      return Files.exists(runPaths().controlSocket());
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   /**

@@ -1,12 +1,18 @@
 /**
  * The mount daemon and the commands that talk to it.
  *
- * <p>Data flow: {@link org.jploop.daemon.MountDaemon} is the long-lived process behind {@code
- * ploop mount}: it holds the {@link org.jploop.io.DiskLock}, opens the disk through {@link
- * org.jploop.daemon.DiskOpener}, serves it through a front end, publishes a {@link
- * org.jploop.daemon.MountStatus} file and answers the {@link org.jploop.daemon.ControlServer}
- * socket. The command side ({@link org.jploop.daemon.DiskMounter}) starts that daemon, attaches a
- * loop device and mounts the inner filesystem, and asks the daemon to stop.
+ * <p>Data flow: {@link org.jploop.daemon.MountDaemon} is one mounted disk: it holds the {@link
+ * org.jploop.io.DiskLock}, opens the disk through {@link org.jploop.daemon.DiskOpener}, serves it
+ * through a front end, publishes a {@link org.jploop.daemon.MountStatus} file and answers the
+ * disk's {@link org.jploop.daemon.ControlServer} socket. One {@link
+ * org.jploop.daemon.HostDaemon} process ({@code ploop hostd}) holds the MountDaemons of every
+ * disk of the kernel front end, handed over on its {@link org.jploop.daemon.HostServer} socket;
+ * a jnr-fuse or component mount is a MountDaemon in a process of its own ({@code ploop daemon}).
+ * The command side ({@link org.jploop.daemon.DiskMounter}) has the disk served ({@link
+ * org.jploop.daemon.HostClient}, which starts a host daemon if none answers, or {@link
+ * org.jploop.daemon.DaemonLauncher}), attaches a loop device and mounts the inner filesystem, and
+ * asks the disk's daemon to stop; after a dead daemon it cleans up ({@link
+ * org.jploop.daemon.DeadMount}, {@link org.jploop.daemon.LoopAttachments}).
  *
  * <p>Online operations: the daemon serves a {@link org.jploop.daemon.SwappableDisk} (the suspend
  * gate). The control verbs {@code snapshot}, {@code merge}, {@code resize} (grow the image) and

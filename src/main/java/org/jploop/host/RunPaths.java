@@ -49,6 +49,21 @@ public record RunPaths(Path descriptor, Path runDir, Path logFile) {
     return new RunPaths(real, runRoot().resolve(hash), logRoot().resolve(hash + ".log"));
   }
 
+  /**
+   * Returns the paths of a mount recorded under {@code realPath} (a status file's descriptor,
+   * already real) as {@code component}, whether or not that descriptor still exists.
+   */
+  public static RunPaths ofRecorded(String realPath, String component) {
+    String hash = hash(component == null ? realPath : realPath + ":" + component);
+    return new RunPaths(Path.of(realPath), runRoot().resolve(hash),
+        logRoot().resolve(hash + ".log"));
+  }
+
+  /** Returns the host daemon's log, {@code host.log} in the log directory. */
+  public static Path hostLogFile() {
+    return logRoot().resolve("host.log");
+  }
+
   static String hash(String s) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));

@@ -194,6 +194,8 @@ class ReplaceTsnapshotCliTest {
         MountStatus.READY, true, runDir.resolve("fuse").toString(),
         runDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
         null, "now", null, "C", SNAP).write(runDir.resolve("status.json"));
+    // a live daemon has its control socket there (MountStatus.daemonAlive)
+    Files.writeString(runDir.resolve("control.sock"), "");
     String before = Files.readString(xml);
     assertFails(Cli.ploop("snapshot-merge", xml.toString()), 17,
         "Snapshot " + SNAP + " is busy by device(s): " + runDir.resolve("fuse/disk.img"));
@@ -216,6 +218,7 @@ class ReplaceTsnapshotCliTest {
         MountStatus.READY, true, topDir.resolve("fuse").toString(),
         topDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
         null, "now", null, "T", null).write(topDir.resolve("status.json"));
+    Files.writeString(topDir.resolve("control.sock"), "");
     assertFails(withoutJar(() -> Cli.ploop("mount", xml.toString())), 21,
         "which reads its top delta");
   }

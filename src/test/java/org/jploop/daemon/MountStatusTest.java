@@ -13,7 +13,7 @@ import org.jploop.frontend.FrontendStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tests for {@link MountStatus}: JSON round trip and atomic file storage. */
+/** Tests for {@link MountStatus}: JSON round trip, atomic file storage, liveness. */
 class MountStatusTest {
   @TempDir Path dir;
 
@@ -58,5 +58,38 @@ class MountStatusTest {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
     assertThat(MountStatus.running(p.pid())).isFalse();
+  }
+
+  @Test
+  void testDaemonAlive_needsTheProcessAndTheDisksControlSocket() throws Exception {
+    String old = System.getProperty("jploop.run.dir");
+    System.setProperty("jploop.run.dir", dir.resolve("run").toString());
+    try {
+      Path xml = Files.writeString(dir.resolve("DiskDescriptor.xml"), "<x/>");
+      MountStatus s = new MountStatus(xml.toRealPath().toString(), ProcessHandle.current().pid(),
+          MountStatus.READY, false, "/f", "/f/disk.img", null, null, "/l.log", "t", 0, null, 0,
+          null, "t", null, null, null);
+      assertThat(s.daemonAlive()).as("a host daemon alive, the disk's socket gone").isFalse();
+      Path sock = s.runPaths().controlSocket();
+      Files.createDirectories(sock.getParent());
+      Files.writeString(sock, "");
+      assertThat(s.daemonAlive()).isTrue();
+      assertThat(MountStatus.forDescriptor(xml)).as("no status file").isEmpty();
+      s.write(s.runPaths().statusFile());
+      Files.delete(xml);
+      assertThat(MountStatus.forDescriptor(xml)).as("found by the path it was mounted by")
+          .contains(s);
+      Process p = new ProcessBuilder("true").start();
+      p.waitFor();
+      MountStatus dead = new MountStatus(s.descriptor(), p.pid(), MountStatus.READY, false, "/f",
+          "/f/disk.img", null, null, "/l.log", "t", 0, null, 0, null, "t", null, null, null);
+      assertThat(dead.daemonAlive()).as("socket left by a killed daemon").isFalse();
+    } finally {
+      if (old == null) {
+        System.clearProperty("jploop.run.dir");
+      } else {
+        System.setProperty("jploop.run.dir", old);
+      }
+    }
   }
 }

@@ -12,8 +12,8 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tests for {@link DiskMounter}'s daemon JVM options. */
-class DiskMounterTest {
+/** Tests for {@link DaemonLauncher}'s daemon JVM options. */
+class DaemonLauncherTest {
 
   private static DiskDescriptor disk(long sizeSectors, int clusterSectors) {
     return DiskDescriptor.forNewImage(ImageGeometry.forSize(sizeSectors, clusterSectors),
@@ -23,12 +23,12 @@ class DiskMounterTest {
   @Test
   void testDaemonHeap_scalesWithClusterCount() {
     long oneTiB = 1L << 31; // sectors
-    assertThat(DiskMounter.daemonHeapOptions(disk(oneTiB, 2048)))
+    assertThat(DaemonLauncher.daemonHeapOptions(disk(oneTiB, 2048)))
         .containsExactly("-XX:+UseSerialGC", "-Xmx64m");
-    assertThat(DiskMounter.daemonHeapOptions(disk(20971520, 2048))) // 10 GiB
+    assertThat(DaemonLauncher.daemonHeapOptions(disk(20971520, 2048))) // 10 GiB
         .containsExactly("-XX:+UseSerialGC", "-Xmx53m");
     // 1 TiB of 64 KiB clusters: 16 Mi clusters need their BAT in memory
-    List<String> small = DiskMounter.daemonHeapOptions(disk(oneTiB, 128));
+    List<String> small = DaemonLauncher.daemonHeapOptions(disk(oneTiB, 128));
     assertThat(small).containsExactly("-XX:+UseSerialGC", "-Xmx241m");
   }
 
@@ -37,14 +37,14 @@ class DiskMounterTest {
       throws IOException {
     Path jar = Files.writeString(dir.resolve("jploop.jar"), "jar");
     Path jsa = dir.resolve("jploop.jsa");
-    assertThat(DiskMounter.archiveOptions(jar)).as("no archive").isEmpty();
+    assertThat(DaemonLauncher.archiveOptions(jar)).as("no archive").isEmpty();
     Files.writeString(jsa, "archive");
     FileTime t = FileTime.fromMillis(1_700_000_000_000L);
     Files.setLastModifiedTime(jar, t);
     Files.setLastModifiedTime(jsa, t);
-    assertThat(DiskMounter.archiveOptions(jar)).containsExactly("-Xshare:auto",
+    assertThat(DaemonLauncher.archiveOptions(jar)).containsExactly("-Xshare:auto",
         "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
     Files.setLastModifiedTime(jar, FileTime.fromMillis(t.toMillis() + 1000));
-    assertThat(DiskMounter.archiveOptions(jar)).as("jar rebuilt after the archive").isEmpty();
+    assertThat(DaemonLauncher.archiveOptions(jar)).as("jar rebuilt after the archive").isEmpty();
   }
 }
