@@ -16,6 +16,7 @@ import org.jploop.engine.EngineOptions;
 import org.jploop.engine.PloopDisk;
 import org.jploop.format.DirtyBitmap;
 import org.jploop.format.descriptor.DiskDescriptor;
+import org.jploop.io.SuppressForbidden;
 
 /**
  * A mounted disk as a {@link CopySource}: tracking and freeze by the mount daemon over its

@@ -3,6 +3,7 @@ package org.jploop.daemon;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -201,7 +202,9 @@ public final class HostDaemon {
     Thread.currentThread().setName("host-mount-" + paths.runDir().getFileName());
     try {
       paths.createDirs();
-      out = new PrintStream(new FileOutputStream(paths.logFile().toFile(), true), true);
+      // the disk's log keeps the platform charset, as the per-disk daemon's stdout log did
+      out = new PrintStream(new FileOutputStream(paths.logFile().toFile(), true), true,
+          Charset.defaultCharset());
       PrintStream diskOut = out;
       EventLog diskLog = new EventLog(diskOut);
       FrontendOptions front = FrontendOptions.of(FrontendOptions.KERNEL,

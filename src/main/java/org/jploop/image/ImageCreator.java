@@ -20,6 +20,7 @@ import org.jploop.io.BlockFile;
 import org.jploop.io.DiskLock;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageWriter;
+import org.jploop.io.SuppressForbidden;
 
 /**
  * Creates a new disk the way {@code ploop init} does (steps 2-7): the image file (ploop1 expanded or

@@ -1,6 +1,7 @@
 package org.jploop.image;
 
 import java.io.PrintStream;
+import org.jploop.io.SuppressForbidden;
 
 /**
  * Progress of a long operation, printed as {@code \r<op>: N/M clusters (P%)} on a terminal and not

@@ -84,7 +84,7 @@ class HostScaleIT extends MountFixture {
 
   private void phase(String what) {
     long now = System.nanoTime();
-    System.out.printf("HostScaleIT: %s in %.1f s%n", what, (now - last) / 1e9);
+    System.out.printf(java.util.Locale.ROOT, "HostScaleIT: %s in %.1f s%n", what, (now - last) / 1e9);
     last = now;
   }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HostServerTest {
   @TempDir Path dir;
   private final EventLog log = new EventLog(new PrintStream(java.io.OutputStream
-      .nullOutputStream()));
+      .nullOutputStream(), false, java.nio.charset.StandardCharsets.UTF_8));
 
   @Test
   void testRequest_roundTripsBlanksAndEqualsAndLeavesNullsOut() {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.jploop.io.LibC;
+import org.jploop.io.SuppressForbidden;
 
 /**
  * An fsx-style randomized exerciser for a fixed-size file or block device (disk.img, /dev/loopN, a
