@@ -37,8 +37,19 @@ class ArchitectureTest {
   private static final Map<String, Set<String>> ALLOWED = new LinkedHashMap<>();
 
   static {
-    ALLOWED.put("cli", Set.of("copy", "daemon", "frontend", "host", "engine", "io", "format",
-        "check", "image", "volume"));
+    ALLOWED.put(
+        "cli",
+        Set.of(
+            "copy",
+            "daemon",
+            "frontend",
+            "host",
+            "engine",
+            "io",
+            "format",
+            "check",
+            "image",
+            "volume"));
     ALLOWED.put("copy", Set.of("daemon", "host", "engine", "io", "format", "image"));
     ALLOWED.put("daemon", Set.of("frontend", "host", "engine", "io", "format", "check", "image"));
     ALLOWED.put("frontend", Set.of("host", "engine", "io", "format"));
@@ -55,10 +66,11 @@ class ArchitectureTest {
 
   @BeforeAll
   static void importMainClasses() {
-    mainClasses = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
-        .importPackages(ROOT);
+    mainClasses =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+            .importPackages(ROOT);
   }
 
   /** The {@link #ALLOWED} table as an ArchUnit layered architecture, one layer a package. */
@@ -68,10 +80,12 @@ class ArchitectureTest {
       layers = layers.layer(pkg).definedBy(ROOT + "." + pkg + "..");
     }
     for (Map.Entry<String, Set<String>> e : ALLOWED.entrySet()) {
-      layers = e.getValue().isEmpty()
-          ? layers.whereLayer(e.getKey()).mayNotAccessAnyLayer()
-          : layers.whereLayer(e.getKey()).mayOnlyAccessLayers(
-              e.getValue().toArray(String[]::new));
+      layers =
+          e.getValue().isEmpty()
+              ? layers.whereLayer(e.getKey()).mayNotAccessAnyLayer()
+              : layers
+                  .whereLayer(e.getKey())
+                  .mayOnlyAccessLayers(e.getValue().toArray(String[]::new));
     }
     return layers;
   }
@@ -79,15 +93,19 @@ class ArchitectureTest {
   @Test
   void packagesDependOneWay() {
     layering()
-        .because("the README \"Layout\" section: packages depend one way, cli on top, format at"
-            + " the bottom; move the code or the dependency, or change the README and the table"
-            + " in ArchitectureTest together")
+        .because(
+            "the README \"Layout\" section: packages depend one way, cli on top, format at"
+                + " the bottom; move the code or the dependency, or change the README and the table"
+                + " in ArchitectureTest together")
         .check(mainClasses);
   }
 
   @Test
   void topLevelPackagesHaveNoCycles() {
-    slices().matching(ROOT + ".(*)..").should().beFreeOfCycles()
+    slices()
+        .matching(ROOT + ".(*)..")
+        .should()
+        .beFreeOfCycles()
         .because("packages depend one way (README \"Layout\")")
         .check(mainClasses);
   }
@@ -96,8 +114,8 @@ class ArchitectureTest {
   void everyPackageIsInTheLayeringTable() {
     Set<String> unknown = new TreeSet<>();
     for (JavaClass c : mainClasses) {
-      String rel = c.getPackageName().equals(ROOT) ? ""
-          : c.getPackageName().substring(ROOT.length() + 1);
+      String rel =
+          c.getPackageName().equals(ROOT) ? "" : c.getPackageName().substring(ROOT.length() + 1);
       String top = rel.contains(".") ? rel.substring(0, rel.indexOf('.')) : rel;
       if (!ALLOWED.containsKey(top)) {
         unknown.add(c.getName());

@@ -12,8 +12,8 @@ package org.jploop.check;
  * @param readOnly {@code -r}: never write, whatever else is asked
  * @param dropInUse {@code -d}: clear the in-use flag of an image whose content is clean
  */
-public record CheckOptions(boolean force, boolean hardForce, boolean detailed, boolean readOnly,
-    boolean dropInUse) {
+public record CheckOptions(
+    boolean force, boolean hardForce, boolean detailed, boolean readOnly, boolean dropInUse) {
 
   public CheckOptions {
     force |= hardForce;
@@ -24,8 +24,8 @@ public record CheckOptions(boolean force, boolean hardForce, boolean detailed, b
 
   /**
    * Returns whether fixes may be written: some repair flag ({@code -f}, {@code -F} or {@code -d})
-   * and no {@code -r}. Without one the check is read-only (jploop: ploop would apply soft fixes to a
-   * dirty image even without flags).
+   * and no {@code -r}. Without one the check is read-only (jploop: ploop would apply soft fixes to
+   * a dirty image even without flags).
    */
   public boolean repairs() {
     return !readOnly && (force || hardForce || dropInUse);

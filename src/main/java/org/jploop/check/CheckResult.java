@@ -30,13 +30,16 @@ public record CheckResult(Path file, Status status, String message, List<Finding
     CORRUPT,
     /** Content acceptable but the in-use flag is set and {@code -d} was not given. Exit 37. */
     DIRTY,
-    /** In-use together with CIF_FmtVersionConvert: a version conversion was interrupted. Exit 17. */
+    /**
+     * In-use together with CIF_FmtVersionConvert: a version conversion was interrupted. Exit 17.
+     */
     CONVERTING
   }
 
   /** Returns whether the verdict is a success (exit 0). */
   public boolean ok() {
-    return status == Status.CLEAN || status == Status.SKIPPED_CLEAN
+    return status == Status.CLEAN
+        || status == Status.SKIPPED_CLEAN
         || status == Status.STOPPED_UNALIGNED;
   }
 }

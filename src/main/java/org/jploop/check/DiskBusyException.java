@@ -12,7 +12,9 @@ public class DiskBusyException extends FileSystemException {
 
   /** Creates the error for {@code descriptor} held by {@code holder} ("pid purpose"). */
   public DiskBusyException(Path descriptor, String holder) {
-    super(String.valueOf(descriptor), null,
+    super(
+        String.valueOf(descriptor),
+        null,
         "Can't check, in use by " + (holder.isEmpty() ? "another process" : "pid " + holder));
   }
 

@@ -24,12 +24,14 @@ public record Finding(Path file, long offset, Kind kind, String message, Resolut
     MISALIGNED_V1(Severity.ERROR),
     /** An entry whose cluster ends past the end of the file; zeroed with {@code -F}. */
     BEYOND_EOF(Severity.ERROR),
-    /** An entry pointing at a cluster already used (by another entry or the header); never fixed. */
+    /**
+     * An entry pointing at a cluster already used (by another entry or the header); never fixed.
+     */
     DUPLICATE(Severity.ERROR),
     /**
      * A Format Extension (CBT) on a cleanly closed image that must not be used (bad magic, MD5,
-     * size, pointers), or a pointer left on an image closed as v2.0 (ploop ignores it, QEMU
-     * parses it); the pointer is cleared with {@code -f} or {@code -F}.
+     * size, pointers), or a pointer left on an image closed as v2.0 (ploop ignores it, QEMU parses
+     * it); the pointer is cleared with {@code -f} or {@code -F}.
      */
     BAD_EXTENSION(Severity.WARNING),
     /** File longer than the end of the last referenced cluster; truncated with -f or -F. */
@@ -65,7 +67,11 @@ public record Finding(Path file, long offset, Kind kind, String message, Resolut
   /** One line: {@code file: offset N: message Fixed}. */
   @Override
   public String toString() {
-    return file + ": " + (offset >= 0 ? "offset " + offset + ": " : "") + message + " "
+    return file
+        + ": "
+        + (offset >= 0 ? "offset " + offset + ": " : "")
+        + message
+        + " "
         + resolution.word();
   }
 }

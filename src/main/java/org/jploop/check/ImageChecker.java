@@ -32,12 +32,12 @@ import org.jploop.io.ImageReader;
  * past EOF (hard fix), and with {@code -c} a cluster used twice or inside the header (never fixed).
  * Then jploop's additions: the Format Extension (CBT) of a clean image (valid: its clusters belong
  * to the image; bad, or left on a v2.0 image: pointer cleared with {@code -f}/{@code -F}); file
- * space after the last used cluster (qemu-img's "leak"), truncated with {@code -f}/{@code -F};
- * and, as ploop 1.15 does for a clean image, a CIF_Empty flag that disagrees with the BAT
- * (qemu-img leaves it set), corrected with {@code -f}/{@code -F}. Finally the verdict: fatal
- * findings, else a set in-use flag without {@code -d}, else unrepaired soft findings; with
- * {@code -d} a clean dirty image gets its header reset (in-use 0, flags 0, no extension: CBT does
- * not survive a crash, as in ploop).
+ * space after the last used cluster (qemu-img's "leak"), truncated with {@code -f}/{@code -F}; and,
+ * as ploop 1.15 does for a clean image, a CIF_Empty flag that disagrees with the BAT (qemu-img
+ * leaves it set), corrected with {@code -f}/{@code -F}. Finally the verdict: fatal findings, else a
+ * set in-use flag without {@code -d}, else unrepaired soft findings; with {@code -d} a clean dirty
+ * image gets its header reset (in-use 0, flags 0, no extension: CBT does not survive a crash, as in
+ * ploop).
  *
  * <p>The image is read through a read-only handle; a read-write handle is opened only for a fix the
  * flags allow, so a check without repair flags leaves the file byte-identical, mtime included.
@@ -71,8 +71,8 @@ public final class ImageChecker {
   /**
    * Checks every delta of the descriptor's top chain, base first, as {@code ploop check
    * DiskDescriptor.xml} does: always detailed and dropping the in-use flag of clean deltas, lower
-   * deltas read-only, all with the descriptor's blocksize. Refused while the disk is in use.
-   * Stops at the first delta that does not pass.
+   * deltas read-only, all with the descriptor's blocksize. Refused while the disk is in use. Stops
+   * at the first delta that does not pass.
    *
    * @throws DiskBusyException if the disk's lock is held (mounted)
    */
@@ -85,8 +85,8 @@ public final class ImageChecker {
    * Like {@link #checkDisk(Path, CheckOptions, Consumer)} for the chain from the base up to the
    * snapshot {@code guid} ({@code -u}); null means the top.
    */
-  public static CheckResult checkDisk(Path xml, String guid, CheckOptions options,
-      Consumer<Finding> log) throws IOException {
+  public static CheckResult checkDisk(
+      Path xml, String guid, CheckOptions options, Consumer<Finding> log) throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> chain = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : d.chain(xml, guid == null ? d.topGuid() : guid)) {
@@ -128,8 +128,14 @@ public final class ImageChecker {
     try (BlockFile f = FileBlockFile.open(delta, true)) {
       ImageHeader h = ImageReader.readHeader(f);
       if (h.clusterSectors() != blocksize) {
-        throw new CorruptImageException(delta, ImageHeader.OFFSET_SECTORS, "Incorrect blocksize "
-            + h.clusterSectors() + " sectors [DiskDescriptor.xml says " + blocksize + "]");
+        throw new CorruptImageException(
+            delta,
+            ImageHeader.OFFSET_SECTORS,
+            "Incorrect blocksize "
+                + h.clusterSectors()
+                + " sectors [DiskDescriptor.xml says "
+                + blocksize
+                + "]");
       }
     }
   }
@@ -190,12 +196,14 @@ public final class ImageChecker {
     private final BlockFile ro;
     private final Repairer fix;
     private final List<Finding> findings = new ArrayList<>();
+
     /** Set when a soft finding was skipped (ploop's clean = 0). */
     private boolean unrepaired;
+
     /**
      * Whether the image's in-use flag is set. A clean image is only scanned because of {@code -c}
-     * (or the descriptor form); ploop would skip it, so it is repaired only with an explicit
-     * {@code -f} or {@code -F}, never just because the descriptor form implies {@code -d}.
+     * (or the descriptor form); ploop would skip it, so it is repaired only with an explicit {@code
+     * -f} or {@code -F}, never just because the descriptor form implies {@code -d}.
      */
     private boolean dirty;
 
@@ -216,21 +224,31 @@ public final class ImageChecker {
       if (size % cluster != 0) {
         boolean round = options.force() && options.repairs();
         long up = (size + cluster - 1) / cluster * cluster;
-        add(Finding.Kind.UNALIGNED_SIZE, -1, "Image size " + size
-            + " is not aligned to cluster " + cluster, round ? Resolution.FIXED : Resolution.SKIPPED);
+        add(
+            Finding.Kind.UNALIGNED_SIZE,
+            -1,
+            "Image size " + size + " is not aligned to cluster " + cluster,
+            round ? Resolution.FIXED : Resolution.SKIPPED);
         if (!round) {
-          return result(CheckResult.Status.STOPPED_UNALIGNED, image + ": Image size " + size
-              + " is not aligned to cluster " + cluster + ", check stopped (use -f to round up)");
+          return result(
+              CheckResult.Status.STOPPED_UNALIGNED,
+              image
+                  + ": Image size "
+                  + size
+                  + " is not aligned to cluster "
+                  + cluster
+                  + ", check stopped (use -f to round up)");
         }
         fix.truncate(up);
         size = up;
       }
       if (!h.inUse() && !options.scansCleanImage()) {
-        return result(CheckResult.Status.SKIPPED_CLEAN, image + ": Image is clean, check is skipped");
+        return result(
+            CheckResult.Status.SKIPPED_CLEAN, image + ": Image is clean, check is skipped");
       }
       if (h.inUse() && (h.flags() & ImageHeader.CIF_FMT_VERSION_CONVERT) != 0) {
-        return result(CheckResult.Status.CONVERTING,
-            image + ": Image is in the changing version state");
+        return result(
+            CheckResult.Status.CONVERTING, image + ": Image is in the changing version state");
       }
       long lastUsedEnd = scanSlots(h, g, size);
       lastUsedEnd = checkExtension(h, g, lastUsedEnd);
@@ -239,19 +257,20 @@ public final class ImageChecker {
         h = checkEmptyFlag(h, lastUsedEnd > h.firstBlockOffset() * ImageGeometry.SECTOR);
       }
       if (findings.stream().anyMatch(Finding::fatal)) {
-        return result(CheckResult.Status.CORRUPT,
-            image + ": Fatal errors were found, image is not repaired");
+        return result(
+            CheckResult.Status.CORRUPT, image + ": Fatal errors were found, image is not repaired");
       }
       if (h.inUse() && !options.dropInUse()) {
         return result(CheckResult.Status.DIRTY, image + ": Dirty flag is set");
       }
       if (unrepaired) {
-        return result(CheckResult.Status.CORRUPT,
+        return result(
+            CheckResult.Status.CORRUPT,
             image + ": Errors were found, image is not repaired (read-only check; -f repairs)");
       }
       if (h.inUse()) {
-        fix.writeHeader(h.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(0)
-            .withFormatExtensionOffset(0));
+        fix.writeHeader(
+            h.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(0).withFormatExtensionOffset(0));
         return result(CheckResult.Status.CLEAN, image + ": Image is clean, in-use flag dropped");
       }
       return result(CheckResult.Status.CLEAN, "");
@@ -279,26 +298,61 @@ public final class ImageChecker {
         long iblk = isec / bs;
         // ploop tests (clu << log) > bd_size, which misses the first padding slot; >= is exact.
         if ((long) clu * bs >= h.sizeSectors()) {
-          slotFix(Finding.Kind.BEYOND_DISK_SIZE, off,
-              "Data cluster (" + clu + ") beyond block device size (" + h.sizeSectors()
-                  + " sectors)...", false, false);
+          slotFix(
+              Finding.Kind.BEYOND_DISK_SIZE,
+              off,
+              "Data cluster ("
+                  + clu
+                  + ") beyond block device size ("
+                  + h.sizeSectors()
+                  + " sectors)...",
+              false,
+              false);
           continue;
         }
         if (h.version() == FormatVersion.V1 && isec % bs != 0) {
-          slotFix(Finding.Kind.MISALIGNED_V1, off, "L2 slot (" + clu + ") corrupted: sector "
-              + isec + " is not a multiple of the cluster (" + bs + " sectors)...", true, false);
+          slotFix(
+              Finding.Kind.MISALIGNED_V1,
+              off,
+              "L2 slot ("
+                  + clu
+                  + ") corrupted: sector "
+                  + isec
+                  + " is not a multiple of the cluster ("
+                  + bs
+                  + " sectors)...",
+              true,
+              false);
           continue;
         }
         if (iblk * cluster + cluster > fileSize) {
-          slotFix(Finding.Kind.BEYOND_EOF, off, "Data cluster " + iblk + " beyond EOF, vsec="
-              + clu + ", image size=" + fileSize + "...", true, false);
+          slotFix(
+              Finding.Kind.BEYOND_EOF,
+              off,
+              "Data cluster "
+                  + iblk
+                  + " beyond EOF, vsec="
+                  + clu
+                  + ", image size="
+                  + fileSize
+                  + "...",
+              true,
+              false);
           continue;
         }
         if (used != null) {
           if (used.get((int) iblk)) {
-            slotFix(Finding.Kind.DUPLICATE, off, "Block " + iblk + " is used more than once, vsec="
-                + clu + (iblk < headerClusters ? " (it is a header cluster)" : "") + "...",
-                true, true);
+            slotFix(
+                Finding.Kind.DUPLICATE,
+                off,
+                "Block "
+                    + iblk
+                    + " is used more than once, vsec="
+                    + clu
+                    + (iblk < headerClusters ? " (it is a header cluster)" : "")
+                    + "...",
+                true,
+                true);
           }
           used.set((int) iblk);
         }
@@ -328,8 +382,8 @@ public final class ImageChecker {
     /**
      * Judges the Format Extension of a cleanly closed image (a dirty one loses it with the in-use
      * flag): a valid CBT's clusters are part of the image, not a leaked tail, so the returned end
-     * covers them; a bad one, or a pointer on a v2.0 image, is a soft finding whose fix clears
-     * the pointer (ploop's "Drop optional header"). Returns the end of what the image uses.
+     * covers them; a bad one, or a pointer on a v2.0 image, is a soft finding whose fix clears the
+     * pointer (ploop's "Drop optional header"). Returns the end of what the image uses.
      */
     private long checkExtension(ImageHeader h, ImageGeometry g, long lastUsedEnd)
         throws IOException {
@@ -338,20 +392,30 @@ public final class ImageChecker {
       }
       String problem;
       if (h.diskInUse() == ImageHeader.CLOSED_V20) {
-        problem = "m_FormatExtensionOffset " + Long.toUnsignedString(h.formatExtensionOffset())
-            + " is set on an image closed as v2.0 (ploop ignores it, QEMU would parse it)";
+        problem =
+            "m_FormatExtensionOffset "
+                + Long.toUnsignedString(h.formatExtensionOffset())
+                + " is set on an image closed as v2.0 (ploop ignores it, QEMU would parse it)";
       } else {
         try {
           CbtStore.Stored s = CbtStore.read(ro, h, lastUsedEnd);
-          return s == null ? lastUsedEnd : Math.max(lastUsedEnd, s.extensionOffset()
-              + g.clusterBytes());
+          return s == null
+              ? lastUsedEnd
+              : Math.max(lastUsedEnd, s.extensionOffset() + g.clusterBytes());
         } catch (BadExtensionException e) {
-          problem = "Format Extension at offset " + Math.max(e.offset(), 0) + ": " + e.detail()
-              + ": the CBT is not usable";
+          problem =
+              "Format Extension at offset "
+                  + Math.max(e.offset(), 0)
+                  + ": "
+                  + e.detail()
+                  + ": the CBT is not usable";
         }
       }
       boolean fixIt = options.repairs() && (options.force() || options.hardForce());
-      add(Finding.Kind.BAD_EXTENSION, ImageHeader.OFFSET_EXTENSION, problem,
+      add(
+          Finding.Kind.BAD_EXTENSION,
+          ImageHeader.OFFSET_EXTENSION,
+          problem,
           fixIt ? Resolution.FIXED : Resolution.SKIPPED);
       if (fixIt) {
         fix.writeHeader(h.withFormatExtensionOffset(0).withDiskInUse(ImageHeader.CLOSED_V20));
@@ -366,8 +430,11 @@ public final class ImageChecker {
         return;
       }
       boolean truncate = options.repairs() && (options.force() || options.hardForce());
-      add(Finding.Kind.LEAKED_TAIL, lastUsedEnd, (fileSize - lastUsedEnd)
-          + " bytes after the last used cluster are unused (qemu-img reports them as leaked)",
+      add(
+          Finding.Kind.LEAKED_TAIL,
+          lastUsedEnd,
+          (fileSize - lastUsedEnd)
+              + " bytes after the last used cluster are unused (qemu-img reports them as leaked)",
           truncate ? Resolution.FIXED : Resolution.SKIPPED);
       if (truncate) {
         fix.truncate(lastUsedEnd);
@@ -375,8 +442,8 @@ public final class ImageChecker {
     }
 
     /**
-     * Compares CIF_Empty with whether any cluster is mapped; corrects it in the header with
-     * {@code -f}/{@code -F} (never fatal: nothing reads the flag but {@code ploop check}).
+     * Compares CIF_Empty with whether any cluster is mapped; corrects it in the header with {@code
+     * -f}/{@code -F} (never fatal: nothing reads the flag but {@code ploop check}).
      */
     private ImageHeader checkEmptyFlag(ImageHeader h, boolean mapped) throws IOException {
       boolean empty = (h.flags() & ImageHeader.CIF_EMPTY) != 0;
@@ -384,8 +451,11 @@ public final class ImageChecker {
         return h;
       }
       boolean fixIt = options.repairs() && (options.force() || options.hardForce());
-      add(Finding.Kind.WRONG_EMPTY_FLAG, ImageHeader.OFFSET_FLAGS, "CIF_Empty flag is incorrect"
-          + (mapped ? " (set, but clusters are mapped)" : " (clear, but no cluster is mapped)"),
+      add(
+          Finding.Kind.WRONG_EMPTY_FLAG,
+          ImageHeader.OFFSET_FLAGS,
+          "CIF_Empty flag is incorrect"
+              + (mapped ? " (set, but clusters are mapped)" : " (clear, but no cluster is mapped)"),
           fixIt ? Resolution.FIXED : Resolution.SKIPPED);
       if (!fixIt) {
         return h;

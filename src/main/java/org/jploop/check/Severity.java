@@ -1,8 +1,6 @@
 package org.jploop.check;
 
-/**
- * How bad a {@link Finding} is, following ploop's soft/hard fix classes.
- */
+/** How bad a {@link Finding} is, following ploop's soft/hard fix classes. */
 public enum Severity {
   /** Harmless to ploop but worth saying (a leaked tail that qemu-img reports as a leak). */
   NOTICE,

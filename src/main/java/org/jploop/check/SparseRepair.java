@@ -19,16 +19,17 @@ import org.jploop.io.LibC;
  * cluster the BAT references, and writes zeros into them ("Reallocating sparse blocks back",
  * "Filling hole at start=... len=..."). Holes in unreferenced clusters are left alone.
  *
- * <p>Without {@code -S} jploop does not look, like ploop 9 (where the check is disabled):
- * dm-ploop and jploop's engine punch partial discards into clusters on purpose, and such an image
- * is valid; {@code -S} makes it acceptable to ploop 1.15/7.x, whose check otherwise says "ploop
- * image is sparse" (exit 11). ploop 7 finds holes with FIEMAP on ext4 only; jploop uses {@code
+ * <p>Without {@code -S} jploop does not look, like ploop 9 (where the check is disabled): dm-ploop
+ * and jploop's engine punch partial discards into clusters on purpose, and such an image is valid;
+ * {@code -S} makes it acceptable to ploop 1.15/7.x, whose check otherwise says "ploop image is
+ * sparse" (exit 11). ploop 7 finds holes with FIEMAP on ext4 only; jploop uses {@code
  * lseek(SEEK_HOLE/SEEK_DATA)} on any filesystem, which also reports unwritten (fallocated) ranges
  * as holes on some filesystems; filling those with zeros changes nothing visible. Stateless.
  */
 public final class SparseRepair {
   /** lseek whence: the next hole at or after the offset. */
   private static final int SEEK_HOLE = 4;
+
   /** Zeros are written in pieces of at most this many bytes. */
   private static final int CHUNK = 1 << 20;
 
@@ -80,7 +81,7 @@ public final class SparseRepair {
         }
         long data = c.lseek(fd, hole, LibC.SEEK_DATA);
         long end = data < 0 || data > size ? size : data;
-        for (long s = hole; s < end;) {
+        for (long s = hole; s < end; ) {
           long clu = s / cluster;
           long e = Math.min(end, (clu + 1) * cluster);
           if (clu < Integer.MAX_VALUE && used.get((int) clu)) {
@@ -109,7 +110,7 @@ public final class SparseRepair {
     try (BlockFile f = FileBlockFile.open(image, false)) {
       for (Hole hole : holes) {
         log.accept("Filling hole at start=" + hole.start() + " len=" + hole.length());
-        for (long done = 0; done < hole.length();) {
+        for (long done = 0; done < hole.length(); ) {
           int n = (int) Math.min(CHUNK, hole.length() - done);
           f.write(zeros.clear().limit(n), hole.start() + done);
           done += n;

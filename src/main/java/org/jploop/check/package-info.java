@@ -7,8 +7,8 @@
  * becomes a {@link org.jploop.check.Finding} (what, where, how bad, and what was done about it),
  * reported to the caller as it is found; the verdict is a {@link org.jploop.check.CheckResult}.
  * Fixes are written through a second, read-write handle opened only when a repair flag allows one,
- * so a check without repair flags never writes to the image. {@link
- * org.jploop.check.SparseRepair} ({@code -S}) finds holes with {@code lseek(SEEK_HOLE)} through
- * {@code io.LibC} and writes zeros into those inside the header or a referenced cluster.
+ * so a check without repair flags never writes to the image. {@link org.jploop.check.SparseRepair}
+ * ({@code -S}) finds holes with {@code lseek(SEEK_HOLE)} through {@code io.LibC} and writes zeros
+ * into those inside the header or a referenced cluster.
  */
 package org.jploop.check;

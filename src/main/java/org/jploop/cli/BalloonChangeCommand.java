@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "change", description = "Inflate or truncate hidden balloon.")
 final class BalloonChangeCommand extends BalloonVerb {
-  @Option(names = "-s", paramLabel = "SIZE", required = true,
+  @Option(
+      names = "-s",
+      paramLabel = "SIZE",
+      required = true,
       description = "New size of the balloon: sectors, or a number with K/M/G/T.")
   String size;
 

@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ploop balloon check [-f]}: counts the disk clusters under the whole balloon that the
- * image still holds ("free blocks": dead space the balloon could give back), with ploop's messages.
+ * {@code ploop balloon check [-f]}: counts the disk clusters under the whole balloon that the image
+ * still holds ("free blocks": dead space the balloon could give back), with ploop's messages.
  * {@link BalloonRepairCommand} also releases them.
  */
 @Command(name = "check", description = "Check whether hidden balloon has free blocks.")

@@ -13,18 +13,28 @@ import picocli.CommandLine.Spec;
  * -m MOUNT_POINT} or a {@code DiskDescriptor.xml} (ploop-verbs-2.md §1). Without a subcommand it
  * prints ploop's usage summary and exits 38.
  */
-@Command(name = "balloon", description = "Hidden balloon and discard of a mounted disk.",
-    subcommands = {BalloonShowCommand.class, BalloonStatusCommand.class,
-        BalloonClearCommand.class, BalloonChangeCommand.class, BalloonCompleteCommand.class,
-        BalloonCheckCommand.class, BalloonRepairCommand.class, BalloonDiscardCommand.class})
+@Command(
+    name = "balloon",
+    description = "Hidden balloon and discard of a mounted disk.",
+    subcommands = {
+      BalloonShowCommand.class,
+      BalloonStatusCommand.class,
+      BalloonClearCommand.class,
+      BalloonChangeCommand.class,
+      BalloonCompleteCommand.class,
+      BalloonCheckCommand.class,
+      BalloonRepairCommand.class,
+      BalloonDiscardCommand.class
+    })
 final class BalloonCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
     var err = spec.commandLine().getErr();
-    err.println("Usage: ploop-balloon { show | status | clear | change | complete | check | repair"
-        + " | discard } ...");
+    err.println(
+        "Usage: ploop-balloon { show | status | clear | change | complete | check | repair"
+            + " | discard } ...");
     err.println("Use \"ploop-balloon cmd\" to get more info about cmd");
     err.flush();
     return ExitCode.PARAM;

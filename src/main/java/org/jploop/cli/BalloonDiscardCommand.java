@@ -29,21 +29,29 @@ final class BalloonDiscardCommand extends BalloonVerb {
   @Option(names = "--automount", description = "Mount an unmounted disk for the discard.")
   boolean automount;
 
-  @Option(names = "--to-free", paramLabel = "SIZE",
+  @Option(
+      names = "--to-free",
+      paramLabel = "SIZE",
       description = "Stop once this much has left the image (NUMBER[KMGT]).")
   String toFree;
 
-  @Option(names = "--min-block", paramLabel = "MIN_SIZE",
+  @Option(
+      names = "--min-block",
+      paramLabel = "MIN_SIZE",
       description = "Minimum size of a linear slice to be freed (NUMBER[KMGT]).")
   String minBlock;
 
   @Option(names = "--defrag", description = "Defragment the filesystem (e4defrag) first.")
   boolean defrag;
 
-  @Option(names = {"--defrag-only", "-D"}, description = "Only defragment.")
+  @Option(
+      names = {"--defrag-only", "-D"},
+      description = "Only defragment.")
   boolean defragOnly;
 
-  @Option(names = "--image-defrag-threshold", paramLabel = "N",
+  @Option(
+      names = "--image-defrag-threshold",
+      paramLabel = "N",
       description = "Skip the defrag while the image has at most N extents per cluster.")
   int defragThreshold;
 
@@ -54,15 +62,16 @@ final class BalloonDiscardCommand extends BalloonVerb {
   public Integer call() throws Exception {
     checkDescriptorArgument();
     if (descriptor != null && (device != null || mountPoint != null)) {
-      throw new PloopException(ExitCode.PARAM,
-          "Give one of -d, -m or DiskDescriptor.xml, not several");
+      throw new PloopException(
+          ExitCode.PARAM, "Give one of -d, -m or DiskDescriptor.xml, not several");
     }
     long toFreeBytes = bytes(toFree, "--to-free");
     if (descriptor != null) {
       refuseTinyToFree(toFreeBytes, DiskDescriptor.read(descriptor).blocksize() * 512L);
     }
-    BalloonDiscard.Options o = new BalloonDiscard.Options(toFreeBytes, bytes(minBlock,
-        "--min-block"), defrag, defragOnly, defragThreshold);
+    BalloonDiscard.Options o =
+        new BalloonDiscard.Options(
+            toFreeBytes, bytes(minBlock, "--min-block"), defrag, defragOnly, defragThreshold);
     if (descriptor != null && notMounted()) {
       if (!automount && !stat) {
         throw new PloopException(ExitCode.PARAM, "Unable to discard: image is not mounted");
@@ -82,8 +91,7 @@ final class BalloonDiscardCommand extends BalloonVerb {
   /** ploop's do_ploop_discard: a target below one cluster cannot be met. */
   private void refuseTinyToFree(long toFreeBytes, long cluster) {
     if (toFree != null && toFreeBytes < cluster) {
-      throw new PloopException(ExitCode.PARAM, "Can't shrink by less than " + cluster
-          + " bytes");
+      throw new PloopException(ExitCode.PARAM, "Can't shrink by less than " + cluster + " bytes");
     }
   }
 
@@ -102,8 +110,12 @@ final class BalloonDiscardCommand extends BalloonVerb {
     Path mnt = Path.of(d.topChainFiles(descriptor).get(0) + ".mnt");
     boolean made = !Files.exists(mnt);
     Files.createDirectories(mnt);
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
-        java.nio.charset.StandardCharsets.UTF_8));
+    EventLog quiet =
+        new EventLog(
+            new java.io.PrintStream(
+                java.io.OutputStream.nullOutputStream(),
+                false,
+                java.nio.charset.StandardCharsets.UTF_8));
     DiskMounter mounter = new DiskMounter(DiskMounter.ownJar(), quiet);
     try {
       mounter.mount(descriptor, mnt, null, false);
@@ -128,9 +140,8 @@ final class BalloonDiscardCommand extends BalloonVerb {
     try {
       return SizeParser.parseSectors(value) * 512;
     } catch (PloopException e) {
-      throw new PloopException(e.exitCode(), e.getMessage().replace("option -s", "option "
-          + option));
+      throw new PloopException(
+          e.exitCode(), e.getMessage().replace("option -s", "option " + option));
     }
   }
-
 }

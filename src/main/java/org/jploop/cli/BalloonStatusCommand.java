@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ploop balloon status [-f]}: "Current state of in-kernel maintenance: STATE". jploop has
- * no kernel state; the state is read from the balloon's lock ({@link BalloonFile#state}): {@code
+ * {@code ploop balloon status [-f]}: "Current state of in-kernel maintenance: STATE". jploop has no
+ * kernel state; the state is read from the balloon's lock ({@link BalloonFile#state}): {@code
  * BALLOON} while a balloon change, repair or shrink runs, {@code DISCARD} while a discard runs,
  * else {@code OFF}.
  */

@@ -16,9 +16,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * Base of the {@code ploop balloon} subcommands: the target ({@code -d DEVICE | -m MOUNT_POINT |
- * DiskDescriptor.xml}, resolved by {@link BalloonTarget}), one-line output, and the release of
- * the clusters under new balloon extents. The verbs run in this process, the filesystem work
- * included; the mount daemon is only asked to compact ({@link BalloonRelease#releaseOnline}).
+ * DiskDescriptor.xml}, resolved by {@link BalloonTarget}), one-line output, and the release of the
+ * clusters under new balloon extents. The verbs run in this process, the filesystem work included;
+ * the mount daemon is only asked to compact ({@link BalloonRelease#releaseOnline}).
  */
 abstract class BalloonVerb implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -26,7 +26,9 @@ abstract class BalloonVerb implements Callable<Integer> {
   @Option(names = "-d", paramLabel = "DEVICE", description = "ploop device, e.g. /dev/ploop0.")
   String device;
 
-  @Option(names = "-m", paramLabel = "MOUNT_POINT",
+  @Option(
+      names = "-m",
+      paramLabel = "MOUNT_POINT",
       description = "Where the filesystem of the disk is mounted.")
   Path mountPoint;
 

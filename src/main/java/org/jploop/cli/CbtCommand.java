@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.jploop.format.BadExtensionException;
 import org.jploop.daemon.MountStatus;
+import org.jploop.format.BadExtensionException;
 import org.jploop.format.DirtyBitmap;
 import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.image.CbtOperations;
@@ -24,19 +24,21 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ploop cbt} (the {@code ploop-cbt} tool of ploop 9, tools/ploop-cbt.c): {@code show},
  * {@code dump} and {@code drop} of a disk's changed-block-tracking bitmap, offline. A bitmap is
- * read from the top delta's Format Extension; {@code show} prints it in ploop's format, {@code
- * dump --src A --dst B} copies A's into B, {@code drop} removes the top's. On a mounted disk they
- * act on the live bitmap in the mount daemon ({@link OnlineCbtClient}): {@code show} prints it
- * (none: exit 44, no output, as ploop), {@code dump --dst FILE} writes it into a new empty
- * delta, {@code drop} stops it. Errors: a bad or not cleanly closed extension exits 13 ({@code
- * SYSEXIT_PROTOCOL}) with ploop's message and the file named.
+ * read from the top delta's Format Extension; {@code show} prints it in ploop's format, {@code dump
+ * --src A --dst B} copies A's into B, {@code drop} removes the top's. On a mounted disk they act on
+ * the live bitmap in the mount daemon ({@link OnlineCbtClient}): {@code show} prints it (none: exit
+ * 44, no output, as ploop), {@code dump --dst FILE} writes it into a new empty delta, {@code drop}
+ * stops it. Errors: a bad or not cleanly closed extension exits 13 ({@code SYSEXIT_PROTOCOL}) with
+ * ploop's message and the file named.
  */
-@Command(name = "cbt", description = "Changed-block tracking (ploop-cbt): show, dump, drop.",
+@Command(
+    name = "cbt",
+    description = "Changed-block tracking (ploop-cbt): show, dump, drop.",
     subcommands = {CbtCommand.Show.class, CbtCommand.Dump.class, CbtCommand.Drop.class})
 final class CbtCommand implements Callable<Integer> {
   static final String USAGE = "Usage: ploop-cbt { dump | drop | show } DiskDescriptor.xml";
-  static final String USAGE_DUMP = "Usage: ploop-cbt dump --dst <to> DiskDescriptor.xml\n"
-      + "\t\tdump --src <from> --dst <to>";
+  static final String USAGE_DUMP =
+      "Usage: ploop-cbt dump --dst <to> DiskDescriptor.xml\n" + "\t\tdump --src <from> --dst <to>";
 
   @Spec CommandSpec spec;
 
@@ -88,9 +90,9 @@ final class CbtCommand implements Callable<Integer> {
   /**
    * Prints {@code s} as ploop's {@code dump_cbt_from_raw}: the four header lines, then for every
    * non-zero L1 entry {@code <i>\t} followed by {@code 1} (all dirty) or a hex dump of the piece,
-   * 16 words a line, each line led by ploop's "offset" {@code i + 4 * word} ({@code %.8lx}).
-   * jploop sizes a piece by the image's cluster (ploop assumes 1 MiB) and prints a last partial
-   * word (ploop drops it).
+   * 16 words a line, each line led by ploop's "offset" {@code i + 4 * word} ({@code %.8lx}). jploop
+   * sizes a piece by the image's cluster (ploop assumes 1 MiB) and prints a last partial word
+   * (ploop drops it).
    */
   static void print(PrintWriter out, CbtStore.Stored s) {
     DirtyBitmap b = s.bitmap();
@@ -226,8 +228,11 @@ final class CbtCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       Optional<MountStatus> online = mounted(xml);
       if (online.isPresent()) {
-        out.println("Drop CBT dev=" + (online.get().loopDevice() != null
-            ? online.get().loopDevice() : online.get().diskImage()));
+        out.println(
+            "Drop CBT dev="
+                + (online.get().loopDevice() != null
+                    ? online.get().loopDevice()
+                    : online.get().diskImage()));
         out.flush();
         String r = OnlineCbtClient.ask(online.get(), "cbt-drop");
         return r.equals("dropped") ? ExitCode.OK : ExitCode.NOCBT;

@@ -31,10 +31,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ploop check [-f] [-F] [-c] [-r] [-d] [-s] [-S] [-D] IMAGE} and {@code ploop check [-u UUID]
- * DiskDescriptor.xml}: runs {@link ImageChecker}, prints each finding on stdout (unless {@code
- * -s}) and exits as ploop does: 0 clean, 11 corrupted, 37 dirty or in use, 17 interrupted version
- * conversion.
+ * {@code ploop check [-f] [-F] [-c] [-r] [-d] [-s] [-S] [-D] IMAGE} and {@code ploop check [-u
+ * UUID] DiskDescriptor.xml}: runs {@link ImageChecker}, prints each finding on stdout (unless
+ * {@code -s}) and exits as ploop does: 0 clean, 11 corrupted, 37 dirty or in use, 17 interrupted
+ * version conversion.
  *
  * <p>After a check that passed: {@code -S} fills the holes ploop 1.15/7.x call "sparse" ({@link
  * SparseRepair}; ploop 9 accepts -S and does nothing), {@code -D} moves the data clusters from the
@@ -45,40 +45,60 @@ import picocli.CommandLine.Spec;
 final class CheckCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = {"-f", "--force"}, description = "Check a clean image too; apply soft fixes.")
+  @Option(
+      names = {"-f", "--force"},
+      description = "Check a clean image too; apply soft fixes.")
   boolean force;
 
-  @Option(names = {"-F", "--hard-force"}, description = "Also zero entries past EOF/misaligned.")
+  @Option(
+      names = {"-F", "--hard-force"},
+      description = "Also zero entries past EOF/misaligned.")
   boolean hardForce;
 
-  @Option(names = {"-c", "--check"}, description = "Detailed: find clusters used twice.")
+  @Option(
+      names = {"-c", "--check"},
+      description = "Detailed: find clusters used twice.")
   boolean detailed;
 
-  @Option(names = {"-r", "--ro"}, description = "Read-only: repair nothing.")
+  @Option(
+      names = {"-r", "--ro"},
+      description = "Read-only: repair nothing.")
   boolean readOnly;
 
-  @Option(names = {"-d", "--drop-inuse"}, description = "Clear the in-use flag if clean.")
+  @Option(
+      names = {"-d", "--drop-inuse"},
+      description = "Clear the in-use flag if clean.")
   boolean dropInUse;
 
-  @Option(names = {"-s", "--silent"}, description = "Do not print findings.")
+  @Option(
+      names = {"-s", "--silent"},
+      description = "Do not print findings.")
   boolean silent;
 
-  @Option(names = {"-u", "--uuid"}, paramLabel = "UUID",
+  @Option(
+      names = {"-u", "--uuid"},
+      paramLabel = "UUID",
       description = "DiskDescriptor.xml form: check the chain up to this snapshot.")
   String uuid;
 
-  @Option(names = {"-R", "--raw"}, description = "The image is raw: nothing to check but -b.")
+  @Option(
+      names = {"-R", "--raw"},
+      description = "The image is raw: nothing to check but -b.")
   boolean raw;
 
-  @Option(names = {"-b", "--blocksize"}, paramLabel = "BLOCKSIZE",
+  @Option(
+      names = {"-b", "--blocksize"},
+      paramLabel = "BLOCKSIZE",
       description = "Cluster size in sectors, required with -R (ignored for DiskDescriptor.xml).")
   Long blocksize;
 
-  @Option(names = {"-S", "--repair-sparse"},
+  @Option(
+      names = {"-S", "--repair-sparse"},
       description = "Fill holes inside the header and inside used clusters (ploop 7's check).")
   boolean repairSparse;
 
-  @Option(names = {"-D", "--defrag"},
+  @Option(
+      names = {"-D", "--defrag"},
       description = "Move clusters from the end of the file into unused ones, then cut it.")
   boolean defrag;
 
@@ -106,10 +126,14 @@ final class CheckCommand implements Callable<Integer> {
     }
     CheckResult r;
     try {
-      r = xml
-          ? ImageChecker.checkDisk(target, uuid == null ? null : Guid.parse(uuid), options,
-              f -> finding(out, f.toString()))
-          : ImageChecker.checkImage(target, options, f -> finding(out, f.toString()));
+      r =
+          xml
+              ? ImageChecker.checkDisk(
+                  target,
+                  uuid == null ? null : Guid.parse(uuid),
+                  options,
+                  f -> finding(out, f.toString()))
+              : ImageChecker.checkImage(target, options, f -> finding(out, f.toString()));
     } catch (DiskBusyException e) {
       throw new PloopException(ExitCode.PLOOPINUSE, e.getMessage(), e);
     }
@@ -145,14 +169,19 @@ final class CheckCommand implements Callable<Integer> {
 
   /** {@code -S} and {@code -D} on every ploop1 delta checked, under the disk's lock. */
   private void afterCheck(boolean xml, PrintWriter out) throws IOException {
-    Path descriptor = xml ? target : target.toAbsolutePath().resolveSibling(
-        DiskDescriptor.FILE_NAME);
+    Path descriptor =
+        xml ? target : target.toAbsolutePath().resolveSibling(DiskDescriptor.FILE_NAME);
     // the lock first: the descriptor and the chain it names are read under it, so a snapshot or
     // merge cannot change them between the read and the repair
     DiskLock lock = null;
     if (Files.exists(descriptor)) {
-      lock = DiskLock.tryAcquire(descriptor, "check").orElseThrow(() -> new PloopException(
-          ExitCode.PLOOPINUSE, "Can't check, in use: " + DiskLock.holder(descriptor)));
+      lock =
+          DiskLock.tryAcquire(descriptor, "check")
+              .orElseThrow(
+                  () ->
+                      new PloopException(
+                          ExitCode.PLOOPINUSE,
+                          "Can't check, in use: " + DiskLock.holder(descriptor)));
     }
     try {
       afterCheckLocked(xml, descriptor, out);
@@ -163,13 +192,12 @@ final class CheckCommand implements Callable<Integer> {
     }
   }
 
-  private void afterCheckLocked(boolean xml, Path descriptor, PrintWriter out)
-      throws IOException {
+  private void afterCheckLocked(boolean xml, Path descriptor, PrintWriter out) throws IOException {
     List<Path> deltas = new ArrayList<>();
     if (xml) {
       DiskDescriptor d = DiskDescriptor.read(target);
-      List<DiskDescriptor.ImageEntry> chain = d.chain(target, uuid == null ? d.topGuid()
-          : Guid.parse(uuid));
+      List<DiskDescriptor.ImageEntry> chain =
+          d.chain(target, uuid == null ? d.topGuid() : Guid.parse(uuid));
       for (int i = d.raw() ? 1 : 0; i < chain.size(); i++) {
         deltas.add(d.fileOf(target, chain.get(i)));
       }
@@ -191,8 +219,12 @@ final class CheckCommand implements Callable<Integer> {
       if (repairSparse) {
         List<SparseRepair.Hole> holes = SparseRepair.find(delta);
         if (readOnly && !holes.isEmpty()) {
-          out.println("Warning: ploop image '" + delta + "' is sparse (" + holes.size()
-              + " holes); not repaired (-r)");
+          out.println(
+              "Warning: ploop image '"
+                  + delta
+                  + "' is sparse ("
+                  + holes.size()
+                  + " holes); not repaired (-r)");
         } else if (!readOnly) {
           SparseRepair.fill(delta, holes, this::note);
         }
@@ -201,10 +233,17 @@ final class CheckCommand implements Callable<Integer> {
         note(delta + ": not defragmented: a child volume grows from it");
       } else if (defrag && !readOnly) {
         try (DeltaFile d = DeltaFile.open(delta, false)) {
-          Compactor.Result c = new Compactor(Progress.onTerminal("Defragmenting"),
-              StepHook.NONE).compact(d);
-          note(delta + ": defragmented, moved " + c.movedClusters() + " clusters, "
-              + c.sizeBefore() + " -> " + c.sizeAfter() + " bytes");
+          Compactor.Result c =
+              new Compactor(Progress.onTerminal("Defragmenting"), StepHook.NONE).compact(d);
+          note(
+              delta
+                  + ": defragmented, moved "
+                  + c.movedClusters()
+                  + " clusters, "
+                  + c.sizeBefore()
+                  + " -> "
+                  + c.sizeAfter()
+                  + " bytes");
         }
       }
     }

@@ -15,8 +15,8 @@ import org.jploop.host.MountException;
 import picocli.CommandLine;
 
 /**
- * The registry of verbs and the mapping from exception types to exit codes. Each verb is one
- * class; adding a verb means one line in {@link #verbs}. Immutable after class initialisation.
+ * The registry of verbs and the mapping from exception types to exit codes. Each verb is one class;
+ * adding a verb means one line in {@link #verbs}. Immutable after class initialisation.
  */
 final class Commands {
   private Commands() {}
@@ -64,11 +64,11 @@ final class Commands {
   }
 
   /**
-   * Adds only the verb {@code args} names (its first word that is not an option) when it is a
-   * known one, else every verb: picocli builds a verb's model by reflection when it is added,
-   * which for all of them costs a short command more than its own work. The verb alone parses
-   * and reports errors exactly as within the full tree (CommandsTest compares them); a missing or
-   * unknown verb gets the full tree, so its usage lists every verb.
+   * Adds only the verb {@code args} names (its first word that is not an option) when it is a known
+   * one, else every verb: picocli builds a verb's model by reflection when it is added, which for
+   * all of them costs a short command more than its own work. The verb alone parses and reports
+   * errors exactly as within the full tree (CommandsTest compares them); a missing or unknown verb
+   * gets the full tree, so its usage lists every verb.
    */
   static void register(CommandLine cl, String[] args) {
     String verb = verbOf(args);

@@ -11,7 +11,10 @@ final class CommonOptions {
   /** Name of the mixin in every verb's command spec. */
   static final String MIXIN = "common";
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
   boolean help;
 
   @Option(names = "--verbose", description = "Print stack traces with errors.")

@@ -5,9 +5,9 @@ import org.jploop.image.OfflineDisk;
 import picocli.CommandLine.Command;
 
 /**
- * {@code ploop compact DiskDescriptor.xml}: moves data clusters from the tail of every ploop1
- * delta into its holes and truncates it ({@link DiskCompactor}); on a mounted disk the mount
- * daemon does it online.
+ * {@code ploop compact DiskDescriptor.xml}: moves data clusters from the tail of every ploop1 delta
+ * into its holes and truncates it ({@link DiskCompactor}); on a mounted disk the mount daemon does
+ * it online.
  */
 @Command(name = "compact", description = "Move tail clusters into holes and truncate the images.")
 final class CompactCommand extends ImageVerb {
@@ -23,8 +23,9 @@ final class CompactCommand extends ImageVerb {
 
   @Override
   void run(OfflineDisk disk) throws Exception {
-    for (DiskCompactor.DeltaResult r : new DiskCompactor(disk,
-        p -> progress("Compacting " + p.getFileName()), hook()).compactAll()) {
+    for (DiskCompactor.DeltaResult r :
+        new DiskCompactor(disk, p -> progress("Compacting " + p.getFileName()), hook())
+            .compactAll()) {
       out().println(r.describe());
     }
   }

@@ -8,14 +8,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ploop convert {-f raw|ploop1|expanded|preallocated | -v 1|2} DiskDescriptor.xml}:
- * offline format conversion.
+ * {@code ploop convert {-f raw|ploop1|expanded|preallocated | -v 1|2} DiskDescriptor.xml}: offline
+ * format conversion.
  */
 @Command(name = "convert", description = "Convert the image format (offline).")
 final class ConvertCommand extends ImageVerb {
   /** Exactly one of -f and -v. */
   static final class Target {
-    @Option(names = "-f", paramLabel = "FORMAT", description = "raw, ploop1, expanded or preallocated.")
+    @Option(
+        names = "-f",
+        paramLabel = "FORMAT",
+        description = "raw, ploop1, expanded or preallocated.")
     String format;
 
     @Option(names = "-v", paramLabel = "VERSION", description = "1 or 2.")

@@ -30,16 +30,26 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "copy", description = "Copy a (mounted) disk: send a live copy, or receive one.")
 final class CopyCommand implements Callable<Integer> {
-  static final String USAGE = "Usage: ploop copy -s DEVICE|DiskDescriptor.xml [-F STOPCMD]"
-      + " { [-d FILE] | [-o OFD] }\n       ploop copy -d FILE [-i IFD]";
+  static final String USAGE =
+      "Usage: ploop copy -s DEVICE|DiskDescriptor.xml [-F STOPCMD]"
+          + " { [-d FILE] | [-o OFD] }\n       ploop copy -d FILE [-i IFD]";
 
   @Spec CommandSpec spec;
 
-  @Option(names = "-s", paramLabel = "DEVICE") String source;
-  @Option(names = "-d", paramLabel = "FILE") Path file;
-  @Option(names = "-o", paramLabel = "OFD") Integer ofd;
-  @Option(names = "-i", paramLabel = "IFD") Integer ifd;
-  @Option(names = "-F", paramLabel = "STOPCMD") String stopCommand;
+  @Option(names = "-s", paramLabel = "DEVICE")
+  String source;
+
+  @Option(names = "-d", paramLabel = "FILE")
+  Path file;
+
+  @Option(names = "-o", paramLabel = "OFD")
+  Integer ofd;
+
+  @Option(names = "-i", paramLabel = "IFD")
+  Integer ifd;
+
+  @Option(names = "-F", paramLabel = "STOPCMD")
+  String stopCommand;
 
   @Override
   public Integer call() throws IOException {
@@ -71,16 +81,23 @@ final class CopyCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.PARAM, "Give one of -d FILE and -o OFD\n" + USAGE);
     }
     Path xml = descriptorOf(source);
-    PrintWriter log = ofd != null && ofd == 1 ? spec.commandLine().getErr()
-        : spec.commandLine().getOut();
-    CopySender.Target to = file != null ? CopySender.Target.file(file)
-        : CopySender.Target.stream(new FileInputStream(java.io.FileDescriptor.in),
-            (OutputStream) open(ofd, false));
+    PrintWriter log =
+        ofd != null && ofd == 1 ? spec.commandLine().getErr() : spec.commandLine().getOut();
+    CopySender.Target to =
+        file != null
+            ? CopySender.Target.file(file)
+            : CopySender.Target.stream(
+                new FileInputStream(java.io.FileDescriptor.in), (OutputStream) open(ofd, false));
     Optional<MountStatus> st = MountStatus.forDescriptor(xml);
     if (st.isPresent() && MountStatus.READY.equals(st.get().state())) {
       log.println("Sending mounted disk " + xml + " (daemon pid " + st.get().pid() + ")");
-      CopySender.sendMounted(RunPaths.of(xml).controlSocket(), Path.of(st.get().diskImage()), xml,
-          to, stopCommand, log);
+      CopySender.sendMounted(
+          RunPaths.of(xml).controlSocket(),
+          Path.of(st.get().diskImage()),
+          xml,
+          to,
+          stopCommand,
+          log);
     } else {
       log.println("Sending unmounted disk " + xml);
       CopySender.sendOffline(xml, to, stopCommand, log);
@@ -104,8 +121,13 @@ final class CopyCommand implements Callable<Integer> {
   private static java.io.Closeable open(int fd, boolean input) throws IOException {
     Path p = Path.of("/proc/self/fd/" + fd);
     if (!Files.exists(p)) {
-      throw new PloopException(ExitCode.PARAM, "Invalid " + (input ? "input" : "output") + " fd "
-          + fd + ": must be a file, a pipe or a socket");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Invalid "
+              + (input ? "input" : "output")
+              + " fd "
+              + fd
+              + ": must be a file, a pipe or a socket");
     }
     if (fd == 0 && input) {
       return new FileInputStream(java.io.FileDescriptor.in);

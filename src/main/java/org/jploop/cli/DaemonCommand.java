@@ -14,7 +14,9 @@ import picocli.CommandLine.Parameters;
  * {@code ploop daemon} (hidden): the mount daemon itself, which {@code ploop mount} starts detached
  * with its output going to the log file. Runs in the foreground until unmounted or signalled.
  */
-@Command(name = "daemon", hidden = true,
+@Command(
+    name = "daemon",
+    hidden = true,
     description = "Serve a disk through FUSE in the foreground (started by ploop mount).")
 final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--fuse-dir", description = "Where to mount the FUSE file system.")
@@ -32,8 +34,9 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--fuse-threads", description = "Threads serving FUSE requests (kernel).")
   Integer fuseThreads;
 
-  @Option(names = "-c", description = "Serve it as this component (read-only, beside the plain"
-      + " mount).")
+  @Option(
+      names = "-c",
+      description = "Serve it as this component (read-only, beside the plain" + " mount).")
   String component;
 
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
@@ -48,8 +51,7 @@ final class DaemonCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new PloopException(ExitCode.PARAM, e.getMessage());
     }
-    new MountDaemon(descriptor, fuseDir, readOnly, guid, front, component, new EventLog(out))
-        .run();
+    new MountDaemon(descriptor, fuseDir, readOnly, guid, front, component, new EventLog(out)).run();
     return ExitCode.OK;
   }
 }

@@ -49,14 +49,18 @@ record DeviceListing(boolean all, boolean full) {
       List<DeviceName> names = DeviceName.of(new LoopDevice(st.loopDevice()));
       dev = names.isEmpty() ? null : names.get(0);
     }
-    String name = dev != null ? dev.name() : st.loopDevice() != null
-        ? Path.of(st.loopDevice()).getFileName().toString() : st.diskImage();
+    String name =
+        dev != null
+            ? dev.name()
+            : st.loopDevice() != null
+                ? Path.of(st.loopDevice()).getFileName().toString()
+                : st.diskImage();
     List<String> images = new ArrayList<>();
     try {
       Path xml = Path.of(st.descriptor());
       DiskDescriptor d = DiskDescriptor.read(xml);
-      for (Path p : st.snapshot() == null ? d.topChainFiles(xml)
-          : d.chainFiles(xml, st.snapshot())) {
+      for (Path p :
+          st.snapshot() == null ? d.topChainFiles(xml) : d.chainFiles(xml, st.snapshot())) {
         images.add(p.toString());
       }
     } catch (IOException e) {

@@ -13,8 +13,9 @@ import picocli.CommandLine.Parameters;
  * {@code -k}: "Keyid is not specified", 38; a bad descriptor: 39; mounted: "Encryption of mounted
  * disk image is prohibited", 38), then refused with {@link Encryption#unavailable} (exit 45).
  */
-@Command(name = "encrypt", description = "Encrypt a disk with dm-crypt: refused, jploop has no"
-    + " dm-crypt support.")
+@Command(
+    name = "encrypt",
+    description = "Encrypt a disk with dm-crypt: refused, jploop has no" + " dm-crypt support.")
 final class EncryptCommand implements Callable<Integer> {
   @Option(names = "-k", paramLabel = "KEYID", description = "Key id for crypt.d/getkey.")
   String keyId;

@@ -15,21 +15,32 @@ import picocli.CommandLine.Option;
  * {@code -d DEVICE} is refused: jploop has no ploop devices (grow a mounted disk with {@code ploop
  * resize}).
  */
-@Command(name = "grow", description = "Grow a disk or one image file offline (no filesystem"
-    + " handling).")
+@Command(
+    name = "grow",
+    description = "Grow a disk or one image file offline (no filesystem" + " handling).")
 final class GrowCommand extends ImageVerb {
-  @Option(names = "-s", paramLabel = "SIZE", required = true,
+  @Option(
+      names = "-s",
+      paramLabel = "SIZE",
+      required = true,
       description = "New size: sectors, or a number with K/M/G/T.")
   String size;
 
-  @Option(names = "-f", paramLabel = "FORMAT",
+  @Option(
+      names = "-f",
+      paramLabel = "FORMAT",
       description = "raw: DELTA is a raw image (ploop1 otherwise).")
   String format;
 
-  @Option(names = {"-S", "--sparse"}, description = "Raw image: extend sparsely (no zeros written).")
+  @Option(
+      names = {"-S", "--sparse"},
+      description = "Raw image: extend sparsely (no zeros written).")
   boolean sparse;
 
-  @Option(names = "-d", paramLabel = "DEVICE", description = "Refused: jploop has no ploop devices.")
+  @Option(
+      names = "-d",
+      paramLabel = "DEVICE",
+      description = "Refused: jploop has no ploop devices.")
   String device;
 
   @Override
@@ -40,13 +51,17 @@ final class GrowCommand extends ImageVerb {
   @Override
   public Integer call() throws Exception {
     if (device != null) {
-      throw new PloopException(ExitCode.PARAM, "Error: -d " + device + ": jploop has no ploop"
-          + " devices; grow a mounted disk with ploop resize -s SIZE DiskDescriptor.xml");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Error: -d "
+              + device
+              + ": jploop has no ploop"
+              + " devices; grow a mounted disk with ploop resize -s SIZE DiskDescriptor.xml");
     }
     long sectors = SizeParser.parseSectors(size);
     if (sectors == 0) {
-      throw new PloopException(ExitCode.PARAM, "Usage: ploop grow -s NEW_SIZE DiskDescriptor.xml"
-          + " | [-f raw] DELTA");
+      throw new PloopException(
+          ExitCode.PARAM, "Usage: ploop grow -s NEW_SIZE DiskDescriptor.xml" + " | [-f raw] DELTA");
     }
     boolean raw = format != null && ImageFormat.parse(format) == ImageFormat.RAW;
     if (descriptor.getFileName().toString().endsWith(".xml")) {

@@ -14,7 +14,6 @@ import org.jploop.image.OfflineDisk;
 import org.jploop.image.Progress;
 import org.jploop.image.StepHook;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -80,9 +79,14 @@ abstract class ImageVerb implements Callable<Integer> {
   void requireWritableVolume() throws Exception {
     DiskDescriptor.Volume vol = DiskDescriptor.read(descriptor).volume();
     if (vol != null && vol.readOnly()) {
-      throw new PloopException(ExitCode.PARAM, "Unable to " + purpose() + ": "
-          + descriptor.toAbsolutePath().getParent() + " is a read-only snapshot volume"
-          + " (ploop-volume); its images are shared with its child volumes");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Unable to "
+              + purpose()
+              + ": "
+              + descriptor.toAbsolutePath().getParent()
+              + " is a read-only snapshot volume"
+              + " (ploop-volume); its images are shared with its child volumes");
     }
   }
 
@@ -92,8 +96,13 @@ abstract class ImageVerb implements Callable<Integer> {
   @SuppressWarnings("SystemConsoleNull")
   private void runOnline(MountStatus st, String request) throws Exception {
     if (System.console() != null) {
-      out().println("The disk is mounted (daemon pid " + st.pid() + "): running " + purpose()
-          + " online; the disk is suspended meanwhile");
+      out()
+          .println(
+              "The disk is mounted (daemon pid "
+                  + st.pid()
+                  + "): running "
+                  + purpose()
+                  + " online; the disk is suspended meanwhile");
       out().flush();
     }
     String reply = DiskMounter.request(st, request);
@@ -102,8 +111,14 @@ abstract class ImageVerb implements Callable<Integer> {
       return;
     }
     if (!reply.startsWith("error")) {
-      throw new PloopException(ExitCode.SYS, "The mount daemon (pid " + st.pid()
-          + ") gave no answer to " + purpose() + "; see " + st.logFile());
+      throw new PloopException(
+          ExitCode.SYS,
+          "The mount daemon (pid "
+              + st.pid()
+              + ") gave no answer to "
+              + purpose()
+              + "; see "
+              + st.logFile());
     }
     String[] w = reply.split(" ", 3);
     if (w.length == 3) {

@@ -53,8 +53,12 @@ final class InfoCommand implements Callable<Integer> {
     DiskInfo info = xml ? DiskInfo.ofDescriptor(target) : DiskInfo.ofImage(target);
     List<Finding> warnings = verifyDeltas(info);
     if (sizeOnly) {
-      out.printf(Locale.ROOT, "size:\t\t%d%nblocksize:\t%d%nfmt_version:\t%d%n", info.sizeSectors(),
-          info.clusterSectors(), info.version() == null ? 0 : info.version().number());
+      out.printf(
+          Locale.ROOT,
+          "size:\t\t%d%nblocksize:\t%d%nfmt_version:\t%d%n",
+          info.sizeSectors(),
+          info.clusterSectors(),
+          info.version() == null ? 0 : info.version().number());
     } else if (json) {
       out.println(toJson(info, warnings));
     } else {
@@ -79,13 +83,13 @@ final class InfoCommand implements Callable<Integer> {
       List<Finding> found = new ArrayList<>();
       CheckResult r = ImageChecker.checkImage(d.file(), readOnly, found::add);
       for (Finding f : found) {
-        boolean corrupt = f.severity() != Severity.NOTICE
-            && f.kind() != Finding.Kind.UNALIGNED_SIZE;
+        boolean corrupt =
+            f.severity() != Severity.NOTICE && f.kind() != Finding.Kind.UNALIGNED_SIZE;
         if (corrupt) {
           throw new CorruptImageException(f.file(), f.offset(), f.message());
         }
-        boolean daemonTail = info.locked() && d == info.top()
-            && f.kind() == Finding.Kind.LEAKED_TAIL;
+        boolean daemonTail =
+            info.locked() && d == info.top() && f.kind() == Finding.Kind.LEAKED_TAIL;
         if (!daemonTail) { // a mounted top carries the daemon's preallocated tail by design
           warnings.add(f);
         }
@@ -109,10 +113,12 @@ final class InfoCommand implements Callable<Integer> {
     }
     if (info.descriptor() != null) {
       try {
-        MountStatus.forDescriptor(info.descriptor()).ifPresent(st -> {
-          m.put("frontend", st.frontendName());
-          m.put("disk_image", st.diskImage());
-        });
+        MountStatus.forDescriptor(info.descriptor())
+            .ifPresent(
+                st -> {
+                  m.put("frontend", st.frontendName());
+                  m.put("disk_image", st.diskImage());
+                });
       } catch (IOException e) {
         m.put("status_error", e.getMessage());
       }
@@ -124,25 +130,49 @@ final class InfoCommand implements Callable<Integer> {
     if (info.descriptor() != null) {
       out.printf(Locale.ROOT, "disk:\t\t%s%n", info.descriptor().toAbsolutePath());
     }
-    out.printf(Locale.ROOT, "size:\t\t%d sectors (%s)%n", info.sizeSectors(), human(info.sizeSectors() * 512));
-    out.printf(Locale.ROOT, "blocksize:\t%d sectors (%s)%n", info.clusterSectors(),
+    out.printf(
+        Locale.ROOT,
+        "size:\t\t%d sectors (%s)%n",
+        info.sizeSectors(),
+        human(info.sizeSectors() * 512));
+    out.printf(
+        Locale.ROOT,
+        "blocksize:\t%d sectors (%s)%n",
+        info.clusterSectors(),
         human(info.clusterSectors() * 512L));
-    out.printf(Locale.ROOT, "fmt_version:\t%s%n", info.version() == null ? "raw" : info.version().number()
-        + " (" + info.version().signatureText() + ")");
+    out.printf(
+        Locale.ROOT,
+        "fmt_version:\t%s%n",
+        info.version() == null
+            ? "raw"
+            : info.version().number() + " (" + info.version().signatureText() + ")");
     if (info.descriptor() != null) {
-      out.printf(Locale.ROOT, "mounted:\t%s%n", info.locked() ? "yes, in use by pid " + info.lockHolder() : "no");
+      out.printf(
+          Locale.ROOT,
+          "mounted:\t%s%n",
+          info.locked() ? "yes, in use by pid " + info.lockHolder() : "no");
       printMount(out, info.descriptor());
     }
     out.printf(Locale.ROOT, "deltas:\t\t%d%n", info.deltas().size());
     int level = 0;
     for (DeltaInfo d : info.deltas()) {
-      out.printf(Locale.ROOT, "  %d %s%s%n", level++, d.file(), d.guid() == null ? "" : " " + d.guid());
+      out.printf(
+          Locale.ROOT, "  %d %s%s%n", level++, d.file(), d.guid() == null ? "" : " " + d.guid());
       if (d.raw()) {
-        out.printf(Locale.ROOT, "      raw, file %d bytes, %d bytes on disk%n", d.fileBytes(), d.bytesOnDisk());
+        out.printf(
+            Locale.ROOT,
+            "      raw, file %d bytes, %d bytes on disk%n",
+            d.fileBytes(),
+            d.bytesOnDisk());
       } else {
-        out.printf(Locale.ROOT, "      %d clusters allocated (%s), file %d bytes, %d bytes on disk, %s%n",
-            d.clustersAllocated(), human(d.clustersAllocated() * d.clusterSectors() * 512L),
-            d.fileBytes(), d.bytesOnDisk(), d.state());
+        out.printf(
+            Locale.ROOT,
+            "      %d clusters allocated (%s), file %d bytes, %d bytes on disk, %s%n",
+            d.clustersAllocated(),
+            human(d.clustersAllocated() * d.clusterSectors() * 512L),
+            d.fileBytes(),
+            d.bytesOnDisk(),
+            d.state());
       }
     }
     for (Finding f : warnings) {
@@ -157,17 +187,34 @@ final class InfoCommand implements Callable<Integer> {
       if (st == null) {
         return;
       }
-      out.printf(Locale.ROOT, "daemon:\t\tpid %d, %s, log %s%n", st.pid(), st.daemonAlive() ? st.state()
-          : "dead (run ploop umount)", st.logFile());
+      out.printf(
+          Locale.ROOT,
+          "daemon:\t\tpid %d, %s, log %s%n",
+          st.pid(),
+          st.daemonAlive() ? st.state() : "dead (run ploop umount)",
+          st.logFile());
       out.printf(Locale.ROOT, "disk.img:\t%s%n", st.diskImage());
-      out.printf(Locale.ROOT, "front end:\t%s%s%n", st.frontendName(), st.frontend() == null ? ""
-          : String.format(Locale.ROOT, " (%d requests, %d in flight at most, %d workers)",
-              st.frontend().requests(), st.frontend().maxInFlight(), st.frontend().workers()));
+      out.printf(
+          Locale.ROOT,
+          "front end:\t%s%s%n",
+          st.frontendName(),
+          st.frontend() == null
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  " (%d requests, %d in flight at most, %d workers)",
+                  st.frontend().requests(),
+                  st.frontend().maxInFlight(),
+                  st.frontend().workers()));
       if (st.loopDevice() != null) {
-        out.printf(Locale.ROOT, "device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
+        out.printf(
+            Locale.ROOT, "device:\t\t%s%nmount point:\t%s%n", st.loopDevice(), st.mountPoint());
       }
-      out.printf(Locale.ROOT, "ENOSPC events:\t%d%s%n", st.enospcEvents(), st.lastEnospcAt() == null ? ""
-          : " (last " + st.lastEnospcAt() + ")");
+      out.printf(
+          Locale.ROOT,
+          "ENOSPC events:\t%d%s%n",
+          st.enospcEvents(),
+          st.lastEnospcAt() == null ? "" : " (last " + st.lastEnospcAt() + ")");
     } catch (IOException e) {
       out.println("warning: cannot read the mount status: " + e.getMessage());
     }
@@ -176,8 +223,9 @@ final class InfoCommand implements Callable<Integer> {
   private static String toJson(DiskInfo info, List<Finding> warnings)
       throws JsonProcessingException {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("descriptor", info.descriptor() == null ? null : info.descriptor().toAbsolutePath()
-        .toString());
+    m.put(
+        "descriptor",
+        info.descriptor() == null ? null : info.descriptor().toAbsolutePath().toString());
     m.put("size_sectors", info.sizeSectors());
     m.put("size_bytes", info.sizeSectors() * 512);
     m.put("blocksize_sectors", info.clusterSectors());

@@ -33,30 +33,48 @@ final class InitCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "-s", required = true, paramLabel = "SIZE",
+  @Option(
+      names = "-s",
+      required = true,
+      paramLabel = "SIZE",
       description = "Disk size: NUMBER[KMGT]; a plain number is in 512-byte sectors.")
   String size;
 
-  @Option(names = "-b", paramLabel = "BLOCKSIZE",
+  @Option(
+      names = "-b",
+      paramLabel = "BLOCKSIZE",
       description = "Cluster size in sectors: a power of two in 64..131072 (default 2048 = 1 MiB).")
   String blocksize;
 
-  @Option(names = "-f", paramLabel = "FORMAT", defaultValue = "ploop1",
+  @Option(
+      names = "-f",
+      paramLabel = "FORMAT",
+      defaultValue = "ploop1",
       description = "Image format: ploop1 (= expanded), preallocated or raw.")
   String format;
 
-  @Option(names = "-v", paramLabel = "VERSION", defaultValue = "2",
+  @Option(
+      names = "-v",
+      paramLabel = "VERSION",
+      defaultValue = "2",
       description = "ploop1 format version: 1 (BAT in sectors) or 2 (BAT in clusters).")
   String version;
 
-  @Option(names = "-t", paramLabel = "FSTYPE", defaultValue = "ext4",
+  @Option(
+      names = "-t",
+      paramLabel = "FSTYPE",
+      defaultValue = "ext4",
       description = "Filesystem to create: ext4, ext3, xfs or none (default ext4).")
   String fstype;
 
-  @Option(names = {"-S", "--sparse"}, description = "Raw format: create a sparse file.")
+  @Option(
+      names = {"-S", "--sparse"},
+      description = "Raw format: create a sparse file.")
   boolean sparse;
 
-  @Option(names = "-k", paramLabel = "KEYID",
+  @Option(
+      names = "-k",
+      paramLabel = "KEYID",
       description = "Encrypt with dm-crypt: refused, jploop has no dm-crypt support.")
   String keyId;
 
@@ -77,32 +95,47 @@ final class InitCommand implements Callable<Integer> {
     }
     String fs = fstype.toLowerCase(Locale.ROOT);
     if (!fs.equals("none") && !fs.equals("ext4") && !fs.equals("ext3") && !fs.equals("xfs")) {
-      throw new PloopException(ExitCode.PARAM, "Unknown filesystem type: " + fstype
-          + " (use ext4, ext3, xfs or none)");
+      throw new PloopException(
+          ExitCode.PARAM, "Unknown filesystem type: " + fstype + " (use ext4, ext3, xfs or none)");
     }
     if (keyId != null) {
       throw Encryption.unavailable("init -k " + keyId);
     }
     long maxFs = MAX_FS_SIZE_SECTORS;
     if (!fs.equals("none") && ImageCreator.roundSize(sectors, bs, v) > maxFs) {
-      throw new PloopException(ExitCode.PARAM, "An incorrect block device size is specified: "
-          + sectors + " sectors. The maximum allowed size is " + maxFs + " sectors");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "An incorrect block device size is specified: "
+              + sectors
+              + " sectors. The maximum allowed size is "
+              + maxFs
+              + " sectors");
     }
-    ImageCreator.Request req = ImageCreator.Request.of(image, sectors).withClusterSectors(bs)
-        .withVersion(v).withFormat(f, sparse);
+    ImageCreator.Request req =
+        ImageCreator.Request.of(image, sectors)
+            .withClusterSectors(bs)
+            .withVersion(v)
+            .withFormat(f, sparse);
     Path xml = ImageCreator.descriptorFor(image);
     if (java.nio.file.Files.exists(xml)) {
       throw new PloopException(ExitCode.EBUSY, "Can't create " + xml + ": File exists");
     }
-    out.printf(Locale.ROOT, "Creating delta %s bs=%d size=%d sectors v%d%n", image.toAbsolutePath(), bs,
-        ImageCreator.roundSize(sectors, bs, v), v.number());
+    out.printf(
+        Locale.ROOT,
+        "Creating delta %s bs=%d size=%d sectors v%d%n",
+        image.toAbsolutePath(),
+        bs,
+        ImageCreator.roundSize(sectors, bs, v),
+        v.number());
     ImageCreator.Created created;
     try {
       created = ImageCreator.create(req, progress(out));
     } catch (FileAlreadyExistsException e) {
       boolean descriptor = e.getFile().equals(xml.toString());
-      throw new PloopException(descriptor ? ExitCode.EBUSY : ExitCode.PARAM,
-          "Can't create " + e.getFile() + ": File exists", e);
+      throw new PloopException(
+          descriptor ? ExitCode.EBUSY : ExitCode.PARAM,
+          "Can't create " + e.getFile() + ": File exists",
+          e);
     } catch (IllegalArgumentException e) {
       throw new PloopException(ExitCode.PARAM, e.getMessage(), e);
     }
@@ -130,11 +163,19 @@ final class InitCommand implements Callable<Integer> {
   /** Partitions and formats a freshly created disk ({@code ploop init}, {@code volume create}). */
   static void makeFilesystem(ImageCreator.Created created, String fs, String label)
       throws IOException {
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
-        java.nio.charset.StandardCharsets.UTF_8));
+    EventLog quiet =
+        new EventLog(
+            new java.io.PrintStream(
+                java.io.OutputStream.nullOutputStream(),
+                false,
+                java.nio.charset.StandardCharsets.UTF_8));
     DiskDescriptor d = created.descriptor();
-    new DiskMounter(DiskMounter.ownJar(), quiet).withDiskImage(created.descriptorFile(),
-        img -> new FilesystemMaker(quiet).make(img, fs, d.diskSizeSectors(), d.blocksize(), label));
+    new DiskMounter(DiskMounter.ownJar(), quiet)
+        .withDiskImage(
+            created.descriptorFile(),
+            img ->
+                new FilesystemMaker(quiet)
+                    .make(img, fs, d.diskSizeSectors(), d.blocksize(), label));
   }
 
   private int parseBlocksize() {
@@ -166,10 +207,11 @@ final class InitCommand implements Callable<Integer> {
   @SuppressWarnings("SystemConsoleNull")
   private LongConsumer progress(PrintWriter out) {
     if (System.console() == null) {
-      return bytes -> { };
+      return bytes -> {};
     }
-    long total = ImageCreator.roundSize(SizeParser.parseSectors(size), parseBlocksize(),
-        FormatVersion.V2) * 512;
+    long total =
+        ImageCreator.roundSize(SizeParser.parseSectors(size), parseBlocksize(), FormatVersion.V2)
+            * 512;
     int[] last = {-1};
     return bytes -> {
       int pct = (int) (bytes * 100 / Math.max(1, total));

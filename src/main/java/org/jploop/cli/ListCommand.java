@@ -15,8 +15,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "list", description = "List mounted disks.")
 final class ListCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "-a", description = "Also print the mount point (ploop 7.x).")
   boolean all;
@@ -32,8 +31,9 @@ final class ListCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     // only disks a daemon serves: what a dead one left is cleaned by ploop umount or the next
     // host daemon
-    out.print(new DeviceListing(all, full).render(MountStatus.all().stream()
-        .filter(MountStatus::daemonAlive).toList(), json));
+    out.print(
+        new DeviceListing(all, full)
+            .render(MountStatus.all().stream().filter(MountStatus::daemonAlive).toList(), json));
     out.flush();
     return ExitCode.OK;
   }

@@ -18,13 +18,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ploop merge [-f raw] [-n NEW_DELTA] DELTAS_TO_MERGE BASE_DELTA}: merges delta files given
  * by path, the first one topmost, into the last one (or into a new file) with {@link
- * BareDeltaMerger}; no descriptor is read or changed and the merged files stay, as in ploop.
- * {@code ploop merge DiskDescriptor.xml} says to use snapshot-merge, and {@code -d DEVICE} is
- * refused (jploop has no ploop devices), both with exit 38. {@code -u} and {@code -A} are
- * accepted and ignored, as ploop does.
+ * BareDeltaMerger}; no descriptor is read or changed and the merged files stay, as in ploop. {@code
+ * ploop merge DiskDescriptor.xml} says to use snapshot-merge, and {@code -d DEVICE} is refused
+ * (jploop has no ploop devices), both with exit 38. {@code -u} and {@code -A} are accepted and
+ * ignored, as ploop does.
  */
-@Command(name = "merge", description = "Merge delta files offline: DELTA... (top first) into"
-    + " BASE_DELTA or into -n NEW_DELTA.")
+@Command(
+    name = "merge",
+    description =
+        "Merge delta files offline: DELTA... (top first) into"
+            + " BASE_DELTA or into -n NEW_DELTA.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -34,7 +37,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "-n", paramLabel = "NEW_DELTA", description = "Merge into this new file.")
   Path newDelta;
 
-  @Option(names = "-d", paramLabel = "DEVICE", description = "Refused: jploop has no ploop devices.")
+  @Option(
+      names = "-d",
+      paramLabel = "DEVICE",
+      description = "Refused: jploop has no ploop devices.")
   String device;
 
   @Option(names = "-l", paramLabel = "LEVEL[..TOP_LEVEL]", description = "With -d only.")
@@ -57,12 +63,15 @@ final class MergeCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.PARAM, "Please use ploop snapshot-merge command");
     }
     if (device != null || levels != null) {
-      throw new PloopException(ExitCode.PARAM, "Error: -d/-l: jploop has no ploop devices;"
-          + " merge a mounted disk with ploop snapshot-merge DiskDescriptor.xml");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Error: -d/-l: jploop has no ploop devices;"
+              + " merge a mounted disk with ploop snapshot-merge DiskDescriptor.xml");
     }
     if (files.size() < 2) {
-      throw new PloopException(ExitCode.PARAM, "Usage: ploop merge [-f raw] [-n NEW_DELTA]"
-          + " DELTAS_TO_MERGE BASE_DELTA");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Usage: ploop merge [-f raw] [-n NEW_DELTA]" + " DELTAS_TO_MERGE BASE_DELTA");
     }
     List<Path> deltas = files.subList(0, files.size() - 1);
     Path base = files.get(files.size() - 1);

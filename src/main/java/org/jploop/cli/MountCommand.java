@@ -34,56 +34,82 @@ import picocli.CommandLine.Spec;
  * {@code losetup --direct-io=on}. A delta left dirty by a crash is first checked and repaired as
  * {@code ploop check -F -d} would ({@link DirtyImageRepair}). A read-only ploop-volume ({@code
  * <ReadOnly>}, a snapshot volume) is always mounted read-only, as ploop does. {@code -c NAME}
- * mounts the disk once more as component NAME beside the plain mount (its own daemon, disk.img
- * and device); jploop serves a component read-only (README, "Where jploop differs from ploop").
+ * mounts the disk once more as component NAME beside the plain mount (its own daemon, disk.img and
+ * device); jploop serves a component read-only (README, "Where jploop differs from ploop").
  */
-@Command(name = "mount", description = "Mount a disk: serve disk.img and optionally mount its"
-    + " filesystem.")
+@Command(
+    name = "mount",
+    description = "Mount a disk: serve disk.img and optionally mount its" + " filesystem.")
 final class MountCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "-m", paramLabel = "MOUNTPOINT", description = "Mount the filesystem here.")
   Path mountPoint;
 
-  @Option(names = "-d", paramLabel = "DEVICE", description = "Name the disk /dev/ploopN (or"
-      + " /dev/mapper/ploopN), partition 1 /dev/ploopNp1, while it is mounted.")
+  @Option(
+      names = "-d",
+      paramLabel = "DEVICE",
+      description =
+          "Name the disk /dev/ploopN (or"
+              + " /dev/mapper/ploopN), partition 1 /dev/ploopNp1, while it is mounted.")
   String device;
 
-  @Option(names = "--fuse-dir", paramLabel = "DIR",
+  @Option(
+      names = "--fuse-dir",
+      paramLabel = "DIR",
       description = "Where disk.img appears (default: /run/jploop/<hash>/fuse).")
   Path fuseDir;
 
   @Option(names = "-r", description = "Read-only.")
   boolean readOnly;
 
-  @Option(names = "-t", paramLabel = "FSTYPE",
+  @Option(
+      names = "-t",
+      paramLabel = "FSTYPE",
       description = "Filesystem type to mount (default: probed).")
   String fsType;
 
-  @Option(names = "-o", paramLabel = "OPTIONS",
+  @Option(
+      names = "-o",
+      paramLabel = "OPTIONS",
       description = "Extra mount options for the filesystem (after lazytime).")
   String mountOptions;
 
-  @Option(names = "-u", paramLabel = "GUID", description = "Mount the disk as of this snapshot"
-      + " (read-only, -r, unless it is the top).")
+  @Option(
+      names = "-u",
+      paramLabel = "GUID",
+      description =
+          "Mount the disk as of this snapshot" + " (read-only, -r, unless it is the top).")
   String guid;
 
-  @Option(names = "--frontend", paramLabel = "NAME", description = "FUSE front end: kernel (the"
-      + " default: jploop's own /dev/fuse server, many requests in flight) or jnr-fuse (libfuse"
-      + " 2.9, one request at a time).")
+  @Option(
+      names = "--frontend",
+      paramLabel = "NAME",
+      description =
+          "FUSE front end: kernel (the"
+              + " default: jploop's own /dev/fuse server, many requests in flight) or jnr-fuse (libfuse"
+              + " 2.9, one request at a time).")
   String frontend;
 
-  @Option(names = "--fuse-threads", paramLabel = "N", description = "Threads serving FUSE"
-      + " requests (kernel front end; default " + FrontendOptions.DEFAULT_WORKERS + ").")
+  @Option(
+      names = "--fuse-threads",
+      paramLabel = "N",
+      description =
+          "Threads serving FUSE"
+              + " requests (kernel front end; default "
+              + FrontendOptions.DEFAULT_WORKERS
+              + ").")
   Integer fuseThreads;
 
-  @Option(names = "-F", description = "Run fsck -p -f on the filesystem before mounting it"
-      + " (-n with -r).")
+  @Option(
+      names = "-F",
+      description = "Run fsck -p -f on the filesystem before mounting it" + " (-n with -r).")
   boolean fsck;
 
-  @Option(names = "-c", paramLabel = "COMPONENT", description = "Mount it (again) as this"
-      + " component, beside the plain mount; read-only.")
+  @Option(
+      names = "-c",
+      paramLabel = "COMPONENT",
+      description = "Mount it (again) as this" + " component, beside the plain mount; read-only.")
   String component;
 
   @Parameters(index = "0", paramLabel = "DiskDescriptor.xml")
@@ -93,8 +119,8 @@ final class MountCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     var out = spec.commandLine().getOut();
     if (mountPoint == null && (fsType != null || mountOptions != null || fsck)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "-t, -o and -F need -m MOUNTPOINT");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "-t, -o and -F need -m MOUNTPOINT");
     }
     FrontendOptions front;
     try {
@@ -106,8 +132,10 @@ final class MountCommand implements Callable<Integer> {
     if (vol != null && vol.readOnly() && !readOnly) {
       // ploop mounts a read-only volume (a ploop-volume snapshot) read-only, device and fs
       var err = spec.commandLine().getErr();
-      err.println("Mounting read-only: " + descriptor.toAbsolutePath().getParent()
-          + " is a snapshot volume");
+      err.println(
+          "Mounting read-only: "
+              + descriptor.toAbsolutePath().getParent()
+              + " is a snapshot volume");
       err.flush();
       readOnly = true;
     }
@@ -123,8 +151,11 @@ final class MountCommand implements Callable<Integer> {
       checkComponent(component);
       if (!readOnly) {
         var err = spec.commandLine().getErr();
-        err.println("Mounting read-only: component " + component + " is served beside the plain"
-            + " mount");
+        err.println(
+            "Mounting read-only: component "
+                + component
+                + " is served beside the plain"
+                + " mount");
         err.flush();
         readOnly = true;
       }
@@ -134,10 +165,16 @@ final class MountCommand implements Callable<Integer> {
     if (component == null) {
       repairIfDirty(snapshot);
     }
-    EventLog quiet = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
-        java.nio.charset.StandardCharsets.UTF_8));
-    MountStatus st = new DiskMounter(DiskMounter.ownJar(), quiet)
-        .mount(descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front, name, component);
+    EventLog quiet =
+        new EventLog(
+            new java.io.PrintStream(
+                java.io.OutputStream.nullOutputStream(),
+                false,
+                java.nio.charset.StandardCharsets.UTF_8));
+    MountStatus st =
+        new DiskMounter(DiskMounter.ownJar(), quiet)
+            .mount(
+                descriptor, mountPoint, fuseDir, readOnly, inner, snapshot, front, name, component);
     if (st.loopDevice() == null) {
       out.println(st.diskImage());
       out.flush();
@@ -147,18 +184,24 @@ final class MountCommand implements Callable<Integer> {
     List<DeviceName> names = DeviceName.of(loop);
     String dev = names.isEmpty() ? loop.device() : names.get(0).path();
     DiskDescriptor d = DiskDescriptor.read(descriptor);
-    List<Path> chain = snapshot == null ? d.topChainFiles(descriptor)
-        : d.chainFiles(descriptor, snapshot);
+    List<Path> chain =
+        snapshot == null ? d.topChainFiles(descriptor) : d.chainFiles(descriptor, snapshot);
     for (int i = 0; i < chain.size(); i++) {
       boolean ro = readOnly || i < chain.size() - 1;
-      out.printf(Locale.ROOT, "Adding delta dev=%s img=%s (%s)%n", dev, chain.get(i), ro ? "ro" : "rw");
+      out.printf(
+          Locale.ROOT, "Adding delta dev=%s img=%s (%s)%n", dev, chain.get(i), ro ? "ro" : "rw");
     }
     if (st.mountPoint() != null) {
       Optional<MountTable.Entry> m = MountTable.at(Path.of(st.mountPoint()));
-      String part = names.isEmpty() ? m.map(MountTable.Entry::source).orElse(dev)
-          : names.get(0).partition();
-      out.printf(Locale.ROOT, "Mounted %s at %s fstype=%s data='%s' %s%n", part, st.mountPoint(),
-          m.map(MountTable.Entry::fsType).orElse("?"), String.join(",", mountData()),
+      String part =
+          names.isEmpty() ? m.map(MountTable.Entry::source).orElse(dev) : names.get(0).partition();
+      out.printf(
+          Locale.ROOT,
+          "Mounted %s at %s fstype=%s data='%s' %s%n",
+          part,
+          st.mountPoint(),
+          m.map(MountTable.Entry::fsType).orElse("?"),
+          String.join(",", mountData()),
           readOnly ? "ro" : "");
     }
     out.flush();
@@ -175,9 +218,9 @@ final class MountCommand implements Callable<Integer> {
   }
 
   /**
-   * A delta left dirty by a crash is checked and repaired as {@code ploop check -F -d} would
-   * before the daemon opens it; the findings go to stdout and to the disk's log. Skipped when the
-   * disk is mounted already (the mount is refused then).
+   * A delta left dirty by a crash is checked and repaired as {@code ploop check -F -d} would before
+   * the daemon opens it; the findings go to stdout and to the disk's log. Skipped when the disk is
+   * mounted already (the mount is refused then).
    */
   private void repairIfDirty(String snapshot) throws java.io.IOException {
     Optional<MountStatus> st = MountStatus.forDescriptor(descriptor);
@@ -188,21 +231,26 @@ final class MountCommand implements Callable<Integer> {
     RunPaths paths = RunPaths.of(descriptor);
     java.io.PrintStream[] logStream = {null};
     try {
-      DirtyImageRepair.repair(descriptor, snapshot, line -> {
-        out.println(line);
-        out.flush();
-        try {
-          if (logStream[0] == null) {
-            java.nio.file.Files.createDirectories(paths.logFile().getParent());
-            logStream[0] = new java.io.PrintStream(
-                new java.io.FileOutputStream(paths.logFile().toFile(), true), true,
-                java.nio.charset.Charset.defaultCharset());
-          }
-          new EventLog(logStream[0]).info("mount: " + line);
-        } catch (java.io.IOException e) {
-          out.println("warning: cannot log to " + paths.logFile() + ": " + e.getMessage());
-        }
-      });
+      DirtyImageRepair.repair(
+          descriptor,
+          snapshot,
+          line -> {
+            out.println(line);
+            out.flush();
+            try {
+              if (logStream[0] == null) {
+                java.nio.file.Files.createDirectories(paths.logFile().getParent());
+                logStream[0] =
+                    new java.io.PrintStream(
+                        new java.io.FileOutputStream(paths.logFile().toFile(), true),
+                        true,
+                        java.nio.charset.Charset.defaultCharset());
+              }
+              new EventLog(logStream[0]).info("mount: " + line);
+            } catch (java.io.IOException e) {
+              out.println("warning: cannot log to " + paths.logFile() + ": " + e.getMessage());
+            }
+          });
     } finally {
       if (logStream[0] != null) {
         logStream[0].close();
@@ -230,8 +278,12 @@ final class MountCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.NOSNAP, "Uuid " + g + " not found in " + descriptor);
     }
     if (!Guid.same(g, d.topGuid()) && !readOnly) {
-      throw new PloopException(ExitCode.PARAM, "Snapshot " + g + " is not the top delta; mount"
-          + " it with -r (the deltas above it depend on its content)");
+      throw new PloopException(
+          ExitCode.PARAM,
+          "Snapshot "
+              + g
+              + " is not the top delta; mount"
+              + " it with -r (the deltas above it depend on its content)");
     }
     return g;
   }

@@ -41,12 +41,15 @@ final class OnlineCbtClient {
     }
     long sectors = DiskDescriptor.read(Path.of(st.descriptor())).diskSizeSectors();
     long bits = Long.parseLong(m.group(3));
-    DirtyBitmap.Builder b = new DirtyBitmap.Builder(UUID.fromString(m.group(1)), sectors,
-        (int) (Long.parseLong(m.group(2)) / ImageGeometry.SECTOR));
+    DirtyBitmap.Builder b =
+        new DirtyBitmap.Builder(
+            UUID.fromString(m.group(1)),
+            sectors,
+            (int) (Long.parseLong(m.group(2)) / ImageGeometry.SECTOR));
     for (long from = 0; from < bits; from += PAGE) {
       int count = (int) Math.min(PAGE, bits - from);
-      byte[] page = Base64.getDecoder().decode(ask(st, "cbt-bits from=" + from + " count="
-          + count));
+      byte[] page =
+          Base64.getDecoder().decode(ask(st, "cbt-bits from=" + from + " count=" + count));
       for (int i = 0; i < count; i++) {
         if ((page[i >>> 3] & (1 << (i & 7))) != 0) {
           b.set(from + i);
@@ -79,8 +82,10 @@ final class OnlineCbtClient {
    * disk's size and block size, receiving {@code b} if there is one; removed again on failure.
    */
   static void dumpInto(Path dst, DiskDescriptor d, DirtyBitmap b) throws IOException {
-    ImageWriter.createEmpty(dst, ImageHeader.create(FormatVersion.V2,
-        ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize())));
+    ImageWriter.createEmpty(
+        dst,
+        ImageHeader.create(
+            FormatVersion.V2, ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize())));
     try {
       if (b != null) {
         try (DeltaFile f = DeltaFile.open(dst, false)) {

@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
 public final class PloopCli implements Runnable {
 
   /** Global {@code -v/--verbose}: stack traces and debug output. */
-  @Option(names = {"-v", "--verbose"}, description = "Print stack traces and debug output.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Print stack traces and debug output.")
   boolean verbose;
 
   @Override
@@ -35,9 +37,8 @@ public final class PloopCli implements Runnable {
   }
 
   /**
-   * Like {@link #newCommandLine(PrintWriter, PrintWriter)}, with only the verb {@code verbArgs}
-   * run when it names one ({@link Commands#register(CommandLine, String[])}); null: every
-   * verb.
+   * Like {@link #newCommandLine(PrintWriter, PrintWriter)}, with only the verb {@code verbArgs} run
+   * when it names one ({@link Commands#register(CommandLine, String[])}); null: every verb.
    */
   static CommandLine newCommandLine(PrintWriter out, PrintWriter err, String[] verbArgs) {
     PloopCli top = new PloopCli();
@@ -49,23 +50,25 @@ public final class PloopCli implements Runnable {
     }
     cl.setOut(out);
     cl.setErr(err);
-    cl.setExecutionExceptionHandler((ex, line, parse) -> {
-      boolean verbose = top.verbose || Commands.verbose(line);
-      PrintWriter e = line.getErr();
-      if (verbose) {
-        ex.printStackTrace(e);
-      }
-      e.println(message(ex));
-      e.flush();
-      return exitCode(ex);
-    });
-    cl.setParameterExceptionHandler((ex, args) -> {
-      PrintWriter e = ex.getCommandLine().getErr();
-      e.println(ex.getMessage());
-      ex.getCommandLine().usage(e);
-      e.flush();
-      return ExitCode.PARAM;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, line, parse) -> {
+          boolean verbose = top.verbose || Commands.verbose(line);
+          PrintWriter e = line.getErr();
+          if (verbose) {
+            ex.printStackTrace(e);
+          }
+          e.println(message(ex));
+          e.flush();
+          return exitCode(ex);
+        });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          PrintWriter e = ex.getCommandLine().getErr();
+          e.println(ex.getMessage());
+          ex.getCommandLine().usage(e);
+          e.flush();
+          return ExitCode.PARAM;
+        });
     return cl;
   }
 
@@ -73,10 +76,14 @@ public final class PloopCli implements Runnable {
   static String message(Throwable ex) {
     if (ex instanceof FileSystemException fse) {
       if (fse.getReason() == null) {
-        String why = ex instanceof java.nio.file.NoSuchFileException ? "No such file or directory"
-            : ex instanceof java.nio.file.AccessDeniedException ? "Permission denied"
-            : ex instanceof java.nio.file.FileAlreadyExistsException ? "File exists"
-            : ex.getClass().getSimpleName();
+        String why =
+            ex instanceof java.nio.file.NoSuchFileException
+                ? "No such file or directory"
+                : ex instanceof java.nio.file.AccessDeniedException
+                    ? "Permission denied"
+                    : ex instanceof java.nio.file.FileAlreadyExistsException
+                        ? "File exists"
+                        : ex.getClass().getSimpleName();
         return fse.getFile() + ": " + why;
       }
       return fse.getMessage();

@@ -1,8 +1,8 @@
 package org.jploop.cli;
 
 /**
- * A command failed in a way the user must be told about: one line of message and ploop's exit
- * code. The CLI prints {@code getMessage()} alone (a stack trace only with {@code --verbose}).
+ * A command failed in a way the user must be told about: one line of message and ploop's exit code.
+ * The CLI prints {@code getMessage()} alone (a stack trace only with {@code --verbose}).
  */
 public class PloopException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -29,18 +29,17 @@ import picocli.CommandLine.Spec;
  * [DiskDescriptor.xml]}: puts DELTA, a file with the same content (a copy), in place of one delta
  * of the disk's chain ({@link DeltaReplacer}). DELTA must pass {@code ploop check -c} read-only
  * (else 11). On a mounted disk the mount daemon does it with the disk suspended, as ploop 9 does
- * with a dm reload; the top delta, being written, is refused there. Unmounted, ploop 9 says
- * "Can't find running ploop device, doing offline replace" and then exits 38 without replacing
- * (a bug); jploop prints the same line and does the replace offline (README). {@code -o} without
- * the descriptor uses the {@code DiskDescriptor.xml} beside CDELTA, as ploop does.
+ * with a dm reload; the top delta, being written, is refused there. Unmounted, ploop 9 says "Can't
+ * find running ploop device, doing offline replace" and then exits 38 without replacing (a bug);
+ * jploop prints the same line and does the replace offline (README). {@code -o} without the
+ * descriptor uses the {@code DiskDescriptor.xml} beside CDELTA, as ploop does.
  */
 @Command(name = "replace", description = "Replace a delta of the disk by a copy of it.")
 final class ReplaceCommand implements Callable<Integer> {
-  static final String ONE_OF = "Error: either one of uuid (-u), level (-l) or current file (-o)"
-      + " must be specified";
+  static final String ONE_OF =
+      "Error: either one of uuid (-u), level (-l) or current file (-o)" + " must be specified";
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "-u", paramLabel = "UUID", description = "GUID of the delta to replace.")
   String uuid;
@@ -54,7 +53,8 @@ final class ReplaceCommand implements Callable<Integer> {
   @Option(names = "-f", paramLabel = "FORMAT", description = "Format of the new image: ploop1.")
   String format;
 
-  @Option(names = {"-k", "--keep-name"},
+  @Option(
+      names = {"-k", "--keep-name"},
       description = "Rename the new file over the old one; the descriptor stays as it is.")
   boolean keepName;
 
@@ -72,8 +72,11 @@ final class ReplaceCommand implements Callable<Integer> {
       throw new PloopException(ExitCode.PARAM, ONE_OF);
     }
     if (format != null && !format.equals("ploop1")) {
-      throw new PloopException(ExitCode.PARAM, format.equals("raw")
-          ? "Replacing a raw image is not supported by jploop" : "Unknown format " + format);
+      throw new PloopException(
+          ExitCode.PARAM,
+          format.equals("raw")
+              ? "Replacing a raw image is not supported by jploop"
+              : "Unknown format " + format);
     }
     Path xml = descriptor;
     if (xml == null) {
@@ -83,8 +86,8 @@ final class ReplaceCommand implements Callable<Integer> {
       xml = current.toAbsolutePath().resolveSibling(DiskDescriptor.FILE_NAME);
     }
     if (!Files.isRegularFile(newDelta)) {
-      throw new PloopException(ExitCode.OPEN, "Can't open " + newDelta
-          + ": No such file or directory");
+      throw new PloopException(
+          ExitCode.OPEN, "Can't open " + newDelta + ": No such file or directory");
     }
     checkNewImage();
     int lvl;
@@ -98,9 +101,13 @@ final class ReplaceCommand implements Callable<Integer> {
     Optional<MountStatus> st = MountStatus.forDescriptor(xml);
     try {
       if (st.isPresent() && st.get().daemonAlive()) {
-        String req = "replace level=" + lvl + " file=" + URLEncoder.encode(
-            newDelta.toAbsolutePath().normalize().toString(), StandardCharsets.UTF_8)
-            + (keepName ? " keep=1" : "");
+        String req =
+            "replace level="
+                + lvl
+                + " file="
+                + URLEncoder.encode(
+                    newDelta.toAbsolutePath().normalize().toString(), StandardCharsets.UTF_8)
+                + (keepName ? " keep=1" : "");
         out.println(DiskMounter.requestOk(st.get(), req));
       } else {
         out.println("Can't find running ploop device, doing offline replace");
@@ -121,14 +128,20 @@ final class ReplaceCommand implements Callable<Integer> {
   private void checkNewImage() throws Exception {
     CheckResult r;
     try {
-      r = ImageChecker.checkImage(newDelta, new CheckOptions(false, false, true, true, false),
-          f -> { });
+      r =
+          ImageChecker.checkImage(
+              newDelta, new CheckOptions(false, false, true, true, false), f -> {});
     } catch (CorruptImageException e) {
       throw new PloopException(ExitCode.PLOOPFMT, e.getMessage(), e);
     }
     if (!r.ok()) {
-      throw new PloopException(ExitCode.PLOOPFMT, "Image " + newDelta + " does not pass ploop"
-          + " check: " + (r.message() == null ? r.status() : r.message()));
+      throw new PloopException(
+          ExitCode.PLOOPFMT,
+          "Image "
+              + newDelta
+              + " does not pass ploop"
+              + " check: "
+              + (r.message() == null ? r.status() : r.message()));
     }
   }
 }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
  * DiskDescriptor.xml of a lone base image ({@link DescriptorRestorer}). Exactly two arguments, else
  * usage and exit 38; an existing descriptor exits 17 (ploop 9; 1.15 exits 38).
  */
-@Command(name = "restore-descriptor",
+@Command(
+    name = "restore-descriptor",
     description = "Write IMAGE_DIR/DiskDescriptor.xml for a lone base image.")
 final class RestoreDescriptorCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -26,9 +27,12 @@ final class RestoreDescriptorCommand implements Callable<Integer> {
   @Option(names = "-f", paramLabel = "FORMAT", description = "raw or ploop1 (default).")
   String format;
 
-  @Option(names = "-b", paramLabel = "BLOCKSIZE",
-      description = "Cluster size in sectors, for a raw image (default: the largest of 2048..64"
-          + " dividing its size).")
+  @Option(
+      names = "-b",
+      paramLabel = "BLOCKSIZE",
+      description =
+          "Cluster size in sectors, for a raw image (default: the largest of 2048..64"
+              + " dividing its size).")
   String blocksize;
 
   @Parameters(paramLabel = "IMAGE_DIR BASE_DELTA", arity = "0..*")
@@ -66,10 +70,12 @@ final class RestoreDescriptorCommand implements Callable<Integer> {
   }
 
   private static PloopException usage() {
-    return new PloopException(ExitCode.PARAM, "Usage: ploop restore-descriptor [-f FORMAT]"
-        + " [-b BLOCKSIZE] IMAGE_DIR BASE_DELTA\n       FORMAT := { raw | ploop1 }\n"
-        + "       BLOCKSIZE := block size in sectors (for raw image format)\n"
-        + "       *IMAGE_DIR := directory where to place DiskDescriptor.xml\n"
-        + "       *BASE_DELTA := path to image file");
+    return new PloopException(
+        ExitCode.PARAM,
+        "Usage: ploop restore-descriptor [-f FORMAT]"
+            + " [-b BLOCKSIZE] IMAGE_DIR BASE_DELTA\n       FORMAT := { raw | ploop1 }\n"
+            + "       BLOCKSIZE := block size in sectors (for raw image format)\n"
+            + "       *IMAGE_DIR := directory where to place DiskDescriptor.xml\n"
+            + "       *BASE_DELTA := path to image file");
   }
 }

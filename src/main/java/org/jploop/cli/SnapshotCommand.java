@@ -18,17 +18,21 @@ final class SnapshotCommand extends ImageVerb {
   @Option(names = "-u", paramLabel = "GUID", description = "GUID of the new snapshot.")
   String guid;
 
-  @Option(names = "-o",
+  @Option(
+      names = "-o",
       description = "Offline snapshot: refuse a mounted disk instead of switching it online.")
   boolean offline;
 
-  @Option(names = "-b", paramLabel = "CBT_UUID",
+  @Option(
+      names = "-b",
+      paramLabel = "CBT_UUID",
       description = "Start a new CBT epoch: the new top delta tracks changes under this UUID.")
   String cbtUuid;
 
   /** The form libuuid's uuid_parse accepts. */
-  private static final Pattern UUID_TEXT = Pattern.compile(
-      "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Pattern UUID_TEXT =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
   @Override
   String purpose() {

@@ -10,10 +10,10 @@ import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.format.descriptor.DiskDescriptor.Shot;
 import org.jploop.format.descriptor.Guid;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code ploop snapshot-list [-H] [-o FIELDS] [-s] [-u GUID] DiskDescriptor.xml}: one line per
@@ -27,7 +27,10 @@ final class SnapshotListCommand implements Callable<Integer> {
   @Option(names = "-H", description = "Do not print the header line.")
   boolean noHeader;
 
-  @Option(names = "-o", paramLabel = "FIELDS", split = ",",
+  @Option(
+      names = "-o",
+      paramLabel = "FIELDS",
+      split = ",",
       description = "Fields: parent_uuid, current, uuid, fname.")
   List<String> fields = List.of("parent_uuid", "current", "uuid", "fname");
 
@@ -72,24 +75,30 @@ final class SnapshotListCommand implements Callable<Integer> {
     }
     for (Shot s : shots) {
       Path file = d.fileOf(xml, d.image(s.guid()));
-      out.println(line(fields, s.parentGuid(), Guid.same(s.guid(), current) ? "*" : "",
-          s.guid(), file.toString()));
+      out.println(
+          line(
+              fields,
+              s.parentGuid(),
+              Guid.same(s.guid(), current) ? "*" : "",
+              s.guid(),
+              file.toString()));
     }
     out.flush();
     return ExitCode.OK;
   }
 
-  private static String line(List<String> fields, String parent, String cur, String uuid,
-      String fname) {
+  private static String line(
+      List<String> fields, String parent, String cur, String uuid, String fname) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < fields.size(); i++) {
       boolean last = i == fields.size() - 1;
-      String v = switch (fields.get(i)) {
-        case "parent_uuid" -> pad(parent, 38, last);
-        case "current" -> pad(cur, 1, last);
-        case "uuid" -> pad(uuid, 38, last);
-        default -> pad(fname, 32, last);
-      };
+      String v =
+          switch (fields.get(i)) {
+            case "parent_uuid" -> pad(parent, 38, last);
+            case "current" -> pad(cur, 1, last);
+            case "uuid" -> pad(uuid, 38, last);
+            default -> pad(fname, 32, last);
+          };
       if (i > 0) {
         sb.append(' ');
       }

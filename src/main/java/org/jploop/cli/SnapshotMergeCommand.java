@@ -28,8 +28,11 @@ final class SnapshotMergeCommand extends ImageVerb {
   @ArgGroup(exclusive = true)
   Which which;
 
-  @Option(names = "-n", paramLabel = "NEW_DELTA", description = "Merge into this new file, which"
-      + " then replaces the parent's (offline only).")
+  @Option(
+      names = "-n",
+      paramLabel = "NEW_DELTA",
+      description =
+          "Merge into this new file, which" + " then replaces the parent's (offline only).")
   Path newDelta;
 
   @Override
@@ -62,8 +65,10 @@ final class SnapshotMergeCommand extends ImageVerb {
     if (which != null && which.all) {
       m.mergeAll();
     } else {
-      m.mergeIntoParent(which == null || which.guid == null
-          ? disk.descriptor().topGuid() : Guid.parse(which.guid));
+      m.mergeIntoParent(
+          which == null || which.guid == null
+              ? disk.descriptor().topGuid()
+              : Guid.parse(which.guid));
     }
     out().println("ploop snapshot merged");
   }

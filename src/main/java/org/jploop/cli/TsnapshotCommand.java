@@ -28,27 +28,35 @@ import picocli.CommandLine.Spec;
  * {@code ploop tsnapshot -u UUID -c COMPONENT [-m MOUNT_POINT] DiskDescriptor.xml}: as ploop 9's
  * {@code ploop_create_temporary_snapshot}, takes a snapshot with GUID UUID marked {@code
  * <Temporary/>} (online through the mount daemon when the disk is mounted, else offline), then
- * mounts that snapshot read-only as component COMPONENT ({@code ploop mount -c COMPONENT -u UUID
- * -r [-m DIR]}: its own daemon, disk.img and loop device); online, the plain mount's filesystem
- * is frozen ({@code fsfreeze}) around the snapshot. If the mount fails the snapshot is
- * merged back and the mount's exit code returned. Unlike ploop the component is registered under
- * COMPONENT, not {@code ~COMPONENT}, so {@code ploop umount -c COMPONENT} finds it (README).
+ * mounts that snapshot read-only as component COMPONENT ({@code ploop mount -c COMPONENT -u UUID -r
+ * [-m DIR]}: its own daemon, disk.img and loop device); online, the plain mount's filesystem is
+ * frozen ({@code fsfreeze}) around the snapshot. If the mount fails the snapshot is merged back and
+ * the mount's exit code returned. Unlike ploop the component is registered under COMPONENT, not
+ * {@code ~COMPONENT}, so {@code ploop umount -c COMPONENT} finds it (README).
  */
-@Command(name = "tsnapshot", description = "Take a temporary snapshot and mount it read-only as a"
-    + " component.")
+@Command(
+    name = "tsnapshot",
+    description = "Take a temporary snapshot and mount it read-only as a" + " component.")
 final class TsnapshotCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "-u", required = true, paramLabel = "UUID",
+  @Option(
+      names = "-u",
+      required = true,
+      paramLabel = "UUID",
       description = "GUID of the temporary snapshot.")
   String uuid;
 
-  @Option(names = "-c", required = true, paramLabel = "COMPONENT",
+  @Option(
+      names = "-c",
+      required = true,
+      paramLabel = "COMPONENT",
       description = "Component name the snapshot is mounted under.")
   String component;
 
-  @Option(names = "-m", paramLabel = "MOUNT_POINT",
+  @Option(
+      names = "-m",
+      paramLabel = "MOUNT_POINT",
       description = "Mount the snapshot's filesystem here (read-only).")
   Path mountPoint;
 
@@ -68,9 +76,12 @@ final class TsnapshotCommand implements Callable<Integer> {
     Optional<MountStatus> used = MountStatus.forDescriptor(descriptor, component);
     if (used.isPresent() && used.get().daemonAlive()) {
       MountStatus u = used.get();
-      throw new PloopException(ExitCode.MOUNT, "Image " + descriptor.toRealPath()
-          + " already used by device " + (u.loopDevice() == null ? u.diskImage()
-          : u.loopDevice()));
+      throw new PloopException(
+          ExitCode.MOUNT,
+          "Image "
+              + descriptor.toRealPath()
+              + " already used by device "
+              + (u.loopDevice() == null ? u.diskImage() : u.loopDevice()));
     }
     Optional<MountStatus> plain = MountStatus.forDescriptor(descriptor);
     boolean online = plain.isPresent() && plain.get().daemonAlive();
@@ -84,8 +95,9 @@ final class TsnapshotCommand implements Callable<Integer> {
       argv.addAll(List.of("-m", mountPoint.toString()));
     }
     argv.add(descriptor.toString());
-    int rc = PloopCli.newCommandLine(out, spec.commandLine().getErr())
-        .execute(argv.toArray(String[]::new));
+    int rc =
+        PloopCli.newCommandLine(out, spec.commandLine().getErr())
+            .execute(argv.toArray(String[]::new));
     if (rc != ExitCode.OK) {
       mergeBack(guid, online);
       return rc;
@@ -96,17 +108,17 @@ final class TsnapshotCommand implements Callable<Integer> {
   }
 
   /**
-   * Online: the plain mount's filesystem, if any, is frozen around the snapshot (from this
-   * process, never the daemon's), so the snapshot holds a clean filesystem, as ploop's dm suspend
-   * with lockfs gives; the snapshot's journal needs no recovery and it mounts read-only.
+   * Online: the plain mount's filesystem, if any, is frozen around the snapshot (from this process,
+   * never the daemon's), so the snapshot holds a clean filesystem, as ploop's dm suspend with
+   * lockfs gives; the snapshot's journal needs no recovery and it mounts read-only.
    */
   private void snapshotOnline(MountStatus st, String guid) throws Exception {
     String mnt = st.mountPoint();
     if (mnt != null) {
       HostCommand f = HostCommand.run(120, "fsfreeze", "-f", mnt);
       if (!f.ok()) {
-        throw new PloopException(ExitCode.SYS, "Failed to freeze " + mnt + ": "
-            + f.describeFailure());
+        throw new PloopException(
+            ExitCode.SYS, "Failed to freeze " + mnt + ": " + f.describeFailure());
       }
     }
     try {
@@ -145,8 +157,8 @@ final class TsnapshotCommand implements Callable<Integer> {
     }
     try (OfflineDisk disk = OfflineDisk.open(descriptor, "tsnapshot")) {
       DiskDescriptor d = disk.descriptor();
-      new SnapshotMerger(disk, Progress.QUIET, new PrintWriter(Writer.nullWriter()),
-          StepHook.NONE).mergeIntoParent(d.topGuid());
+      new SnapshotMerger(disk, Progress.QUIET, new PrintWriter(Writer.nullWriter()), StepHook.NONE)
+          .mergeIntoParent(d.topGuid());
     }
   }
 }

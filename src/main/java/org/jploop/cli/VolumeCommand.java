@@ -27,20 +27,29 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ploop volume ...}, also run as {@code ploop-volume ...} (a wrapper script beside {@code
  * ./ploop}): ploop 9's volume tool (tools/ploop-volume.c) over {@code org.jploop.volume}. Each
- * subcommand is a nested class; failures of the operations map to ploop's exit codes as in
- * {@link ImageVerb}. {@code info} and {@code tree} print json-c's pretty form (two-space indent,
- * no blank after the colon, {@code /} escaped).
+ * subcommand is a nested class; failures of the operations map to ploop's exit codes as in {@link
+ * ImageVerb}. {@code info} and {@code tree} print json-c's pretty form (two-space indent, no blank
+ * after the colon, {@code /} escaped).
  */
-@Command(name = "volume", description = "ploop-volume: create, snapshot, clone, switch, delete,"
-    + " info and tree of volume directories.",
-    subcommands = {VolumeCommand.Create.class, VolumeCommand.Snapshot.class,
-        VolumeCommand.Clone.class, VolumeCommand.Switch.class, VolumeCommand.Delete.class,
-        VolumeCommand.Info.class, VolumeCommand.Tree.class})
+@Command(
+    name = "volume",
+    description =
+        "ploop-volume: create, snapshot, clone, switch, delete,"
+            + " info and tree of volume directories.",
+    subcommands = {
+      VolumeCommand.Create.class,
+      VolumeCommand.Snapshot.class,
+      VolumeCommand.Clone.class,
+      VolumeCommand.Switch.class,
+      VolumeCommand.Delete.class,
+      VolumeCommand.Info.class,
+      VolumeCommand.Tree.class
+    })
 final class VolumeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    throw new PloopException(ExitCode.PARAM,
-        "Usage: ploop-volume {create|clone|snapshot|delete|switch} path");
+    throw new PloopException(
+        ExitCode.PARAM, "Usage: ploop-volume {create|clone|snapshot|delete|switch} path");
   }
 
   /** Runs one volume operation, mapping its failure kinds to ploop's exit codes. */
@@ -62,12 +71,18 @@ final class VolumeCommand implements Callable<Integer> {
   }
 
   /** {@code create -s SIZE [--image PATH] [-b BS] [-f FMT] [-t ext4|ext3|none] [-L LABEL] VOL}. */
-  @Command(name = "create", description = "Create a volume: VOL/DiskDescriptor.xml, VOL/children"
-      + " and the image (VOL/image.hds or --image).")
+  @Command(
+      name = "create",
+      description =
+          "Create a volume: VOL/DiskDescriptor.xml, VOL/children"
+              + " and the image (VOL/image.hds or --image).")
   static final class Create implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-s", "--size"}, required = true, paramLabel = "SIZE",
+    @Option(
+        names = {"-s", "--size"},
+        required = true,
+        paramLabel = "SIZE",
         description = "Disk size: NUMBER[KMGT]; a plain number is in sectors.")
     String size;
 
@@ -77,11 +92,17 @@ final class VolumeCommand implements Callable<Integer> {
     @Option(names = "-b", paramLabel = "BLOCKSIZE", description = "Cluster size in sectors.")
     String blocksize;
 
-    @Option(names = "-f", paramLabel = "FORMAT", defaultValue = "ploop1",
+    @Option(
+        names = "-f",
+        paramLabel = "FORMAT",
+        defaultValue = "ploop1",
         description = "ploop1 (expanded), preallocated or raw.")
     String format;
 
-    @Option(names = "-t", paramLabel = "FSTYPE", defaultValue = "ext4",
+    @Option(
+        names = "-t",
+        paramLabel = "FSTYPE",
+        defaultValue = "ext4",
         description = "ext4 (default), ext3 or none.")
     String fstype;
 
@@ -98,8 +119,7 @@ final class VolumeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
       String fs = fstype.toLowerCase(Locale.ROOT);
       if (!List.of("ext4", "ext3", "none").contains(fs)) {
-        throw new PloopException(ExitCode.PARAM, "Incorrect file system type specified: "
-            + fstype);
+        throw new PloopException(ExitCode.PARAM, "Incorrect file system type specified: " + fstype);
       }
       if (keyId != null) {
         throw Encryption.unavailable("volume create -k " + keyId);
@@ -110,8 +130,8 @@ final class VolumeCommand implements Callable<Integer> {
         try {
           bs = Integer.decode(blocksize);
         } catch (NumberFormatException e) {
-          throw new PloopException(ExitCode.PARAM, "Usage: ploop-volume create -s SIZE"
-              + " [--image <path>] <VOL>");
+          throw new PloopException(
+              ExitCode.PARAM, "Usage: ploop-volume create -s SIZE" + " [--image <path>] <VOL>");
         }
       }
       ImageFormat f;
@@ -121,52 +141,61 @@ final class VolumeCommand implements Callable<Integer> {
         throw new PloopException(ExitCode.PARAM, e.getMessage());
       }
       int clusterSectors = bs;
-      return run(spec, out -> {
-        VolumeLayout layout = VolumeLayout.of(vol);
-        boolean existed = Files.exists(layout.xml());
-        layout.create(out);
-        Path img = image != null ? image : layout.dir().resolve("image.hds");
-        ImageCreator.Request req = ImageCreator.Request.of(img, sectors)
-            .withClusterSectors(clusterSectors)
-            .withVersion(FormatVersion.V2).withFormat(f, false);
-        ImageCreator.Created created;
-        try {
-          if (existed) {
-            throw new PloopException(ExitCode.EBUSY, "Can't create " + layout.xml()
-                + ": File exists");
-          }
-          out.printf(Locale.ROOT, "Creating delta %s bs=%d size=%d sectors v2%n", img.toAbsolutePath(),
-              clusterSectors, ImageCreator.roundSize(sectors, clusterSectors, FormatVersion.V2));
-          created = ImageCreator.createVolume(req, layout.dir(), bytes -> { });
-          out.println("Storing " + created.descriptorFile());
-          if (!fs.equals("none")) {
+      return run(
+          spec,
+          out -> {
+            VolumeLayout layout = VolumeLayout.of(vol);
+            boolean existed = Files.exists(layout.xml());
+            layout.create(out);
+            Path img = image != null ? image : layout.dir().resolve("image.hds");
+            ImageCreator.Request req =
+                ImageCreator.Request.of(img, sectors)
+                    .withClusterSectors(clusterSectors)
+                    .withVersion(FormatVersion.V2)
+                    .withFormat(f, false);
+            ImageCreator.Created created;
             try {
-              InitCommand.makeFilesystem(created, fs, label);
+              if (existed) {
+                throw new PloopException(
+                    ExitCode.EBUSY, "Can't create " + layout.xml() + ": File exists");
+              }
+              out.printf(
+                  Locale.ROOT,
+                  "Creating delta %s bs=%d size=%d sectors v2%n",
+                  img.toAbsolutePath(),
+                  clusterSectors,
+                  ImageCreator.roundSize(sectors, clusterSectors, FormatVersion.V2));
+              created = ImageCreator.createVolume(req, layout.dir(), bytes -> {});
+              out.println("Storing " + created.descriptorFile());
+              if (!fs.equals("none")) {
+                try {
+                  InitCommand.makeFilesystem(created, fs, label);
+                } catch (IOException | RuntimeException e) {
+                  ImageCreator.remove(created);
+                  throw e;
+                }
+              }
             } catch (IOException | RuntimeException e) {
-              ImageCreator.remove(created);
+              if (!existed) {
+                layout.destroy(out);
+              }
+              if (e instanceof IllegalArgumentException) {
+                throw new PloopException(ExitCode.PARAM, e.getMessage(), e);
+              }
+              if (e instanceof java.nio.file.FileAlreadyExistsException fe) {
+                throw new PloopException(
+                    ExitCode.PARAM, "Can't create " + fe.getFile() + ": File exists", e);
+              }
               throw e;
             }
-          }
-        } catch (IOException | RuntimeException e) {
-          if (!existed) {
-            layout.destroy(out);
-          }
-          if (e instanceof IllegalArgumentException) {
-            throw new PloopException(ExitCode.PARAM, e.getMessage(), e);
-          }
-          if (e instanceof java.nio.file.FileAlreadyExistsException fe) {
-            throw new PloopException(ExitCode.PARAM, "Can't create " + fe.getFile()
-                + ": File exists", e);
-          }
-          throw e;
-        }
-      });
+          });
     }
   }
 
   /** {@code snapshot SRC DST}. */
-  @Command(name = "snapshot", description = "Make DST a read-only snapshot of SRC; SRC goes on"
-      + " on a new delta.")
+  @Command(
+      name = "snapshot",
+      description = "Make DST a read-only snapshot of SRC; SRC goes on" + " on a new delta.")
   static final class Snapshot implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -178,8 +207,9 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> new VolumeSnapshot(out).snapshot(VolumeLayout.of(src),
-          VolumeLayout.of(dst)));
+      return run(
+          spec,
+          out -> new VolumeSnapshot(out).snapshot(VolumeLayout.of(src), VolumeLayout.of(dst)));
     }
   }
 
@@ -199,8 +229,10 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> new VolumeSnapshot(out).clone(VolumeLayout.of(src),
-          VolumeLayout.of(dst), imageDir));
+      return run(
+          spec,
+          out ->
+              new VolumeSnapshot(out).clone(VolumeLayout.of(src), VolumeLayout.of(dst), imageDir));
     }
   }
 
@@ -217,14 +249,17 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> new VolumeSwitch(out).switchTo(VolumeLayout.of(from),
-          VolumeLayout.of(to)));
+      return run(
+          spec, out -> new VolumeSwitch(out).switchTo(VolumeLayout.of(from), VolumeLayout.of(to)));
     }
   }
 
   /** {@code delete VOL}. */
-  @Command(name = "delete", description = "Delete a volume (a snapshot with one child is merged"
-      + " into it; with more children it is refused).")
+  @Command(
+      name = "delete",
+      description =
+          "Delete a volume (a snapshot with one child is merged"
+              + " into it; with more children it is refused).")
   static final class Delete implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -233,8 +268,10 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> new VolumeDelete(out, Progress.onTerminal("Merging"))
-          .delete(VolumeLayout.of(vol)));
+      return run(
+          spec,
+          out ->
+              new VolumeDelete(out, Progress.onTerminal("Merging")).delete(VolumeLayout.of(vol)));
     }
   }
 
@@ -248,12 +285,14 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> {
-        Path xml = VolumeLayout.of(vol).xml();
-        DiskDescriptor d = DiskDescriptor.read(xml);
-        long size = Files.size(d.fileOf(xml, d.image(d.topGuid())));
-        out.println("{\n  \"size\":" + size + "\n}");
-      });
+      return run(
+          spec,
+          out -> {
+            Path xml = VolumeLayout.of(vol).xml();
+            DiskDescriptor d = DiskDescriptor.read(xml);
+            long size = Files.size(d.fileOf(xml, d.image(d.topGuid())));
+            out.println("{\n  \"size\":" + size + "\n}");
+          });
     }
   }
 
@@ -267,19 +306,25 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return run(spec, out -> {
-        VolumeLayout l = VolumeLayout.of(vol);
-        DiskDescriptor.read(l.xml());
-        StringBuilder sb = new StringBuilder("{\n  \"path\":").append(jsonString(vol.toString()))
-            .append(",\n  \"children\":[");
-        List<Path> children = l.children();
-        for (int i = 0; i < children.size(); i++) {
-          sb.append(i == 0 ? "\n" : ",\n").append("    {\n      \"path\":")
-              .append(jsonString(children.get(i).toString())).append("\n    }");
-        }
-        sb.append("\n  ]\n}");
-        out.println(sb);
-      });
+      return run(
+          spec,
+          out -> {
+            VolumeLayout l = VolumeLayout.of(vol);
+            DiskDescriptor.read(l.xml());
+            StringBuilder sb =
+                new StringBuilder("{\n  \"path\":")
+                    .append(jsonString(vol.toString()))
+                    .append(",\n  \"children\":[");
+            List<Path> children = l.children();
+            for (int i = 0; i < children.size(); i++) {
+              sb.append(i == 0 ? "\n" : ",\n")
+                  .append("    {\n      \"path\":")
+                  .append(jsonString(children.get(i).toString()))
+                  .append("\n    }");
+            }
+            sb.append("\n  ]\n}");
+            out.println(sb);
+          });
     }
   }
 

@@ -64,8 +64,15 @@ public final class CopyReceiver {
       fail(c);
       throw c;
     } catch (IOException | RuntimeException e) {
-      CopyException c = new CopyException(CopyException.READ, "Error reading the copy stream"
-          + " after " + in.offset() + " bytes: " + e.getMessage(), e);
+      CopyException c =
+          new CopyException(
+              CopyException.READ,
+              "Error reading the copy stream"
+                  + " after "
+                  + in.offset()
+                  + " bytes: "
+                  + e.getMessage(),
+              e);
       fail(c);
       throw c;
     }
@@ -73,13 +80,21 @@ public final class CopyReceiver {
 
   private void loop() throws IOException {
     while (true) {
-      CopyPacket p = in.readPacket(md5, image == null ? MAX_BEFORE_INIT
-          : (int) Math.max(image.clusterBytes(), CbtBatch.MAX_BYTES));
+      CopyPacket p =
+          in.readPacket(
+              md5,
+              image == null
+                  ? MAX_BEFORE_INIT
+                  : (int) Math.max(image.clusterBytes(), CbtBatch.MAX_BYTES));
       packets++;
       if (p.isFinish()) {
         if (image == null) {
-          throw new CopyException(CopyException.PROTOCOL, "Stream corrupted: FINISH at stream"
-              + " offset " + (in.offset() - headerBytes()) + " before any image was sent");
+          throw new CopyException(
+              CopyException.PROTOCOL,
+              "Stream corrupted: FINISH at stream"
+                  + " offset "
+                  + (in.offset() - headerBytes())
+                  + " before any image was sent");
         }
         writing(() -> image.finish());
         out.writeReply(0);
@@ -104,12 +119,17 @@ public final class CopyReceiver {
         return 0;
       case CopyPacket.TYPE_DATA:
       case CopyPacket.TYPE_DATA_ASYNC:
-        throw new CopyException(CopyException.PARAM, "Unsupported packet type " + p.type()
-            + " (raw file data, ploop 7's protocol) at stream offset " + packetStart(p)
-            + ": jploop receives ploop 9's device stream only");
+        throw new CopyException(
+            CopyException.PARAM,
+            "Unsupported packet type "
+                + p.type()
+                + " (raw file data, ploop 7's protocol) at stream offset "
+                + packetStart(p)
+                + ": jploop receives ploop 9's device stream only");
       default:
-        throw new CopyException(CopyException.PARAM, "Unsupported packet type " + p.type()
-            + " at stream offset " + packetStart(p));
+        throw new CopyException(
+            CopyException.PARAM,
+            "Unsupported packet type " + p.type() + " at stream offset " + packetStart(p));
     }
   }
 
@@ -126,8 +146,8 @@ public final class CopyReceiver {
           try {
             image.sync();
           } catch (IOException e) {
-            throw new CopyException(CopyException.FSYNC, "Can't fsync " + file + ": "
-                + e.getMessage(), e);
+            throw new CopyException(
+                CopyException.FSYNC, "Can't fsync " + file + ": " + e.getMessage(), e);
           }
         }
         return 0;
@@ -139,8 +159,9 @@ public final class CopyReceiver {
         writing(() -> image.umount());
         return 0;
       default:
-        throw new CopyException(CopyException.PARAM, "Unsupported command " + cmd
-            + " at stream offset " + packetStart(p));
+        throw new CopyException(
+            CopyException.PARAM,
+            "Unsupported command " + cmd + " at stream offset " + packetStart(p));
     }
   }
 
@@ -153,8 +174,7 @@ public final class CopyReceiver {
     if (!ImageGeometry.isValidClusterSectors(clusterSectors)) {
       throw malformed(p, "INIT with cluster size " + clusterSectors + " sectors");
     }
-    if (sectors <= 0 || sectors % clusterSectors != 0
-        || sectors / clusterSectors > 0xFFFFFFFFL) {
+    if (sectors <= 0 || sectors % clusterSectors != 0 || sectors / clusterSectors > 0xFFFFFFFFL) {
       throw malformed(p, "INIT with device size " + sectors + " sectors");
     }
     try {
@@ -162,11 +182,10 @@ public final class CopyReceiver {
     } catch (FileAlreadyExistsException e) {
       throw new CopyException(CopyException.CREAT, "Can't open " + file + ": File exists", e);
     } catch (NoSpaceException e) {
-      throw new CopyException(CopyException.WRITE, "Can't create " + file + ": " + e.getMessage(),
-          e);
+      throw new CopyException(
+          CopyException.WRITE, "Can't create " + file + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new CopyException(CopyException.CREAT, "Can't open " + file + ": " + e.getMessage(),
-          e);
+      throw new CopyException(CopyException.CREAT, "Can't open " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -176,10 +195,19 @@ public final class CopyReceiver {
       throw malformed(p, "data after UMOUNT");
     }
     long pos = p.pos();
-    if (pos < 0 || pos % ImageGeometry.SECTOR != 0 || p.size() % ImageGeometry.SECTOR != 0
+    if (pos < 0
+        || pos % ImageGeometry.SECTOR != 0
+        || p.size() % ImageGeometry.SECTOR != 0
         || pos > image.sizeBytes() - p.size()) {
-      throw malformed(p, "data of " + p.size() + " bytes at " + pos + " outside the "
-          + image.sizeBytes() + "-byte disk or not sector-aligned");
+      throw malformed(
+          p,
+          "data of "
+              + p.size()
+              + " bytes at "
+              + pos
+              + " outside the "
+              + image.sizeBytes()
+              + "-byte disk or not sector-aligned");
     }
     writing(() -> image.write(p.payload(), pos));
     dataBytes += p.size();
@@ -193,8 +221,8 @@ public final class CopyReceiver {
     try {
       CbtBatch b = CbtBatch.decode(p.payload());
       if (b.start() != p.pos()) {
-        throw malformed(p, "CBT batch with ci_start " + b.start() + " in a packet at pos "
-            + p.pos());
+        throw malformed(
+            p, "CBT batch with ci_start " + b.start() + " in a packet at pos " + p.pos());
       }
       image.cbt(b);
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -210,8 +238,8 @@ public final class CopyReceiver {
     try {
       w.run();
     } catch (IOException e) {
-      throw new CopyException(CopyException.WRITE, "Can't write " + file + ": " + e.getMessage(),
-          e);
+      throw new CopyException(
+          CopyException.WRITE, "Can't write " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -222,9 +250,20 @@ public final class CopyReceiver {
   }
 
   private CopyException malformed(CopyPacket p, String what) {
-    return new CopyException(CopyException.PROTOCOL, "Stream corrupted: " + what + " (packet"
-        + " type " + p.type() + " size " + p.size() + " pos " + p.pos() + " at stream offset "
-        + packetStart(p) + ")");
+    return new CopyException(
+        CopyException.PROTOCOL,
+        "Stream corrupted: "
+            + what
+            + " (packet"
+            + " type "
+            + p.type()
+            + " size "
+            + p.size()
+            + " pos "
+            + p.pos()
+            + " at stream offset "
+            + packetStart(p)
+            + ")");
   }
 
   private long packetStart(CopyPacket p) {

@@ -7,13 +7,13 @@ import org.jploop.format.DirtyBitmap;
 import org.jploop.format.stream.CbtBatch;
 
 /**
- * {@code ploop copy -s}: ploop 9's sender ({@code ploop_copy_start / next_iteration / stop},
- * §3.3 of the verbs notes) on a {@link CopySource} into a {@link CopySink}: the clusters the top
- * delta maps (all-zero ones skipped), then {@link #LIVE_PASSES} passes over what changed, the stop
+ * {@code ploop copy -s}: ploop 9's sender ({@code ploop_copy_start / next_iteration / stop}, §3.3
+ * of the verbs notes) on a {@link CopySource} into a {@link CopySink}: the clusters the top delta
+ * maps (all-zero ones skipped), then {@link #LIVE_PASSES} passes over what changed, the stop
  * command through the shell ({@code -F}, ploop 7's flag), {@code sync}, the freeze, frozen passes
- * until one finds nothing (more than {@link #MAX_FROZEN_PASSES} that find something: ploop's
- * {@code Too many iterations on frozen FS, aborting}, 14), the CBT, the thaw, UMOUNT and FINISH.
- * Prints the clusters and bytes of every pass and the time frozen. Used by one thread.
+ * until one finds nothing (more than {@link #MAX_FROZEN_PASSES} that find something: ploop's {@code
+ * Too many iterations on frozen FS, aborting}, 14), the CBT, the thaw, UMOUNT and FINISH. Prints
+ * the clusters and bytes of every pass and the time frozen. Used by one thread.
  */
 public final class CopySender {
   static final int LIVE_PASSES = 3;
@@ -33,16 +33,22 @@ public final class CopySender {
   }
 
   /** Sends the mounted disk whose daemon listens on {@code socket}, reading {@code diskImage}. */
-  public static void sendMounted(java.nio.file.Path socket, java.nio.file.Path diskImage,
-      java.nio.file.Path xml, Target to, String stopCommand, PrintWriter log) throws IOException {
+  public static void sendMounted(
+      java.nio.file.Path socket,
+      java.nio.file.Path diskImage,
+      java.nio.file.Path xml,
+      Target to,
+      String stopCommand,
+      PrintWriter log)
+      throws IOException {
     try (CopySource s = DaemonCopySource.open(socket, diskImage, xml)) {
       new CopySender(s, to.sink, log).run(stopCommand);
     }
   }
 
   /** Sends the unmounted disk of {@code xml}. */
-  public static void sendOffline(java.nio.file.Path xml, Target to, String stopCommand,
-      PrintWriter log) throws IOException {
+  public static void sendOffline(
+      java.nio.file.Path xml, Target to, String stopCommand, PrintWriter log) throws IOException {
     try (CopySource s = OfflineCopySource.open(xml)) {
       new CopySender(s, to.sink, log).run(stopCommand);
     }
@@ -87,8 +93,8 @@ public final class CopySender {
         int passes = 0;
         while (pass("frozen pass " + (passes + 1), source.takeChanged(), false) > 0) {
           if (++passes > MAX_FROZEN_PASSES) {
-            throw new CopyException(CopyException.FROZEN_LOOP,
-                "Too many iterations on frozen FS, aborting");
+            throw new CopyException(
+                CopyException.FROZEN_LOOP, "Too many iterations on frozen FS, aborting");
           }
         }
         DirtyBitmap cbt = source.cbt();
@@ -104,8 +110,16 @@ public final class CopySender {
       }
       long frozenMs = (System.nanoTime() - frozenAt) / 1_000_000;
       sink.finish();
-      log.println("Copy done: " + clustersSent + " clusters, " + sink.sent() + " bytes sent in "
-          + (System.nanoTime() - t0) / 1_000_000 + " ms; frozen " + frozenMs + " ms");
+      log.println(
+          "Copy done: "
+              + clustersSent
+              + " clusters, "
+              + sink.sent()
+              + " bytes sent in "
+              + (System.nanoTime() - t0) / 1_000_000
+              + " ms; frozen "
+              + frozenMs
+              + " ms");
     } catch (IOException | RuntimeException e) {
       sink.abort();
       throw e;
@@ -123,8 +137,8 @@ public final class CopySender {
       try {
         source.read(c, buf, len);
       } catch (IOException e) {
-        throw new CopyException(CopyException.READ, "Can't read cluster " + c
-            + " of the source: " + e.getMessage(), e);
+        throw new CopyException(
+            CopyException.READ, "Can't read cluster " + c + " of the source: " + e.getMessage(), e);
       }
       if (skipZeros && allZero(buf, len)) {
         continue;
@@ -135,8 +149,15 @@ public final class CopySender {
     }
     sink.sync();
     clustersSent += sent;
-    log.println(name + ": " + sent + " clusters, " + bytes + " bytes, "
-        + (System.nanoTime() - t) / 1_000_000 + " ms");
+    log.println(
+        name
+            + ": "
+            + sent
+            + " clusters, "
+            + bytes
+            + " bytes, "
+            + (System.nanoTime() - t) / 1_000_000
+            + " ms");
     return sent;
   }
 
@@ -152,9 +173,11 @@ public final class CopySender {
   private void runStopCommand(String cmd) throws IOException {
     log.println("Running stop command: " + cmd);
     try {
-      Process p = new ProcessBuilder("/bin/sh", "-c", cmd).inheritIO()
-          .redirectOutput(ProcessBuilder.Redirect.to(new java.io.File("/dev/null")))
-          .start();
+      Process p =
+          new ProcessBuilder("/bin/sh", "-c", cmd)
+              .inheritIO()
+              .redirectOutput(ProcessBuilder.Redirect.to(new java.io.File("/dev/null")))
+              .start();
       int rc = p.waitFor();
       if (rc != 0) {
         throw new CopyException(CopyException.SYS, "Command " + cmd + " failed with code " + rc);

@@ -13,8 +13,8 @@ import org.jploop.format.stream.CopyStreamWriter;
 /**
  * Where a {@link CopySender} puts what it sends: {@link #stream} (ploop 9's packets to a remote
  * receiver, each answered by its int reply) or {@link #local} ({@code -d FILE}: the receiver's
- * {@link ReceivedImage} in this process, so FILE is a ploop image; ploop 9 writes a raw file
- * here). Used by one thread.
+ * {@link ReceivedImage} in this process, so FILE is a ploop image; ploop 9 writes a raw file here).
+ * Used by one thread.
  */
 abstract class CopySink {
   /** Bytes sent (the stream's bytes, or the data bytes written locally). */
@@ -97,8 +97,10 @@ abstract class CopySink {
         try {
           w.writePacket(p, withMd5);
         } catch (IOException e) {
-          throw new CopyException(CopyException.WRITE, "Can't write to the copy stream: "
-              + e.getMessage() + " (the receiver is gone?)", e);
+          throw new CopyException(
+              CopyException.WRITE,
+              "Can't write to the copy stream: " + e.getMessage() + " (the receiver is gone?)",
+              e);
         }
       }
 
@@ -108,13 +110,22 @@ abstract class CopySink {
         try {
           rc = r.readReply();
         } catch (CopyStreamException e) {
-          throw new CopyException(CopyException.PROTOCOL, "No reply from the receiver after"
-              + " packet type " + p.type() + " pos " + p.pos() + ": it is gone", e);
+          throw new CopyException(
+              CopyException.PROTOCOL,
+              "No reply from the receiver after"
+                  + " packet type "
+                  + p.type()
+                  + " pos "
+                  + p.pos()
+                  + ": it is gone",
+              e);
         }
         if (rc != 0) {
-          throw new CopyException(rc > 0 ? rc : CopyException.PROTOCOL, p.type()
-              == CopyPacket.TYPE_CMD ? "Command " + p.command() + " exited with error " + rc
-              : "The receiver failed at pos " + p.pos() + " with error " + rc);
+          throw new CopyException(
+              rc > 0 ? rc : CopyException.PROTOCOL,
+              p.type() == CopyPacket.TYPE_CMD
+                  ? "Command " + p.command() + " exited with error " + rc
+                  : "The receiver failed at pos " + p.pos() + " with error " + rc);
         }
       }
 

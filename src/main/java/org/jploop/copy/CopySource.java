@@ -5,8 +5,8 @@ import java.util.BitSet;
 import org.jploop.format.DirtyBitmap;
 
 /**
- * The disk a copy is sent from, as {@link CopySender} sees it: its geometry, which clusters the
- * top delta maps, what changed since the last look (tracked from creation on), cluster reads, the
+ * The disk a copy is sent from, as {@link CopySender} sees it: its geometry, which clusters the top
+ * delta maps, what changed since the last look (tracked from creation on), cluster reads, the
  * freeze of writes, and its CBT. {@link DaemonCopySource} is a mounted disk (the mount daemon
  * tracks and freezes; data is read through {@code disk.img}); {@link OfflineCopySource} an
  * unmounted one (opened read-only under the disk lock: nothing changes). Used by one thread.

@@ -33,7 +33,8 @@ final class OfflineCopySource implements CopySource {
       VirtualDisk v = DiskOpener.open(xml, lock.descriptor(), true);
       if (!(v instanceof PloopDisk p)) {
         v.close();
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "ploop copy of a disk with a raw (Plain) image is not supported");
       }
       return new OfflineCopySource(lock, p);

@@ -18,11 +18,11 @@ import org.jploop.io.ImageWriter;
 /**
  * The image a copy builds, what ploop's receiver mounts as a device: created at INIT as a fresh
  * expanded ploop image (default version, the sender's cluster size and disk size; no
- * DiskDescriptor.xml), opened read-write in this process through the engine ({@link PloopDisk})
- * on an {@link UnfinishedImageFile}, written by DATA_DEVICE packets at their virtual offsets,
- * flushed at SYNC, given the sender's CBT, closed at UMOUNT (the CBT is saved into its Format
- * Extension, as ploop's umount of the receiving device does), and made a valid image by {@link
- * #finish}. {@link #abort} closes and removes it. Used by one thread.
+ * DiskDescriptor.xml), opened read-write in this process through the engine ({@link PloopDisk}) on
+ * an {@link UnfinishedImageFile}, written by DATA_DEVICE packets at their virtual offsets, flushed
+ * at SYNC, given the sender's CBT, closed at UMOUNT (the CBT is saved into its Format Extension, as
+ * ploop's umount of the receiving device does), and made a valid image by {@link #finish}. {@link
+ * #abort} closes and removes it. Used by one thread.
  */
 final class ReceivedImage {
   private final Path file;
@@ -32,8 +32,8 @@ final class ReceivedImage {
   private PloopDisk disk;
   private boolean closed;
 
-  private ReceivedImage(Path file, long sizeBytes, long clusterBytes, UnfinishedImageFile top,
-      PloopDisk disk) {
+  private ReceivedImage(
+      Path file, long sizeBytes, long clusterBytes, UnfinishedImageFile top, PloopDisk disk) {
     this.file = file;
     this.sizeBytes = sizeBytes;
     this.clusterBytes = clusterBytes;
@@ -47,8 +47,7 @@ final class ReceivedImage {
    *
    * @throws java.nio.file.FileAlreadyExistsException if {@code file} exists (nothing is touched)
    */
-  static ReceivedImage create(Path file, long sizeSectors, int clusterSectors)
-      throws IOException {
+  static ReceivedImage create(Path file, long sizeSectors, int clusterSectors) throws IOException {
     ImageGeometry g = ImageGeometry.forSize(sizeSectors, clusterSectors);
     ImageWriter.createEmpty(file, ImageHeader.create(FormatVersion.V2, g));
     UnfinishedImageFile top = null;
@@ -103,17 +102,29 @@ final class ReceivedImage {
       }
       t = disk.tracking().startCbt(b.id(), b.blockSize());
     } else {
-      t = disk.tracking().cbt().orElseThrow(() -> new IllegalArgumentException(
-          "CBT batch at " + b.start() + " before the one at offset 0"));
+      t =
+          disk.tracking()
+              .cbt()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "CBT batch at " + b.start() + " before the one at offset 0"));
       if (!t.id().equals(b.id()) || t.granularityBytes() != b.blockSize()) {
-        throw new IllegalArgumentException("CBT batch " + b.id() + "/" + b.blockSize()
-            + " does not continue CBT " + t.id() + "/" + t.granularityBytes());
+        throw new IllegalArgumentException(
+            "CBT batch "
+                + b.id()
+                + "/"
+                + b.blockSize()
+                + " does not continue CBT "
+                + t.id()
+                + "/"
+                + t.granularityBytes());
       }
     }
     for (long[] e : b.extents()) {
       if (e[0] >= sizeBytes || e[1] > sizeBytes - e[0]) {
-        throw new IllegalArgumentException("CBT extent {" + e[0] + ", " + e[1]
-            + "} is past the disk's " + sizeBytes + " bytes");
+        throw new IllegalArgumentException(
+            "CBT extent {" + e[0] + ", " + e[1] + "} is past the disk's " + sizeBytes + " bytes");
       }
       t.mark(e[0], e[1]);
     }

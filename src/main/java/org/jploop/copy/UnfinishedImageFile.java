@@ -12,14 +12,15 @@ import org.jploop.io.BlockFile;
  * The top file of an image being received ({@code ploop copy -d}): a {@link BlockFile} that keeps
  * the image's 16-byte signature ({@code WithoutFreeSpace} / {@code WithouFreSpacExt}) out of the
  * file until {@link #finish} and puts {@link #MARK} there instead. The engine above sees the real
- * signature (reads of bytes 0..15 are patched, writes there are remembered); ploop, QEMU and
- * jploop itself see a file that is not an image at all. So a receiver killed mid-copy (kill -9,
- * power loss) leaves a file that nothing mistakes for a complete disk; a receiver that fails
- * otherwise removes the file. Guarded by this object's monitor (the signature bytes).
+ * signature (reads of bytes 0..15 are patched, writes there are remembered); ploop, QEMU and jploop
+ * itself see a file that is not an image at all. So a receiver killed mid-copy (kill -9, power
+ * loss) leaves a file that nothing mistakes for a complete disk; a receiver that fails otherwise
+ * removes the file. Guarded by this object's monitor (the signature bytes).
  */
 final class UnfinishedImageFile implements BlockFile {
   /** What bytes 0..15 hold until the copy is complete. */
   static final byte[] MARK = "jploop-copy-part".getBytes(StandardCharsets.US_ASCII);
+
   private static final int SIG = 16;
 
   private final BlockFile file;

@@ -32,7 +32,11 @@ public final class BalloonDiscard {
    * @param defragThreshold skip the defrag while the top image has at most this many extents per
    *     mapped cluster ({@code --image-defrag-threshold}; 0: always defragment)
    */
-  public record Options(long toFreeBytes, long minBlockBytes, boolean defrag, boolean defragOnly,
+  public record Options(
+      long toFreeBytes,
+      long minBlockBytes,
+      boolean defrag,
+      boolean defragOnly,
       int defragThreshold) {}
 
   /** Moves the image's tail clusters into its holes and truncates it; returns bytes cut off. */
@@ -49,8 +53,8 @@ public final class BalloonDiscard {
    * @param passes the FITRIM passes
    * @param truncatedBytes bytes the compaction cut off the image file
    */
-  public record Result(DiscardStat before, DiscardStat after, List<TrimLadder.Pass> passes,
-      long truncatedBytes) {
+  public record Result(
+      DiscardStat before, DiscardStat after, List<TrimLadder.Pass> passes, long truncatedBytes) {
     /** Returns what left the image on the host. */
     public long freedBytes() {
       return Math.max(0, before.imageBytes() - after.imageBytes());
@@ -83,23 +87,38 @@ public final class BalloonDiscard {
         }
       }
       long granularity = TrimLadder.discardGranularity(top, cluster);
-      out.accept("Trying to find free extents bigger than " + Math.max(cluster, o.minBlockBytes())
-          + " bytes granularity=" + granularity);
+      out.accept(
+          "Trying to find free extents bigger than "
+              + Math.max(cluster, o.minBlockBytes())
+              + " bytes granularity="
+              + granularity);
       long startBytes = FileUsage.bytesOnDisk(top);
       long target = toFree;
-      List<TrimLadder.Pass> passes = new TrimLadder(out).run(a.mountPoint(), cluster,
-          o.minBlockBytes(), granularity, () -> target > 0 && freedSince(top, startBytes) >= target);
-      long truncated = startBytes - FileUsage.bytesOnDisk(top) > 0
-          ? compaction.truncatedBytes() : 0;
+      List<TrimLadder.Pass> passes =
+          new TrimLadder(out)
+              .run(
+                  a.mountPoint(),
+                  cluster,
+                  o.minBlockBytes(),
+                  granularity,
+                  () -> target > 0 && freedSince(top, startBytes) >= target);
+      long truncated =
+          startBytes - FileUsage.bytesOnDisk(top) > 0 ? compaction.truncatedBytes() : 0;
       if (truncated > 0) {
-        out.accept("TRUNCATED: " + truncated / cluster + " cluster-blocks (" + truncated
-            + " bytes)");
+        out.accept(
+            "TRUNCATED: " + truncated / cluster + " cluster-blocks (" + truncated + " bytes)");
       }
       DiscardStat after = DiscardStat.measure(a);
       out.accept(after.compactLine());
       Result r = new Result(before, after, passes, truncated);
-      out.accept("Discard freed " + (r.freedBytes() >> 20) + "MB of the image on the host: "
-          + (before.imageBytes() >> 20) + "MB -> " + (after.imageBytes() >> 20) + "MB");
+      out.accept(
+          "Discard freed "
+              + (r.freedBytes() >> 20)
+              + "MB of the image on the host: "
+              + (before.imageBytes() >> 20)
+              + "MB -> "
+              + (after.imageBytes() >> 20)
+              + "MB");
       return r;
     }
   }
@@ -126,14 +145,26 @@ public final class BalloonDiscard {
         mapped = Math.max(1, d.mappedCount());
       }
       if (extents / mapped <= threshold) {
-        out.accept("Image defrag skipped: " + extents + " extents for " + mapped
-            + " clusters, below threshold " + extents / mapped + " <= " + threshold);
+        out.accept(
+            "Image defrag skipped: "
+                + extents
+                + " extents for "
+                + mapped
+                + " clusters, below threshold "
+                + extents / mapped
+                + " <= "
+                + threshold);
         return 0;
       }
     }
     long before = FileUsage.bytesOnDisk(top);
-    out.accept("Start defrag dev=" + a.fsDevice() + " mnt=" + a.mountPoint() + " blocksize="
-        + a.descriptor().blocksize());
+    out.accept(
+        "Start defrag dev="
+            + a.fsDevice()
+            + " mnt="
+            + a.mountPoint()
+            + " blocksize="
+            + a.descriptor().blocksize());
     HostCommand c = HostCommand.run(6 * 3600, "e4defrag", a.fsDevice());
     if (!c.ok()) {
       out.accept("e4defrag exited with error: " + c.describeFailure());

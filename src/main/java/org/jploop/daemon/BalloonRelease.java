@@ -14,9 +14,9 @@ import org.jploop.io.FileExtents;
  * the whole disk clusters inside them can leave the image. {@link #clusters} turns the extents into
  * disk cluster ranges (partition start added, shrunk inward to whole clusters), {@link
  * #countMapped} says how many of them the top delta still maps ({@code ploop-balloon check}),
- * {@link #punch} releases them through {@code disk.img} (in the {@code ploop} process, never in
- * the daemon that serves it). Compacting the image afterwards (the kernel's truncation) is the
- * caller's step, normally the daemon's ({@link #releaseOnline}). Immutable.
+ * {@link #punch} releases them through {@code disk.img} (in the {@code ploop} process, never in the
+ * daemon that serves it). Compacting the image afterwards (the kernel's truncation) is the caller's
+ * step, normally the daemon's ({@link #releaseOnline}). Immutable.
  *
  * @param disk the mounted disk
  */
@@ -89,8 +89,11 @@ public record BalloonRelease(DiskAttachment disk) {
    * then compacts the image and prints ploop's {@code TRUNCATED} line. Returns the bytes the image
    * file lost.
    */
-  public long releaseAndCompact(List<Clusters> ranges, FreedCounter counter,
-      BalloonDiscard.Compaction compaction, java.util.function.Consumer<String> out)
+  public long releaseAndCompact(
+      List<Clusters> ranges,
+      FreedCounter counter,
+      BalloonDiscard.Compaction compaction,
+      java.util.function.Consumer<String> out)
       throws IOException {
     long before = counter.clustersFreed();
     punch(ranges);
@@ -102,8 +105,7 @@ public record BalloonRelease(DiskAttachment disk) {
     out.accept("Released " + freed + " cluster-blocks under the balloon from the image");
     long cut = compaction.truncatedBytes();
     if (cut > 0) {
-      out.accept("TRUNCATED: " + cut / disk.clusterBytes() + " cluster-blocks (" + cut
-          + " bytes)");
+      out.accept("TRUNCATED: " + cut / disk.clusterBytes() + " cluster-blocks (" + cut + " bytes)");
     }
     return cut;
   }

@@ -13,9 +13,9 @@ import org.jploop.host.MountTable;
 /**
  * Finds the mounted disk a device-level verb names, the ploop way (tools/ploop-balloon.c
  * fill_opts): {@code -d DEVICE} (a ploop device name, {@code /dev/ploopN[p1]} or {@code
- * /dev/mapper/ploopN}, or the loop device itself), {@code -m MOUNT_POINT} (where the filesystem
- * of a jploop disk is mounted) or a {@code DiskDescriptor.xml}. Failures are REFUSED (exit 38)
- * with ploop's messages. Stateless.
+ * /dev/mapper/ploopN}, or the loop device itself), {@code -m MOUNT_POINT} (where the filesystem of
+ * a jploop disk is mounted) or a {@code DiskDescriptor.xml}. Failures are REFUSED (exit 38) with
+ * ploop's messages. Stateless.
  */
 public final class BalloonTarget {
   private BalloonTarget() {}
@@ -24,8 +24,8 @@ public final class BalloonTarget {
    * Returns the attachment of the disk named by exactly one of the arguments (the others null).
    * With {@code needMountPoint} the disk's filesystem must be mounted.
    */
-  public static DiskAttachment resolve(String device, Path mountPoint, Path xml,
-      boolean needMountPoint) throws IOException {
+  public static DiskAttachment resolve(
+      String device, Path mountPoint, Path xml, boolean needMountPoint) throws IOException {
     DiskAttachment a;
     String what;
     if (mountPoint != null) {
@@ -53,8 +53,7 @@ public final class BalloonTarget {
   /** Returns the disk whose filesystem is mounted at {@code mnt}. */
   public static DiskAttachment byMountPoint(Path mnt) throws IOException {
     String real = Files.isDirectory(mnt) ? mnt.toRealPath().toString() : "";
-    Optional<MountTable.Entry> e = real.isEmpty() ? Optional.empty()
-        : MountTable.at(Path.of(real));
+    Optional<MountTable.Entry> e = real.isEmpty() ? Optional.empty() : MountTable.at(Path.of(real));
     Optional<MountStatus> st = Optional.empty();
     if (e.isPresent()) {
       st = statusOfDevice(e.get().source()).filter(MountStatus::daemonAlive);
@@ -88,8 +87,8 @@ public final class BalloonTarget {
     if (!Files.exists(bf)) {
       return Optional.empty();
     }
-    String backing = Files.readString(bf, StandardCharsets.UTF_8).strip()
-        .replaceFirst(" \\(deleted\\)$", "");
+    String backing =
+        Files.readString(bf, StandardCharsets.UTF_8).strip().replaceFirst(" \\(deleted\\)$", "");
     for (MountStatus st : MountStatus.all()) {
       if (st.diskImage().equals(backing)) {
         return Optional.of(st);

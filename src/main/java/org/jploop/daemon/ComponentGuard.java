@@ -16,9 +16,9 @@ import org.jploop.image.ImageOperationException;
  * mount -c}, {@code ploop tsnapshot}) is reading, with ploop's {@code Snapshot %s is busy by
  * device(s): %s} (exit 17). A component's deltas are the chain of the snapshot it serves, or the
  * current top chain for one mounted without {@code -u} (conservative: a snapshot taken since adds
- * the new top to it). It also keeps a component of the top delta and a read-write plain mount
- * apart ({@link #refuseSharedTop}). Stateless: every call reads the status files and the
- * descriptor afresh.
+ * the new top to it). It also keeps a component of the top delta and a read-write plain mount apart
+ * ({@link #refuseSharedTop}). Stateless: every call reads the status files and the descriptor
+ * afresh.
  */
 public final class ComponentGuard {
   private ComponentGuard() {}
@@ -54,17 +54,21 @@ public final class ComponentGuard {
    * component serves: a component of the top chain beside a read-write plain mount would read a
    * delta changing under it. Exit 21 ("Image %s already used by device %s").
    */
-  static void refuseSharedTop(Path xml, boolean readOnly, String snapshotGuid,
-      String component) throws IOException {
+  static void refuseSharedTop(Path xml, boolean readOnly, String snapshotGuid, String component)
+      throws IOException {
     DiskDescriptor d = DiskDescriptor.read(xml);
     if (component != null) {
       boolean top = snapshotGuid == null || Guid.same(snapshotGuid, d.topGuid());
       Optional<MountStatus> plain = MountStatus.forDescriptor(xml);
       if (top && plain.isPresent() && plain.get().daemonAlive() && !plain.get().readOnly()) {
-        throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image "
-            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(plain.get())
-            + ", which writes its top delta; mount a snapshot (-u GUID) as component "
-            + component);
+        throw new MountException(
+            MountException.Reason.ALREADY_MOUNTED,
+            "Image "
+                + xml.toRealPath()
+                + " already used by device "
+                + DiskMounter.deviceOf(plain.get())
+                + ", which writes its top delta; mount a snapshot (-u GUID) as component "
+                + component);
       }
       return;
     }
@@ -73,17 +77,23 @@ public final class ComponentGuard {
     }
     for (MountStatus c : MountStatus.components(xml)) {
       if (c.snapshot() == null || Guid.same(c.snapshot(), d.topGuid())) {
-        throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image "
-            + xml.toRealPath() + " already used by device " + DiskMounter.deviceOf(c)
-            + " (component " + c.component() + ", which reads its top delta); mount it"
-            + " read-only (-r)");
+        throw new MountException(
+            MountException.Reason.ALREADY_MOUNTED,
+            "Image "
+                + xml.toRealPath()
+                + " already used by device "
+                + DiskMounter.deviceOf(c)
+                + " (component "
+                + c.component()
+                + ", which reads its top delta); mount it"
+                + " read-only (-r)");
       }
     }
   }
 
-  private static List<Path> served(Path xml, DiskDescriptor d, MountStatus c)
-      throws IOException {
-    return c.snapshot() == null || d.shot(c.snapshot()) == null ? d.topChainFiles(xml)
+  private static List<Path> served(Path xml, DiskDescriptor d, MountStatus c) throws IOException {
+    return c.snapshot() == null || d.shot(c.snapshot()) == null
+        ? d.topChainFiles(xml)
         : d.chainFiles(xml, c.snapshot());
   }
 
@@ -92,7 +102,8 @@ public final class ComponentGuard {
     for (MountStatus u : users) {
       devs.add(DiskMounter.deviceOf(u) + " (component " + u.component() + ")");
     }
-    return new ImageOperationException(ImageOperationException.Kind.BUSY, "Snapshot " + guid
-        + " is busy by device(s): " + String.join(" ", devs));
+    return new ImageOperationException(
+        ImageOperationException.Kind.BUSY,
+        "Snapshot " + guid + " is busy by device(s): " + String.join(" ", devs));
   }
 }

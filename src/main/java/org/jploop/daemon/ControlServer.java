@@ -20,9 +20,9 @@ import org.jploop.image.ImageOperationException;
  * The daemon's control channel: a Unix domain socket (mode 0600) that takes one request line per
  * connection, {@code <verb> [key=value ...]}, and answers one line, {@code ok [text]} or {@code
  * error [REASON] <text>} (REASON: a {@link MountException.Reason} or {@link
- * ImageOperationException.Kind} name). Verbs are registered as
- * {@link Handler}s, so online snapshot, resize or merge can be added later without touching the
- * transport. Connections are served one at a time on the thread "control"; handlers run on it.
+ * ImageOperationException.Kind} name). Verbs are registered as {@link Handler}s, so online
+ * snapshot, resize or merge can be added later without touching the transport. Connections are
+ * served one at a time on the thread "control"; handlers run on it.
  */
 public final class ControlServer implements AutoCloseable {
 
@@ -39,6 +39,7 @@ public final class ControlServer implements AutoCloseable {
   private final EventLog log;
   private final Thread thread;
   private volatile boolean closed;
+
   /** Set by a handler via {@link #afterReply}; run once its reply is written. Control thread. */
   private Runnable afterReply;
 
@@ -112,10 +113,13 @@ public final class ControlServer implements AutoCloseable {
       return r == null || r.isEmpty() ? "ok" : "ok " + r;
     } catch (Exception e) {
       log.error("control " + words[0] + " failed", e);
-      String reason = e instanceof MountException me ? me.reason().name() + " "
-          : e instanceof ImageOperationException ie ? ie.kind().name() + " " : "";
-      return "error " + reason + (e.getMessage() == null ? e.toString() : e.getMessage())
-          .replace('\n', ' ');
+      String reason =
+          e instanceof MountException me
+              ? me.reason().name() + " "
+              : e instanceof ImageOperationException ie ? ie.kind().name() + " " : "";
+      return "error "
+          + reason
+          + (e.getMessage() == null ? e.toString() : e.getMessage()).replace('\n', ' ');
     }
   }
 

@@ -29,6 +29,7 @@ import org.jploop.host.RunPaths;
  */
 final class DaemonLauncher {
   private static final long READY_TIMEOUT_MS = 60_000;
+
   /** Environment variable with extra JVM options for the daemons (-XX:StartFlightRecording...). */
   static final String DAEMON_JAVA_OPTS_ENV = "JPLOOP_DAEMON_JAVA_OPTS";
 
@@ -55,8 +56,14 @@ final class DaemonLauncher {
   }
 
   /** Starts a per-disk {@code ploop daemon} and returns its status once ready. */
-  MountStatus startDiskDaemon(Path xml, Path fuseDir, boolean readOnly, String snapshotGuid,
-      FrontendOptions frontend, String component) throws IOException {
+  MountStatus startDiskDaemon(
+      Path xml,
+      Path fuseDir,
+      boolean readOnly,
+      String snapshotGuid,
+      FrontendOptions frontend,
+      String component)
+      throws IOException {
     RunPaths paths = RunPaths.of(xml, component);
     paths.createDirs();
     Path logFile = paths.logFile();
@@ -113,29 +120,34 @@ final class DaemonLauncher {
   }
 
   /**
-   * Waits until the daemon {@code p} publishes a ready status, woken by the events themselves:
-   * an inotify watch on the run directory (the status file is renamed into place) and the exit
-   * of the child; the 250 ms timeout only bounds the wait if an event were missed (the watch
-   * queue overflowing, say).
+   * Waits until the daemon {@code p} publishes a ready status, woken by the events themselves: an
+   * inotify watch on the run directory (the status file is renamed into place) and the exit of the
+   * child; the 250 ms timeout only bounds the wait if an event were missed (the watch queue
+   * overflowing, say).
    */
   private static MountStatus awaitReady(Process p, RunPaths paths, Path logFile, long logStart)
       throws IOException {
     long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
     try (WatchService ws = paths.statusFile().getFileSystem().newWatchService()) {
-      paths.runDir().register(ws, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY);
+      paths
+          .runDir()
+          .register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
       // an exit wakes the wait at once: closing the service ends a poll in progress
       // nothing to wait for: the callback only ends the poll below
-      var unused = p.onExit().thenRun(() -> {
-        try {
-          ws.close();
-        } catch (IOException e) {
-          // the wait below finds the exit on its next round
-        }
-      });
+      var unused =
+          p.onExit()
+              .thenRun(
+                  () -> {
+                    try {
+                      ws.close();
+                    } catch (IOException e) {
+                      // the wait below finds the exit on its next round
+                    }
+                  });
       while (true) {
         Optional<MountStatus> st = MountStatus.read(paths.statusFile());
-        if (st.isPresent() && st.get().pid() == p.pid()
+        if (st.isPresent()
+            && st.get().pid() == p.pid()
             && MountStatus.READY.equals(st.get().state())) {
           return st.get();
         }
@@ -144,9 +156,14 @@ final class DaemonLauncher {
         }
         if (System.currentTimeMillis() > deadline) {
           p.destroy();
-          throw new MountException(MountException.Reason.MOUNT_FAILED, "The mount daemon (pid "
-              + p.pid() + ") was not ready within " + READY_TIMEOUT_MS / 1000 + " s; see "
-              + logFile);
+          throw new MountException(
+              MountException.Reason.MOUNT_FAILED,
+              "The mount daemon (pid "
+                  + p.pid()
+                  + ") was not ready within "
+                  + READY_TIMEOUT_MS / 1000
+                  + " s; see "
+                  + logFile);
         }
         try {
           WatchKey key = ws.poll(250, TimeUnit.MILLISECONDS);
@@ -186,31 +203,31 @@ final class DaemonLauncher {
   }
 
   /**
-   * JVM options that map the class-data-sharing archive built with {@code jar} ({@code
-   * jploop.jsa} beside it, see {@code StartupTraining}) when it exists and is not older than the
-   * jar (a static archive the JVM rejects leaves it with no archive at all, not even the JDK's);
-   * {@code -Xshare:auto} makes the JVM ignore one that is mismatched or corrupt, and the log
-   * tags keep that out of the daemon's log. The JVM's default relocation of the archive (a random
-   * address, which patches its pages into private memory: 75 instead of 62 MiB of PSS a daemon
-   * measured with {@code src/bench/disks.sh}) is kept: the daemon is a root process serving the
-   * kernel, and address randomisation is worth more than 13 MiB. No options without an archive.
-   * The daemons otherwise keep the JVM's compilers: they serve I/O for as long as disks are
-   * mounted.
+   * JVM options that map the class-data-sharing archive built with {@code jar} ({@code jploop.jsa}
+   * beside it, see {@code StartupTraining}) when it exists and is not older than the jar (a static
+   * archive the JVM rejects leaves it with no archive at all, not even the JDK's); {@code
+   * -Xshare:auto} makes the JVM ignore one that is mismatched or corrupt, and the log tags keep
+   * that out of the daemon's log. The JVM's default relocation of the archive (a random address,
+   * which patches its pages into private memory: 75 instead of 62 MiB of PSS a daemon measured with
+   * {@code src/bench/disks.sh}) is kept: the daemon is a root process serving the kernel, and
+   * address randomisation is worth more than 13 MiB. No options without an archive. The daemons
+   * otherwise keep the JVM's compilers: they serve I/O for as long as disks are mounted.
    */
   static List<String> archiveOptions(Path jar) {
     String name = jar.getFileName().toString();
-    Path jsa = jar.resolveSibling((name.endsWith(".jar") ? name.substring(0, name.length() - 4)
-        : name) + ".jsa");
+    Path jsa =
+        jar.resolveSibling(
+            (name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name) + ".jsa");
     try {
-      if (!Files.isRegularFile(jsa) || Files.getLastModifiedTime(jar)
-          .compareTo(Files.getLastModifiedTime(jsa)) > 0) {
+      if (!Files.isRegularFile(jsa)
+          || Files.getLastModifiedTime(jar).compareTo(Files.getLastModifiedTime(jsa)) > 0) {
         return List.of();
       }
     } catch (IOException e) {
       return List.of();
     }
-    return List.of("-Xshare:auto", "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off");
+    return List.of(
+        "-Xshare:auto", "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
   }
 
   /** Returns the last non-empty line written to {@code log} after {@code from}. */
@@ -222,7 +239,9 @@ final class DaemonLauncher {
       f.seek(start);
       f.readFully(b);
       String text = new String(b, StandardCharsets.UTF_8);
-      return text.lines().filter(l -> !l.isBlank()).reduce((a, c) -> c)
+      return text.lines()
+          .filter(l -> !l.isBlank())
+          .reduce((a, c) -> c)
           .orElse("the mount daemon exited; see " + log);
     }
   }

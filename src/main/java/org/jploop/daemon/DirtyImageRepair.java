@@ -20,14 +20,15 @@ import org.jploop.io.ImageReader;
  * checks every delta of the chain at mount (check_deltas: detailed, dropping the in-use flag) and
  * mounts. jploop runs the check of {@code ploop check -F -d} on each dirty delta, with two passes:
  * a read-only one first, so that a finding ploop treats as fatal (a cluster used twice, which is
- * never repaired) refuses the mount with exit 11 before anything is written; then the repairing
- * one (entries past the disk size or past EOF zeroed, a leaked tail truncated, the in-use flag
+ * never repaired) refuses the mount with exit 11 before anything is written; then the repairing one
+ * (entries past the disk size or past EOF zeroed, a leaked tail truncated, the in-use flag
  * dropped). Every finding goes to the caller's report and to the disk's log. Clean deltas are not
  * read beyond their header. Stateless.
  */
 public final class DirtyImageRepair {
   /** Read-only and without -d: ImageChecker drops the in-use flag even with -r, as ploop. */
   private static final CheckOptions PREVIEW = new CheckOptions(false, true, true, true, false);
+
   private static final CheckOptions REPAIR = new CheckOptions(false, true, true, false, true);
 
   private DirtyImageRepair() {}
@@ -43,25 +44,38 @@ public final class DirtyImageRepair {
     DiskDescriptor d = DiskDescriptor.read(xml);
     List<Path> chain = guid == null ? d.topChainFiles(xml) : d.chainFiles(xml, guid);
     List<String> lines = new ArrayList<>();
-    Consumer<String> out = l -> {
-      lines.add(l);
-      report.accept(l);
-    };
+    Consumer<String> out =
+        l -> {
+          lines.add(l);
+          report.accept(l);
+        };
     for (int i = 0; i < chain.size(); i++) {
       Path delta = chain.get(i);
       if ((d.raw() && i == 0) || !dirty(delta)) {
         continue;
       }
-      out.accept("Image " + delta + " was not closed cleanly (in-use flag set): checking it as"
-          + " ploop check -F -d does");
+      out.accept(
+          "Image "
+              + delta
+              + " was not closed cleanly (in-use flag set): checking it as"
+              + " ploop check -F -d does");
       List<Finding> preview = new ArrayList<>();
       ImageChecker.checkImage(delta, PREVIEW, preview::add);
       for (Finding f : preview) {
         if (f.kind() == Finding.Kind.DUPLICATE) {
           preview.stream().map(Finding::toString).forEach(out);
-          throw new CorruptImageException(delta, -1, "Fatal errors were found, image is not"
-              + " repaired: " + f.message() + " at offset " + f.offset() + " (nothing was changed;"
-              + " see ploop check -c " + delta + ")");
+          throw new CorruptImageException(
+              delta,
+              -1,
+              "Fatal errors were found, image is not"
+                  + " repaired: "
+                  + f.message()
+                  + " at offset "
+                  + f.offset()
+                  + " (nothing was changed;"
+                  + " see ploop check -c "
+                  + delta
+                  + ")");
         }
       }
       CheckResult r = ImageChecker.checkImage(delta, REPAIR, f -> out.accept(f.toString()));

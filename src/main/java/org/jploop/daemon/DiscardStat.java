@@ -31,18 +31,21 @@ public record DiscardStat(long balloonBytes, long dataBytes, long ploopBytes, lo
     try {
       b = Files.size(balloon);
     } catch (IOException e) {
-      throw new MountException(MountException.Reason.BALLOON_OPEN, "Cannot open balloon at "
-          + a.mountPoint() + ": " + e.getMessage(), e);
+      throw new MountException(
+          MountException.Reason.BALLOON_OPEN,
+          "Cannot open balloon at " + a.mountPoint() + ": " + e.getMessage(),
+          e);
     }
     FileStore fs = Files.getFileStore(a.mountPoint());
     long ploop = a.diskBytes() - b;
-    return new DiscardStat(b, ploop - fs.getUnallocatedSpace(), ploop,
-        FileUsage.bytesOnDisk(a.topImage()));
+    return new DiscardStat(
+        b, ploop - fs.getUnallocatedSpace(), ploop, FileUsage.bytesOnDisk(a.topImage()));
   }
 
   /** The four lines of {@code ploop-balloon discard --stat}. */
   public List<String> statLines() {
-    return List.of(String.format(Locale.ROOT, "Balloon size: %8dMB", balloonBytes >> 20),
+    return List.of(
+        String.format(Locale.ROOT, "Balloon size: %8dMB", balloonBytes >> 20),
         String.format(Locale.ROOT, "Data size:    %8dMB", dataBytes >> 20),
         String.format(Locale.ROOT, "Ploop size:   %8dMB", ploopBytes >> 20),
         String.format(Locale.ROOT, "Image size:   %8dMB", imageBytes >> 20));
@@ -50,8 +53,15 @@ public record DiscardStat(long balloonBytes, long dataBytes, long ploopBytes, lo
 
   /** The line {@code ploop_compact} logs: {@code ploop=..MB image=..MB data=..MB balloon=..MB}. */
   public String compactLine() {
-    return "ploop=" + (ploopBytes >> 20) + "MB image=" + (imageBytes >> 20) + "MB data="
-        + (dataBytes >> 20) + "MB balloon=" + (balloonBytes >> 20) + "MB";
+    return "ploop="
+        + (ploopBytes >> 20)
+        + "MB image="
+        + (imageBytes >> 20)
+        + "MB data="
+        + (dataBytes >> 20)
+        + "MB balloon="
+        + (balloonBytes >> 20)
+        + "MB";
   }
 
   /** Returns ploop_compact's rate: the share of the disk the image holds beyond the data, %. */

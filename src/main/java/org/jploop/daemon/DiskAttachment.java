@@ -11,11 +11,11 @@ import org.jploop.host.LoopDevice;
 import org.jploop.host.MountTable;
 
 /**
- * What the block layer shows of a disk served by a mount daemon, read afresh from the machine:
- * its {@code disk.img}, the loop device attached to it (the first one, if any), that loop's
- * partition 1 (or the whole loop device without a partition table), the ploop device name linked
- * to it, where the filesystem on it is mounted (by {@code ploop mount -m} or by the user), the
- * descriptor and the top delta. The balloon, discard and resize verbs work from this. Immutable.
+ * What the block layer shows of a disk served by a mount daemon, read afresh from the machine: its
+ * {@code disk.img}, the loop device attached to it (the first one, if any), that loop's partition 1
+ * (or the whole loop device without a partition table), the ploop device name linked to it, where
+ * the filesystem on it is mounted (by {@code ploop mount -m} or by the user), the descriptor and
+ * the top delta. The balloon, discard and resize verbs work from this. Immutable.
  *
  * @param status the daemon's status
  * @param descriptor the descriptor as read
@@ -24,8 +24,13 @@ import org.jploop.host.MountTable;
  * @param name the ploop device name of the loop, or null
  * @param mountPoint where the filesystem on {@code fsDevice} is mounted, or null
  */
-public record DiskAttachment(MountStatus status, DiskDescriptor descriptor, LoopDevice loop,
-    String fsDevice, DeviceName name, Path mountPoint) {
+public record DiskAttachment(
+    MountStatus status,
+    DiskDescriptor descriptor,
+    LoopDevice loop,
+    String fsDevice,
+    DeviceName name,
+    Path mountPoint) {
 
   /** Reads the attachment of the disk {@code st} describes. */
   public static DiskAttachment of(MountStatus st) throws IOException {
@@ -45,7 +50,12 @@ public record DiskAttachment(MountStatus status, DiskDescriptor descriptor, Loop
     String fsDev = loop.filesystemDevice();
     List<DeviceName> names = DeviceName.of(loop);
     Optional<MountTable.Entry> m = MountTable.fromDevice(loop.device()).stream().findFirst();
-    return new DiskAttachment(st, d, loop, fsDev, names.isEmpty() ? null : names.get(0),
+    return new DiskAttachment(
+        st,
+        d,
+        loop,
+        fsDev,
+        names.isEmpty() ? null : names.get(0),
         m.map(e -> Path.of(e.mountPoint())).orElse(null));
   }
 
@@ -91,8 +101,10 @@ public record DiskAttachment(MountStatus status, DiskDescriptor descriptor, Loop
   /** Returns the size of partition 1 (or of the whole device) in bytes, from sysfs. */
   public long partitionBytes() throws IOException {
     String ln = Path.of(loop.device()).getFileName().toString();
-    Path size = fsDevice.equals(loop.device()) ? Path.of("/sys/block", ln, "size")
-        : Path.of("/sys/block", ln, ln + "p1", "size");
+    Path size =
+        fsDevice.equals(loop.device())
+            ? Path.of("/sys/block", ln, "size")
+            : Path.of("/sys/block", ln, ln + "p1", "size");
     return Long.parseLong(Files.readString(size).strip()) * 512;
   }
 

@@ -21,8 +21,8 @@ import org.jploop.image.ImageOperationException;
  * {@link HostDaemon} ({@link HostClient}, which starts one if none runs) or, for the mounts a host
  * does not take ({@link #hosted}), by a {@link MountDaemon} process of its own ({@link
  * DaemonLauncher}); then, with a mount point, attaches a loop device and mounts the inner
- * filesystem. Unmounting asks the disk's daemon to {@code stop} over the disk's control socket;
- * if the daemon is dead (killed), it cleans up the leftovers itself ({@link DeadMount}). Also the
+ * filesystem. Unmounting asks the disk's daemon to {@code stop} over the disk's control socket; if
+ * the daemon is dead (killed), it cleans up the leftovers itself ({@link DeadMount}). Also the
  * client of the per-disk control socket for the online verbs ({@link #request}). Stateless; every
  * call reads the status files afresh.
  */
@@ -48,8 +48,8 @@ public final class DiskMounter {
       return Path.of(prop);
     }
     try {
-      Path p = Path.of(DiskMounter.class.getProtectionDomain().getCodeSource().getLocation()
-          .toURI());
+      Path p =
+          Path.of(DiskMounter.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (Files.isRegularFile(p)) {
         return p;
       }
@@ -70,63 +70,93 @@ public final class DiskMounter {
 
   /**
    * Like {@link #mount(Path, Path, Path, boolean)}, mounting the filesystem as {@code inner} says
-   * (type, options, fsck first) and serving the disk as of snapshot {@code snapshotGuid} (null:
-   * the top; checked by the caller).
+   * (type, options, fsck first) and serving the disk as of snapshot {@code snapshotGuid} (null: the
+   * top; checked by the caller).
    */
-  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
-      InnerMount inner, String snapshotGuid) throws IOException {
-    return mount(xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid,
-        FrontendOptions.DEFAULT, null);
+  public MountStatus mount(
+      Path xml,
+      Path mountPoint,
+      Path fuseDir,
+      boolean readOnly,
+      InnerMount inner,
+      String snapshotGuid)
+      throws IOException {
+    return mount(
+        xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid, FrontendOptions.DEFAULT, null);
   }
 
   /**
    * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String)}, with the daemon serving
-   * {@code disk.img} through the front end {@code frontend} says; with a mount point or a
-   * {@code device} (ploop's {@code -d}, e.g. {@code /dev/ploop0}) a loop device is attached and
-   * given that ploop name, or a free one ({@link DeviceName#linkFree}) without {@code -d}; with
-   * neither only {@code disk.img} is served. The name is linked before the filesystem is mounted
-   * and removed again if the mount fails.
+   * {@code disk.img} through the front end {@code frontend} says; with a mount point or a {@code
+   * device} (ploop's {@code -d}, e.g. {@code /dev/ploop0}) a loop device is attached and given that
+   * ploop name, or a free one ({@link DeviceName#linkFree}) without {@code -d}; with neither only
+   * {@code disk.img} is served. The name is linked before the filesystem is mounted and removed
+   * again if the mount fails.
    */
-  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
-      InnerMount inner, String snapshotGuid, FrontendOptions frontend, DeviceName device)
+  public MountStatus mount(
+      Path xml,
+      Path mountPoint,
+      Path fuseDir,
+      boolean readOnly,
+      InnerMount inner,
+      String snapshotGuid,
+      FrontendOptions frontend,
+      DeviceName device)
       throws IOException {
     return mount(xml, mountPoint, fuseDir, readOnly, inner, snapshotGuid, frontend, device, null);
   }
 
   /**
-   * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String, FrontendOptions,
-   * DeviceName)} as component {@code component} (null: the plain mount): a second daemon beside
-   * the plain one, always read-only ({@link MountDaemon}); mounted under that component already →
-   * ploop's "Image %s already used by device %s".
+   * Like {@link #mount(Path, Path, Path, boolean, InnerMount, String, FrontendOptions, DeviceName)}
+   * as component {@code component} (null: the plain mount): a second daemon beside the plain one,
+   * always read-only ({@link MountDaemon}); mounted under that component already → ploop's "Image
+   * %s already used by device %s".
    */
-  public MountStatus mount(Path xml, Path mountPoint, Path fuseDir, boolean readOnly,
-      InnerMount inner, String snapshotGuid, FrontendOptions frontend, DeviceName device,
-      String component) throws IOException {
+  public MountStatus mount(
+      Path xml,
+      Path mountPoint,
+      Path fuseDir,
+      boolean readOnly,
+      InnerMount inner,
+      String snapshotGuid,
+      FrontendOptions frontend,
+      DeviceName device,
+      String component)
+      throws IOException {
     if (!Files.isRegularFile(xml)) {
       throw new java.nio.file.NoSuchFileException(xml.toString(), null, "No such file");
     }
     readOnly = readOnly || component != null;
     Optional<MountStatus> existing = MountStatus.forDescriptor(xml, component);
     if (existing.isPresent() && existing.get().daemonAlive() && component != null) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
-          + " already used by device " + deviceOf(existing.get()));
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
+          "Image " + xml.toRealPath() + " already used by device " + deviceOf(existing.get()));
     }
     ComponentGuard.refuseSharedTop(xml, readOnly, snapshotGuid, component);
     if (existing.isPresent() && existing.get().daemonAlive()) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml.toRealPath()
-          + " is already mounted (pid " + existing.get().pid() + ", " + existing.get().diskImage()
-          + ")");
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
+          "Image "
+              + xml.toRealPath()
+              + " is already mounted (pid "
+              + existing.get().pid()
+              + ", "
+              + existing.get().diskImage()
+              + ")");
     }
     if (mountPoint != null) {
       checkMountPoint(mountPoint);
     }
     if (device != null && device.exists()) {
-      throw new MountException(MountException.Reason.DEVICE, "Failed to create ploop device "
-          + device.path() + ": File exists");
+      throw new MountException(
+          MountException.Reason.DEVICE,
+          "Failed to create ploop device " + device.path() + ": File exists");
     }
-    MountStatus st = hosted(frontend, component)
-        ? new HostClient(launcher).mount(xml, fuseDir, readOnly, snapshotGuid, frontend)
-        : launcher.startDiskDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend, component);
+    MountStatus st =
+        hosted(frontend, component)
+            ? new HostClient(launcher).mount(xml, fuseDir, readOnly, snapshotGuid, frontend)
+            : launcher.startDiskDaemon(xml, fuseDir, readOnly, snapshotGuid, frontend, component);
     if (mountPoint == null && device == null) {
       return st;
     }
@@ -147,8 +177,8 @@ public final class DiskMounter {
       if (inner.fsck()) {
         fsck(inner.fsckCommand(dev, readOnly));
       }
-      List<String> argv = inner.mountCommand(dev,
-          mountPoint.toAbsolutePath().normalize().toString(), readOnly);
+      List<String> argv =
+          inner.mountCommand(dev, mountPoint.toAbsolutePath().normalize().toString(), readOnly);
       HostCommand c = HostCommand.run(300, argv.toArray(String[]::new));
       if (!c.ok()) {
         throw new MountException(MountException.Reason.MOUNT_FAILED, c.describeFailure());
@@ -171,10 +201,10 @@ public final class DiskMounter {
   }
 
   /**
-   * Whether the host daemon serves such a mount: the kernel front end's plain mounts. The
-   * jnr-fuse front end keeps a process per disk (libfuse 2.9's high-level loop and its signal
-   * handlers are one per process); a component mount ({@code -c}, {@code tsnapshot}) does too:
-   * it is short-lived, and its own process keeps its lock file apart from the plain mount's.
+   * Whether the host daemon serves such a mount: the kernel front end's plain mounts. The jnr-fuse
+   * front end keeps a process per disk (libfuse 2.9's high-level loop and its signal handlers are
+   * one per process); a component mount ({@code -c}, {@code tsnapshot}) does too: it is
+   * short-lived, and its own process keeps its lock file apart from the plain mount's.
    */
   static boolean hosted(FrontendOptions frontend, String component) {
     return component == null && frontend.name().equals(FrontendOptions.KERNEL);
@@ -220,8 +250,8 @@ public final class DiskMounter {
   }
 
   /**
-   * Runs fsck; exit 0 (clean), 1 (errors fixed) and 2 (fixed, reboot advised: not for a
-   * filesystem that is not mounted) let the mount go on, anything else refuses it.
+   * Runs fsck; exit 0 (clean), 1 (errors fixed) and 2 (fixed, reboot advised: not for a filesystem
+   * that is not mounted) let the mount go on, anything else refuses it.
    */
   private void fsck(List<String> argv) throws IOException {
     HostCommand c = HostCommand.run(3600, argv.toArray(String[]::new));
@@ -235,13 +265,20 @@ public final class DiskMounter {
   /** Refuses a mount point that is missing, not a directory, or already a mount point. */
   static void checkMountPoint(Path mnt) throws IOException {
     if (!Files.isDirectory(mnt)) {
-      throw new MountException(MountException.Reason.BAD_MOUNT_POINT,
-          "Mount point " + mnt + " not a directory");
+      throw new MountException(
+          MountException.Reason.BAD_MOUNT_POINT, "Mount point " + mnt + " not a directory");
     }
     Optional<MountTable.Entry> e = MountTable.at(mnt.toRealPath());
     if (e.isPresent()) {
-      throw new MountException(MountException.Reason.BAD_MOUNT_POINT, "Mount point " + mnt
-          + " is busy: " + e.get().source() + " (" + e.get().fsType() + ") is mounted there");
+      throw new MountException(
+          MountException.Reason.BAD_MOUNT_POINT,
+          "Mount point "
+              + mnt
+              + " is busy: "
+              + e.get().source()
+              + " ("
+              + e.get().fsType()
+              + ") is mounted there");
     }
   }
 
@@ -262,7 +299,8 @@ public final class DiskMounter {
       throw new MountException(reason, msg);
     }
     if (!reply.startsWith("ok")) {
-      throw new MountException(MountException.Reason.UMOUNT_FAILED,
+      throw new MountException(
+          MountException.Reason.UMOUNT_FAILED,
           "The mount daemon (pid " + st.pid() + ") gave no answer to '" + request + "'");
     }
     return reply;
@@ -277,8 +315,8 @@ public final class DiskMounter {
   }
 
   /**
-   * Like {@link #request} for an online operation: returns the text after {@code ok}, or throws
-   * the failure the daemon reports ({@link MountException} with its reason, {@link
+   * Like {@link #request} for an online operation: returns the text after {@code ok}, or throws the
+   * failure the daemon reports ({@link MountException} with its reason, {@link
    * ImageOperationException} with its kind, else an IOException with the text).
    */
   public static String requestOk(MountStatus st, String request) throws IOException {
@@ -287,8 +325,13 @@ public final class DiskMounter {
       return reply.substring(2).strip();
     }
     if (!reply.startsWith("error")) {
-      throw new IOException("The mount daemon (pid " + st.pid() + ") gave no answer to '"
-          + request + "'; see " + st.logFile());
+      throw new IOException(
+          "The mount daemon (pid "
+              + st.pid()
+              + ") gave no answer to '"
+              + request
+              + "'; see "
+              + st.logFile());
     }
     String[] w = reply.split(" ", 3);
     if (w.length == 3) {
@@ -317,9 +360,15 @@ public final class DiskMounter {
 
   /** Returns the status of the mount of {@code xml} as {@code component}, or NOT_MOUNTED. */
   public static MountStatus statusOf(Path xml, String component) throws IOException {
-    return MountStatus.forDescriptor(xml, component).orElseThrow(() -> new MountException(
-        MountException.Reason.NOT_MOUNTED, "Image " + xml + " is not mounted"
-        + (component == null ? "" : " as component " + component)));
+    return MountStatus.forDescriptor(xml, component)
+        .orElseThrow(
+            () ->
+                new MountException(
+                    MountException.Reason.NOT_MOUNTED,
+                    "Image "
+                        + xml
+                        + " is not mounted"
+                        + (component == null ? "" : " as component " + component)));
   }
 
   /**
@@ -334,8 +383,8 @@ public final class DiskMounter {
         return st;
       }
     }
-    throw new MountException(MountException.Reason.REFUSED,
-        "Unable to find ploop device by " + mnt);
+    throw new MountException(
+        MountException.Reason.REFUSED, "Unable to find ploop device by " + mnt);
   }
 
   /**
@@ -343,8 +392,12 @@ public final class DiskMounter {
    * or its loop device), or throws DEV_NOT_MOUNTED naming it.
    */
   public static MountStatus statusByDevice(String device) throws IOException {
-    return BalloonTarget.statusOfDevice(device).orElseThrow(() -> new MountException(
-        MountException.Reason.NOT_MOUNTED, "Device " + device + " is not a mounted ploop device"));
+    return BalloonTarget.statusOfDevice(device)
+        .orElseThrow(
+            () ->
+                new MountException(
+                    MountException.Reason.NOT_MOUNTED,
+                    "Device " + device + " is not a mounted ploop device"));
   }
 
   /** Unmounts: asks the daemon to stop (or cleans up after a dead one) and waits for its exit. */
@@ -358,8 +411,8 @@ public final class DiskMounter {
 
   /**
    * Asks the daemon to stop the disk; the reply comes once it is torn down (lock released, status
-   * removed). A per-disk daemon then exits, which is waited for; a host daemon goes on serving
-   * its other disks.
+   * removed). A per-disk daemon then exits, which is waited for; a host daemon goes on serving its
+   * other disks.
    */
   private void stop(MountStatus st) throws IOException {
     control(st, "stop");
@@ -369,9 +422,14 @@ public final class DiskMounter {
     long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
     while (MountStatus.running(st.pid())) {
       if (System.currentTimeMillis() > deadline) {
-        throw new MountException(MountException.Reason.UMOUNT_FAILED, "The mount daemon (pid "
-            + st.pid() + ") did not exit within " + STOP_TIMEOUT_MS / 1000 + " s; see "
-            + st.logFile());
+        throw new MountException(
+            MountException.Reason.UMOUNT_FAILED,
+            "The mount daemon (pid "
+                + st.pid()
+                + ") did not exit within "
+                + STOP_TIMEOUT_MS / 1000
+                + " s; see "
+                + st.logFile());
       }
       LoopDevice.sleep(5);
     }

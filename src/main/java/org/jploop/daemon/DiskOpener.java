@@ -32,15 +32,18 @@ public final class DiskOpener {
 
   /**
    * Opens the disk of {@code xml} as of snapshot {@code guid} (the chain from the base up to it;
-   * null = the top). A snapshot below the top is only opened read-only: the deltas above it
-   * depend on its content.
+   * null = the top). A snapshot below the top is only opened read-only: the deltas above it depend
+   * on its content.
    */
-  public static VirtualDisk open(Path xml, DiskDescriptor descriptor, boolean readOnly,
-      String guid) throws IOException {
+  public static VirtualDisk open(Path xml, DiskDescriptor descriptor, boolean readOnly, String guid)
+      throws IOException {
     boolean atTop = guid == null || Guid.same(guid, descriptor.topGuid());
     if (!atTop && !readOnly) {
-      throw new IllegalArgumentException("Snapshot " + guid + " is not the top delta; mount it"
-          + " read-only (-r): the deltas above it depend on its content");
+      throw new IllegalArgumentException(
+          "Snapshot "
+              + guid
+              + " is not the top delta; mount it"
+              + " read-only (-r): the deltas above it depend on its content");
     }
     List<Path> files = atTop ? descriptor.topChainFiles(xml) : descriptor.chainFiles(xml, guid);
     Path top = files.get(files.size() - 1);
@@ -59,8 +62,7 @@ public final class DiskOpener {
   }
 
   private static String dirtyMessage(Path top) {
-    return "Image " + top + " is dirty (not closed cleanly); run ploop check -d " + top
-        + " first";
+    return "Image " + top + " is dirty (not closed cleanly); run ploop check -d " + top + " first";
   }
 
   /** Throws {@link MountException.Reason#DIRTY} if {@code top}'s in-use flag is set. */

@@ -11,10 +11,10 @@ import org.jploop.format.descriptor.DiskDescriptor;
 /**
  * Tells, without serving the disk, what {@code ploop init} left on it: reads the virtual disk
  * read-only through the engine, looks for a GPT ("EFI PART" in sector 1) and its partition 1, and
- * at the start of that partition (or of the disk) for an ext2/3/4 superblock (magic 0xEF53 at
- * byte 1080) or an xfs one ("XFSB"). {@code ploop resize} uses it to decide whether a filesystem
- * must be resized with the image (which needs the disk served and a loop device) or only the image
- * grows ({@code -t none} disks). Stateless.
+ * at the start of that partition (or of the disk) for an ext2/3/4 superblock (magic 0xEF53 at byte
+ * 1080) or an xfs one ("XFSB"). {@code ploop resize} uses it to decide whether a filesystem must be
+ * resized with the image (which needs the disk served and a loop device) or only the image grows
+ * ({@code -t none} disks). Stateless.
  */
 public final class FilesystemProbe {
   /** What was found. */

@@ -15,20 +15,18 @@ import org.jploop.host.MountException;
 import org.jploop.io.FileExtents;
 
 /**
- * The filesystem side of {@code ploop resize} (lib/ploop.c ploop_resize_image, ploop-verbs-2.md
- * §7) on a served disk with a loop device attached. The filesystem target is always the new disk
- * size minus 4 clusters (ploop's alignment reserve); partition 1 is first enlarged if it is
- * smaller than the target. The disk size ({@code Disk_size}) is the caller's business: it never
- * shrinks.
+ * The filesystem side of {@code ploop resize} (lib/ploop.c ploop_resize_image, ploop-verbs-2.md §7)
+ * on a served disk with a loop device attached. The filesystem target is always the new disk size
+ * minus 4 clusters (ploop's alignment reserve); partition 1 is first enlarged if it is smaller than
+ * the target. The disk size ({@code Disk_size}) is the caller's business: it never shrinks.
  *
  * <ul>
- *   <li>{@link #online}: the filesystem is mounted. A smaller target inflates the hidden balloon
- *       by the filesystem's share of the difference (refused, changing nothing, if the free
- *       space cannot hold it: "Unable to change image size to N sectors, minimal size is M"),
- *       sets the ext4 reserved blocks to 5 % of the target and hands the balloon's new extents
- *       to the {@link Release} (punched out of the image, then compaction). A larger target
- *       deflates the balloon and grows the filesystem ({@code resize2fs}, needing
- *       CAP_SYS_RESOURCE; {@code xfs_growfs}).
+ *   <li>{@link #online}: the filesystem is mounted. A smaller target inflates the hidden balloon by
+ *       the filesystem's share of the difference (refused, changing nothing, if the free space
+ *       cannot hold it: "Unable to change image size to N sectors, minimal size is M"), sets the
+ *       ext4 reserved blocks to 5 % of the target and hands the balloon's new extents to the {@link
+ *       Release} (punched out of the image, then compaction). A larger target deflates the balloon
+ *       and grows the filesystem ({@code resize2fs}, needing CAP_SYS_RESOURCE; {@code xfs_growfs}).
  *   <li>{@link #offline}: the filesystem is not mounted (ext only). A target below the blocks in
  *       use (the balloon's aside) is refused before anything is touched; then the balloon is
  *       deflated, {@code fsck.ext4 -p -f} runs, a target below {@code resize2fs -P}'s minimum is
@@ -36,6 +34,7 @@ import org.jploop.io.FileExtents;
  *       -p PART <target>k} shrinks it, and the partition beyond the filesystem's new end is
  *       discarded, which punches those clusters out of the image.
  * </ul>
+ *
  * Stateless apart from its output sink and log.
  */
 public final class FilesystemResize {
@@ -60,9 +59,9 @@ public final class FilesystemResize {
   }
 
   /**
-   * Resizes the mounted filesystem of {@code a} to fit a disk of {@code sectors} (at most the
-   * disk size); {@code release} gives back what lies under the balloon's new extents. An ext4
-   * growth this process may not do fails with RESIZE_FS (the caller names the offline command).
+   * Resizes the mounted filesystem of {@code a} to fit a disk of {@code sectors} (at most the disk
+   * size); {@code release} gives back what lies under the balloon's new extents. An ext4 growth
+   * this process may not do fails with RESIZE_FS (the caller names the offline command).
    */
   public void online(DiskAttachment a, long sectors, Release release) throws IOException {
     Path mnt = a.mountPoint();
@@ -84,11 +83,25 @@ public final class FilesystemResize {
         double ratio = (double) fsSectors / blocks;
         newBalloon = (long) ((blocks - target) * ratio);
         long available = balloonSectors + free;
-        log.info("online resize: newsize=" + target + " blocks=" + blocks + " balloonsize="
-            + balloonSectors + " available=" + available + " ratio=" + ratio);
+        log.info(
+            "online resize: newsize="
+                + target
+                + " blocks="
+                + blocks
+                + " balloonsize="
+                + balloonSectors
+                + " available="
+                + available
+                + " ratio="
+                + ratio);
         if (available < newBalloon) {
-          throw new MountException(MountException.Reason.REFUSED, "Unable to change image size"
-              + " to " + target + " sectors, minimal size is " + (blocks - available));
+          throw new MountException(
+              MountException.Reason.REFUSED,
+              "Unable to change image size"
+                  + " to "
+                  + target
+                  + " sectors, minimal size is "
+                  + (blocks - available));
         }
       }
       if (newBalloon != balloonSectors) {
@@ -108,18 +121,35 @@ public final class FilesystemResize {
   }
 
   private void growMounted(DiskAttachment a, InnerFilesystem fs, long target) throws IOException {
-    HostCommand c = fs.xfs() ? HostCommand.run(3600, "xfs_growfs", a.mountPoint().toString())
-        : HostCommand.run(3600, "resize2fs", "-p", a.fsDevice(), ((target >> 3 << 3) >> 1) + "k");
+    HostCommand c =
+        fs.xfs()
+            ? HostCommand.run(3600, "xfs_growfs", a.mountPoint().toString())
+            : HostCommand.run(
+                3600, "resize2fs", "-p", a.fsDevice(), ((target >> 3 << 3) >> 1) + "k");
     if (!c.ok()) {
-      String hint = fs.ext() && !FilesystemGrower.hasSysResource()
-          ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
-              + " lacks it" : "";
-      throw new MountException(MountException.Reason.RESIZE_FS, "The " + fs.type()
-          + " filesystem on " + a.fsDevice() + " could not be grown: " + c.describeFailure()
-          + hint);
+      String hint =
+          fs.ext() && !FilesystemGrower.hasSysResource()
+              ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
+                  + " lacks it"
+              : "";
+      throw new MountException(
+          MountException.Reason.RESIZE_FS,
+          "The "
+              + fs.type()
+              + " filesystem on "
+              + a.fsDevice()
+              + " could not be grown: "
+              + c.describeFailure()
+              + hint);
     }
-    log.info("online resize: " + fs.type() + " on " + a.mountPoint() + " grown to " + target
-        + " sectors");
+    log.info(
+        "online resize: "
+            + fs.type()
+            + " on "
+            + a.mountPoint()
+            + " grown to "
+            + target
+            + " sectors");
   }
 
   /**
@@ -130,8 +160,11 @@ public final class FilesystemResize {
   public void offline(DiskAttachment a, long sectors, boolean grown) throws IOException {
     InnerFilesystem fs = InnerFilesystem.probe(a.fsDevice());
     if (!fs.ext()) {
-      throw new MountException(MountException.Reason.UNSUPPORTED, "Offline resize of " + fs.type()
-          + " is not supported: mount the disk (ploop mount -m) and resize it online");
+      throw new MountException(
+          MountException.Reason.UNSUPPORTED,
+          "Offline resize of "
+              + fs.type()
+              + " is not supported: mount the disk (ploop mount -m) and resize it online");
     }
     long bs = a.descriptor().blocksize();
     long target = target(sectors, bs);
@@ -162,18 +195,35 @@ public final class FilesystemResize {
     long fsEnd = fs.geometry().sectors();
     long partEnd = a.partitionBytes() / 512;
     if (fsEnd < g.sectors()) {
-      out.accept("Offline shrink  dev=" + a.fsDevice() + " size=" + partEnd + " new_size="
-          + target + ", start=" + fsEnd + ":" + partEnd);
+      out.accept(
+          "Offline shrink  dev="
+              + a.fsDevice()
+              + " size="
+              + partEnd
+              + " new_size="
+              + target
+              + ", start="
+              + fsEnd
+              + ":"
+              + partEnd);
     }
-    log.info("offline resize: " + fs.type() + " on " + a.fsDevice() + " now " + fsEnd
-        + " sectors, partition " + partEnd);
+    log.info(
+        "offline resize: "
+            + fs.type()
+            + " on "
+            + a.fsDevice()
+            + " now "
+            + fsEnd
+            + " sectors, partition "
+            + partEnd);
     fs.discard(fsEnd * 512, partEnd * 512);
   }
 
   private static void refuseBelow(long target, long min) throws MountException {
     if (target < min) {
-      throw new MountException(MountException.Reason.REFUSED, "Unable to change image size to "
-          + target + " sectors, minimal size is " + min);
+      throw new MountException(
+          MountException.Reason.REFUSED,
+          "Unable to change image size to " + target + " sectors, minimal size is " + min);
     }
   }
 
@@ -206,7 +256,8 @@ public final class FilesystemResize {
       return;
     }
     String name = Path.of(dev).getFileName().toString();
-    new FilesystemGrower(log).growPartition(dev, Path.of("/sys/block", name, name + "p1"),
-        sectors, a.descriptor().blocksize());
+    new FilesystemGrower(log)
+        .growPartition(
+            dev, Path.of("/sys/block", name, name + "p1"), sectors, a.descriptor().blocksize());
   }
 }

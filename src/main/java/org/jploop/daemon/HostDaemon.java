@@ -30,23 +30,22 @@ import org.jploop.io.DiskLock;
  * backing file) leaves the others serving. {@code ploop mount} hands a disk over through {@link
  * HostServer} ({@code mount xml=... [fuse=...] [ro=1] [guid=...] [threads=N]}, answered once the
  * disk is ready or has failed: {@code ok} or {@code error exit=CODE MESSAGE}; {@code status}
- * answers {@code ok pid=P disks=N keep=B}); everything after
- * that (umount, list, info, online operations) goes to the disk's own control socket as with a
- * per-disk daemon.
+ * answers {@code ok pid=P disks=N keep=B}); everything after that (umount, list, info, online
+ * operations) goes to the disk's own control socket as with a per-disk daemon.
  *
  * <p>Process-wide: the main thread is marked PR_SET_IO_FLUSHER before any other thread starts, so
  * every thread inherits it; the process is marked {@link ServingProcess} (no I/O through any disk
  * it serves); one shutdown hook stops every disk with its safe sequence, in parallel; the lock
  * {@code host.lck} in the run root keeps a second host daemon out and names this one's pid. At
- * start, what dead daemons left behind (status files whose process is gone) is cleaned up
- * ({@link DeadMount}). Without {@code --keep} the daemon exits once no disk is served and no
- * hand-over is in progress; a hand-over arriving after that decision is refused with {@code error
- * closing}, which makes {@code ploop mount} start a new daemon.
+ * start, what dead daemons left behind (status files whose process is gone) is cleaned up ({@link
+ * DeadMount}). Without {@code --keep} the daemon exits once no disk is served and no hand-over is
+ * in progress; a hand-over arriving after that decision is refused with {@code error closing},
+ * which makes {@code ploop mount} start a new daemon.
  *
  * <p>A descriptor is handed over at most once at a time: {@code disks} (guarded by this) holds a
  * disk from the moment its hand-over starts. Besides refusing a second mount, this keeps the JVM
- * from opening the disk's lock file twice: closing any descriptor of a file drops every POSIX
- * lock this process holds on it. {@code pending} and {@code closing} are guarded by this too.
+ * from opening the disk's lock file twice: closing any descriptor of a file drops every POSIX lock
+ * this process holds on it. {@code pending} and {@code closing} are guarded by this too.
  */
 public final class HostDaemon {
   /** How long a daemon with no disk waits for its first hand-over before it exits. */
@@ -93,10 +92,10 @@ public final class HostDaemon {
   }
 
   /**
-   * Returns the pid of the running host daemon, or -1 if none: the pid {@code host.lck} names,
-   * if that process runs and is {@code ploop hostd} (not another that got the pid of a killed
-   * one). For the command side only: reading the lock file in the daemon itself would drop its
-   * lock (see the class comment).
+   * Returns the pid of the running host daemon, or -1 if none: the pid {@code host.lck} names, if
+   * that process runs and is {@code ploop hostd} (not another that got the pid of a killed one).
+   * For the command side only: reading the lock file in the daemon itself would drop its lock (see
+   * the class comment).
    */
   public static long runningPid() {
     String h = DiskLock.holder(lockBase());
@@ -119,7 +118,8 @@ public final class HostDaemon {
     Files.createDirectories(RunPaths.runRoot());
     Optional<DiskLock> l = DiskLock.tryAcquire(lockBase(), "hostd");
     if (l.isEmpty()) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED,
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
           "A host daemon is running already (" + DiskLock.holder(lockBase()) + ")");
     }
     try (DiskLock lock = l.get()) {
@@ -127,9 +127,13 @@ public final class HostDaemon {
       HostServer server = HostServer.bind(socket(), this::handle, log);
       Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "shutdown"));
       server.start();
-      log.info("host daemon ready (pid " + ProcessHandle.current().pid() + ", "
-          + (keep ? "--keep: stays when no disk is mounted" : "exits with its last disk")
-          + "), socket " + socket());
+      log.info(
+          "host daemon ready (pid "
+              + ProcessHandle.current().pid()
+              + ", "
+              + (keep ? "--keep: stays when no disk is mounted" : "exits with its last disk")
+              + "), socket "
+              + socket());
       if (!keep && !done.await(FIRST_REQUEST_MS, TimeUnit.MILLISECONDS)) {
         synchronized (this) {
           if (handedOver == 0 && pending == 0) {
@@ -170,8 +174,12 @@ public final class HostDaemon {
     }
     if (verb.equals("status")) {
       synchronized (this) {
-        return "ok pid=" + ProcessHandle.current().pid() + " disks=" + disks.size()
-            + " keep=" + keep;
+        return "ok pid="
+            + ProcessHandle.current().pid()
+            + " disks="
+            + disks.size()
+            + " keep="
+            + keep;
       }
     }
     return "error unknown host verb '" + verb + "'";
@@ -189,9 +197,13 @@ public final class HostDaemon {
           return "error closing";
         }
         if (disks.containsKey(paths.runDir())) {
-          throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image "
-              + paths.descriptor() + " is already mounted (pid " + ProcessHandle.current().pid()
-              + ")");
+          throw new MountException(
+              MountException.Reason.ALREADY_MOUNTED,
+              "Image "
+                  + paths.descriptor()
+                  + " is already mounted (pid "
+                  + ProcessHandle.current().pid()
+                  + ")");
         }
         disks.put(paths.runDir(), null);
         pending++;
@@ -203,20 +215,31 @@ public final class HostDaemon {
     try {
       paths.createDirs();
       // the disk's log keeps the platform charset, as the per-disk daemon's stdout log did
-      out = new PrintStream(new FileOutputStream(paths.logFile().toFile(), true), true,
-          Charset.defaultCharset());
+      out =
+          new PrintStream(
+              new FileOutputStream(paths.logFile().toFile(), true), true, Charset.defaultCharset());
       PrintStream diskOut = out;
       EventLog diskLog = new EventLog(diskOut);
-      FrontendOptions front = FrontendOptions.of(FrontendOptions.KERNEL,
-          req.containsKey("threads") ? Integer.valueOf(req.get("threads")) : null);
-      md = new MountDaemon(xml, req.containsKey("fuse") ? Path.of(req.get("fuse")) : null,
-          "1".equals(req.get("ro")), req.get("guid"), front, null, diskLog);
+      FrontendOptions front =
+          FrontendOptions.of(
+              FrontendOptions.KERNEL,
+              req.containsKey("threads") ? Integer.valueOf(req.get("threads")) : null);
+      md =
+          new MountDaemon(
+              xml,
+              req.containsKey("fuse") ? Path.of(req.get("fuse")) : null,
+              "1".equals(req.get("ro")),
+              req.get("guid"),
+              front,
+              null,
+              diskLog);
       Path key = paths.runDir();
-      md.hostedBy(() -> {
-        diskLog.info("served by the host daemon until now");
-        diskOut.close();
-        stopped(key);
-      });
+      md.hostedBy(
+          () -> {
+            diskLog.info("served by the host daemon until now");
+            diskOut.close();
+            stopped(key);
+          });
       synchronized (this) {
         disks.put(key, md);
       }

@@ -22,13 +22,13 @@ import org.jploop.host.EventLog;
 import org.jploop.io.SuppressForbidden;
 
 /**
- * The host daemon's control socket ({@code host.sock} in the run root, mode 0600): one request
- * line per connection, {@code <verb> [key=value ...]} with every value percent-encoded (paths may
- * hold blanks), answered by one line, {@code ok [text]} or {@code error <text>}. Unlike a disk's
- * {@link ControlServer}, each connection is served on a thread of its own ("host-request-N"), so a
- * disk whose start hangs on a stuck backing file never holds up the mount of another. A peer
- * whose user (SO_PEERCRED) is neither root nor the daemon's own is refused. The accept loop runs
- * on "host-control"; handlers must be thread-safe.
+ * The host daemon's control socket ({@code host.sock} in the run root, mode 0600): one request line
+ * per connection, {@code <verb> [key=value ...]} with every value percent-encoded (paths may hold
+ * blanks), answered by one line, {@code ok [text]} or {@code error <text>}. Unlike a disk's {@link
+ * ControlServer}, each connection is served on a thread of its own ("host-request-N"), so a disk
+ * whose start hangs on a stuck backing file never holds up the mount of another. A peer whose user
+ * (SO_PEERCRED) is neither root nor the daemon's own is refused. The accept loop runs on
+ * "host-control"; handlers must be thread-safe.
  */
 final class HostServer implements AutoCloseable {
   private final Path socket;
@@ -39,8 +39,11 @@ final class HostServer implements AutoCloseable {
   private final AtomicLong requests = new AtomicLong();
   private volatile boolean closed;
 
-  private HostServer(Path socket, ServerSocketChannel server,
-      Function<Map<String, String>, String> handler, EventLog log) {
+  private HostServer(
+      Path socket,
+      ServerSocketChannel server,
+      Function<Map<String, String>, String> handler,
+      EventLog log) {
     this.socket = socket;
     this.server = server;
     this.handler = handler;
@@ -54,8 +57,8 @@ final class HostServer implements AutoCloseable {
    * {@code handler} gets the verb under the key {@code ""} and the decoded arguments, and returns
    * the whole reply line. Call {@link #start} next.
    */
-  static HostServer bind(Path socket, Function<Map<String, String>, String> handler,
-      EventLog log) throws IOException {
+  static HostServer bind(Path socket, Function<Map<String, String>, String> handler, EventLog log)
+      throws IOException {
     Files.deleteIfExists(socket);
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     Path tmp = socket.resolveSibling(socket.getFileName() + ".new");
@@ -98,16 +101,16 @@ final class HostServer implements AutoCloseable {
       } else {
         reply = handler.apply(parse(ControlServer.readLine(c)));
       }
-      c.write(ByteBuffer.wrap((reply.replace('\n', ' ') + "\n")
-          .getBytes(StandardCharsets.UTF_8)));
+      c.write(ByteBuffer.wrap((reply.replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8)));
     } catch (IOException | RuntimeException e) {
       log.error("host request failed", e);
     }
   }
 
   /** Whether the peer runs as root or as the daemon's own user. */
-  @SuppressForbidden("SO_PEERCRED is in the JDK's jdk.net module only; without it (not Linux) the"
-      + " 0600 socket alone keeps other users out")
+  @SuppressForbidden(
+      "SO_PEERCRED is in the JDK's jdk.net module only; without it (not Linux) the"
+          + " 0600 socket alone keeps other users out")
   private static boolean allowed(SocketChannel c) throws IOException {
     UnixDomainPrincipal p;
     try {
@@ -127,7 +130,8 @@ final class HostServer implements AutoCloseable {
     for (int i = 1; i < words.length; i++) {
       int eq = words[i].indexOf('=');
       if (eq > 0) {
-        m.put(words[i].substring(0, eq),
+        m.put(
+            words[i].substring(0, eq),
             URLDecoder.decode(words[i].substring(eq + 1), StandardCharsets.UTF_8));
       }
     }
@@ -137,11 +141,15 @@ final class HostServer implements AutoCloseable {
   /** Builds a request line that {@link #parse} reads back: null values are left out. */
   static String request(String verb, Map<String, String> args) {
     StringBuilder b = new StringBuilder(verb);
-    args.forEach((k, v) -> {
-      if (v != null) {
-        b.append(' ').append(k).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
-      }
-    });
+    args.forEach(
+        (k, v) -> {
+          if (v != null) {
+            b.append(' ')
+                .append(k)
+                .append('=')
+                .append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+          }
+        });
     return b.toString();
   }
 

@@ -20,8 +20,8 @@ final class LoopAttachments {
   private LoopAttachments() {}
 
   /**
-   * Releases every loop device over {@code diskImage}; throws {@link MountException.Reason#BUSY}
-   * if a filesystem on one cannot be unmounted, leaving that device and the ones after it.
+   * Releases every loop device over {@code diskImage}; throws {@link MountException.Reason#BUSY} if
+   * a filesystem on one cannot be unmounted, leaving that device and the ones after it.
    */
   static void release(Path diskImage, EventLog log) throws IOException {
     for (LoopDevice loop : LoopDevice.backedBy(diskImage)) {
@@ -29,12 +29,13 @@ final class LoopAttachments {
         log.info("unmounting " + m.mountPoint() + " (" + m.source() + ")");
         HostCommand c = HostCommand.run(120, "umount", m.mountPoint());
         if (!c.ok()) {
-          throw new MountException(MountException.Reason.BUSY, "Cannot unmount "
-              + m.mountPoint() + ": " + c.describeFailure());
+          throw new MountException(
+              MountException.Reason.BUSY,
+              "Cannot unmount " + m.mountPoint() + ": " + c.describeFailure());
         }
       }
-      log.info("detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop)
-          + ")");
+      log.info(
+          "detaching " + loop.device() + " (device names: " + DeviceName.unlinkAll(loop) + ")");
       loop.detach();
     }
   }

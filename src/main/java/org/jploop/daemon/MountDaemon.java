@@ -22,30 +22,30 @@ import org.jploop.host.ServingProcess;
 import org.jploop.io.DiskLock;
 
 /**
- * One mounted disk, served for as long as it is mounted: inside the {@link HostDaemon} (one
- * process for all disks of the kernel front end, {@link #hostedBy}) or as a process of its own
- * ({@code ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It
- * holds the {@link DiskLock} for its whole life, serves {@code disk.img} through a {@link
- * Frontend} (chosen by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing
- * more of it), publishes {@link MountStatus}, watches for ENOSPC events and answers the
- * {@link ControlServer} verbs {@code status}, {@code attach} and {@code stop}, and the online
- * operations of {@link OnlineOperations} ({@code snapshot}, {@code merge}, {@code resize}, {@code
- * compact}), which swap the disk served behind the {@link SwappableDisk}'s suspend gate.
+ * One mounted disk, served for as long as it is mounted: inside the {@link HostDaemon} (one process
+ * for all disks of the kernel front end, {@link #hostedBy}) or as a process of its own ({@code
+ * ploop daemon}, for jnr-fuse and component mounts, with its own shutdown hook). It holds the
+ * {@link DiskLock} for its whole life, serves {@code disk.img} through a {@link Frontend} (chosen
+ * by name: {@code kernel} or {@code jnr-fuse}; the daemon knows nothing more of it), publishes
+ * {@link MountStatus}, watches for ENOSPC events and answers the {@link ControlServer} verbs {@code
+ * status}, {@code attach} and {@code stop}, and the online operations of {@link OnlineOperations}
+ * ({@code snapshot}, {@code merge}, {@code resize}, {@code compact}), which swap the disk served
+ * behind the {@link SwappableDisk}'s suspend gate.
  *
  * <p>Stopping, whether by {@code stop}, by SIGTERM (the daemon's shutdown hook "shutdown") or
  * because the kernel ended the FUSE session behind our back (an unmount by someone else, or an
- * abort through fusectl: the front end's session-ended callback), is one safe sequence: unmount
- * any filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
+ * abort through fusectl: the front end's session-ended callback), is one safe sequence: unmount any
+ * filesystem mounted from a loop device over our {@code disk.img}, detach those loop devices,
  * unmount FUSE (never lazily), close the disk (flush, truncate the preallocated tail, clear the
  * in-use flag), release the lock. Every thread it starts is PR_SET_IO_FLUSHER ({@link IoFlusher}).
- * {@link #teardown} is synchronized on this daemon and runs once;
- * {@code status} is written under the same monitor.
+ * {@link #teardown} is synchronized on this daemon and runs once; {@code status} is written under
+ * the same monitor.
  *
  * <p>A component daemon ({@code ploop mount -c NAME}, {@code ploop tsnapshot}) serves the disk
  * read-only beside the plain one, in its own run directory ({@link RunPaths#of(Path, String)}); it
- * does not take the disk's {@code DiskLock} (the plain daemon or an offline operation may hold
- * it) but {@code component.lck} in its run directory, so one component is mounted once. Whoever
- * would rewrite a delta it serves checks {@link MountStatus#components} and refuses.
+ * does not take the disk's {@code DiskLock} (the plain daemon or an offline operation may hold it)
+ * but {@code component.lck} in its run directory, so one component is mounted once. Whoever would
+ * rewrite a delta it serves checks {@link MountStatus#components} and refuses.
  */
 public final class MountDaemon {
   private static final long ENOSPC_POLL_MS = 500;
@@ -54,31 +54,43 @@ public final class MountDaemon {
   private final Path xml;
   private final RunPaths paths;
   private final boolean readOnly;
+
   /** The snapshot served ({@code ploop mount -u}), or null for the top. */
   private final String snapshotGuid;
+
   private final Path fuseDir;
   private final FrontendOptions frontendOptions;
+
   /** The component name of a component mount, or null for the plain one. */
   private final String component;
+
   private final EventLog log;
   private final CountDownLatch finished = new CountDownLatch(1);
   private final AtomicBoolean stopped = new AtomicBoolean();
   private DiskLock lock;
+
   /** The served disk, swappable by the online operations. */
   private SwappableDisk disk;
+
   /** The front end serving disk.img; set once start() has mounted it. */
   private volatile Frontend frontend;
+
   private ControlServer control;
+
   /** Guarded by this. */
   @GuardedBy("this")
   private MountStatus status;
+
   /** Guarded by this. */
   @GuardedBy("this")
   private boolean tornDown;
+
   /** Whether a {@link HostDaemon} serves this disk among others; set before start. */
   private boolean hosted;
+
   /** Run by {@link #finish} in a host; set before start. */
   private Runnable onStopped;
+
   private volatile long enospcEvents;
   private volatile String lastEnospcAt;
 
@@ -88,11 +100,12 @@ public final class MountDaemon {
   }
 
   /**
-   * Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid}
-   * through the front end {@code frontend} says.
+   * Like {@link #MountDaemon(Path, Path, boolean, EventLog)}, serving snapshot {@code guid} through
+   * the front end {@code frontend} says.
    */
-  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid,
-      FrontendOptions frontend, EventLog log) throws IOException {
+  public MountDaemon(
+      Path xml, Path fuseDir, boolean readOnly, String guid, FrontendOptions frontend, EventLog log)
+      throws IOException {
     this(xml, fuseDir, readOnly, guid, frontend, null, log);
   }
 
@@ -100,8 +113,15 @@ public final class MountDaemon {
    * Like {@link #MountDaemon(Path, Path, boolean, String, FrontendOptions, EventLog)} as component
    * {@code component} (null: the plain mount); a component mount is always read-only.
    */
-  public MountDaemon(Path xml, Path fuseDir, boolean readOnly, String guid,
-      FrontendOptions frontend, String component, EventLog log) throws IOException {
+  public MountDaemon(
+      Path xml,
+      Path fuseDir,
+      boolean readOnly,
+      String guid,
+      FrontendOptions frontend,
+      String component,
+      EventLog log)
+      throws IOException {
     this.xml = xml.toRealPath();
     this.component = component;
     this.paths = RunPaths.of(this.xml, component);
@@ -138,8 +158,8 @@ public final class MountDaemon {
   }
 
   /**
-   * Mounts: takes the lock, opens the disk, mounts {@code disk.img}, publishes the ready status
-   * and returns; throws {@link MountException} (or another IOException) if the disk could not be
+   * Mounts: takes the lock, opens the disk, mounts {@code disk.img}, publishes the ready status and
+   * returns; throws {@link MountException} (or another IOException) if the disk could not be
    * mounted, having undone whatever it had done.
    */
   public void start() throws IOException {
@@ -148,16 +168,29 @@ public final class MountDaemon {
     // pages, which only this process can clean
     log.info(IoFlusher.describe(IoFlusher.markCurrentThread(), "the daemon's threads"));
     paths.createDirs();
-    Optional<DiskLock> l = component == null ? DiskLock.tryAcquire(xml, "mount")
-        : DiskLock.tryAcquire(componentLockBase(), "mount -c " + component);
+    Optional<DiskLock> l =
+        component == null
+            ? DiskLock.tryAcquire(xml, "mount")
+            : DiskLock.tryAcquire(componentLockBase(), "mount -c " + component);
     if (l.isEmpty() && component != null) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml
-          + " already used by device " + paths.defaultFuseDir().resolve("disk.img")
-          + " (component " + component + ")");
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
+          "Image "
+              + xml
+              + " already used by device "
+              + paths.defaultFuseDir().resolve("disk.img")
+              + " (component "
+              + component
+              + ")");
     }
     if (l.isEmpty()) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "Image " + xml
-          + " is already mounted or in use (" + describeHolder(DiskLock.holder(xml)) + ")");
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
+          "Image "
+              + xml
+              + " is already mounted or in use ("
+              + describeHolder(DiskLock.holder(xml))
+              + ")");
     }
     lock = l.get();
     try {
@@ -202,10 +235,17 @@ public final class MountDaemon {
 
   private void serve() throws IOException {
     ServingProcess.mark();
-    log.info("mounting " + xml + (component == null ? "" : " as component " + component)
-        + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
-        + (readOnly ? " read-only" : "") + " at " + fuseDir + " (front end "
-        + frontendOptions.name() + ")");
+    log.info(
+        "mounting "
+            + xml
+            + (component == null ? "" : " as component " + component)
+            + (snapshotGuid == null ? "" : " as of snapshot " + snapshotGuid)
+            + (readOnly ? " read-only" : "")
+            + " at "
+            + fuseDir
+            + " (front end "
+            + frontendOptions.name()
+            + ")");
     Frontend f = frontendOptions.create(log);
     f.checkAvailable();
     StaleMount.clear(fuseDir, log);
@@ -219,22 +259,41 @@ public final class MountDaemon {
       Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "shutdown"));
     }
     control = ControlServer.bind(paths.controlSocket(), log);
-    control.on("status", a -> currentStatus().toJson().replace('\n', ' '))
+    control
+        .on("status", a -> currentStatus().toJson().replace('\n', ' '))
         .on("attach", this::attach)
-        .on("stop", a -> {
-          teardown();
-          control.afterReply(this::finish);
-          return "stopped";
-        });
+        .on(
+            "stop",
+            a -> {
+              teardown();
+              control.afterReply(this::finish);
+              return "stopped";
+            });
     new OnlineOperations(xml, disk, readOnly, log, f).register(control);
     new CopyTracking(disk).register(control);
     new OnlineCbt(disk).register(control);
     String now = now();
     synchronized (this) {
-      status = new MountStatus(xml.toString(), ProcessHandle.current().pid(),
-          MountStatus.READY, readOnly, fuseDir.toString(), f.diskImage().toString(), null,
-          null, paths.logFile().toString(), now, 0, null, 0, disk.stats(), now, f.stats(),
-          component, snapshotGuid);
+      status =
+          new MountStatus(
+              xml.toString(),
+              ProcessHandle.current().pid(),
+              MountStatus.READY,
+              readOnly,
+              fuseDir.toString(),
+              f.diskImage().toString(),
+              null,
+              null,
+              paths.logFile().toString(),
+              now,
+              0,
+              null,
+              0,
+              disk.stats(),
+              now,
+              f.stats(),
+              component,
+              snapshotGuid);
     }
     control.start();
     Thread watch = new Thread(this::watch, "enospc-watch-" + paths.runDir().getFileName());
@@ -304,8 +363,12 @@ public final class MountDaemon {
           }
         }
         if (event) {
-          log.info("ENOSPC: the host filesystem of " + xml.getParent()
-              + " is full; writes are parked (event " + enospcEvents + ")");
+          log.info(
+              "ENOSPC: the host filesystem of "
+                  + xml.getParent()
+                  + " is full; writes are parked (event "
+                  + enospcEvents
+                  + ")");
         }
         if (event || System.currentTimeMillis() - lastPublish >= STATUS_REFRESH_MS) {
           publish();
@@ -324,10 +387,26 @@ public final class MountDaemon {
       return status;
     }
     DiskStats s = disk.stats();
-    status = new MountStatus(status.descriptor(), status.pid(), status.state(), readOnly,
-        status.fuseDir(), status.diskImage(), status.loopDevice(), status.mountPoint(),
-        status.logFile(), status.startedAt(), enospcEvents, lastEnospcAt,
-        frontend.stats().errors(), s, now(), frontend.stats(), component, snapshotGuid);
+    status =
+        new MountStatus(
+            status.descriptor(),
+            status.pid(),
+            status.state(),
+            readOnly,
+            status.fuseDir(),
+            status.diskImage(),
+            status.loopDevice(),
+            status.mountPoint(),
+            status.logFile(),
+            status.startedAt(),
+            enospcEvents,
+            lastEnospcAt,
+            frontend.stats().errors(),
+            s,
+            now(),
+            frontend.stats(),
+            component,
+            snapshotGuid);
     return status;
   }
 
@@ -388,10 +467,26 @@ public final class MountDaemon {
       return;
     }
     LoopAttachments.release(frontend.diskImage(), log);
-    status = new MountStatus(status.descriptor(), status.pid(), MountStatus.STOPPING, readOnly,
-        status.fuseDir(), status.diskImage(), null, null, status.logFile(), status.startedAt(),
-        enospcEvents, lastEnospcAt, frontend.stats().errors(), disk.stats(), now(),
-        frontend.stats(), component, snapshotGuid);
+    status =
+        new MountStatus(
+            status.descriptor(),
+            status.pid(),
+            MountStatus.STOPPING,
+            readOnly,
+            status.fuseDir(),
+            status.diskImage(),
+            null,
+            null,
+            status.logFile(),
+            status.startedAt(),
+            enospcEvents,
+            lastEnospcAt,
+            frontend.stats().errors(),
+            disk.stats(),
+            now(),
+            frontend.stats(),
+            component,
+            snapshotGuid);
     status.write(paths.statusFile());
     log.info("unmounting FUSE at " + fuseDir);
     frontend.unmount();
@@ -410,8 +505,8 @@ public final class MountDaemon {
    * The front end's session-ended callback (its own thread): the kernel ended the FUSE session
    * without an unmount of ours (an abort through fusectl, or someone unmounted the directory). No
    * request can reach the disk any more, so the same stop sequence runs; if part of it fails (the
-   * inner filesystem is busy), the disk is still closed cleanly and the status file left for
-   * {@code ploop umount}, which then cleans up the rest as after a kill -9.
+   * inner filesystem is busy), the disk is still closed cleanly and the status file left for {@code
+   * ploop umount}, which then cleans up the rest as after a kill -9.
    */
   private void sessionEnded(String reason) {
     log.info("the FUSE session ended behind our back (" + reason + "): stopping");
@@ -443,8 +538,7 @@ public final class MountDaemon {
     } catch (IOException e) {
       log.error("releasing the lock", e);
     }
-    log.info("left for ploop umount: the loop device or filesystem over " + fuseDir
-        + "/disk.img");
+    log.info("left for ploop umount: the loop device or filesystem over " + fuseDir + "/disk.img");
   }
 
   /** Removes the default FUSE directory and the run directory once they are empty. */

@@ -77,9 +77,10 @@ public record MountStatus(
 
   /** Holds the mapper (lazy: initialised when {@link #mapper} is first called). */
   private static final class Mapper {
-    static final ObjectMapper INSTANCE = new ObjectMapper()
-        .enable(SerializationFeature.INDENT_OUTPUT)
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final ObjectMapper INSTANCE =
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }
 
   /** Returns this status as JSON. */
@@ -123,8 +124,9 @@ public record MountStatus(
     if (!Files.exists(descriptor)) {
       // a disk whose descriptor was removed while mounted (or after its daemon died) is found
       // under the path it was mounted by, so that ploop umount of that path cleans it up
-      return read(RunPaths.ofRecorded(descriptor.toAbsolutePath().normalize().toString(),
-          component).statusFile());
+      return read(
+          RunPaths.ofRecorded(descriptor.toAbsolutePath().normalize().toString(), component)
+              .statusFile());
     }
     return read(RunPaths.of(descriptor, component).statusFile());
   }
@@ -174,9 +176,9 @@ public record MountStatus(
   }
 
   /**
-   * Returns whether a daemon still serves this disk: its process runs and the disk's control
-   * socket is there (a host daemon serving other disks outlives one whose session was lost and
-   * which removed its socket; a killed daemon leaves the socket but no process).
+   * Returns whether a daemon still serves this disk: its process runs and the disk's control socket
+   * is there (a host daemon serving other disks outlives one whose session was lost and which
+   * removed its socket; a killed daemon leaves the socket but no process).
    */
   public boolean daemonAlive() {
     if (!running(pid)) {
@@ -221,8 +223,24 @@ public record MountStatus(
 
   /** Returns a copy with the attachment (loop device and mount point) set. */
   public MountStatus withAttachment(String loop, String mnt) {
-    return new MountStatus(descriptor, pid, state, readOnly, fuseDir, diskImage, loop, mnt,
-        logFile, startedAt, enospcEvents, lastEnospcAt, callbackErrors, stats, updatedAt,
-        frontend, component, snapshot);
+    return new MountStatus(
+        descriptor,
+        pid,
+        state,
+        readOnly,
+        fuseDir,
+        diskImage,
+        loop,
+        mnt,
+        logFile,
+        startedAt,
+        enospcEvents,
+        lastEnospcAt,
+        callbackErrors,
+        stats,
+        updatedAt,
+        frontend,
+        component,
+        snapshot);
   }
 }

@@ -12,23 +12,24 @@ import org.jploop.host.LoopDevice;
 import org.jploop.host.MountException;
 
 /**
- * {@code ploop resize -s SIZE} of a disk a mount daemon serves, run in the {@code ploop} process
- * as ploop's ploop_resize_image runs in userspace while the kernel serves the device: everything
- * that does I/O through the disk (balloon, FIEMAP, punching through {@code disk.img}, fsck,
- * resize2fs, sgdisk) happens here, and the daemon is asked only for engine steps under its suspend
- * gate: {@code resize sectors=N} (grow the image) and {@code compact} ({@link OnlineCompaction}).
- * The daemon must never do that I/O itself ({@link org.jploop.host.ServingProcess}).
+ * {@code ploop resize -s SIZE} of a disk a mount daemon serves, run in the {@code ploop} process as
+ * ploop's ploop_resize_image runs in userspace while the kernel serves the device: everything that
+ * does I/O through the disk (balloon, FIEMAP, punching through {@code disk.img}, fsck, resize2fs,
+ * sgdisk) happens here, and the daemon is asked only for engine steps under its suspend gate:
+ * {@code resize sectors=N} (grow the image) and {@code compact} ({@link OnlineCompaction}). The
+ * daemon must never do that I/O itself ({@link org.jploop.host.ServingProcess}).
  *
  * <ul>
  *   <li>A size above the disk's: the balloon is deflated (ploop does it first), the daemon grows
- *       the image, then {@link FilesystemGrower} grows loop device, partition 1 and the
- *       filesystem; an ext4 that may not grow online (no CAP_SYS_RESOURCE) fails with exit 26 and
- *       the exact command that finishes the job offline.
- *   <li>A size up to the disk's changes only the filesystem ({@code Disk_size} stays, as in
- *       ploop): mounted, {@link FilesystemResize#online} through the balloon, the clusters under
- *       it punched out and the image compacted; not mounted, {@link FilesystemResize#offline} on
- *       the loop device (one attached for the time of it when there is none), then a compaction.
+ *       the image, then {@link FilesystemGrower} grows loop device, partition 1 and the filesystem;
+ *       an ext4 that may not grow online (no CAP_SYS_RESOURCE) fails with exit 26 and the exact
+ *       command that finishes the job offline.
+ *   <li>A size up to the disk's changes only the filesystem ({@code Disk_size} stays, as in ploop):
+ *       mounted, {@link FilesystemResize#online} through the balloon, the clusters under it punched
+ *       out and the image compacted; not mounted, {@link FilesystemResize#offline} on the loop
+ *       device (one attached for the time of it when there is none), then a compaction.
  * </ul>
+ *
  * Stateless apart from its output sink and log.
  */
 public final class MountedResize {
@@ -47,29 +48,35 @@ public final class MountedResize {
     DiskDescriptor d = DiskDescriptor.read(xml);
     long rounded = ImageGeometry.forSize(sectors, d.blocksize()).sizeSectors();
     if (st.readOnly()) {
-      throw new MountException(MountException.Reason.REFUSED,
+      throw new MountException(
+          MountException.Reason.REFUSED,
           "The disk is mounted read-only; online resize needs a read-write mount");
     }
     if (rounded > d.diskSizeSectors()) {
       return grow(st, xml, sectors, d);
     }
     if (d.raw()) {
-      throw new MountException(MountException.Reason.REFUSED, "Online resize is not supported"
-          + " for a disk with a raw (Plain) image; unmount it first");
+      throw new MountException(
+          MountException.Reason.REFUSED,
+          "Online resize is not supported"
+              + " for a disk with a raw (Plain) image; unmount it first");
     }
     long target = FilesystemResize.target(rounded, d.blocksize());
     if (target <= 0) {
-      throw new MountException(MountException.Reason.REFUSED, "Unable to change image size to "
-          + rounded + " sectors");
+      throw new MountException(
+          MountException.Reason.REFUSED, "Unable to change image size to " + rounded + " sectors");
     }
     DiskAttachment a = DiskAttachment.of(st);
     FilesystemResize fr = new FilesystemResize(out, log);
     if (a.mountPoint() != null) {
       try {
-        fr.online(a, rounded, extents -> {
-          BalloonRelease r = new BalloonRelease(a);
-          return r.releaseOnline(r.clusters(extents), out);
-        });
+        fr.online(
+            a,
+            rounded,
+            extents -> {
+              BalloonRelease r = new BalloonRelease(a);
+              return r.releaseOnline(r.clusters(extents), out);
+            });
       } catch (MountException e) {
         throw withOfflineHint(e, xml, rounded);
       }
@@ -84,8 +91,7 @@ public final class MountedResize {
       }
       long cut = OnlineCompaction.of(a).truncatedBytes();
       if (cut > 0) {
-        out.accept("TRUNCATED: " + cut / a.clusterBytes() + " cluster-blocks (" + cut
-            + " bytes)");
+        out.accept("TRUNCATED: " + cut / a.clusterBytes() + " cluster-blocks (" + cut + " bytes)");
       }
     }
     return new OfflineResizer.Result(d.diskSizeSectors(), target, false);
@@ -101,16 +107,16 @@ public final class MountedResize {
         }
       }
     }
-    long now = Long.parseLong(DiskMounter.requestOk(st, "resize sectors=" + sectors).strip()
-        .split(" ")[0]);
+    long now =
+        Long.parseLong(
+            DiskMounter.requestOk(st, "resize sectors=" + sectors).strip().split(" ")[0]);
     String inner;
     try {
       inner = new FilesystemGrower(log).grow(a.diskImage(), now, d.blocksize());
     } catch (MountException e) {
       throw withOfflineHint(e, xml, now);
     }
-    return new OfflineResizer.Result(now, FilesystemResize.target(now, d.blocksize()), true,
-        inner);
+    return new OfflineResizer.Result(now, FilesystemResize.target(now, d.blocksize()), true, inner);
   }
 
   /**
@@ -121,7 +127,16 @@ public final class MountedResize {
     if (e.reason() != MountException.Reason.RESIZE_FS || FilesystemGrower.hasSysResource()) {
       return e;
     }
-    return new MountException(e.reason(), e.getMessage() + "; to grow it offline run: ploop"
-        + " umount " + xml + " && ploop resize -s " + sectors + " " + xml, e);
+    return new MountException(
+        e.reason(),
+        e.getMessage()
+            + "; to grow it offline run: ploop"
+            + " umount "
+            + xml
+            + " && ploop resize -s "
+            + sectors
+            + " "
+            + xml,
+        e);
   }
 }

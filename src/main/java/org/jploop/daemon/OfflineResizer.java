@@ -18,22 +18,23 @@ import org.jploop.image.StepHook;
 
 /**
  * {@code ploop resize -s SIZE} on a disk that is not mounted, with the filesystem inside it, as
- * ploop does by mounting the image itself (ploop_resize_image with {@code mounted} = 2). The
- * {@link FilesystemProbe} decides:
+ * ploop does by mounting the image itself (ploop_resize_image with {@code mounted} = 2). The {@link
+ * FilesystemProbe} decides:
  *
  * <ul>
  *   <li>no filesystem ({@code -t none}): only the image grows ({@link DiskResizer}); a shrink is
  *       refused, there being no filesystem to shrink.
  *   <li>ext4: a bigger size grows the image under the disk lock, then the disk is served with a
  *       loop device and {@link FilesystemResize#offline} grows partition 1 and the filesystem
- *       ({@code fsck.ext4 -p -f}, {@code resize2fs}). A size up to the current one changes only
- *       the filesystem: grown to the target (what a second {@code ploop resize -s SAME} does after
- *       an online grow could not grow ext4) or shrunk, the freed tail discarded, and the image
+ *       ({@code fsck.ext4 -p -f}, {@code resize2fs}). A size up to the current one changes only the
+ *       filesystem: grown to the target (what a second {@code ploop resize -s SAME} does after an
+ *       online grow could not grow ext4) or shrunk, the freed tail discarded, and the image
  *       compacted so its file is cut as well. {@code Disk_size} never shrinks.
- *   <li>xfs (which cannot shrink offline), or {@code -o}: the filesystem is mounted on a
- *       temporary directory beside the image ({@code <image>.mnt}) and resized online from this
- *       process ({@link MountedResize}: balloon, {@code xfs_growfs}).
+ *   <li>xfs (which cannot shrink offline), or {@code -o}: the filesystem is mounted on a temporary
+ *       directory beside the image ({@code <image>.mnt}) and resized online from this process
+ *       ({@link MountedResize}: balloon, {@code xfs_growfs}).
  * </ul>
+ *
  * Holds no state between calls.
  */
 public final class OfflineResizer {
@@ -56,8 +57,8 @@ public final class OfflineResizer {
    * @param grownInside after an online grow, what was grown on the disk (partition, filesystem),
    *     else empty
    */
-  public record Result(long diskSectors, long filesystemSectors, boolean imageGrown,
-      String grownInside) {
+  public record Result(
+      long diskSectors, long filesystemSectors, boolean imageGrown, String grownInside) {
     /** A result with nothing grown inside the disk online. */
     public Result(long diskSectors, long filesystemSectors, boolean imageGrown) {
       this(diskSectors, filesystemSectors, imageGrown, "");
@@ -66,11 +67,16 @@ public final class OfflineResizer {
     /** Returns ploop's last line: the disk's new size, or the filesystem's. */
     public String summary() {
       if (filesystemSectors < 0 || imageGrown) {
-        return "Resized to " + diskSectors + " sectors"
+        return "Resized to "
+            + diskSectors
+            + " sectors"
             + (grownInside.isEmpty() ? "" : "; " + grownInside);
       }
-      return "Resized the filesystem to " + filesystemSectors + " sectors; the disk keeps "
-          + diskSectors + " sectors";
+      return "Resized the filesystem to "
+          + filesystemSectors
+          + " sectors; the disk keeps "
+          + diskSectors
+          + " sectors";
     }
   }
 
@@ -102,7 +108,8 @@ public final class OfflineResizer {
         return new Result(now, -1, now > was);
       }
       if (rounded <= 4L * bs) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Unable to change image size to " + rounded + " sectors");
       }
       if (rounded > was && fs.kind() == FilesystemProbe.Kind.EXT && !online) {
@@ -114,15 +121,19 @@ public final class OfflineResizer {
     }
     boolean grown = rounded > was;
     long size = rounded;
-    mounter.get().withDiskImage(xml, img -> {
-      LoopDevice loop = LoopDevice.attach(img, false);
-      try {
-        DiskAttachment a = DiskAttachment.of(DiskMounter.statusOf(xml));
-        new FilesystemResize(out, log).offline(a, size, grown);
-      } finally {
-        loop.detach();
-      }
-    });
+    mounter
+        .get()
+        .withDiskImage(
+            xml,
+            img -> {
+              LoopDevice loop = LoopDevice.attach(img, false);
+              try {
+                DiskAttachment a = DiskAttachment.of(DiskMounter.statusOf(xml));
+                new FilesystemResize(out, log).offline(a, size, grown);
+              } finally {
+                loop.detach();
+              }
+            });
     if (!grown) {
       compact(xml);
     }
@@ -158,8 +169,8 @@ public final class OfflineResizer {
     try (OfflineDisk od = OfflineDisk.open(xml, "resize")) {
       long cut = 0;
       long cluster = od.descriptor().blocksize() * 512L;
-      for (DiskCompactor.DeltaResult r : new DiskCompactor(od, p -> Progress.QUIET,
-          StepHook.NONE).compactAll()) {
+      for (DiskCompactor.DeltaResult r :
+          new DiskCompactor(od, p -> Progress.QUIET, StepHook.NONE).compactAll()) {
         cut += r.result().sizeBefore() - r.result().sizeAfter();
         log.info("resize: " + r.describe());
       }

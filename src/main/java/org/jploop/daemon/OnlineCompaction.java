@@ -14,8 +14,8 @@ import org.jploop.engine.DiskStats;
  * @param status the daemon's status when the operation began
  * @param top the top delta's file
  */
-public record OnlineCompaction(MountStatus status, Path top) implements BalloonDiscard.Compaction,
-    BalloonRelease.FreedCounter {
+public record OnlineCompaction(MountStatus status, Path top)
+    implements BalloonDiscard.Compaction, BalloonRelease.FreedCounter {
 
   /** The compaction of the disk {@code a} is attached to. */
   public static OnlineCompaction of(DiskAttachment a) throws IOException {
@@ -39,7 +39,6 @@ public record OnlineCompaction(MountStatus status, Path top) implements BalloonD
   @Override
   public long truncatedBytes() throws IOException {
     long usedEnd = stats().preallocatedAreaStart();
-    return OnlineOperations.truncatedBytes(DiskMounter.requestOk(status, "compact"), top,
-        usedEnd);
+    return OnlineOperations.truncatedBytes(DiskMounter.requestOk(status, "compact"), top, usedEnd);
   }
 }

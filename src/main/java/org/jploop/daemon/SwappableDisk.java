@@ -13,9 +13,9 @@ import org.jploop.engine.VirtualDisk;
  * ReentrantReadWriteLock}, the "suspend gate", for its whole duration; {@link #suspended} takes the
  * write side, which waits for the calls in progress to finish and makes new calls wait, in arrival
  * order, until the new disk is in place. The kernel keeps queueing FUSE requests meanwhile, so no
- * request in flight is lost or reordered. The daemon's front end holds the read
- * side ({@link #admission}) for a whole FUSE callback, so a callback that makes several calls
- * (size, then read) sees one disk.
+ * request in flight is lost or reordered. The daemon's front end holds the read side ({@link
+ * #admission}) for a whole FUSE callback, so a callback that makes several calls (size, then read)
+ * sees one disk.
  *
  * <p>Inside the gate, writes, punches and zero-ranges also pass the {@link WriteFreeze} of a live
  * copy, which holds them back (reads go on) during its frozen passes.
@@ -23,10 +23,9 @@ import org.jploop.engine.VirtualDisk;
  * <p>The gate guards {@link #current}, {@link #failure} and {@link #lastSize}: they change only
  * under its write side. Their {@code @GuardedBy("gate")} documents this only: Error Prone's
  * GuardedBy check does not flag an unguarded access to a field guarded by a {@link
- * ReentrantReadWriteLock} (measured with 2.42.0).
- * If an operation could neither finish nor reopen the previous disk, the holder is {@link
- * #fail failed}: every call then throws an IOException (EIO to the kernel) instead of serving stale
- * state.
+ * ReentrantReadWriteLock} (measured with 2.42.0). If an operation could neither finish nor reopen
+ * the previous disk, the holder is {@link #fail failed}: every call then throws an IOException (EIO
+ * to the kernel) instead of serving stale state.
  */
 public final class SwappableDisk implements VirtualDisk {
   /** What runs while the gate is closed. */
@@ -37,18 +36,24 @@ public final class SwappableDisk implements VirtualDisk {
   }
 
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
+
   /** Guarded by gate. */
   @GuardedBy("gate")
   private VirtualDisk current;
+
   /** Guarded by gate; non-null once the disk could not be reopened. */
   @GuardedBy("gate")
   private IOException failure;
+
   /** Guarded by gate: the size last served, kept after a failure for getattr. */
   @GuardedBy("gate")
   private long lastSize;
+
   /** The statistics last read, kept after a failure for the status file. */
   private volatile DiskStats lastStats;
+
   private final boolean readOnly;
+
   /** Holds writes back during a live copy's frozen passes. */
   private final WriteFreeze writeFreeze = new WriteFreeze();
 
@@ -100,8 +105,8 @@ public final class SwappableDisk implements VirtualDisk {
 
   /**
    * Returns the read side of the gate, for a caller that makes several calls which must all reach
-   * the same disk (a FUSE request). Reentrant: the calls made
-   * while holding it take it again without waiting.
+   * the same disk (a FUSE request). Reentrant: the calls made while holding it take it again
+   * without waiting.
    */
   public java.util.concurrent.locks.Lock admission() {
     return gate.readLock();
@@ -140,8 +145,9 @@ public final class SwappableDisk implements VirtualDisk {
 
   private VirtualDisk live() throws IOException {
     if (failure != null) {
-      throw new IOException("the disk is unavailable after a failed online operation: "
-          + failure.getMessage(), failure);
+      throw new IOException(
+          "the disk is unavailable after a failed online operation: " + failure.getMessage(),
+          failure);
     }
     return current;
   }

@@ -7,10 +7,10 @@ import java.io.InterruptedIOException;
  * The write half of the suspend gate, for a live copy's frozen passes: while frozen, every write,
  * punch and zero-range of the {@link SwappableDisk} waits at {@link #enter} (reads go on, so the
  * copy can read what it sends); {@link #freeze} returns once the writes in flight have completed.
- * Not thread-owned (freeze and thaw come in separate control requests), and self-limiting: a
- * freeze not thawed within its lease thaws by itself, so a sender killed while the disk is frozen
- * stalls the disk's writers for at most the lease (ploop's sender, killed then, leaves the dm
- * device suspended until {@code ploop copy} cleanup). This object's monitor guards every field.
+ * Not thread-owned (freeze and thaw come in separate control requests), and self-limiting: a freeze
+ * not thawed within its lease thaws by itself, so a sender killed while the disk is frozen stalls
+ * the disk's writers for at most the lease (ploop's sender, killed then, leaves the dm device
+ * suspended until {@code ploop copy} cleanup). This object's monitor guards every field.
  */
 public final class WriteFreeze {
   private int inFlight;

@@ -12,20 +12,20 @@ import org.jploop.io.CbtStore;
 /**
  * The change trackers of one open {@link PloopDisk} ({@link PloopDisk#tracking()}), told of every
  * completed write, punch and zero-range: at most one CBT (ploop's changed-block tracking, named,
- * saved into the top delta at a clean close; the kernel keeps it on the block device's queue, so
- * it outlives table reloads) and any number of unnamed trackers a live-copy sender starts and
- * stops (dm-tracking's role). This is the hook the online CBT verbs and {@code ploop copy} use.
+ * saved into the top delta at a clean close; the kernel keeps it on the block device's queue, so it
+ * outlives table reloads) and any number of unnamed trackers a live-copy sender starts and stops
+ * (dm-tracking's role). This is the hook the online CBT verbs and {@code ploop copy} use.
  *
- * <p>CBT life cycle (ploop's, §2.3 of the verbs notes): a read-write open of a top closed as
- * v2.1 loads the dirty bitmap of its Format Extension ({@link #readSaved}) and cuts the
- * extension's clusters off the file end; a bad extension is not used (its message is in {@link
- * #problems()}) and the header's pointer is cleared with the in-use marker either way. A clean
- * close with a CBT running appends the bitmap and marks the top v2.1. A crash leaves the top in
- * use, and {@code ploop check} then clears the pointer: CBT does not survive a crash.
+ * <p>CBT life cycle (ploop's, §2.3 of the verbs notes): a read-write open of a top closed as v2.1
+ * loads the dirty bitmap of its Format Extension ({@link #readSaved}) and cuts the extension's
+ * clusters off the file end; a bad extension is not used (its message is in {@link #problems()})
+ * and the header's pointer is cleared with the in-use marker either way. A clean close with a CBT
+ * running appends the bitmap and marks the top v2.1. A crash leaves the top in use, and {@code
+ * ploop check} then clears the pointer: CBT does not survive a crash.
  *
- * <p>Lock-free for the write path: {@link #mark} reads two volatile fields. Changes to the set
- * are serialised by this object's monitor and publish a new array (copy on write); the problem
- * list is a {@link CopyOnWriteArrayList}.
+ * <p>Lock-free for the write path: {@link #mark} reads two volatile fields. Changes to the set are
+ * serialised by this object's monitor and publish a new array (copy on write); the problem list is
+ * a {@link CopyOnWriteArrayList}.
  */
 public final class ChangeTracking {
   private static final ChangedBlockTracker[] NONE = new ChangedBlockTracker[0];
@@ -55,11 +55,11 @@ public final class ChangeTracking {
   }
 
   /**
-   * At a read-write open, before the top is marked in use: reads the CBT saved in the top's
-   * Format Extension (ploop's {@code read_optional_header_from_image}). Returns null if there is
-   * none, or if it cannot be used (not cleanly closed, bad magic, MD5 or size, read error): then
-   * ploop's message goes to {@link #problems()} and the disk runs without CBT, as ploop only logs
-   * these at mount.
+   * At a read-write open, before the top is marked in use: reads the CBT saved in the top's Format
+   * Extension (ploop's {@code read_optional_header_from_image}). Returns null if there is none, or
+   * if it cannot be used (not cleanly closed, bad magic, MD5 or size, read error): then ploop's
+   * message goes to {@link #problems()} and the disk runs without CBT, as ploop only logs these at
+   * mount.
    */
   CbtStore.Stored readSaved(DeltaStack stack) {
     try {
@@ -134,10 +134,10 @@ public final class ChangeTracking {
   }
 
   /**
-   * Starts an unnamed tracker for a live-copy sender: from now on every completed write, punch
-   * and zero-range marks it, until {@link #stopTracking}. The sender takes the dirty set with
-   * {@link ChangedBlockTracker#takeAndClear()} (atomic per word: a write completing meanwhile is
-   * either in that set or in the next), then reads what it names through {@link PloopDisk#read}.
+   * Starts an unnamed tracker for a live-copy sender: from now on every completed write, punch and
+   * zero-range marks it, until {@link #stopTracking}. The sender takes the dirty set with {@link
+   * ChangedBlockTracker#takeAndClear()} (atomic per word: a write completing meanwhile is either in
+   * that set or in the next), then reads what it names through {@link PloopDisk#read}.
    */
   public synchronized ChangedBlockTracker startTracking(long granularityBytes) {
     ChangedBlockTracker t = new ChangedBlockTracker(null, sizeBytes, granularityBytes);
@@ -162,8 +162,8 @@ public final class ChangeTracking {
   }
 
   /**
-   * Returns why a CBT found in the top could not be loaded at open, or could not be saved at
-   * close (ploop only logs these: the disk works without CBT); for the caller's log.
+   * Returns why a CBT found in the top could not be loaded at open, or could not be saved at close
+   * (ploop only logs these: the disk works without CBT); for the caller's log.
    */
   public List<String> problems() {
     return List.copyOf(problems);
@@ -171,8 +171,8 @@ public final class ChangeTracking {
 
   private void checkSize(ChangedBlockTracker t) {
     if (t.sizeBytes() != sizeBytes) {
-      throw new IllegalArgumentException("tracker covers " + t.sizeBytes()
-          + " bytes, the disk has " + sizeBytes);
+      throw new IllegalArgumentException(
+          "tracker covers " + t.sizeBytes() + " bytes, the disk has " + sizeBytes);
     }
   }
 }

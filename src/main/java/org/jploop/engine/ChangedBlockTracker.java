@@ -16,9 +16,9 @@ import org.jploop.format.ImageGeometry;
  *
  * <p>Thread-safe without locks. Words live in pages of {@link DirtyBitmap#PAGE_WORDS} longs,
  * allocated on first use (a compare-and-set on the page slot). {@link #mark} issues a full fence,
- * so that the data it follows is visible before its bit may be seen, then reads the word and,
- * only if a bit is missing, ORs the bits in atomically ({@code getAndBitwiseOr}); repeated writes
- * to a dirty granule thus cost a fence and a read. {@link #takeAndClear} swaps each word with 0
+ * so that the data it follows is visible before its bit may be seen, then reads the word and, only
+ * if a bit is missing, ORs the bits in atomically ({@code getAndBitwiseOr}); repeated writes to a
+ * dirty granule thus cost a fence and a read. {@link #takeAndClear} swaps each word with 0
  * atomically, so a bit set concurrently is either in the result or stays set for the next call:
  * nothing is lost, nothing reported twice. The name is volatile.
  */
@@ -37,14 +37,15 @@ public final class ChangedBlockTracker {
    * Creates a clean tracker for a disk of {@code sizeBytes} (a multiple of 512).
    *
    * @param id the CBT UUID, or null for an unnamed tracker
-   * @throws IllegalArgumentException for a granularity that is not a power of two of at least
-   *     512 bytes
+   * @throws IllegalArgumentException for a granularity that is not a power of two of at least 512
+   *     bytes
    */
   public ChangedBlockTracker(UUID id, long sizeBytes, long granularityBytes) {
-    if (granularityBytes < ImageGeometry.SECTOR || Long.bitCount(granularityBytes) != 1
+    if (granularityBytes < ImageGeometry.SECTOR
+        || Long.bitCount(granularityBytes) != 1
         || !DirtyBitmap.isValidGranularity(granularityBytes / ImageGeometry.SECTOR)) {
-      throw new IllegalArgumentException("CBT block size " + granularityBytes
-          + " is not a power of two of at least 512 bytes");
+      throw new IllegalArgumentException(
+          "CBT block size " + granularityBytes + " is not a power of two of at least 512 bytes");
     }
     if (sizeBytes <= 0 || sizeBytes % ImageGeometry.SECTOR != 0) {
       throw new IllegalArgumentException("disk size " + sizeBytes + " is not whole sectors");
@@ -55,17 +56,24 @@ public final class ChangedBlockTracker {
     this.shift = Long.numberOfTrailingZeros(granularityBytes);
     this.bits = DirtyBitmap.bitsFor(sizeBytes / ImageGeometry.SECTOR, granularitySectors);
     if (bits > DirtyBitmap.MAX_BITS) {
-      throw new IllegalArgumentException("a CBT of " + bits + " granules is too large (max "
-          + DirtyBitmap.MAX_BITS + "); use a larger block size");
+      throw new IllegalArgumentException(
+          "a CBT of "
+              + bits
+              + " granules is too large (max "
+              + DirtyBitmap.MAX_BITS
+              + "); use a larger block size");
     }
     long words = (bits + 63) >>> 6;
     this.pages = new AtomicReferenceArray<>((int) ((words + PAGE - 1) / PAGE));
   }
 
-  /** Creates a tracker holding the bits, name and geometry of {@code b} (a CBT loaded from disk). */
+  /**
+   * Creates a tracker holding the bits, name and geometry of {@code b} (a CBT loaded from disk).
+   */
   public static ChangedBlockTracker of(DirtyBitmap b) {
-    ChangedBlockTracker t = new ChangedBlockTracker(b.id(), b.sizeSectors() * ImageGeometry.SECTOR,
-        b.granularityBytes());
+    ChangedBlockTracker t =
+        new ChangedBlockTracker(
+            b.id(), b.sizeSectors() * ImageGeometry.SECTOR, b.granularityBytes());
     t.set(b);
     return t;
   }
@@ -155,8 +163,8 @@ public final class ChangedBlockTracker {
   }
 
   private DirtyBitmap copy(boolean clear) {
-    DirtyBitmap.Builder b = new DirtyBitmap.Builder(id, sizeBytes / ImageGeometry.SECTOR,
-        granularitySectors);
+    DirtyBitmap.Builder b =
+        new DirtyBitmap.Builder(id, sizeBytes / ImageGeometry.SECTOR, granularitySectors);
     for (int p = 0; p < pages.length(); p++) {
       long[] page = pages.get(p);
       if (page == null) {
@@ -180,9 +188,15 @@ public final class ChangedBlockTracker {
   public void set(DirtyBitmap b) {
     if (b.sizeSectors() * ImageGeometry.SECTOR != sizeBytes
         || b.granularitySectors() != granularitySectors) {
-      throw new IllegalArgumentException("bitmap of " + b.sizeSectors() + " sectors, granularity "
-          + b.granularitySectors() + " does not match the tracker's " + sizeBytes / 512
-          + " sectors, granularity " + granularitySectors);
+      throw new IllegalArgumentException(
+          "bitmap of "
+              + b.sizeSectors()
+              + " sectors, granularity "
+              + b.granularitySectors()
+              + " does not match the tracker's "
+              + sizeBytes / 512
+              + " sectors, granularity "
+              + granularitySectors);
     }
     long words = (bits + 63) >>> 6;
     for (long w = 0; w < words; w++) {
@@ -195,7 +209,12 @@ public final class ChangedBlockTracker {
 
   @Override
   public String toString() {
-    return "ChangedBlockTracker[" + id + ", " + sizeBytes + " bytes, granule "
-        + granularityBytes() + "]";
+    return "ChangedBlockTracker["
+        + id
+        + ", "
+        + sizeBytes
+        + " bytes, granule "
+        + granularityBytes()
+        + "]";
   }
 }

@@ -8,24 +8,26 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jploop.io.BlockFile;
 
 /**
- * Hands out physical clusters of the top delta ({@code ploop_allocate_cluster} after seed 000):
- * the lowest free bit of the {@link FreeClusterBitmap} ({@code holes_bitmap}), so discarded holes
- * are reused first and otherwise the first cluster past the used area is taken.
+ * Hands out physical clusters of the top delta ({@code ploop_allocate_cluster} after seed 000): the
+ * lowest free bit of the {@link FreeClusterBitmap} ({@code holes_bitmap}), so discarded holes are
+ * reused first and otherwise the first cluster past the used area is taken.
  *
  * <p>A cluster that starts below {@code file_preallocated_area_start} may hold stale data and is
  * punched (or, with {@code falloc_new_clu}, punched and re-allocated) before it is handed out. A
  * cluster that ends past {@code file_size} waits for the {@link Preallocator}. Then {@code
  * file_preallocated_area_start = max(itself, end of cluster)}.
  *
- * <p>{@link #batLock} ({@code bat_lock}) guards the bitmap and the preallocator's state. It is never
- * held during file I/O.
+ * <p>{@link #batLock} ({@code bat_lock}) guards the bitmap and the preallocator's state. It is
+ * never held during file I/O.
  */
 final class ClusterAllocator {
   /** {@code bat_lock}. */
   private final ReentrantLock batLock;
+
   /** Guarded by batLock. */
   @GuardedBy("batLock")
   private final FreeClusterBitmap holes;
+
   private final Preallocator prealloc;
   private final BlockFile top;
   private final long clusterBytes;
@@ -34,8 +36,13 @@ final class ClusterAllocator {
   private final AtomicLong holesReused = new AtomicLong();
   private final AtomicLong freed = new AtomicLong();
 
-  ClusterAllocator(ReentrantLock batLock, FreeClusterBitmap holes, Preallocator prealloc,
-      BlockFile top, long clusterBytes, boolean falloc) {
+  ClusterAllocator(
+      ReentrantLock batLock,
+      FreeClusterBitmap holes,
+      Preallocator prealloc,
+      BlockFile top,
+      long clusterBytes,
+      boolean falloc) {
     this.batLock = batLock;
     this.holes = holes;
     this.prealloc = prealloc;

@@ -21,7 +21,11 @@ final class ClusterWriter {
   private final ClusterAllocator allocator;
   private final CopyOnWrite cow;
 
-  ClusterWriter(DeltaStack stack, ClusterLocks locks, MergedBat bat, ClusterAllocator allocator,
+  ClusterWriter(
+      DeltaStack stack,
+      ClusterLocks locks,
+      MergedBat bat,
+      ClusterAllocator allocator,
       CopyOnWrite cow) {
     this.stack = stack;
     this.locks = locks;

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.jploop.format.BatLayout;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.ImageHeader;
 import org.jploop.io.BatValidator;
@@ -28,8 +27,10 @@ final class DeltaStack {
 
   private final List<Delta> deltas;
   private final Delta top;
+
   /** Raw BAT slots per delta until {@link #loadInto} consumes them (null for a raw base). */
   private int[][] slots;
+
   private final long clusterBytes;
 
   /** End of the highest cluster the top's BAT references, header clusters included. */
@@ -45,8 +46,8 @@ final class DeltaStack {
     int[] s = slots[deltas.size() - 1];
     for (int i = 0; i < th.batEntries(); i++) {
       if (s[i] != 0) {
-        long phys = th.version().toPhysicalCluster(Integer.toUnsignedLong(s[i]),
-            (int) th.clusterSectors());
+        long phys =
+            th.version().toPhysicalCluster(Integer.toUnsignedLong(s[i]), (int) th.clusterSectors());
         end = Math.max(end, (phys + 1) * clusterBytes);
       }
     }
@@ -70,8 +71,8 @@ final class DeltaStack {
       throw new IllegalArgumentException("a raw base alone is served by RawDisk, not PloopDisk");
     }
     if (files.size() > MAX_DELTAS) {
-      throw new IllegalArgumentException("too many deltas: " + files.size() + " (max "
-          + MAX_DELTAS + ")");
+      throw new IllegalArgumentException(
+          "too many deltas: " + files.size() + " (max " + MAX_DELTAS + ")");
     }
     BlockFile topFile = files.get(files.size() - 1);
     if (!readOnly && topFile.readOnly()) {
@@ -88,14 +89,25 @@ final class DeltaStack {
       }
       ImageHeader h = i == files.size() - 1 ? th : ImageReader.readHeader(f);
       if (h.version() != th.version() || h.clusterSectors() != th.clusterSectors()) {
-        throw new CorruptImageException(f.path(), ImageHeader.OFFSET_SECTORS,
-            "delta is version " + h.version().number() + " with " + h.clusterSectors()
-                + "-sector clusters, but the top is version " + th.version().number() + " with "
+        throw new CorruptImageException(
+            f.path(),
+            ImageHeader.OFFSET_SECTORS,
+            "delta is version "
+                + h.version().number()
+                + " with "
+                + h.clusterSectors()
+                + "-sector clusters, but the top is version "
+                + th.version().number()
+                + " with "
                 + th.clusterSectors());
       }
       if (h.batEntries() > th.batEntries()) {
-        throw new CorruptImageException(f.path(), ImageHeader.OFFSET_SIZE,
-            "lower delta has " + h.batEntries() + " BAT entries, more than the top's "
+        throw new CorruptImageException(
+            f.path(),
+            ImageHeader.OFFSET_SIZE,
+            "lower delta has "
+                + h.batEntries()
+                + " BAT entries, more than the top's "
                 + th.batEntries());
       }
       slots[i] = ImageReader.readBatSlots(f, h);
@@ -109,8 +121,7 @@ final class DeltaStack {
    * Opens image files, base first, as {@link FileBlockFile}s: the lower deltas read-only, the top
    * read-only too if {@code readOnly}. On failure the files opened so far are closed.
    */
-  static List<BlockFile> openFiles(List<Path> pathsBaseFirst, boolean readOnly)
-      throws IOException {
+  static List<BlockFile> openFiles(List<Path> pathsBaseFirst, boolean readOnly) throws IOException {
     List<BlockFile> files = new ArrayList<>();
     try {
       for (int i = 0; i < pathsBaseFirst.size(); i++) {
@@ -125,9 +136,9 @@ final class DeltaStack {
   }
 
   /**
-   * Closes every file of {@code files}. With a {@code primary} failure, close failures are added
-   * to it as suppressed and null is returned; without one, the first close failure is returned
-   * (later ones suppressed in it), null if all closed.
+   * Closes every file of {@code files}. With a {@code primary} failure, close failures are added to
+   * it as suppressed and null is returned; without one, the first close failure is returned (later
+   * ones suppressed in it), null if all closed.
    */
   static IOException closeAll(List<BlockFile> files, Throwable primary) {
     IOException first = null;
@@ -156,8 +167,8 @@ final class DeltaStack {
     for (int d = deltas.size() - 1; d >= 0; d--) {
       Delta delta = deltas.get(d);
       if (delta.raw()) {
-        long rawClusters = Math.min(th.batEntries(),
-            (delta.file().size() + clusterBytes - 1) / clusterBytes);
+        long rawClusters =
+            Math.min(th.batEntries(), (delta.file().size() + clusterBytes - 1) / clusterBytes);
         for (long c = 0; c < rawClusters; c++) {
           bat.loadIfUnmapped(c, c + 1, delta.level());
         }
@@ -170,7 +181,8 @@ final class DeltaStack {
         if (s[i] == 0) {
           continue;
         }
-        long phys = delta.header().version().toPhysicalCluster(Integer.toUnsignedLong(s[i]), sectors);
+        long phys =
+            delta.header().version().toPhysicalCluster(Integer.toUnsignedLong(s[i]), sectors);
         bat.loadIfUnmapped(i, phys, delta.level());
         if (d == deltas.size() - 1) {
           holes.markUsed(phys);

@@ -5,14 +5,13 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Punch and zero-range of one cluster-bounded piece, the kernel's {@code
- * ploop_handle_discard_pio}, under the cluster's exclusive lock. Unmapped: nothing to do. Owned by
- * the top: a partial piece punches its byte range; a whole cluster is punched and, on a single
- * delta, unmapped with the freed cluster released once the zeroed entry is durable (the page is
- * raised to HIGHPRIO by {@link MergedBat#raisePriority} when the request ends); with lower deltas
- * the mapping stays, since an unmapped cluster would read the lower data. Owned by a lower delta:
- * a whole cluster maps to a fresh top cluster (which reads zeros), a partial one is copied up with
- * the range zeroed.
+ * Punch and zero-range of one cluster-bounded piece, the kernel's {@code ploop_handle_discard_pio},
+ * under the cluster's exclusive lock. Unmapped: nothing to do. Owned by the top: a partial piece
+ * punches its byte range; a whole cluster is punched and, on a single delta, unmapped with the
+ * freed cluster released once the zeroed entry is durable (the page is raised to HIGHPRIO by {@link
+ * MergedBat#raisePriority} when the request ends); with lower deltas the mapping stays, since an
+ * unmapped cluster would read the lower data. Owned by a lower delta: a whole cluster maps to a
+ * fresh top cluster (which reads zeros), a partial one is copied up with the range zeroed.
  *
  * <p>Stateless; the locking is the cluster locks'.
  */
@@ -24,8 +23,13 @@ final class Discarder {
   private final CopyOnWrite cow;
   private final EnospcParking parking;
 
-  Discarder(DeltaStack stack, ClusterLocks locks, MergedBat bat, ClusterAllocator allocator,
-      CopyOnWrite cow, EnospcParking parking) {
+  Discarder(
+      DeltaStack stack,
+      ClusterLocks locks,
+      MergedBat bat,
+      ClusterAllocator allocator,
+      CopyOnWrite cow,
+      EnospcParking parking) {
     this.stack = stack;
     this.locks = locks;
     this.bat = bat;

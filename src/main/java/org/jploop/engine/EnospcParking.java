@@ -35,6 +35,7 @@ final class EnospcParking {
   private final AtomicLong events = new AtomicLong();
   private final AtomicLong parked = new AtomicLong();
   private final Object lock = new Object();
+
   /** Bumped whenever space may have been freed; parked writes retry. Guarded by lock. */
   @GuardedBy("lock")
   private long generation;

@@ -16,11 +16,17 @@ final class FreeClusterBitmap {
   private final BitSet free;
   private final int limit;
 
-  /** Creates a bitmap of {@code clusters} bits, all free except the first {@code headerClusters}. */
+  /**
+   * Creates a bitmap of {@code clusters} bits, all free except the first {@code headerClusters}.
+   */
   FreeClusterBitmap(long clusters, long headerClusters) {
     if (clusters > Integer.MAX_VALUE || headerClusters > clusters) {
-      throw new IllegalArgumentException("bitmap of " + clusters + " clusters with "
-          + headerClusters + " header clusters is not supported");
+      throw new IllegalArgumentException(
+          "bitmap of "
+              + clusters
+              + " clusters with "
+              + headerClusters
+              + " header clusters is not supported");
     }
     this.limit = (int) clusters;
     this.free = new BitSet(limit);
@@ -34,10 +40,10 @@ final class FreeClusterBitmap {
    */
   static FreeClusterBitmap forTop(ImageHeader th) {
     long headerClusters = th.firstBlockOffset() / th.clusterSectors();
-    long maxClusters = th.version().toPhysicalCluster(ImageGeometry.MAX_BAT_VALUE,
-        (int) th.clusterSectors()) + 1;
-    return new FreeClusterBitmap(Math.min(headerClusters + th.batEntries(), maxClusters),
-        headerClusters);
+    long maxClusters =
+        th.version().toPhysicalCluster(ImageGeometry.MAX_BAT_VALUE, (int) th.clusterSectors()) + 1;
+    return new FreeClusterBitmap(
+        Math.min(headerClusters + th.batEntries(), maxClusters), headerClusters);
   }
 
   /** Returns the number of clusters the bitmap covers. */

@@ -11,16 +11,16 @@ import org.jploop.format.BatLayout;
  * slots the physical cluster (0 = none) and the level of the delta that owns it ({@code
  * bat_levels}), plus the page's writeback state.
  *
- * <p>Page {@code p} holds virtual clusters {@code [1024p - 16, 1024p + 1008)}; slots 0..15 of page 0
- * are the header and unused here.
+ * <p>Page {@code p} holds virtual clusters {@code [1024p - 16, 1024p + 1008)}; slots 0..15 of page
+ * 0 are the header and unused here.
  *
  * <p>Status bits (seed 003), all guarded by this object's monitor, which plays {@code md_lock}:
  *
  * <ul>
  *   <li>{@link #DIRTY} ({@code MD_DIRTY}): holds changes not yet written.
  *   <li>{@link #WRITEBACK} ({@code MD_WRITEBACK}): a snapshot is being written; nobody may stage.
- *   <li>{@link #UPDATING} ({@code MD_UPDATING}): a stager is changing entries; writeback skips
- *       the page (it is retried on the next cycle) and other stagers wait.
+ *   <li>{@link #UPDATING} ({@code MD_UPDATING}): a stager is changing entries; writeback skips the
+ *       page (it is retried on the next cycle) and other stagers wait.
  *   <li>{@link #HIGHPRIO} ({@code MD_HIGHPRIO}): write at the next cycle, ignoring the delay.
  * </ul>
  *
@@ -33,28 +33,38 @@ import org.jploop.format.BatLayout;
 final class MdPage {
   /** {@code MD_DIRTY}. */
   static final int DIRTY = 1 << 1;
+
   /** {@code MD_WRITEBACK}. */
   static final int WRITEBACK = 1 << 2;
+
   /** {@code MD_HIGHPRIO}. */
   static final int HIGHPRIO = 1 << 3;
+
   /** {@code MD_UPDATING}. */
   static final int UPDATING = 1 << 4;
 
   /** Page number: the page covers file bytes {@code [4096 id, 4096 id + 4096)} of the top delta. */
   final int id;
+
   /** Physical cluster per slot, as an unsigned int; 0 = not mapped in any delta. */
   private final int[] phys = new int[BatLayout.ENTRIES_PER_PAGE];
+
   /** Owner level per slot ({@code bat_levels}); meaningless where {@code phys} is 0. */
   private final byte[] levels = new byte[BatLayout.ENTRIES_PER_PAGE];
+
   @GuardedBy("this")
   private int status;
+
   /** Clock value when the page last went from clean to dirty. */
   @GuardedBy("this")
   private long dirtySince;
+
   /** Clock value after which the page is due for writeback. */
   private long deadline;
+
   /** Physical top clusters freed by committed updates; released once this page is durable. */
   private List<Long> pendingFrees = new ArrayList<>();
+
   /** Called inside the monitor when the page goes from clean to dirty (enqueue for writeback). */
   private final Runnable onFirstDirty;
 
@@ -136,8 +146,10 @@ final class MdPage {
    */
   final class Update {
     private final boolean dirtiedByMe;
+
     /** slot, old physical, old level for every changed slot, in change order. */
     private final List<int[]> undo = new ArrayList<>();
+
     private final List<Long> frees = new ArrayList<>();
     private boolean done;
 

@@ -47,24 +47,37 @@ final class MdWriteback {
 
   private final ReentrantLock cycleLock = new ReentrantLock();
   private final Object queueLock = new Object();
+
   /** Dirty pages waiting for writeback ({@code wb_batch_llist}). Guarded by queueLock. */
   @GuardedBy("queueLock")
   private final LinkedHashSet<MdPage> queue = new LinkedHashSet<>();
+
   /** First error of a background cycle not yet reported by flush. Guarded by queueLock. */
   @GuardedBy("queueLock")
   private IOException pendingError;
-  /** Bumped on every enqueue and wake-up so that the thread never misses one. Guarded by queueLock. */
+
+  /**
+   * Bumped on every enqueue and wake-up so that the thread never misses one. Guarded by queueLock.
+   */
   @GuardedBy("queueLock")
   private long wakeups;
+
   /** Guarded by queueLock. */
   @GuardedBy("queueLock")
   private boolean stopped;
+
   private Thread thread;
 
   private final AtomicLong pageWrites = new AtomicLong();
 
-  MdWriteback(BlockFile top, ImageHeader topHeader, int topLevel, Supplier<byte[]> header,
-      Consumer<List<Long>> releaseFrees, LongSupplier clock, long delayMs) {
+  MdWriteback(
+      BlockFile top,
+      ImageHeader topHeader,
+      int topLevel,
+      Supplier<byte[]> header,
+      Consumer<List<Long>> releaseFrees,
+      LongSupplier clock,
+      long delayMs) {
     this.top = top;
     this.version = topHeader.version();
     this.clusterSectors = (int) topHeader.clusterSectors();
@@ -132,7 +145,8 @@ final class MdWriteback {
         pendingError = null;
       }
       if (e != null) {
-        throw new IOException(top.path() + ": an earlier BAT writeback failed: " + e.getMessage(), e);
+        throw new IOException(
+            top.path() + ": an earlier BAT writeback failed: " + e.getMessage(), e);
       }
       top.force();
     } finally {
@@ -289,8 +303,10 @@ final class MdWriteback {
         if (seen != -1 && wakeups != seen) {
           continue;
         }
-        long waitMs = earliest == Long.MAX_VALUE
-            ? 1000 : Math.min(1000, Math.max(1, TimeUnit.NANOSECONDS.toMillis(earliest) + 1));
+        long waitMs =
+            earliest == Long.MAX_VALUE
+                ? 1000
+                : Math.min(1000, Math.max(1, TimeUnit.NANOSECONDS.toMillis(earliest) + 1));
         try {
           queueLock.wait(waitMs);
         } catch (InterruptedException e) {

@@ -6,11 +6,11 @@ import java.util.function.LongSupplier;
 import org.jploop.format.BatLayout;
 
 /**
- * The merged in-memory BAT of a disk, the kernel's md page tree with {@code bat_levels}: one
- * {@link MdPage} per 4 KiB page of the top's BAT, each slot holding the physical cluster and the
- * level of the delta that owns the virtual cluster. Lookups read it; changes go through {@link
- * #stage}, the kernel's {@code ploop_prepare_bat_update} plus the piwb commit, which makes the new
- * entry visible at once and queues the page for {@link MdWriteback}.
+ * The merged in-memory BAT of a disk, the kernel's md page tree with {@code bat_levels}: one {@link
+ * MdPage} per 4 KiB page of the top's BAT, each slot holding the physical cluster and the level of
+ * the delta that owns the virtual cluster. Lookups read it; changes go through {@link #stage}, the
+ * kernel's {@code ploop_prepare_bat_update} plus the piwb commit, which makes the new entry visible
+ * at once and queues the page for {@link MdWriteback}.
  *
  * <p>Entries are packed as {@code level << 32 | physical}. The page monitors guard the entries
  * ({@code md_lock}); a stager must hold the cluster's exclusive lock in {@link ClusterLocks}.
@@ -27,7 +27,11 @@ final class MergedBat {
   /**
    * Creates {@code pageCount} empty pages; a page that turns dirty is queued on {@code writeback}.
    */
-  MergedBat(int pageCount, ClusterLocks locks, MdWriteback writeback, int topLevel,
+  MergedBat(
+      int pageCount,
+      ClusterLocks locks,
+      MdWriteback writeback,
+      int topLevel,
       EngineOptions options) {
     this.locks = locks;
     this.writeback = writeback;
@@ -59,8 +63,10 @@ final class MergedBat {
     return pages[BatLayout.pageOf(cluster)].lookup(BatLayout.slotOf(cluster));
   }
 
-  /** While loading the deltas: maps {@code cluster} to {@code physical} of {@code level} unless a
-   * higher delta mapped it already. Not for use once I/O runs. */
+  /**
+   * While loading the deltas: maps {@code cluster} to {@code physical} of {@code level} unless a
+   * higher delta mapped it already. Not for use once I/O runs.
+   */
   void loadIfUnmapped(long cluster, long physical, int level) {
     MdPage page = pages[BatLayout.pageOf(cluster)];
     int slot = BatLayout.slotOf(cluster);

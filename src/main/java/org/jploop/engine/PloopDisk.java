@@ -27,14 +27,14 @@ import org.jploop.io.CbtStore;
  *   <li>{@link ClusterAllocator} with {@link FreeClusterBitmap} and {@link Preallocator};
  *   <li>{@link EnospcParking}: a piece that hits ENOSPC is parked and retried (seed 002);
  *   <li>{@link TopHeader}: the in-use marker of the top delta, and the CBT saved at close;
- *   <li>{@link ChangeTracking} ({@link #tracking()}): the CBT ({@link ChangedBlockTracker},
- *       ploop's changed-block tracking; loaded at a read-write open, saved at a clean close) and
+ *   <li>{@link ChangeTracking} ({@link #tracking()}): the CBT ({@link ChangedBlockTracker}, ploop's
+ *       changed-block tracking; loaded at a read-write open, saved at a clean close) and
  *       copy-sender trackers, marked when a write, punch or zero-range completes.
  * </ul>
  *
  * <p>Locks: the {@link RequestGate} is held shared by every request and exclusively by {@link
- * #close()}; {@link #closed} is guarded by its exclusive side. {@code bat_lock} ({@link
- * #batLock}) is shared by the allocator and the preallocator. Counters are atomics.
+ * #close()}; {@link #closed} is guarded by its exclusive side. {@code bat_lock} ({@link #batLock})
+ * is shared by the allocator and the preallocator. Counters are atomics.
  */
 public final class PloopDisk implements VirtualDisk {
   private final DeltaStack stack;
@@ -56,6 +56,7 @@ public final class PloopDisk implements VirtualDisk {
   private final Discarder discarder;
   private final ChangeTracking tracking;
   private final AtomicLong flushes = new AtomicLong();
+
   /** Guarded by the gate's exclusive side. */
   private boolean closed;
 
@@ -69,13 +70,27 @@ public final class PloopDisk implements VirtualDisk {
     this.dataOffset = stack.dataOffset();
     this.gate = new RequestGate(topFile.path(), size, clusterBytes, readOnly);
     this.header = new TopHeader(topFile, th);
-    prealloc = new Preallocator(batLock, topFile, topFile.size(), options.preallocSize(),
-        clusterBytes, options.fallocNewClusters());
+    prealloc =
+        new Preallocator(
+            batLock,
+            topFile,
+            topFile.size(),
+            options.preallocSize(),
+            clusterBytes,
+            options.fallocNewClusters());
     FreeClusterBitmap holes = FreeClusterBitmap.forTop(th);
-    allocator = new ClusterAllocator(batLock, holes, prealloc, topFile, clusterBytes,
-        options.fallocNewClusters());
-    writeback = new MdWriteback(topFile, th, stack.topLevel(), header::bytes, allocator::release,
-        options.nanoClock(), options.mdSubmitDelayMs());
+    allocator =
+        new ClusterAllocator(
+            batLock, holes, prealloc, topFile, clusterBytes, options.fallocNewClusters());
+    writeback =
+        new MdWriteback(
+            topFile,
+            th,
+            stack.topLevel(),
+            header::bytes,
+            allocator::release,
+            options.nanoClock(),
+            options.mdSubmitDelayMs());
     bat = new MergedBat(th.geometry().mdPageCount(), locks, writeback, stack.topLevel(), options);
     stack.loadInto(bat, holes);
     cow = new CopyOnWrite(stack, locks, bat, allocator);
@@ -86,9 +101,9 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /**
-   * Opens a stack of deltas, base first; the last is the top and, unless {@code options.readOnly()},
-   * the only one written. The files are owned by the disk from now on (closed by {@link #close()}),
-   * also when this method fails.
+   * Opens a stack of deltas, base first; the last is the top and, unless {@code
+   * options.readOnly()}, the only one written. The files are owned by the disk from now on (closed
+   * by {@link #close()}), also when this method fails.
    *
    * @throws CorruptImageException if a header or BAT entry is invalid (naming file and offset)
    * @throws ImageInUseException if the top delta is marked in use and dirty opens are not allowed
@@ -99,12 +114,12 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /**
-   * Like {@link #open(List, EngineOptions)}; with {@code rawBase} the first file is a raw
-   * ({@code Plain}) base image read through by the ploop1 deltas above it (at least one), as
-   * dm-ploop stacks deltas on a raw base. The raw file is never written.
+   * Like {@link #open(List, EngineOptions)}; with {@code rawBase} the first file is a raw ({@code
+   * Plain}) base image read through by the ploop1 deltas above it (at least one), as dm-ploop
+   * stacks deltas on a raw base. The raw file is never written.
    */
-  public static PloopDisk open(List<BlockFile> deltasBaseFirst, boolean rawBase,
-      EngineOptions options) throws IOException {
+  public static PloopDisk open(
+      List<BlockFile> deltasBaseFirst, boolean rawBase, EngineOptions options) throws IOException {
     try {
       return openFiles(deltasBaseFirst, rawBase, options);
     } catch (IOException | RuntimeException e) {
@@ -114,24 +129,25 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /**
-   * Opens image files, base first; lower deltas read-only. (Named {@code openPaths} because
-   * {@code open(List<Path>, ...)} would erase to the signature of {@link #open(List,
-   * EngineOptions)}.)
+   * Opens image files, base first; lower deltas read-only. (Named {@code openPaths} because {@code
+   * open(List<Path>, ...)} would erase to the signature of {@link #open(List, EngineOptions)}.)
    */
   public static PloopDisk openPaths(List<Path> deltasBaseFirst, EngineOptions options)
       throws IOException {
     return openPaths(deltasBaseFirst, false, options);
   }
 
-  /** {@link #openPaths(List, EngineOptions)} with a raw base, as {@link #open(List, boolean,
-   * EngineOptions)}. */
-  public static PloopDisk openPaths(List<Path> deltasBaseFirst, boolean rawBase,
-      EngineOptions options) throws IOException {
+  /**
+   * {@link #openPaths(List, EngineOptions)} with a raw base, as {@link #open(List, boolean,
+   * EngineOptions)}.
+   */
+  public static PloopDisk openPaths(
+      List<Path> deltasBaseFirst, boolean rawBase, EngineOptions options) throws IOException {
     return open(DeltaStack.openFiles(deltasBaseFirst, options.readOnly()), rawBase, options);
   }
 
-  private static PloopDisk openFiles(List<BlockFile> files, boolean rawBase,
-      EngineOptions options) throws IOException {
+  private static PloopDisk openFiles(List<BlockFile> files, boolean rawBase, EngineOptions options)
+      throws IOException {
     DeltaStack stack = DeltaStack.open(files, rawBase, options.readOnly());
     if (!options.readOnly() && stack.top().header().inUse() && !options.allowDirty()) {
       throw new ImageInUseException(stack.top().file().path());
@@ -186,8 +202,10 @@ public final class PloopDisk implements VirtualDisk {
     gate.enter();
     try {
       int base = dst.position();
-      gate.split(offset, dst.remaining(), (c, inOff, len, bufPos) ->
-          readPiece(c, inOff, dst.slice(base + bufPos, len)));
+      gate.split(
+          offset,
+          dst.remaining(),
+          (c, inOff, len, bufPos) -> readPiece(c, inOff, dst.slice(base + bufPos, len)));
       dst.position(dst.limit());
     } finally {
       gate.exit();
@@ -217,8 +235,11 @@ public final class PloopDisk implements VirtualDisk {
     int length = src.remaining();
     try {
       int base = src.position();
-      gate.split(offset, length, (c, inOff, len, bufPos) ->
-          parking.retry(() -> writer.write(c, inOff, src.slice(base + bufPos, len))));
+      gate.split(
+          offset,
+          length,
+          (c, inOff, len, bufPos) ->
+              parking.retry(() -> writer.write(c, inOff, src.slice(base + bufPos, len))));
       src.position(src.limit());
     } finally {
       tracking.mark(offset, length);
@@ -241,8 +262,10 @@ public final class PloopDisk implements VirtualDisk {
     gate.checkWritable();
     gate.enter();
     try {
-      gate.split(offset, length, (c, inOff, len, bufPos) ->
-          parking.retry(() -> discarder.discard(c, inOff, len)));
+      gate.split(
+          offset,
+          length,
+          (c, inOff, len, bufPos) -> parking.retry(() -> discarder.discard(c, inOff, len)));
     } finally {
       if (length > 0) {
         bat.raisePriority(offset / clusterBytes, (offset + length - 1) / clusterBytes);
@@ -318,8 +341,8 @@ public final class PloopDisk implements VirtualDisk {
   }
 
   /**
-   * Returns the disk's change tracking: its CBT (ploop's changed-block tracking) and the trackers
-   * a live-copy sender starts and stops.
+   * Returns the disk's change tracking: its CBT (ploop's changed-block tracking) and the trackers a
+   * live-copy sender starts and stops.
    */
   public ChangeTracking tracking() {
     return tracking;
@@ -340,9 +363,18 @@ public final class PloopDisk implements VirtualDisk {
     } finally {
       batLock.unlock();
     }
-    return new DiskStats(allocator.allocatedCount(), allocator.holesReusedCount(),
-        allocator.freedCount(), cow.copies(), writeback.pageWrites(), flushes.get(),
-        preallocated, fileSize, areaStart, parking.events(), parking.parkedNow());
+    return new DiskStats(
+        allocator.allocatedCount(),
+        allocator.holesReusedCount(),
+        allocator.freedCount(),
+        cow.copies(),
+        writeback.pageWrites(),
+        flushes.get(),
+        preallocated,
+        fileSize,
+        areaStart,
+        parking.events(),
+        parking.parkedNow());
   }
 
   // ---- for tests ----

@@ -16,15 +16,20 @@ import org.jploop.io.NoSpaceException;
  * while another preemptive one is pending, so parallel preemptive requests do not grow the step.
  * The thread {@code ploop-prealloc-<name>} (or, without background threads, the waiting allocator
  * itself) grows the file by {@code ALIGN(prealloc_requested, PREALLOC_SIZE)} from {@code file_size}
- * and loops while more was requested. On failure {@code file_size} stays, the error is kept for
- * the waiters, and everyone waiting is woken.
+ * and loops while more was requested. On failure {@code file_size} stays, the error is kept for the
+ * waiters, and everyone waiting is woken.
  *
  * <p>All fields below are guarded by {@code bat_lock} (the lock passed in), as in the kernel.
  */
 final class Preallocator {
   private final ReentrantLock batLock;
-  /** Signalled when a request arrives or a preallocation round ends ({@code dispatcher_wq_prealloc}). */
+
+  /**
+   * Signalled when a request arrives or a preallocation round ends ({@code
+   * dispatcher_wq_prealloc}).
+   */
   private final Condition changed;
+
   private final BlockFile file;
   private final long preallocSize;
   private final long clusterBytes;
@@ -33,30 +38,43 @@ final class Preallocator {
   /** {@code prealloc_requested}: bytes asked for, in clusters. */
   @GuardedBy("batLock")
   private long preallocRequested;
+
   /** {@code preemptive_prealloc}: a preemptive request is pending. */
   @GuardedBy("batLock")
   private boolean preemptivePrealloc;
+
   /** {@code top->file_size}: what the engine believes the top file length is. */
   @GuardedBy("batLock")
   private long fileSize;
+
   /** {@code file_preallocated_area_start}: below, clusters may hold old data; above, zeros. */
   @GuardedBy("batLock")
   private long preallocatedAreaStart;
+
   /** A round is growing the file right now. */
   @GuardedBy("batLock")
   private boolean running;
+
   /** Error of the last failed round, for the allocations that waited on it; null after success. */
   @GuardedBy("batLock")
   private IOException lastError;
+
   @GuardedBy("batLock")
   private long preallocatedBytes;
+
   @GuardedBy("batLock")
   private boolean stopped;
+
   /** Set by start() before the disk is shared; read-only afterwards. */
   private Thread thread;
 
-  Preallocator(ReentrantLock batLock, BlockFile file, long fileLength, long preallocSize,
-      long clusterBytes, boolean falloc) {
+  Preallocator(
+      ReentrantLock batLock,
+      BlockFile file,
+      long fileLength,
+      long preallocSize,
+      long clusterBytes,
+      boolean falloc) {
     this.batLock = batLock;
     this.changed = batLock.newCondition();
     this.file = file;
@@ -162,8 +180,12 @@ final class Preallocator {
       e.initCause(lastError);
       return e;
     }
-    return new IOException(file.path() + ": cannot grow file for cluster at offset " + pos
-        + ": " + (lastError == null ? "preallocation did not advance" : lastError.getMessage()),
+    return new IOException(
+        file.path()
+            + ": cannot grow file for cluster at offset "
+            + pos
+            + ": "
+            + (lastError == null ? "preallocation did not advance" : lastError.getMessage()),
         lastError);
   }
 

@@ -9,8 +9,8 @@ import org.jploop.io.BlockFile;
 /**
  * A {@link VirtualDisk} on a raw ({@code <Type>Plain</Type>}) base image: the file is the disk,
  * byte for byte. Punch and zero-range punch the file. No locking is needed: {@link BlockFile} is
- * positional and thread-safe, and the flush counter is atomic (flushes from several FUSE
- * workers each count).
+ * positional and thread-safe, and the flush counter is atomic (flushes from several FUSE workers
+ * each count).
  */
 public final class RawDisk implements VirtualDisk {
   private final BlockFile file;
@@ -81,8 +81,15 @@ public final class RawDisk implements VirtualDisk {
 
   private void checkRange(long offset, long length) throws EOFException {
     if (offset < 0 || length < 0 || offset + length > size) {
-      throw new EOFException(file.path() + ": range [" + offset + ", " + (offset + length)
-          + ") is outside the disk of " + size + " bytes");
+      throw new EOFException(
+          file.path()
+              + ": range ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") is outside the disk of "
+              + size
+              + " bytes");
     }
   }
 

@@ -71,8 +71,15 @@ final class RequestGate {
   /** Refuses a range that does not lie inside the disk. */
   void checkRange(long offset, long length) throws EOFException {
     if (offset < 0 || length < 0 || length > size - offset) {
-      throw new EOFException(name + ": range offset " + offset + " length " + length
-          + " is outside the disk of " + size + " bytes");
+      throw new EOFException(
+          name
+              + ": range offset "
+              + offset
+              + " length "
+              + length
+              + " is outside the disk of "
+              + size
+              + " bytes");
     }
   }
 

@@ -5,8 +5,8 @@ final class Threads {
   private Threads() {}
 
   /**
-   * Waits for {@code t} to end (no-op for null), even if interrupted meanwhile: a closing disk
-   * must not return while its worker may still touch the file. The interrupt is re-asserted.
+   * Waits for {@code t} to end (no-op for null), even if interrupted meanwhile: a closing disk must
+   * not return while its worker may still touch the file. The interrupt is re-asserted.
    */
   static void joinUninterruptibly(Thread t) {
     if (t == null) {

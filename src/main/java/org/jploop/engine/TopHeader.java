@@ -11,11 +11,10 @@ import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
 
 /**
- * The header of the top delta while the disk is open read-write: the in-use marker set at open
- * and cleared at a clean close (what the ploop library does around dm-ploop, {@code
- * update_delta_inuse} / {@code clear_delta}), the CBT saved into the Format Extension at a clean
- * close ({@code save_cbt}), and the 64 header bytes that md page 0 must carry when {@link
- * MdWriteback} writes it.
+ * The header of the top delta while the disk is open read-write: the in-use marker set at open and
+ * cleared at a clean close (what the ploop library does around dm-ploop, {@code update_delta_inuse}
+ * / {@code clear_delta}), the CBT saved into the Format Extension at a clean close ({@code
+ * save_cbt}), and the 64 header bytes that md page 0 must carry when {@link MdWriteback} writes it.
  *
  * <p>{@link #bytes} is volatile and replaced, never mutated; the methods run before requests are
  * admitted or after they are drained, so nothing else needs a lock.
@@ -23,6 +22,7 @@ import org.jploop.io.ImageWriter;
 final class TopHeader {
   private final BlockFile top;
   private final long dataOffset;
+
   /** The top header as page 0 must carry it. */
   private volatile byte[] bytes;
 
@@ -38,16 +38,16 @@ final class TopHeader {
   }
 
   /**
-   * Writes m_DiskInUse = in use and forces it, before any write is served. A header that points
-   * at a Format Extension loses the pointer in the same write: the extension is loaded (or
-   * refused) by now, and a stale pointer would be parsed by QEMU and mistaken by ploop after a
-   * later close.
+   * Writes m_DiskInUse = in use and forces it, before any write is served. A header that points at
+   * a Format Extension loses the pointer in the same write: the extension is loaded (or refused) by
+   * now, and a stale pointer would be parsed by QEMU and mistaken by ploop after a later close.
    */
   void markInUse() throws IOException {
     reserveBatArea();
     ImageHeader h = ImageReader.readHeader(top);
     if (h.formatExtensionOffset() != 0) {
-      ImageWriter.writeHeader(top, h.withDiskInUse(ImageHeader.IN_USE).withFormatExtensionOffset(0));
+      ImageWriter.writeHeader(
+          top, h.withDiskInUse(ImageHeader.IN_USE).withFormatExtensionOffset(0));
     } else {
       ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
       b.putInt(0, (int) ImageHeader.IN_USE);
@@ -95,8 +95,8 @@ final class TopHeader {
         top.truncate(usedEnd);
       }
     }
-    ImageHeader closedHeader = h.withFlags(flags).withDiskInUse(ImageHeader.CLOSED_V20)
-        .withFormatExtensionOffset(0);
+    ImageHeader closedHeader =
+        h.withFlags(flags).withDiskInUse(ImageHeader.CLOSED_V20).withFormatExtensionOffset(0);
     bytes = closedHeader.encode();
     top.write(ByteBuffer.wrap(closedHeader.encode()), 0);
     top.force();

@@ -15,10 +15,10 @@ import java.nio.ByteBuffer;
  *   <li>Offsets and lengths are in bytes and need no alignment. A range that ends past {@link
  *       #size()} is refused with {@link java.io.EOFException}; nothing is done.
  *   <li>After {@link #punchHole} or {@link #zeroRange} returns, the range reads as zeros.
- *   <li>{@link #flush()} is the durability barrier: every write, punch and zero-range that
- *       returned before it started survives a crash once it returns.
- *   <li>A full host filesystem is reported as {@link org.jploop.io.NoSpaceException} only after
- *       the implementation's own waiting and retrying (ENOSPC parking) gave up.
+ *   <li>{@link #flush()} is the durability barrier: every write, punch and zero-range that returned
+ *       before it started survives a crash once it returns.
+ *   <li>A full host filesystem is reported as {@link org.jploop.io.NoSpaceException} only after the
+ *       implementation's own waiting and retrying (ENOSPC parking) gave up.
  *   <li>{@link #close()} is a clean shutdown: flush, trim preallocated space, mark the image
  *       cleanly closed. A crash instead of close leaves the image "in use" for {@code ploop check}.
  * </ol>

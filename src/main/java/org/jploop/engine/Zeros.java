@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 final class Zeros {
   /** Bytes compared or copied per step. */
   static final int CHUNK = 64 * 1024;
+
   /** A read-only block of {@link #CHUNK} zeros; slice or duplicate it, never move its position. */
   static final ByteBuffer BLOCK = ByteBuffer.wrap(new byte[CHUNK]).asReadOnlyBuffer();
 

@@ -2,8 +2,8 @@ package org.jploop.format;
 
 /**
  * Cylinder/head/sector geometry that ploop derives from the disk size (ConvertToCHS). Only
- * informational: it fills {@code m_Heads}, {@code m_Cylinders} and the descriptor's
- * {@code <Cylinders>/<Heads>/<Sectors>}.
+ * informational: it fills {@code m_Heads}, {@code m_Cylinders} and the descriptor's {@code
+ * <Cylinders>/<Heads>/<Sectors>}.
  *
  * @param cylinders cylinder count (u32)
  * @param heads head count (u32)

@@ -13,6 +13,7 @@ public class CorruptImageException extends FileSystemException {
 
   /** Byte offset of the offending field in the file, or -1 when no single field is at fault. */
   private final long offset;
+
   /** What is wrong, without file and offset. */
   private final String detail;
 

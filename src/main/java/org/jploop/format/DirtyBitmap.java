@@ -12,8 +12,8 @@ import java.util.UUID;
  * granule was written since the bitmap started.
  *
  * <p>Bit {@code n} covers bytes {@code [n * granularity, (n + 1) * granularity)} of the disk and is
- * bit {@code n % 8} (least significant first) of byte {@code n / 8} of ploop's bitmap, which is
- * cut into cluster-sized pieces ({@link #pieceBytes}) for the Format Extension. Held as 64-bit words
+ * bit {@code n % 8} (least significant first) of byte {@code n / 8} of ploop's bitmap, which is cut
+ * into cluster-sized pieces ({@link #pieceBytes}) for the Format Extension. Held as 64-bit words
  * (word {@code w} = bytes {@code 8w..8w+7}, little-endian) in pages of {@value #PAGE_WORDS} words;
  * a page that is all zeros is not allocated, so a clean bitmap of a large disk costs little. Bits
  * past {@link #bits()} are always 0.
@@ -23,11 +23,13 @@ import java.util.UUID;
 public final class DirtyBitmap {
   /** ploop's {@code CBT_DEFAULT_BLKSIZE} (65536 bytes) in sectors. */
   public static final int DEFAULT_GRANULARITY_SECTORS = 128;
+
   /** Words per page of the sparse representation (32 KiB, 256 Ki granules). */
   public static final int PAGE_WORDS = 4096;
+
   /**
-   * Most granules jploop tracks (256 MiB of bitmap): a 50 TiB disk, ploop's limit, has 2^30 at
-   * the default granularity.
+   * Most granules jploop tracks (256 MiB of bitmap): a 50 TiB disk, ploop's limit, has 2^30 at the
+   * default granularity.
    */
   public static final long MAX_BITS = 1L << 31;
 
@@ -35,6 +37,7 @@ public final class DirtyBitmap {
   private final long sizeSectors;
   private final int granularitySectors;
   private final long bits;
+
   /** Pages of words; null = all zero. */
   private final long[][] pages;
 
@@ -224,8 +227,17 @@ public final class DirtyBitmap {
 
   @Override
   public String toString() {
-    return "DirtyBitmap[" + id + ", " + sizeSectors + " sectors, granularity "
-        + granularitySectors + ", " + cardinality() + "/" + bits + " dirty]";
+    return "DirtyBitmap["
+        + id
+        + ", "
+        + sizeSectors
+        + " sectors, granularity "
+        + granularitySectors
+        + ", "
+        + cardinality()
+        + "/"
+        + bits
+        + " dirty]";
   }
 
   /** Builds a {@link DirtyBitmap}; not thread-safe. */
@@ -239,21 +251,25 @@ public final class DirtyBitmap {
     /**
      * Starts an all-clean bitmap.
      *
-     * @throws IllegalArgumentException for a size below 1 or a granularity that is not a power
-     *     of two
+     * @throws IllegalArgumentException for a size below 1 or a granularity that is not a power of
+     *     two
      */
     public Builder(UUID id, long sizeSectors, int granularitySectors) {
       if (sizeSectors <= 0 || !isValidGranularity(granularitySectors)) {
-        throw new IllegalArgumentException("dirty bitmap of " + sizeSectors
-            + " sectors with granularity " + granularitySectors + " sectors");
+        throw new IllegalArgumentException(
+            "dirty bitmap of "
+                + sizeSectors
+                + " sectors with granularity "
+                + granularitySectors
+                + " sectors");
       }
       this.id = id;
       this.sizeSectors = sizeSectors;
       this.granularitySectors = granularitySectors;
       this.bits = bitsFor(sizeSectors, granularitySectors);
       if (bits > MAX_BITS) {
-        throw new IllegalArgumentException("dirty bitmap of " + bits + " bits is too large (max "
-            + MAX_BITS + ")");
+        throw new IllegalArgumentException(
+            "dirty bitmap of " + bits + " bits is too large (max " + MAX_BITS + ")");
       }
       long words = (bits + 63) >>> 6;
       this.pages = new long[(int) ((words + PAGE_WORDS - 1) / PAGE_WORDS)][];
@@ -318,8 +334,11 @@ public final class DirtyBitmap {
     /** ORs every bit of {@code other} that lies inside this bitmap (same granularity). */
     public Builder or(DirtyBitmap other) {
       if (other.granularitySectors != granularitySectors) {
-        throw new IllegalArgumentException("granularity " + other.granularitySectors
-            + " sectors differs from " + granularitySectors);
+        throw new IllegalArgumentException(
+            "granularity "
+                + other.granularitySectors
+                + " sectors differs from "
+                + granularitySectors);
       }
       long words = Math.min(other.words(), (bits + 63) >>> 6);
       for (long w = 0; w < words; w++) {

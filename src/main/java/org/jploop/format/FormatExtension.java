@@ -9,9 +9,9 @@ import java.util.UUID;
 
 /**
  * The Format Extension cluster of a ploop1 image carrying a dirty bitmap (include/ploop1_image.h,
- * lib/cbt.c; also read by QEMU's parallels driver), bytes to values and back. Little-endian,
- * one cluster, pointed at by the header's {@code m_FormatExtensionOffset} (in sectors) and valid
- * only while {@code m_DiskInUse} is {@link ImageHeader#CLOSED_V21}:
+ * lib/cbt.c; also read by QEMU's parallels driver), bytes to values and back. Little-endian, one
+ * cluster, pointed at by the header's {@code m_FormatExtensionOffset} (in sectors) and valid only
+ * while {@code m_DiskInUse} is {@link ImageHeader#CLOSED_V21}:
  *
  * <pre>
  * Extension --&gt; Magic u64 (0xAB234CEF23DCEA87), Md5[16] of bytes [24, cluster end),
@@ -30,14 +30,19 @@ import java.util.UUID;
 public final class FormatExtension {
   /** {@code FORMAT_EXTENSION_MAGIC}. */
   public static final long MAGIC = 0xAB234CEF23DCEA87L;
+
   /** {@code EXT_MAGIC_DIRTY_BITMAP}. */
   public static final long DIRTY_BITMAP_MAGIC = 0x20385FAE252CB34AL;
+
   /** Bytes of the block check (magic + MD5) that the MD5 does not cover. */
   public static final int CHECK_BYTES = 24;
+
   /** Bytes of a feature header. */
   public static final int FEATURE_HEADER_BYTES = 24;
+
   /** Bytes of the dirty bitmap feature before its L1 table. */
   public static final int BITMAP_HEADER_BYTES = 32;
+
   /** Offset of the first L1 entry in the cluster. */
   public static final int L1_OFFSET = CHECK_BYTES + FEATURE_HEADER_BYTES + BITMAP_HEADER_BYTES;
 
@@ -59,15 +64,19 @@ public final class FormatExtension {
   }
 
   /**
-   * Encodes the extension cluster: block check with MD5, the bitmap feature (flags 0), zeros
-   * after it (the terminator and the rest of the cluster).
+   * Encodes the extension cluster: block check with MD5, the bitmap feature (flags 0), zeros after
+   * it (the terminator and the rest of the cluster).
    *
    * @throws IllegalArgumentException if the L1 table does not fit into one cluster
    */
   public static byte[] encode(BitmapFeature f, int clusterBytes) {
     if (f.l1().length > maxL1Entries(clusterBytes)) {
-      throw new IllegalArgumentException("L1 table of " + f.l1().length
-          + " entries does not fit into a " + clusterBytes + "-byte extension cluster");
+      throw new IllegalArgumentException(
+          "L1 table of "
+              + f.l1().length
+              + " entries does not fit into a "
+              + clusterBytes
+              + "-byte extension cluster");
     }
     ByteBuffer b = ByteBuffer.allocate(clusterBytes).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(0, MAGIC);
@@ -95,15 +104,16 @@ public final class FormatExtension {
   /**
    * Decodes an extension cluster read at byte {@code extOffset} of {@code file}, as ploop does:
    * magic, MD5, then the feature walk (unknown features are skipped); a dirty bitmap must cover
-   * exactly {@code imageSizeSectors} and its L1 table must fit its data size. Returns null when
-   * the walk ends without a dirty bitmap; with several, the last one (as ploop).
+   * exactly {@code imageSizeSectors} and its L1 table must fit its data size. Returns null when the
+   * walk ends without a dirty bitmap; with several, the last one (as ploop).
    *
    * @throws BadExtensionException with ploop's message ("Wrong optional header magic", "Wrong
    *     optional header checksum", "Spoiled optional header", "Image size is not equal to
    *     dirty_bitmap size", "Spoiled bitmap extension data")
    */
-  public static BitmapFeature decode(Path file, long extOffset, byte[] cluster,
-      long imageSizeSectors) throws BadExtensionException {
+  public static BitmapFeature decode(
+      Path file, long extOffset, byte[] cluster, long imageSizeSectors)
+      throws BadExtensionException {
     ByteBuffer b = ByteBuffer.wrap(cluster).order(ByteOrder.LITTLE_ENDIAN);
     if (cluster.length < CHECK_BYTES || b.getLong(0) != MAGIC) {
       throw new BadExtensionException(file, extOffset, "Wrong optional header magic");
@@ -133,18 +143,29 @@ public final class FormatExtension {
     return found;
   }
 
-  private static BitmapFeature decodeBitmap(Path file, long extOffset, ByteBuffer b, int data,
-      long size, long imageSizeSectors) throws BadExtensionException {
+  private static BitmapFeature decodeBitmap(
+      Path file, long extOffset, ByteBuffer b, int data, long size, long imageSizeSectors)
+      throws BadExtensionException {
     if (size < BITMAP_HEADER_BYTES) {
-      throw new BadExtensionException(file, extOffset + data,
-          "Spoiled bitmap extension data: " + size + " bytes, less than the "
-              + BITMAP_HEADER_BYTES + "-byte bitmap header");
+      throw new BadExtensionException(
+          file,
+          extOffset + data,
+          "Spoiled bitmap extension data: "
+              + size
+              + " bytes, less than the "
+              + BITMAP_HEADER_BYTES
+              + "-byte bitmap header");
     }
     long mSize = b.getLong(data);
     if (mSize != imageSizeSectors) {
-      throw new BadExtensionException(file, extOffset + data,
-          "Image size is not equal to dirty_bitmap size (" + Long.toUnsignedString(mSize)
-              + " sectors, the image has " + imageSizeSectors + ")");
+      throw new BadExtensionException(
+          file,
+          extOffset + data,
+          "Image size is not equal to dirty_bitmap size ("
+              + Long.toUnsignedString(mSize)
+              + " sectors, the image has "
+              + imageSizeSectors
+              + ")");
     }
     b.order(ByteOrder.BIG_ENDIAN);
     UUID id = new UUID(b.getLong(data + 8), b.getLong(data + 16));
@@ -152,13 +173,22 @@ public final class FormatExtension {
     long gran = Integer.toUnsignedLong(b.getInt(data + 24));
     long l1Size = Integer.toUnsignedLong(b.getInt(data + 28));
     if (size < BITMAP_HEADER_BYTES + 8 * l1Size) {
-      throw new BadExtensionException(file, extOffset + data + 28,
-          "Spoiled bitmap extension data: m_L1Size " + l1Size + " needs "
-              + (BITMAP_HEADER_BYTES + 8 * l1Size) + " bytes, the feature has " + size);
+      throw new BadExtensionException(
+          file,
+          extOffset + data + 28,
+          "Spoiled bitmap extension data: m_L1Size "
+              + l1Size
+              + " needs "
+              + (BITMAP_HEADER_BYTES + 8 * l1Size)
+              + " bytes, the feature has "
+              + size);
     }
     if (!DirtyBitmap.isValidGranularity(gran)) {
-      throw new BadExtensionException(file, extOffset + data + 24,
-          "Spoiled bitmap extension data: m_Granularity " + gran
+      throw new BadExtensionException(
+          file,
+          extOffset + data + 24,
+          "Spoiled bitmap extension data: m_Granularity "
+              + gran
               + " sectors is not a power of two");
     }
     long[] l1 = new long[(int) l1Size];

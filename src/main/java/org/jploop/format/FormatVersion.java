@@ -6,8 +6,8 @@ import java.util.Arrays;
 /**
  * The two ploop1 image format versions, told apart by the 16-byte signature at offset 0.
  *
- * <p>V1 ({@code "WithoutFreeSpace"}) stores BAT entries as sector offsets; V2
- * ({@code "WithouFreSpacExt"}, the odd spelling is the real one) stores physical cluster numbers.
+ * <p>V1 ({@code "WithoutFreeSpace"}) stores BAT entries as sector offsets; V2 ({@code
+ * "WithouFreSpacExt"}, the odd spelling is the real one) stores physical cluster numbers.
  */
 public enum FormatVersion {
   /** {@code WithoutFreeSpace}: BAT entries are sector offsets, the file must stay below 2 TiB. */
@@ -17,6 +17,7 @@ public enum FormatVersion {
 
   @SuppressWarnings("ImmutableEnumChecker") // never handed out: signature() returns a copy
   private final byte[] signature;
+
   private final int number;
 
   FormatVersion(String signature, int number) {
@@ -70,8 +71,8 @@ public enum FormatVersion {
   }
 
   /**
-   * Converts a raw non-zero BAT value to a physical cluster index. For V1 the caller must first check
-   * {@link #isAligned}.
+   * Converts a raw non-zero BAT value to a physical cluster index. For V1 the caller must first
+   * check {@link #isAligned}.
    */
   public long toPhysicalCluster(long batValue, int clusterSectors) {
     return this == V2 ? batValue : batValue / clusterSectors;

@@ -5,8 +5,8 @@ package org.jploop.format;
  * header clusters that hold the 64-byte header plus the BAT.
  *
  * <p>Invariants: {@code clusterSectors} is a power of two in [64, 131072]; {@code sizeSectors ==
- * batEntries * clusterSectors}; {@code headerClusters == ceil((16 + batEntries) * 4 / clusterBytes)}.
- * dm-ploop refuses any image whose {@code m_FirstBlockOffset} differs from {@link
+ * batEntries * clusterSectors}; {@code headerClusters == ceil((16 + batEntries) * 4 /
+ * clusterBytes)}. dm-ploop refuses any image whose {@code m_FirstBlockOffset} differs from {@link
  * #firstBlockOffsetSectors()}.
  *
  * @param clusterSectors cluster size in 512-byte sectors ({@code m_Sectors})
@@ -15,14 +15,19 @@ package org.jploop.format;
 public record ImageGeometry(int clusterSectors, long batEntries) {
   /** Bytes in a sector. */
   public static final int SECTOR = 512;
+
   /** Smallest cluster ploop accepts, in sectors (32 KiB). */
   public static final int MIN_CLUSTER_SECTORS = 64;
+
   /** Largest cluster ploop accepts, in sectors (64 MiB). */
   public static final int MAX_CLUSTER_SECTORS = 131072;
+
   /** Default cluster, in sectors (1 MiB; PLOOP1_DEF_CLUSTER_LOG = 11). */
   public static final int DEFAULT_CLUSTER_SECTORS = 2048;
+
   /** u32 slots the header occupies at the start of the BAT array (PLOOP_MAP_OFFSET = 64 / 4). */
   public static final int MAP_OFFSET = 16;
+
   /** Largest raw BAT value; 0xFFFFFFFF is the kernel's "none" marker and never on disk. */
   public static final long MAX_BAT_VALUE = 0xFFFFFFFEL;
 
@@ -84,8 +89,8 @@ public record ImageGeometry(int clusterSectors, long batEntries) {
 
   /** Number of 4 KiB md pages needed to hold header + BAT (the last one may be partial). */
   public int mdPageCount() {
-    return (int) ((MAP_OFFSET + batEntries + BatLayout.ENTRIES_PER_PAGE - 1)
-        / BatLayout.ENTRIES_PER_PAGE);
+    return (int)
+        ((MAP_OFFSET + batEntries + BatLayout.ENTRIES_PER_PAGE - 1) / BatLayout.ENTRIES_PER_PAGE);
   }
 
   /** Byte offset of the virtual cluster's BAT entry in the file. */

@@ -61,14 +61,19 @@ public record ImageHeader(
 
   /** m_Type of every ploop1 image (PRL_IMAGE_COMPRESSED). */
   public static final long TYPE_COMPRESSED = 2;
+
   /** SIGNATURE_DISK_IN_USE, bytes on disk "Ynot". */
   public static final long IN_USE = 0x746F6E59L;
+
   /** SIGNATURE_DISK_CLOSED_V20: cleanly closed, ignore any extension. */
   public static final long CLOSED_V20 = 0;
+
   /** SIGNATURE_DISK_CLOSED_V21, bytes on disk "v2.1": cleanly closed, extension valid. */
   public static final long CLOSED_V21 = 0x312E3276L;
+
   /** m_Flags bit: no data was written. */
   public static final long CIF_EMPTY = 0x1;
+
   /** m_Flags bit: a v1/v2 conversion is in progress. */
   public static final long CIF_FMT_VERSION_CONVERT = 0x2;
 
@@ -101,34 +106,83 @@ public record ImageHeader(
 
   /** Returns a copy with another in-use marker. */
   public ImageHeader withDiskInUse(long marker) {
-    return new ImageHeader(version, type, heads, cylinders, clusterSectors, batEntries,
-        sizeSectors, marker, firstBlockOffset, flags, formatExtensionOffset);
+    return new ImageHeader(
+        version,
+        type,
+        heads,
+        cylinders,
+        clusterSectors,
+        batEntries,
+        sizeSectors,
+        marker,
+        firstBlockOffset,
+        flags,
+        formatExtensionOffset);
   }
 
   /** Returns a copy with other flags. */
   public ImageHeader withFlags(long newFlags) {
-    return new ImageHeader(version, type, heads, cylinders, clusterSectors, batEntries,
-        sizeSectors, diskInUse, firstBlockOffset, newFlags, formatExtensionOffset);
+    return new ImageHeader(
+        version,
+        type,
+        heads,
+        cylinders,
+        clusterSectors,
+        batEntries,
+        sizeSectors,
+        diskInUse,
+        firstBlockOffset,
+        newFlags,
+        formatExtensionOffset);
   }
 
   /** Returns a copy with another format extension offset. */
   public ImageHeader withFormatExtensionOffset(long sectors) {
-    return new ImageHeader(version, type, heads, cylinders, clusterSectors, batEntries,
-        sizeSectors, diskInUse, firstBlockOffset, flags, sectors);
+    return new ImageHeader(
+        version,
+        type,
+        heads,
+        cylinders,
+        clusterSectors,
+        batEntries,
+        sizeSectors,
+        diskInUse,
+        firstBlockOffset,
+        flags,
+        sectors);
   }
 
   /** Returns a copy of another version (signature only; BAT units are the caller's business). */
   public ImageHeader withVersion(FormatVersion v) {
-    return new ImageHeader(v, type, heads, cylinders, clusterSectors, batEntries,
-        sizeSectors, diskInUse, firstBlockOffset, flags, formatExtensionOffset);
+    return new ImageHeader(
+        v,
+        type,
+        heads,
+        cylinders,
+        clusterSectors,
+        batEntries,
+        sizeSectors,
+        diskInUse,
+        firstBlockOffset,
+        flags,
+        formatExtensionOffset);
   }
 
   /** Returns a copy describing {@code geometry} (size fields, CHS and first block offset). */
   public ImageHeader withGeometry(ImageGeometry geometry) {
     ChsGeometry chs = ChsGeometry.of(geometry.sizeSectors());
-    return new ImageHeader(version, type, chs.heads(), chs.cylinders(), geometry.clusterSectors(),
-        geometry.batEntries(), geometry.sizeSectors(), diskInUse,
-        geometry.firstBlockOffsetSectors(), flags, formatExtensionOffset);
+    return new ImageHeader(
+        version,
+        type,
+        chs.heads(),
+        chs.cylinders(),
+        geometry.clusterSectors(),
+        geometry.batEntries(),
+        geometry.sizeSectors(),
+        diskInUse,
+        geometry.firstBlockOffsetSectors(),
+        flags,
+        formatExtensionOffset);
   }
 
   /** Encodes the 64 header bytes. */
@@ -166,24 +220,33 @@ public record ImageHeader(
   public static ImageHeader decode(Path file, byte[] bytes, long fileSize)
       throws CorruptImageException {
     if (bytes.length < SIZE || fileSize < SIZE) {
-      throw new CorruptImageException(file, -1,
-          "file too short for a ploop header (" + Math.min(bytes.length, fileSize) + " < 64 bytes)");
+      throw new CorruptImageException(
+          file,
+          -1,
+          "file too short for a ploop header ("
+              + Math.min(bytes.length, fileSize)
+              + " < 64 bytes)");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes, 0, SIZE).order(ByteOrder.LITTLE_ENDIAN);
     byte[] sig = new byte[16];
     b.get(sig);
     FormatVersion version = FormatVersion.ofSignature(sig);
     if (version == null) {
-      throw new CorruptImageException(file, OFFSET_SIGNATURE, "Wrong signature in image (not a ploop1 image)");
+      throw new CorruptImageException(
+          file, OFFSET_SIGNATURE, "Wrong signature in image (not a ploop1 image)");
     }
     long type = u32(b, OFFSET_TYPE);
     if (type != TYPE_COMPRESSED) {
-      throw new CorruptImageException(file, OFFSET_TYPE,
+      throw new CorruptImageException(
+          file,
+          OFFSET_TYPE,
           "Wrong type in image: m_Type=" + type + ", expected " + TYPE_COMPRESSED);
     }
     long sectors = u32(b, OFFSET_SECTORS);
     if (!ImageGeometry.isValidClusterSectors(sectors)) {
-      throw new CorruptImageException(file, OFFSET_SECTORS,
+      throw new CorruptImageException(
+          file,
+          OFFSET_SECTORS,
           "Wrong cluster size " + sectors + " sectors (must be a power of two in 64..131072)");
     }
     long entries = u32(b, OFFSET_SIZE);
@@ -192,49 +255,87 @@ public record ImageHeader(
       sizeSectors = u32(b, OFFSET_SIZE_IN_SECTORS);
       long high = u32(b, OFFSET_SIZE_IN_SECTORS + 4);
       if (high != 0) {
-        throw new CorruptImageException(file, OFFSET_SIZE_IN_SECTORS + 4,
+        throw new CorruptImageException(
+            file,
+            OFFSET_SIZE_IN_SECTORS + 4,
             "v1 image has a non-zero high word of m_SizeInSectors: " + high);
       }
     } else {
       sizeSectors = b.getLong(OFFSET_SIZE_IN_SECTORS);
     }
     if (sizeSectors <= 0) {
-      throw new CorruptImageException(file, OFFSET_SIZE_IN_SECTORS,
+      throw new CorruptImageException(
+          file,
+          OFFSET_SIZE_IN_SECTORS,
           "disk size is " + Long.toUnsignedString(sizeSectors) + " sectors");
     }
-    if (entries == 0 || Math.multiplyHigh(entries, sectors) != 0
+    if (entries == 0
+        || Math.multiplyHigh(entries, sectors) != 0
         || entries * sectors < sizeSectors) {
-      throw new CorruptImageException(file, OFFSET_SIZE,
-          "BAT too short: m_Size=" + entries + " clusters of " + sectors
-              + " sectors cannot hold " + sizeSectors + " sectors");
+      throw new CorruptImageException(
+          file,
+          OFFSET_SIZE,
+          "BAT too short: m_Size="
+              + entries
+              + " clusters of "
+              + sectors
+              + " sectors cannot hold "
+              + sizeSectors
+              + " sectors");
     }
     if ((entries - 1) * sectors >= sizeSectors) {
-      throw new CorruptImageException(file, OFFSET_SIZE,
-          "BAT too long: m_Size=" + entries + " clusters for a disk of " + sizeSectors + " sectors");
+      throw new CorruptImageException(
+          file,
+          OFFSET_SIZE,
+          "BAT too long: m_Size="
+              + entries
+              + " clusters for a disk of "
+              + sizeSectors
+              + " sectors");
     }
     ImageGeometry geometry = new ImageGeometry((int) sectors, entries);
     long firstBlock = u32(b, OFFSET_FIRST_BLOCK);
     if (firstBlock % sectors != 0 || firstBlock < geometry.firstBlockOffsetSectors()) {
-      throw new CorruptImageException(file, OFFSET_FIRST_BLOCK,
-          "Wrong first block offset " + firstBlock + " sectors, expected "
+      throw new CorruptImageException(
+          file,
+          OFFSET_FIRST_BLOCK,
+          "Wrong first block offset "
+              + firstBlock
+              + " sectors, expected "
               + geometry.firstBlockOffsetSectors());
     }
     if (firstBlock * ImageGeometry.SECTOR > fileSize) {
-      throw new CorruptImageException(file, OFFSET_FIRST_BLOCK,
-          "file is truncated: " + fileSize + " bytes, but the BAT ends at "
+      throw new CorruptImageException(
+          file,
+          OFFSET_FIRST_BLOCK,
+          "file is truncated: "
+              + fileSize
+              + " bytes, but the BAT ends at "
               + firstBlock * ImageGeometry.SECTOR);
     }
     long inUse = u32(b, OFFSET_DISK_IN_USE);
     if (inUse != IN_USE && inUse != CLOSED_V20 && inUse != CLOSED_V21) {
-      throw new CorruptImageException(file, OFFSET_DISK_IN_USE,
+      throw new CorruptImageException(
+          file,
+          OFFSET_DISK_IN_USE,
           String.format(Locale.ROOT, "unknown m_DiskInUse value 0x%08x", inUse));
     }
     // m_Flags bits other than CIF_Empty and CIF_FmtVersionConvert are kept, not refused: ploop
     // (check, info, open_delta) and QEMU's parallels driver never look at them either.
     long flags = u32(b, OFFSET_FLAGS);
     long ext = b.getLong(OFFSET_EXTENSION);
-    return new ImageHeader(version, type, u32(b, OFFSET_HEADS), u32(b, OFFSET_CYLINDERS), sectors,
-        entries, sizeSectors, inUse, firstBlock, flags, ext);
+    return new ImageHeader(
+        version,
+        type,
+        u32(b, OFFSET_HEADS),
+        u32(b, OFFSET_CYLINDERS),
+        sectors,
+        entries,
+        sizeSectors,
+        inUse,
+        firstBlock,
+        flags,
+        ext);
   }
 
   private static long u32(ByteBuffer b, int off) {

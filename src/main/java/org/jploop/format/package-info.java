@@ -9,8 +9,8 @@
  * org.jploop.format.FormatVersion} the v1 (sector) and v2 (cluster) BAT units. A cleanly closed
  * image may also carry a Format Extension cluster ({@link org.jploop.format.FormatExtension}) with
  * a {@link org.jploop.format.DirtyBitmap} (ploop's CBT) whose pieces sit in clusters at the end of
- * the file; a bad one is a {@link org.jploop.format.BadExtensionException}. Decoding validates
- * in the order ploop and QEMU do and reports the first bad field as a {@link
+ * the file; a bad one is a {@link org.jploop.format.BadExtensionException}. Decoding validates in
+ * the order ploop and QEMU do and reports the first bad field as a {@link
  * org.jploop.format.CorruptImageException} naming the file and the byte offset.
  */
 package org.jploop.format;

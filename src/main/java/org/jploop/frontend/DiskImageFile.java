@@ -11,41 +11,49 @@ import org.jploop.host.EventLog;
 /**
  * What {@code disk.img} means, the same for every front end: the one regular file in the FUSE
  * directory, showing one {@link VirtualDisk}. A front end decodes the kernel's request, calls one
- * method here and encodes the result; each method returns a byte count or 0, or {@code -errno},
- * and never throws.
+ * method here and encodes the result; each method returns a byte count or 0, or {@code -errno}, and
+ * never throws.
  *
  * <p>Semantics: reads are clamped at the end of the disk (a short read means EOF); writes,
  * fallocate and any open for writing are EROFS on a read-only disk; fallocate PUNCH_HOLE|KEEP_SIZE
  * is {@link VirtualDisk#punchHole}, ZERO_RANGE[|KEEP_SIZE] is {@link VirtualDisk#zeroRange}, each
  * clamped to the disk, every other mode EOPNOTSUPP (never ENOSYS: the kernel would stop sending
  * fallocate, and the loop device would stop discarding); the size never changes through the file
- * (truncate to the same size succeeds, any other is EPERM, EROFS if read-only); FLUSH and FSYNC
- * are the disk's durability barrier, {@link #barrier}. Failures of the disk become an errno by
- * {@link Errno#of} and are counted and logged, the first {@value #LOGGED_ERRORS} each and then
- * every 1000th.
+ * (truncate to the same size succeeds, any other is EPERM, EROFS if read-only); FLUSH and FSYNC are
+ * the disk's durability barrier, {@link #barrier}. Failures of the disk become an errno by {@link
+ * Errno#of} and are counted and logged, the first {@value #LOGGED_ERRORS} each and then every
+ * 1000th.
  *
  * <p>Locks: every method that touches the disk holds {@code admission} (the read side of the
- * daemon's suspend gate) from its first disk call to its last, so an online operation waits for
- * the requests in progress and each request sees one disk. {@link #barrier} also takes {@code
+ * daemon's suspend gate) from its first disk call to its last, so an online operation waits for the
+ * requests in progress and each request sees one disk. {@link #barrier} also takes {@code
  * barrierLock} inside it; it guards {@code durableMark}. The counters are atomics.
  */
 public final class DiskImageFile {
   /** The one file's name. */
   public static final String NAME = "disk.img";
+
   /** fallocate mode bits (linux/falloc.h). */
   public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+
   public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
   public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
   /** open(2) flag bits (asm-generic/fcntl.h). */
   public static final int O_ACCMODE = 3;
+
   public static final int O_RDONLY = 0;
   public static final int O_TRUNC = 01000;
+
   /** The file's mode: owner read/write only. */
   public static final int FILE_MODE = 0100600;
+
   /** The FUSE directory's mode. */
   public static final int DIR_MODE = 040755;
+
   /** st_blksize and the statfs block size. */
   public static final int BLOCK = 4096;
+
   /** Every failure is logged up to this count, then every 1000th. */
   static final long LOGGED_ERRORS = 100;
 
@@ -56,11 +64,15 @@ public final class DiskImageFile {
   private final long mountTime = System.currentTimeMillis() / 1000;
   private final EventLog log;
   private final AtomicLong errors = new AtomicLong();
+
   /** Writes, punches and zero-ranges that have returned (successfully or not). */
   private final AtomicLong mutations = new AtomicLong();
+
   /** Barriers answered without an engine flush: nothing was written since the last one. */
   private final AtomicLong barriersSkipped = new AtomicLong();
+
   private final Lock barrierLock = new ReentrantLock();
+
   /** Guarded by barrierLock: every mutation counted up to this value is durable. */
   @GuardedBy("barrierLock")
   private long durableMark;
@@ -173,8 +185,8 @@ public final class DiskImageFile {
   /** fallocate(2) on the file; see the class comment for the modes. */
   public int fallocate(int mode, long offset, long length) {
     boolean punch = mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE);
-    boolean zero = mode == FALLOC_FL_ZERO_RANGE
-        || mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
+    boolean zero =
+        mode == FALLOC_FL_ZERO_RANGE || mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
     if (!punch && !zero) {
       return -Errno.EOPNOTSUPP;
     }
@@ -250,8 +262,8 @@ public final class DiskImageFile {
   }
 
   /**
-   * Counts and logs (rate-limited) the failure of {@code op} on [offset, offset+length) and
-   * returns {@code -errno} for it.
+   * Counts and logs (rate-limited) the failure of {@code op} on [offset, offset+length) and returns
+   * {@code -errno} for it.
    */
   public int fail(String op, long offset, long length, Throwable t) {
     long n = errors.incrementAndGet();
@@ -260,8 +272,8 @@ public final class DiskImageFile {
       return -errno;
     }
     String prefix = n > LOGGED_ERRORS ? "(error " + n + ", logging every 1000th) " : "";
-    log.error(prefix + op + " offset=" + offset + " length=" + length + " -> "
-        + Errno.name(errno), t);
+    log.error(
+        prefix + op + " offset=" + offset + " length=" + length + " -> " + Errno.name(errno), t);
     return -errno;
   }
 }

@@ -27,8 +27,9 @@ public final class StaleMount {
     }
     Path img = dir.resolve(DiskImageFile.NAME);
     if (!LoopDevice.backedBy(img).isEmpty()) {
-      throw new MountException(MountException.Reason.ALREADY_MOUNTED, "A loop device still uses "
-          + img + " from an earlier mount; run ploop umount first");
+      throw new MountException(
+          MountException.Reason.ALREADY_MOUNTED,
+          "A loop device still uses " + img + " from an earlier mount; run ploop umount first");
     }
     log.info("removing stale FUSE mount at " + dir);
     HostCommand c = HostCommand.run(30, "umount", "-l", dir.toString());

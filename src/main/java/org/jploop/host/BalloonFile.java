@@ -10,19 +10,18 @@ import org.jploop.io.FileExtents;
 import org.jploop.io.LibC;
 
 /**
- * ploop's hidden balloon, {@code /.balloon-c3a5ae3d-ce7f-43c4-a1ea-c61e2b4504e8} at the root of
- * the filesystem inside a disk, opened by path (ploop opens it through a VZ-kernel ioctl on the
- * mount point, which no stock kernel has). While open it holds a {@code flock} on the file, as
- * ploop does: exclusive for the verbs that change it ({@code change}, {@code clear}, {@code
- * complete}, {@code repair}, shrink), shared for {@code discard} (jploop: so that {@code status}
- * can tell a discard from a balloon change), none for {@code show}. The lock is released at
- * {@link #close}.
+ * ploop's hidden balloon, {@code /.balloon-c3a5ae3d-ce7f-43c4-a1ea-c61e2b4504e8} at the root of the
+ * filesystem inside a disk, opened by path (ploop opens it through a VZ-kernel ioctl on the mount
+ * point, which no stock kernel has). While open it holds a {@code flock} on the file, as ploop
+ * does: exclusive for the verbs that change it ({@code change}, {@code clear}, {@code complete},
+ * {@code repair}, shrink), shared for {@code discard} (jploop: so that {@code status} can tell a
+ * discard from a balloon change), none for {@code show}. The lock is released at {@link #close}.
  *
- * <p>{@link #change} is ploop's {@code ploop_balloon_change_size} up to the point where the
- * classic kernel relocates: truncate (deflate) or {@code fallocate} mode 0 (inflate: unwritten
- * extents, no data written, the filesystem's free space drops), with ploop's messages and exit
- * codes. What lies under the new extents is released by the caller ({@link #unwrittenExtents}).
- * One instance is used by one thread.
+ * <p>{@link #change} is ploop's {@code ploop_balloon_change_size} up to the point where the classic
+ * kernel relocates: truncate (deflate) or {@code fallocate} mode 0 (inflate: unwritten extents, no
+ * data written, the filesystem's free space drops), with ploop's messages and exit codes. What lies
+ * under the new extents is released by the caller ({@link #unwrittenExtents}). One instance is used
+ * by one thread.
  */
 public final class BalloonFile implements AutoCloseable {
   /** The balloon's name in the filesystem root. */
@@ -65,8 +64,8 @@ public final class BalloonFile implements AutoCloseable {
   }
 
   /**
-   * Opens the balloon of the filesystem mounted at {@code mountPoint} and locks it as {@code
-   * lock} says.
+   * Opens the balloon of the filesystem mounted at {@code mountPoint} and locks it as {@code lock}
+   * says.
    *
    * @throws MountException BALLOON_OPEN if it cannot be opened, BALLOON_BUSY if another process
    *     holds a conflicting lock, BALLOON_FLOCK if flock fails otherwise
@@ -78,8 +77,9 @@ public final class BalloonFile implements AutoCloseable {
     int mode = lock == Lock.EXCLUSIVE ? LibC.O_RDWR : LibC.O_RDONLY;
     int fd = c.open(p.toString(), mode | LibC.O_CLOEXEC, 0);
     if (fd < 0) {
-      throw new MountException(MountException.Reason.BALLOON_OPEN, "Cannot open balloon at "
-          + mountPoint + ": " + LibC.describe(LibC.errno()));
+      throw new MountException(
+          MountException.Reason.BALLOON_OPEN,
+          "Cannot open balloon at " + mountPoint + ": " + LibC.describe(LibC.errno()));
     }
     if (lock != Lock.NONE) {
       int op = (lock == Lock.EXCLUSIVE ? LibC.LOCK_EX : LibC.LOCK_SH) | LibC.LOCK_NB;
@@ -87,21 +87,21 @@ public final class BalloonFile implements AutoCloseable {
         int e = LibC.errno();
         c.close(fd);
         if (e == LibC.EWOULDBLOCK) {
-          throw new MountException(MountException.Reason.BALLOON_BUSY,
-              "Hidden balloon is in use by someone else!");
+          throw new MountException(
+              MountException.Reason.BALLOON_BUSY, "Hidden balloon is in use by someone else!");
         }
-        throw new MountException(MountException.Reason.BALLOON_FLOCK, "Can't flock balloon: "
-            + LibC.describe(e));
+        throw new MountException(
+            MountException.Reason.BALLOON_FLOCK, "Can't flock balloon: " + LibC.describe(e));
       }
     }
     return new BalloonFile(p, fd);
   }
 
   /**
-   * Returns the state {@code ploop-balloon status} reports, probed with non-blocking flocks
-   * (jploop has no in-kernel maintenance state): {@code BALLOON} while another process holds the
-   * balloon exclusively (change, repair, shrink), {@code DISCARD} while one holds it shared, else
-   * {@code OFF}.
+   * Returns the state {@code ploop-balloon status} reports, probed with non-blocking flocks (jploop
+   * has no in-kernel maintenance state): {@code BALLOON} while another process holds the balloon
+   * exclusively (change, repair, shrink), {@code DISCARD} while one holds it shared, else {@code
+   * OFF}.
    */
   public static String state(Path mountPoint) throws MountException {
     try (BalloonFile probe = open(mountPoint, Lock.NONE)) {
@@ -126,8 +126,8 @@ public final class BalloonFile implements AutoCloseable {
     try {
       return Files.size(path);
     } catch (IOException e) {
-      throw new MountException(MountException.Reason.BALLOON_FSTAT, "Can't stat balloon: "
-          + e.getMessage(), e);
+      throw new MountException(
+          MountException.Reason.BALLOON_FSTAT, "Can't stat balloon: " + e.getMessage(), e);
     }
   }
 
@@ -136,15 +136,15 @@ public final class BalloonFile implements AutoCloseable {
     try {
       return Files.getFileStore(path).getBlockSize();
     } catch (IOException e) {
-      throw new MountException(MountException.Reason.BALLOON_FSTAT, "Can't stat balloon: "
-          + e.getMessage(), e);
+      throw new MountException(
+          MountException.Reason.BALLOON_FSTAT, "Can't stat balloon: " + e.getMessage(), e);
     }
   }
 
   /**
    * ploop's {@code change -s}: sets the balloon to {@code sectors} × 512 bytes rounded up to the
-   * filesystem block, printing ploop's lines on {@code out}. Needs the exclusive lock (the file
-   * is open for writing only then).
+   * filesystem block, printing ploop's lines on {@code out}. Needs the exclusive lock (the file is
+   * open for writing only then).
    */
   public Change change(long sectors, Consumer<String> out) throws MountException {
     long old = size();
@@ -158,7 +158,8 @@ public final class BalloonFile implements AutoCloseable {
         return new Change(old, old);
       }
       if (c.ftruncate(fd, want) != 0) {
-        throw new MountException(MountException.Reason.BALLOON_TRUNCATE,
+        throw new MountException(
+            MountException.Reason.BALLOON_TRUNCATE,
             "Can't truncate hidden balloon: " + LibC.describe(LibC.errno()));
       }
       fsync();
@@ -169,14 +170,23 @@ public final class BalloonFile implements AutoCloseable {
     // of a fallocate, the part the balloon already holds included, and fails with ENOSPC where
     // the growth itself fits (an online shrink of xfs beyond a balloon already there)
     if (c.fallocate(fd, 0, old, want - old) != 0) {
-      throw new MountException(MountException.Reason.BALLOON_FALLOCATE,
+      throw new MountException(
+          MountException.Reason.BALLOON_FALLOCATE,
           "Can't fallocate balloon: " + LibC.describe(LibC.errno()));
     }
     long now = size();
     if (now < want) {
       c.ftruncate(fd, old);
-      throw new MountException(MountException.Reason.BALLOON_FALLOCATE, "Error: after fallocate("
-          + fd + ", 0, " + old + ", " + (want - old) + ") fstat reported size == " + now);
+      throw new MountException(
+          MountException.Reason.BALLOON_FALLOCATE,
+          "Error: after fallocate("
+              + fd
+              + ", 0, "
+              + old
+              + ", "
+              + (want - old)
+              + ") fstat reported size == "
+              + now);
     }
     fsync();
     out.accept("Successfully inflated balloon from " + old + " to " + want + " bytes");
@@ -185,8 +195,9 @@ public final class BalloonFile implements AutoCloseable {
 
   private void fsync() throws MountException {
     if (LibC.get().fsync(fd) != 0) {
-      throw new MountException(MountException.Reason.BALLOON_FSYNC, "Can't fsync balloon: "
-          + LibC.describe(LibC.errno()));
+      throw new MountException(
+          MountException.Reason.BALLOON_FSYNC,
+          "Can't fsync balloon: " + LibC.describe(LibC.errno()));
     }
   }
 
@@ -206,12 +217,14 @@ public final class BalloonFile implements AutoCloseable {
       if (end <= start) {
         continue;
       }
-      FileExtents.Extent cut = new FileExtents.Extent(start, e.physical() + start - e.logical(),
-          end - start, e.flags());
+      FileExtents.Extent cut =
+          new FileExtents.Extent(start, e.physical() + start - e.logical(), end - start, e.flags());
       FileExtents.Extent prev = out.isEmpty() ? null : out.get(out.size() - 1);
       if (prev != null && prev.physical() + prev.length() == cut.physical()) {
-        out.set(out.size() - 1, new FileExtents.Extent(prev.logical(), prev.physical(),
-            prev.length() + cut.length(), prev.flags()));
+        out.set(
+            out.size() - 1,
+            new FileExtents.Extent(
+                prev.logical(), prev.physical(), prev.length() + cut.length(), prev.flags()));
       } else {
         out.add(cut);
       }

@@ -7,15 +7,16 @@ import org.jploop.io.LibC;
 /**
  * Releases whole clusters of a served disk by punching them through its {@code disk.img}: {@code
  * fallocate(PUNCH_HOLE|KEEP_SIZE)} on the file, which FUSE hands to the engine as a discard (a
- * cluster of the top delta becomes a BAT hole and leaves the image file). Going through the
- * kernel keeps its page cache of {@code disk.img} coherent. A range is first shrunk inward to
- * whole clusters, as ploop does with the balloon's extents: a partial cluster may hold live data
- * of another file. Not thread-safe; one instance per operation, closed after.
+ * cluster of the top delta becomes a BAT hole and leaves the image file). Going through the kernel
+ * keeps its page cache of {@code disk.img} coherent. A range is first shrunk inward to whole
+ * clusters, as ploop does with the balloon's extents: a partial cluster may hold live data of
+ * another file. Not thread-safe; one instance per operation, closed after.
  */
 public final class ClusterPuncher implements AutoCloseable {
   private final Path diskImage;
   private final long clusterBytes;
   private final int fd;
+
   /** Clusters asked to be punched so far. */
   private long punched;
 
@@ -51,10 +52,16 @@ public final class ClusterPuncher implements AutoCloseable {
       return 0;
     }
     int mode = LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE;
-    if (LibC.get().fallocate(fd, mode, first * clusterBytes, (last - first) * clusterBytes)
-        != 0) {
-      throw new IOException("Can't punch clusters " + first + ".." + (last - 1) + " of "
-          + diskImage + ": " + LibC.describe(LibC.errno()));
+    if (LibC.get().fallocate(fd, mode, first * clusterBytes, (last - first) * clusterBytes) != 0) {
+      throw new IOException(
+          "Can't punch clusters "
+              + first
+              + ".."
+              + (last - 1)
+              + " of "
+              + diskImage
+              + ": "
+              + LibC.describe(LibC.errno()));
     }
     punched += last - first;
     return last - first;

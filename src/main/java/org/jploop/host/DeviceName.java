@@ -15,30 +15,32 @@ import java.util.regex.Pattern;
 
 /**
  * A ploop device name for a mounted disk: {@code /dev/ploopN} (ploop 7.x and 1.15) or {@code
- * /dev/mapper/ploopN} (ploop 9.x), with partition 1 at the same name plus {@code p1}. jploop has
- * no ploop kernel device; the name is a symbolic link to the loop device over {@code disk.img}
- * (and {@code ...p1} to the loop's partition), created when the loop device is attached and
- * removed before it is detached.
+ * /dev/mapper/ploopN} (ploop 9.x), with partition 1 at the same name plus {@code p1}. jploop has no
+ * ploop kernel device; the name is a symbolic link to the loop device over {@code disk.img} (and
+ * {@code ...p1} to the loop's partition), created when the loop device is attached and removed
+ * before it is detached.
  *
- * <p>Links rather than device nodes: a link always resolves to the loop device the kernel
- * currently has (partition minors of loop devices are allocated dynamically), every tool that
- * canonicalises paths (mount, findmnt, lsblk, losetup) sees the one real device, and removing the
- * link can never affect the device. Which names belong to which loop device is read back from the
- * links themselves, so nothing else records it. The directory is {@code /dev}, or the system
- * property {@code jploop.dev.dir} (tests). Immutable.
+ * <p>Links rather than device nodes: a link always resolves to the loop device the kernel currently
+ * has (partition minors of loop devices are allocated dynamically), every tool that canonicalises
+ * paths (mount, findmnt, lsblk, losetup) sees the one real device, and removing the link can never
+ * affect the device. Which names belong to which loop device is read back from the links
+ * themselves, so nothing else records it. The directory is {@code /dev}, or the system property
+ * {@code jploop.dev.dir} (tests). Immutable.
  *
  * @param path the name as the user writes it, e.g. {@code /dev/ploop0}
  */
 public record DeviceName(String path) {
   private static final Pattern NAME = Pattern.compile("/dev/(mapper/)?ploop(\\d{1,9})");
+
   /** ploop 9.x picks N at random in this range (lib/ploop.c get_free_minor). */
   private static final int FIRST_FREE = 1000;
+
   private static final int FREE_SPAN = 0xffff;
 
   public DeviceName {
     if (!NAME.matcher(path).matches()) {
-      throw new IllegalArgumentException("Invalid ploop device name " + path
-          + ": use /dev/ploopN or /dev/mapper/ploopN");
+      throw new IllegalArgumentException(
+          "Invalid ploop device name " + path + ": use /dev/ploopN or /dev/mapper/ploopN");
     }
   }
 
@@ -52,8 +54,10 @@ public record DeviceName(String path) {
    * digit is the partition and is dropped, as ploop does.
    */
   public static DeviceName parseDevice(String s) {
-    String d = s.endsWith("p1") && s.length() > 2 && Character.isDigit(s.charAt(s.length() - 3))
-        ? s.substring(0, s.length() - 2) : s;
+    String d =
+        s.endsWith("p1") && s.length() > 2 && Character.isDigit(s.charAt(s.length() - 3))
+            ? s.substring(0, s.length() - 2)
+            : s;
     return new DeviceName(d);
   }
 
@@ -96,8 +100,9 @@ public record DeviceName(String path) {
     try {
       Files.createSymbolicLink(link, Path.of(loop.device()));
     } catch (FileAlreadyExistsException e) {
-      throw new MountException(MountException.Reason.DEVICE, "Failed to create ploop device "
-          + path + ": File exists" + describeTarget(link));
+      throw new MountException(
+          MountException.Reason.DEVICE,
+          "Failed to create ploop device " + path + ": File exists" + describeTarget(link));
     }
     if (partition != null) {
       linkPartition(partition);
@@ -113,7 +118,8 @@ public record DeviceName(String path) {
 
   private static String describeTarget(Path link) {
     try {
-      return Files.isSymbolicLink(link) ? " (it points to " + Files.readSymbolicLink(link) + ")"
+      return Files.isSymbolicLink(link)
+          ? " (it points to " + Files.readSymbolicLink(link) + ")"
           : "";
     } catch (IOException e) {
       return "";
@@ -159,7 +165,8 @@ public record DeviceName(String path) {
         return Optional.empty();
       }
       String target = Files.readSymbolicLink(link).toString();
-      return target.matches("/dev/loop\\d+") ? Optional.of(new LoopDevice(target))
+      return target.matches("/dev/loop\\d+")
+          ? Optional.of(new LoopDevice(target))
           : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();

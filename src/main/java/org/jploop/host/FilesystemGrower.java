@@ -8,12 +8,13 @@ import java.util.Optional;
 
 /**
  * After an online grow of the image, grows what sits on {@code disk.img}, as ploop does after
- * growing the device: waits until {@code stat disk.img} shows the new size (the caller has told
- * the front end, which invalidated the kernel's cached attributes or lets them expire), refreshes the loop device's capacity ({@code losetup -c}), grows GPT partition 1 to
- * ploop's end keeping its start, type and unique GUID ({@code sgdisk -e -d 1 -n ...}), tells the
- * kernel ({@code partx -u}) and grows the mounted filesystem ({@code resize2fs} for ext*, {@code
- * xfs_growfs} for xfs). A step that cannot be done ends the sequence with a message saying what the
- * user has to do; the image itself has already grown. Stateless.
+ * growing the device: waits until {@code stat disk.img} shows the new size (the caller has told the
+ * front end, which invalidated the kernel's cached attributes or lets them expire), refreshes the
+ * loop device's capacity ({@code losetup -c}), grows GPT partition 1 to ploop's end keeping its
+ * start, type and unique GUID ({@code sgdisk -e -d 1 -n ...}), tells the kernel ({@code partx -u})
+ * and grows the mounted filesystem ({@code resize2fs} for ext*, {@code xfs_growfs} for xfs). A step
+ * that cannot be done ends the sequence with a message saying what the user has to do; the image
+ * itself has already grown. Stateless.
  */
 public final class FilesystemGrower {
   private static final long SIZE_WAIT_MS = 10_000;
@@ -56,8 +57,14 @@ public final class FilesystemGrower {
     long deadline = System.currentTimeMillis() + SIZE_WAIT_MS;
     while (Files.size(img) != bytes) {
       if (System.currentTimeMillis() > deadline) {
-        throw new MountException(MountException.Reason.RESIZE_FS, "The kernel still shows "
-            + img + " with " + Files.size(img) + " bytes instead of " + bytes);
+        throw new MountException(
+            MountException.Reason.RESIZE_FS,
+            "The kernel still shows "
+                + img
+                + " with "
+                + Files.size(img)
+                + " bytes instead of "
+                + bytes);
       }
       LoopDevice.sleep(100);
     }
@@ -71,8 +78,9 @@ public final class FilesystemGrower {
     HostCommand info = HostCommand.runChecked(60, "sgdisk", "-i", "1", dev);
     String type = field(info.stdout(), "Partition GUID code:");
     String uuid = field(info.stdout(), "Partition unique GUID:");
-    List<String> argv = new java.util.ArrayList<>(List.of("sgdisk", "-e", "-d", "1",
-        "-n", "1:" + start + ":" + (end - 1)));
+    List<String> argv =
+        new java.util.ArrayList<>(
+            List.of("sgdisk", "-e", "-d", "1", "-n", "1:" + start + ":" + (end - 1)));
     if (type != null) {
       argv.addAll(List.of("-t", "1:" + type));
     }
@@ -82,15 +90,25 @@ public final class FilesystemGrower {
     argv.add(dev);
     HostCommand c = HostCommand.run(60, argv.toArray(String[]::new));
     if (!c.ok()) {
-      throw new MountException(MountException.Reason.RESIZE_FS, "The image and " + dev
-          + " have grown, but partition 1 could not be grown (" + c.describeFailure()
-          + "); grow it and the filesystem by hand");
+      throw new MountException(
+          MountException.Reason.RESIZE_FS,
+          "The image and "
+              + dev
+              + " have grown, but partition 1 could not be grown ("
+              + c.describeFailure()
+              + "); grow it and the filesystem by hand");
     }
     HostCommand p = HostCommand.run(60, "partx", "-u", "--nr", "1", dev);
     if (!p.ok()) {
-      throw new MountException(MountException.Reason.RESIZE_FS, "Partition 1 of " + dev
-          + " has grown on disk but the kernel was not told (" + p.describeFailure()
-          + "); run partx -u " + dev + " and grow the filesystem by hand");
+      throw new MountException(
+          MountException.Reason.RESIZE_FS,
+          "Partition 1 of "
+              + dev
+              + " has grown on disk but the kernel was not told ("
+              + p.describeFailure()
+              + "); run partx -u "
+              + dev
+              + " and grow the filesystem by hand");
     }
     log.info("online resize: " + dev + " partition 1 now " + start + ".." + (end - 1));
     return dev + "p1";
@@ -135,17 +153,29 @@ public final class FilesystemGrower {
     } else if (fs.equals("xfs")) {
       c = HostCommand.run(3600, "xfs_growfs", m.get().mountPoint());
     } else {
-      return "(" + fsDev + " grown; " + fs + " on " + m.get().mountPoint()
+      return "("
+          + fsDev
+          + " grown; "
+          + fs
+          + " on "
+          + m.get().mountPoint()
           + " must be grown by hand)";
     }
     if (!c.ok()) {
-      String hint = fs.startsWith("ext") && !hasSysResource()
-          ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
-              + " lacks it"
-          : "";
-      throw new MountException(MountException.Reason.RESIZE_FS, "The image and " + fsDev
-          + " have grown, but the " + fs + " filesystem could not be: " + c.describeFailure()
-          + hint);
+      String hint =
+          fs.startsWith("ext") && !hasSysResource()
+              ? "; the kernel lets only a process with CAP_SYS_RESOURCE grow ext4 online and this one"
+                  + " lacks it"
+              : "";
+      throw new MountException(
+          MountException.Reason.RESIZE_FS,
+          "The image and "
+              + fsDev
+              + " have grown, but the "
+              + fs
+              + " filesystem could not be: "
+              + c.describeFailure()
+              + hint);
     }
     log.info("online resize: " + fs + " on " + m.get().mountPoint() + " grown");
     return fs + " on " + m.get().mountPoint() + " grown";

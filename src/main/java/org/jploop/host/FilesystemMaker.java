@@ -9,24 +9,28 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Makes the filesystem of a new disk as {@code ploop init -t} does (image-format.md §9.4 step 8)
- * on its served {@code disk.img}: writes a GPT with one partition from {@code blocksize} sectors
- * to the aligned end (parted + sgdisk on {@code disk.img}), attaches a loop device with partition
- * scan, runs mkfs on partition 1 (ext4: {@code -j -b4096 -Elazy_itable_init=1,resize=..
- * -Jsize=128} plus tune2fs; xfs: {@code mkfs.xfs -b size=4096}), creates the hidden balloon file
- * and detaches the loop device. Serving the disk around it is the caller's job. Stateless.
+ * Makes the filesystem of a new disk as {@code ploop init -t} does (image-format.md §9.4 step 8) on
+ * its served {@code disk.img}: writes a GPT with one partition from {@code blocksize} sectors to
+ * the aligned end (parted + sgdisk on {@code disk.img}), attaches a loop device with partition
+ * scan, runs mkfs on partition 1 (ext4: {@code -j -b4096 -Elazy_itable_init=1,resize=.. -Jsize=128}
+ * plus tune2fs; xfs: {@code mkfs.xfs -b size=4096}), creates the hidden balloon file and detaches
+ * the loop device. Serving the disk around it is the caller's job. Stateless.
  */
 public final class FilesystemMaker {
   /** ploop's hidden balloon file at the filesystem root. */
   public static final String BALLOON_FILE = ".balloon-c3a5ae3d-ce7f-43c4-a1ea-c61e2b4504e8";
+
   /** ploop's filesystem size limit for resize= (50 TiB). */
   private static final long MAX_FS_BYTES = 50L << 40;
+
   private static final int FS_BLOCK = 4096;
+
   /**
    * ploop's {@code -Jsize=128} is refused by mke2fs on small filesystems ("Total journal size too
    * big"); below this size mke2fs picks the journal size itself.
    */
   private static final long MIN_BYTES_FOR_128M_JOURNAL = 1L << 30;
+
   private static final long MKFS_TIMEOUT_S = 3600;
 
   private final EventLog log;
@@ -47,7 +51,8 @@ public final class FilesystemMaker {
   public void make(Path img, String fsType, long sizeSectors, long blocksizeSectors, String label)
       throws IOException {
     if (!supported(fsType)) {
-      throw new MountException(MountException.Reason.MKFS_FAILED,
+      throw new MountException(
+          MountException.Reason.MKFS_FAILED,
           "Unsupported filesystem type " + fsType + " (ext4, ext3, xfs or none)");
     }
     LoopDevice loop = null;
@@ -57,10 +62,14 @@ public final class FilesystemMaker {
       loop = LoopDevice.attach(img, false);
       String part = loop.filesystemDevice();
       if (part.equals(loop.device())) {
-        throw new MountException(MountException.Reason.MKFS_FAILED,
+        throw new MountException(
+            MountException.Reason.MKFS_FAILED,
             "Partition 1 did not appear on " + loop.device() + " after partitioning " + img);
       }
-      mkfs(part, fsType.toLowerCase(Locale.ROOT), label,
+      mkfs(
+          part,
+          fsType.toLowerCase(Locale.ROOT),
+          label,
           partitionEnd(sizeSectors, blocksizeSectors) - blocksizeSectors);
       createBalloon(part);
     } catch (IOException e) {
@@ -79,8 +88,9 @@ public final class FilesystemMaker {
       }
     }
     if (failure != null) {
-      throw failure instanceof MountException ? failure : new MountException(
-          MountException.Reason.MKFS_FAILED, failure.getMessage(), failure);
+      throw failure instanceof MountException
+          ? failure
+          : new MountException(MountException.Reason.MKFS_FAILED, failure.getMessage(), failure);
     }
   }
 
@@ -100,8 +110,7 @@ public final class FilesystemMaker {
     return (sizeSectors - blocksizeSectors) / blocksizeSectors * blocksizeSectors & ~7L;
   }
 
-  private void mkfs(String part, String fsType, String label, long partSectors)
-      throws IOException {
+  private void mkfs(String part, String fsType, String label, long partSectors) throws IOException {
     List<String> argv = new ArrayList<>();
     if (fsType.equals("xfs")) {
       argv.add("mkfs.xfs");
@@ -114,8 +123,8 @@ public final class FilesystemMaker {
       if (label != null) {
         argv.addAll(List.of("-L", label));
       }
-      argv.addAll(List.of("-b" + FS_BLOCK, "-Elazy_itable_init=1,resize=" + (MAX_FS_BYTES
-          / FS_BLOCK)));
+      argv.addAll(
+          List.of("-b" + FS_BLOCK, "-Elazy_itable_init=1,resize=" + (MAX_FS_BYTES / FS_BLOCK)));
       if (partSectors * 512 >= MIN_BYTES_FOR_128M_JOURNAL) {
         argv.add("-Jsize=128");
       }
@@ -134,8 +143,8 @@ public final class FilesystemMaker {
       run(120, "mount", part, dir.toString());
       try {
         Path b = dir.resolve(BALLOON_FILE);
-        Files.createFile(b, PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            b, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } finally {
         run(120, "umount", dir.toString());
       }

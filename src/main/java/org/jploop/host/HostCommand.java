@@ -60,13 +60,16 @@ public record HostCommand(List<String> argv, int exitCode, String stdout, String
 
   private static CompletableFuture<String> pump(InputStream in, String name) {
     CompletableFuture<String> f = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try (in) {
-        f.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        f.complete("");
-      }
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              try (in) {
+                f.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+              } catch (IOException e) {
+                f.complete("");
+              }
+            },
+            name);
     t.setDaemon(true);
     t.start();
     return f;
@@ -83,9 +86,11 @@ public record HostCommand(List<String> argv, int exitCode, String stdout, String
     if (why.isEmpty()) {
       why = stdout.strip();
     }
-    why = String.join(" ", why.lines().map(String::strip).filter(l -> !l.isEmpty())
-        .limit(3).toList());
-    return String.join(" ", argv) + ": " + (exitCode < 0 ? "timed out" : why + " (exit "
-        + exitCode + ")");
+    why =
+        String.join(
+            " ", why.lines().map(String::strip).filter(l -> !l.isEmpty()).limit(3).toList());
+    return String.join(" ", argv)
+        + ": "
+        + (exitCode < 0 ? "timed out" : why + " (exit " + exitCode + ")");
   }
 }

@@ -8,11 +8,11 @@ import java.util.regex.Pattern;
 
 /**
  * The filesystem on a disk's partition (or whole device) and the host tools ploop runs on it
- * (lib/fsutils.c): {@code blkid} for its type, {@code dumpe2fs -h} / {@code xfs_info} for its
- * size, {@code fsck.ext4 -p -f}, {@code resize2fs -p DEV NNNk} (size aligned down to 4 KiB, as
- * ploop's resize_ext4), {@code resize2fs -P} for the smallest size the data allows, {@code
- * tune2fs -r} for the reserved blocks and {@code blkdiscard} for a freed tail. Immutable; every
- * call runs the tool afresh.
+ * (lib/fsutils.c): {@code blkid} for its type, {@code dumpe2fs -h} / {@code xfs_info} for its size,
+ * {@code fsck.ext4 -p -f}, {@code resize2fs -p DEV NNNk} (size aligned down to 4 KiB, as ploop's
+ * resize_ext4), {@code resize2fs -P} for the smallest size the data allows, {@code tune2fs -r} for
+ * the reserved blocks and {@code blkdiscard} for a freed tail. Immutable; every call runs the tool
+ * afresh.
  *
  * @param device e.g. {@code /dev/loop3p1}
  * @param type what blkid reports ({@code ext4}, {@code xfs}...), empty when none was found
@@ -94,8 +94,14 @@ public record InnerFilesystem(String device, String type) {
     }
     HostCommand c = HostCommand.run(TOOL_TIMEOUT_S, "fsck.ext4", "-p", "-f", device);
     if (c.exitCode() < 0 || c.exitCode() >= 4) {
-      throw new MountException(MountException.Reason.FSCK_FAILED, "e2fsck failed (exit code "
-          + c.exitCode() + ") on " + device + ": " + c.describeFailure());
+      throw new MountException(
+          MountException.Reason.FSCK_FAILED,
+          "e2fsck failed (exit code "
+              + c.exitCode()
+              + ") on "
+              + device
+              + ": "
+              + c.describeFailure());
     }
   }
 
@@ -137,9 +143,9 @@ public record InnerFilesystem(String device, String type) {
   }
 
   /**
-   * ploop's tune_fs: reserved blocks to 5 % of a filesystem of {@code sectors} ({@code tune2fs
-   * -r}; the VZ kernel's EXT4_IOC_SET_RSV_BLOCKS does not exist on a stock kernel). Returns the
-   * count set, 0 for xfs.
+   * ploop's tune_fs: reserved blocks to 5 % of a filesystem of {@code sectors} ({@code tune2fs -r};
+   * the VZ kernel's EXT4_IOC_SET_RSV_BLOCKS does not exist on a stock kernel). Returns the count
+   * set, 0 for xfs.
    */
   public long setReservedBlocks(long sectors, long blockSize) throws IOException {
     if (!ext()) {
@@ -158,7 +164,13 @@ public record InnerFilesystem(String device, String type) {
     if (to <= from) {
       return;
     }
-    HostCommand.runChecked(TOOL_TIMEOUT_S, "blkdiscard", "-o", Long.toString(from), "-l",
-        Long.toString(to - from), device);
+    HostCommand.runChecked(
+        TOOL_TIMEOUT_S,
+        "blkdiscard",
+        "-o",
+        Long.toString(from),
+        "-l",
+        Long.toString(to - from),
+        device);
   }
 }

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * How {@code ploop mount -m} mounts the filesystem inside the disk: an explicit type ({@code -t},
- * else mount(8) probes), extra options ({@code -o}, appended after {@code lazytime} as ploop
- * does) and whether to run {@code fsck -p -f} first ({@code -F}). Immutable.
+ * else mount(8) probes), extra options ({@code -o}, appended after {@code lazytime} as ploop does)
+ * and whether to run {@code fsck -p -f} first ({@code -F}). Immutable.
  *
  * @param fsType filesystem type for {@code mount -t} and {@code fsck -t}, or null to probe
  * @param options comma-separated mount options, or null

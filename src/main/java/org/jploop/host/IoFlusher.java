@@ -28,8 +28,8 @@ public final class IoFlusher {
   private IoFlusher() {}
 
   /**
-   * Marks the calling thread (and the threads it starts from now on); returns 0 or the errno
-   * (EPERM without CAP_SYS_RESOURCE, EINVAL before Linux 5.6).
+   * Marks the calling thread (and the threads it starts from now on); returns 0 or the errno (EPERM
+   * without CAP_SYS_RESOURCE, EINVAL before Linux 5.6).
    */
   public static int markCurrentThread() {
     if (Holder.LIBC.prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0) {
@@ -43,8 +43,12 @@ public final class IoFlusher {
     if (errno == 0) {
       return "PR_SET_IO_FLUSHER set on " + who;
     }
-    return "warning: PR_SET_IO_FLUSHER refused for " + who + " (errno " + errno
-        + (errno == 1 ? ", EPERM: needs CAP_SYS_RESOURCE" : "") + "): under memory pressure with a"
+    return "warning: PR_SET_IO_FLUSHER refused for "
+        + who
+        + " (errno "
+        + errno
+        + (errno == 1 ? ", EPERM: needs CAP_SYS_RESOURCE" : "")
+        + "): under memory pressure with a"
         + " loop device over disk.img, reclaim may wait for the threads that serve it";
   }
 }

@@ -22,8 +22,8 @@ public record LoopDevice(String device) {
 
   /** Attaches a new loop device to {@code file} and returns it. */
   public static LoopDevice attach(Path file, boolean readOnly) throws IOException {
-    List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--direct-io=on",
-        "--partscan"));
+    List<String> argv =
+        new ArrayList<>(List.of("losetup", "--find", "--show", "--direct-io=on", "--partscan"));
     if (readOnly) {
       argv.add("--read-only");
     }
@@ -58,10 +58,10 @@ public record LoopDevice(String device) {
   }
 
   /**
-   * Returns the block device holding the filesystem: partition 1 if the disk has a partition
-   * table (ploop's layout: GPT, one partition at 1 MiB), else the whole device. Partitions are
-   * added with {@code partx -a} when the kernel's own scan found none: kernels built without GPT
-   * support (this machine's, for one) leave that to user space.
+   * Returns the block device holding the filesystem: partition 1 if the disk has a partition table
+   * (ploop's layout: GPT, one partition at 1 MiB), else the whole device. Partitions are added with
+   * {@code partx -a} when the kernel's own scan found none: kernels built without GPT support (this
+   * machine's, for one) leave that to user space.
    */
   public String filesystemDevice() throws IOException {
     String name = Path.of(device).getFileName().toString();
@@ -77,7 +77,8 @@ public record LoopDevice(String device) {
       sleep(50);
     }
     if (!Files.exists(part)) {
-      throw new MountException(MountException.Reason.MOUNT_FAILED,
+      throw new MountException(
+          MountException.Reason.MOUNT_FAILED,
           "Partition " + part + " did not appear after attaching " + device);
     }
     return part.toString();
@@ -85,12 +86,13 @@ public record LoopDevice(String device) {
 
   /**
    * Detaches the device, retrying while the kernel still reports it busy. A device that a process
-   * holds open (fio, dd, a VM; found in /proc/PID/fd, asked again for a second so that udev's
-   * short probes pass) is refused with BUSY before anything is done: the kernel would only mark it to detach at its last close, {@code losetup -d} would
-   * succeed all the same, and the change disturbs the I/O in progress (fio's verify fails, also
-   * on a plain file). If the device is still attached after a successful {@code losetup -d}
-   * (opened meanwhile, or by the kernel), this waits a moment (udev's probes close quickly) and
-   * throws BUSY too: the device then detaches itself once closed.
+   * holds open (fio, dd, a VM; found in /proc/PID/fd, asked again for a second so that udev's short
+   * probes pass) is refused with BUSY before anything is done: the kernel would only mark it to
+   * detach at its last close, {@code losetup -d} would succeed all the same, and the change
+   * disturbs the I/O in progress (fio's verify fails, also on a plain file). If the device is still
+   * attached after a successful {@code losetup -d} (opened meanwhile, or by the kernel), this waits
+   * a moment (udev's probes close quickly) and throws BUSY too: the device then detaches itself
+   * once closed.
    */
   public void detach() throws IOException {
     List<String> users = openers();
@@ -99,9 +101,14 @@ public record LoopDevice(String device) {
       users = openers();
     }
     if (!users.isEmpty()) {
-      throw new MountException(MountException.Reason.BUSY, device + " is in use by "
-          + String.join(", ", users) + "; stop " + (users.size() == 1 ? "it" : "them")
-          + " and unmount again");
+      throw new MountException(
+          MountException.Reason.BUSY,
+          device
+              + " is in use by "
+              + String.join(", ", users)
+              + "; stop "
+              + (users.size() == 1 ? "it" : "them")
+              + " and unmount again");
     }
     HostCommand c = null;
     for (int i = 0; i < 50; i++) {
@@ -118,8 +125,11 @@ public record LoopDevice(String device) {
       sleep(100);
     }
     if (isAttached()) {
-      throw new MountException(MountException.Reason.BUSY, device + " is in use by another"
-          + " process; it will detach itself when closed, then unmount again");
+      throw new MountException(
+          MountException.Reason.BUSY,
+          device
+              + " is in use by another"
+              + " process; it will detach itself when closed, then unmount again");
     }
   }
 
@@ -154,8 +164,8 @@ public record LoopDevice(String device) {
 
   /** Returns whether the device still has a backing file. */
   public boolean isAttached() {
-    return Files.exists(SYS_BLOCK.resolve(Path.of(device).getFileName()).resolve(
-        "loop/backing_file"));
+    return Files.exists(
+        SYS_BLOCK.resolve(Path.of(device).getFileName()).resolve("loop/backing_file"));
   }
 
   public static void sleep(long ms) throws IOException {

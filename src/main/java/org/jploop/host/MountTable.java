@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The kernel's mount table as {@code /proc/self/mountinfo} shows it: which paths are mount
- * points, of what type, from what source. Each call reads the file afresh.
+ * The kernel's mount table as {@code /proc/self/mountinfo} shows it: which paths are mount points,
+ * of what type, from what source. Each call reads the file afresh.
  */
 public final class MountTable {
   private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
@@ -88,8 +88,8 @@ public final class MountTable {
   public static List<Entry> fromDevice(String device) throws IOException {
     List<Entry> out = new ArrayList<>();
     for (Entry e : read()) {
-      if (e.source().equals(device) || e.source().matches(java.util.regex.Pattern.quote(device)
-          + "p\\d+")) {
+      if (e.source().equals(device)
+          || e.source().matches(java.util.regex.Pattern.quote(device) + "p\\d+")) {
         out.add(e);
       }
     }

@@ -14,9 +14,9 @@ import java.util.HexFormat;
  * its descriptor's real path, {@code /run/jploop/<hash>/} (mode 0700), holding {@code status.json}
  * (the daemon's published status), {@code control.sock} (its control socket) and, unless {@code
  * --fuse-dir} says otherwise, the FUSE mount point {@code fuse/} where {@code disk.img} appears.
- * The daemon's log is {@code /var/log/jploop/<hash>.log} (kept after unmount). A clean stop
- * removes the run directory. The root {@code /run/jploop} can be moved with the system property
- * {@code jploop.run.dir}, the log directory with {@code jploop.log.dir}.
+ * The daemon's log is {@code /var/log/jploop/<hash>.log} (kept after unmount). A clean stop removes
+ * the run directory. The root {@code /run/jploop} can be moved with the system property {@code
+ * jploop.run.dir}, the log directory with {@code jploop.log.dir}.
  *
  * <p>A component mount ({@code ploop mount -c NAME}, {@code ploop tsnapshot -c NAME}) is a second
  * daemon beside the plain one; its run directory and log are keyed by descriptor and component
@@ -55,8 +55,8 @@ public record RunPaths(Path descriptor, Path runDir, Path logFile) {
    */
   public static RunPaths ofRecorded(String realPath, String component) {
     String hash = hash(component == null ? realPath : realPath + ":" + component);
-    return new RunPaths(Path.of(realPath), runRoot().resolve(hash),
-        logRoot().resolve(hash + ".log"));
+    return new RunPaths(
+        Path.of(realPath), runRoot().resolve(hash), logRoot().resolve(hash + ".log"));
   }
 
   /** Returns the host daemon's log, {@code host.log} in the log directory. */

@@ -13,12 +13,12 @@ import org.jploop.io.LibC;
 
 /**
  * ploop's trim ladder ({@code ploop_trim}, ploop-verbs-2.md §1.8): {@code syncfs}, then {@code
- * FITRIM} over the whole mounted filesystem with a minimum extent length that starts at 32
- * clusters and halves on every pass down to the floor, the last pass exactly at the floor. The
- * floor is the cluster, or {@code --min-block} rounded up to clusters, or the discard granularity
- * of the host disk holding the image, whichever is largest; if the kernel raises {@code minlen}
- * (the device's own granularity) that becomes the floor. Large free extents go first, so a {@code
- * --to-free} target is met with the least fragmentation of the image.
+ * FITRIM} over the whole mounted filesystem with a minimum extent length that starts at 32 clusters
+ * and halves on every pass down to the floor, the last pass exactly at the floor. The floor is the
+ * cluster, or {@code --min-block} rounded up to clusters, or the discard granularity of the host
+ * disk holding the image, whichever is largest; if the kernel raises {@code minlen} (the device's
+ * own granularity) that becomes the floor. Large free extents go first, so a {@code --to-free}
+ * target is met with the least fragmentation of the image.
  *
  * <p>Through a jploop disk each FITRIM becomes loop discards, then {@code fallocate(PUNCH_HOLE)} on
  * {@code disk.img}, which the engine turns into BAT holes: the clusters leave the image file and
@@ -27,6 +27,7 @@ import org.jploop.io.LibC;
 public final class TrimLadder {
   /** _IOWR('X', 121, struct fstrim_range): three u64, start, len, minlen. */
   static final long FITRIM = 0xC0185879L;
+
   /** ploop's MAX_DISCARD_CLU: extents this large are trimmed first. */
   static final int MAX_DISCARD_CLU = 32;
 
@@ -57,14 +58,16 @@ public final class TrimLadder {
    *
    * @throws MountException TRIM_FAILED with ploop's "Can't trim file system" if FITRIM fails
    */
-  public List<Pass> run(Path mountPoint, long clusterBytes, long minBlock, long granularity,
-      BooleanSupplier stop) throws IOException {
+  public List<Pass> run(
+      Path mountPoint, long clusterBytes, long minBlock, long granularity, BooleanSupplier stop)
+      throws IOException {
     ServingProcess.refuseSelfIo("FITRIM on " + mountPoint);
     LibC.Native c = LibC.get();
     int fd = c.open(mountPoint.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
     if (fd < 0) {
-      throw new MountException(MountException.Reason.TRIM_FAILED, "Can't open mount point "
-          + mountPoint + ": " + LibC.describe(LibC.errno()));
+      throw new MountException(
+          MountException.Reason.TRIM_FAILED,
+          "Can't open mount point " + mountPoint + ": " + LibC.describe(LibC.errno()));
     }
     try {
       c.syncfs(fd);
@@ -79,8 +82,9 @@ public final class TrimLadder {
    * twice when the floor is a power-of-two fraction of the start (32M ... 2M, 1M, 1M); this one
    * stops after the first pass at the floor.
    */
-  public List<Pass> run(Fitrim fitrim, long clusterBytes, long minBlock, long granularity,
-      BooleanSupplier stop) throws IOException {
+  public List<Pass> run(
+      Fitrim fitrim, long clusterBytes, long minBlock, long granularity, BooleanSupplier stop)
+      throws IOException {
     long floor = floor(clusterBytes, minBlock, granularity);
     long minlen = Math.max(MAX_DISCARD_CLU * clusterBytes, floor);
     List<Pass> passes = new ArrayList<>();
@@ -104,8 +108,10 @@ public final class TrimLadder {
 
   /** Returns the smallest minlen of the ladder, as ploop computes it. */
   static long floor(long clusterBytes, long minBlock, long granularity) {
-    long f = minBlock < clusterBytes ? clusterBytes
-        : (minBlock + clusterBytes - 1) / clusterBytes * clusterBytes;
+    long f =
+        minBlock < clusterBytes
+            ? clusterBytes
+            : (minBlock + clusterBytes - 1) / clusterBytes * clusterBytes;
     return Math.max(f, granularity);
   }
 
@@ -114,8 +120,9 @@ public final class TrimLadder {
     ByteBuffer b = ByteBuffer.wrap(range).order(ByteOrder.nativeOrder());
     b.putLong(0, 0).putLong(8, -1L).putLong(16, minlen); // len = ULLONG_MAX
     if (LibC.get().ioctl(fd, FITRIM, range) != 0) {
-      throw new MountException(MountException.Reason.TRIM_FAILED, "Can't trim file system: "
-          + LibC.describe(LibC.errno()));
+      throw new MountException(
+          MountException.Reason.TRIM_FAILED,
+          "Can't trim file system: " + LibC.describe(LibC.errno()));
     }
     return new long[] {b.getLong(8), b.getLong(16)};
   }

@@ -30,21 +30,22 @@ public final class BareDelta {
 
   /**
    * Opens a ploop1 delta. A missing file, a bad header or the in-use flag fail with OPEN, as in
-   * ploop ("Image is in use"); a damaged BAT fails as CorruptImageException (exit 11), since
-   * moving data on it would destroy more.
+   * ploop ("Image is in use"); a damaged BAT fails as CorruptImageException (exit 11), since moving
+   * data on it would destroy more.
    */
   public static DeltaFile open(Path path, boolean readOnly) throws IOException {
     ImageHeader h;
     try (BlockFile f = FileBlockFile.open(path, true)) {
       h = ImageReader.readHeader(f);
     } catch (NoSuchFileException e) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
-          "open " + path + ": No such file or directory");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN, "open " + path + ": No such file or directory");
     } catch (CorruptImageException e) {
       throw new ImageOperationException(ImageOperationException.Kind.OPEN, e.getMessage());
     }
     if (h.inUse()) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN,
           "Image is in use " + path + " (the dirty flag is set; run ploop check first)");
     }
     return DeltaFile.open(path, readOnly);
@@ -53,8 +54,8 @@ public final class BareDelta {
   /** Fails with OPEN when {@code path} is not an existing regular file. */
   public static void requireFile(Path path) throws ImageOperationException {
     if (!Files.isRegularFile(path)) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
-          "open " + path + ": No such file or directory");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN, "open " + path + ": No such file or directory");
     }
   }
 
@@ -78,8 +79,13 @@ public final class BareDelta {
       for (Path xml : xmls) {
         Optional<DiskLock> l = DiskLock.tryAcquire(xml, purpose);
         if (l.isEmpty()) {
-          throw new ImageOperationException(ImageOperationException.Kind.BUSY, "Image "
-              + xml.getParent() + " is in use (mounted or busy: " + DiskLock.holder(xml) + ")");
+          throw new ImageOperationException(
+              ImageOperationException.Kind.BUSY,
+              "Image "
+                  + xml.getParent()
+                  + " is in use (mounted or busy: "
+                  + DiskLock.holder(xml)
+                  + ")");
         }
         held.add(l.get());
       }

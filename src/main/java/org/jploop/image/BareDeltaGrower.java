@@ -10,17 +10,18 @@ import org.jploop.io.DiskLock;
 import org.jploop.io.FileBlockFile;
 
 /**
- * {@code ploop grow -s SIZE [-f raw] DELTA}: grows one image file given by path, with no
- * descriptor involved (ploop_grow_delta_offline, ploop_grow_raw_delta_offline). A ploop1 delta
- * goes through {@link DeltaGrower} (BAT clusters made room for, in-use flag set meanwhile); the
- * size must be a whole number of clusters. A raw image is extended with zeros (or sparsely) to the
- * size rounded up to 4 KiB. A smaller size is refused; the same size does nothing. The {@code
- * DiskDescriptor.xml} beside the file, if any, is locked meanwhile ({@link BareDelta#lockDisks})
- * but not changed, as in ploop.
+ * {@code ploop grow -s SIZE [-f raw] DELTA}: grows one image file given by path, with no descriptor
+ * involved (ploop_grow_delta_offline, ploop_grow_raw_delta_offline). A ploop1 delta goes through
+ * {@link DeltaGrower} (BAT clusters made room for, in-use flag set meanwhile); the size must be a
+ * whole number of clusters. A raw image is extended with zeros (or sparsely) to the size rounded up
+ * to 4 KiB. A smaller size is refused; the same size does nothing. The {@code DiskDescriptor.xml}
+ * beside the file, if any, is locked meanwhile ({@link BareDelta#lockDisks}) but not changed, as in
+ * ploop.
  */
 public final class BareDeltaGrower {
   /** Raw images grow in chunks of this many bytes (ploop's DEF_CLUSTER). */
   private static final int CHUNK = 1 << 20;
+
   private final StepHook hook;
 
   public BareDeltaGrower(StepHook hook) {
@@ -38,12 +39,18 @@ public final class BareDeltaGrower {
         return old;
       }
       if (g.sizeSectors() < old) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Error: new size " + sizeSectors + " is less than the old size " + old);
       }
       if (d.version() == FormatVersion.V1 && g.sizeSectors() > 0xFFFFFFFFL) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-            "Unable to grow " + delta + " to " + g.sizeSectors() + " sectors: a v1 image holds "
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
+            "Unable to grow "
+                + delta
+                + " to "
+                + g.sizeSectors()
+                + " sectors: a v1 image holds "
                 + "at most 4294967295 sectors (convert it with ploop convert -v 2)");
       }
       new DeltaGrower(hook).grow(d, g.sizeSectors());
@@ -67,7 +74,8 @@ public final class BareDeltaGrower {
         return oldSectors;
       }
       if (newSectors < oldSectors) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Error: new size " + newSectors + " is less than the old size " + oldSectors);
       }
       long end = newSectors * ImageGeometry.SECTOR;

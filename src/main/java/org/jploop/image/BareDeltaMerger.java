@@ -15,8 +15,8 @@ import org.jploop.io.ImageWriter;
 /**
  * {@code ploop merge [-f raw] [-n NEW_DELTA] DELTA... BASE}: the offline merge of delta files given
  * by path, no descriptor involved (ploop 1.15 merge_image without a device). The deltas are listed
- * top first: for every virtual cluster the first delta that maps it wins, then the next, then
- * BASE. They are merged into BASE (grown to the top delta's size first) or, with {@code -n}, into
+ * top first: for every virtual cluster the first delta that maps it wins, then the next, then BASE.
+ * They are merged into BASE (grown to the top delta's size first) or, with {@code -n}, into
  * NEW_DELTA, created like the top delta (size, cluster size, version) and filled from all of them,
  * BASE included; BASE is then left alone. The merged deltas are never deleted (ploop does not
  * either: no descriptor says they are obsolete). With {@code -f raw} BASE is a raw image.
@@ -45,7 +45,8 @@ public final class BareDeltaMerger {
   public void merge(List<Path> deltasTopFirst, Path base, Path newDelta, boolean raw)
       throws IOException {
     if (newDelta != null && Files.exists(newDelta, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Can't merge to new image " + newDelta + ": File exists");
     }
     List<Path> all = new ArrayList<>(deltasTopFirst);
@@ -98,8 +99,15 @@ public final class BareDeltaMerger {
     ImageGeometry g = ImageGeometry.forSize(top.sizeSectors(), (int) top.clusterSectors());
     Path tmp = tempFor(newDelta);
     Files.deleteIfExists(tmp);
-    log.println("Creating delta " + newDelta + " bs=" + g.clusterSectors() + " size="
-        + g.sizeSectors() + " sectors v" + top.version().number());
+    log.println(
+        "Creating delta "
+            + newDelta
+            + " bs="
+            + g.clusterSectors()
+            + " size="
+            + g.sizeSectors()
+            + " sectors v"
+            + top.version().number());
     ImageWriter.createEmpty(tmp, ImageHeader.create(top.version(), g));
     try (DeltaFile dest = DeltaFile.open(tmp, false)) {
       new DeltaMerger(progress, hook).merge(sources, dest);

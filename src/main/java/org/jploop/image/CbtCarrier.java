@@ -11,11 +11,11 @@ import org.jploop.io.CbtStore;
  * How the offline operations treat the CBT (dirty bitmap in the Format Extension) of a delta they
  * rewrite, as ploop does (verbs notes §2.3): snapshot copies the old top's CBT into the new top,
  * merge and snapshot-delete copy the child's CBT into the parent that survives (the parent's own is
- * dropped, as ploop's {@code clear_delta} voids it), resize and compact keep it (ploop runs them
- * on a mounted device, where the kernel keeps tracking; resize grows the bitmap with clean
- * granules). Each reads the bitmap before it changes the delta, {@link #detach}es it (the
- * extension's clusters would otherwise be overwritten or end up inside the file) and appends it
- * again once the delta is clean ({@link #attach}). Stateless.
+ * dropped, as ploop's {@code clear_delta} voids it), resize and compact keep it (ploop runs them on
+ * a mounted device, where the kernel keeps tracking; resize grows the bitmap with clean granules).
+ * Each reads the bitmap before it changes the delta, {@link #detach}es it (the extension's clusters
+ * would otherwise be overwritten or end up inside the file) and appends it again once the delta is
+ * clean ({@link #attach}). Stateless.
  */
 final class CbtCarrier {
   private CbtCarrier() {}
@@ -37,8 +37,8 @@ final class CbtCarrier {
   /**
    * Removes any extension from {@code d}: the header loses its pointer (v2.1 becomes v2.0) first,
    * then a valid extension's clusters at the end of the file are cut off. A bad extension's
-   * clusters stay where they are (their positions are not trusted); the operation reuses or
-   * trims them like any unreferenced cluster.
+   * clusters stay where they are (their positions are not trusted); the operation reuses or trims
+   * them like any unreferenced cluster.
    */
   static void detach(DeltaFile d) throws IOException {
     ImageHeader h = d.header();
@@ -51,8 +51,10 @@ final class CbtCarrier {
     } catch (BadExtensionException e) {
       s = null;
     }
-    d.writeHeader(h.withFormatExtensionOffset(0).withDiskInUse(
-        h.diskInUse() == ImageHeader.CLOSED_V21 ? ImageHeader.CLOSED_V20 : h.diskInUse()));
+    d.writeHeader(
+        h.withFormatExtensionOffset(0)
+            .withDiskInUse(
+                h.diskInUse() == ImageHeader.CLOSED_V21 ? ImageHeader.CLOSED_V20 : h.diskInUse()));
     if (s != null) {
       long end = CbtStore.trimmedEnd(s, d.file().size(), d.clusterBytes());
       if (end < d.file().size()) {

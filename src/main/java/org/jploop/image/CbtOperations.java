@@ -53,13 +53,20 @@ public final class CbtOperations {
     }
     try (DeltaFile d = DeltaFile.open(dst, false)) {
       if (d.header().inUse()) {
-        throw new ImageOperationException(ImageOperationException.Kind.DIRTY,
-            "Image is in use " + dst);
+        throw new ImageOperationException(
+            ImageOperationException.Kind.DIRTY, "Image is in use " + dst);
       }
       if (s.bitmap().sizeSectors() != d.header().sizeSectors()) {
-        throw new BadExtensionException(dst, -1, "Image size is not equal to dirty_bitmap size ("
-            + d.header().sizeSectors() + " sectors, the CBT of " + src + " covers "
-            + s.bitmap().sizeSectors() + ")");
+        throw new BadExtensionException(
+            dst,
+            -1,
+            "Image size is not equal to dirty_bitmap size ("
+                + d.header().sizeSectors()
+                + " sectors, the CBT of "
+                + src
+                + " covers "
+                + s.bitmap().sizeSectors()
+                + ")");
       }
       d.readCbt(); // a bad extension in dst refuses the copy, as ploop's remove step does
       CbtCarrier.detach(d);

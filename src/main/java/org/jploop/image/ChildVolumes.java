@@ -12,13 +12,13 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 
 /**
- * The images of a ploop-volume that its child volumes grow from although they are the volume's
- * own. {@code ploop-volume clone} of a read-write volume snapshots it in place and grows the clone
- * from that snapshot, so the snapshot's image and the ones below it are shared with the clone: a
- * plain snapshot-merge, snapshot-delete, snapshot-switch, convert or compact of the volume must not
- * change, move or delete them (the clone would lose its base or see the volume's later data).
- * Found from {@code VOL/children/}: each link's volume's {@code <SnapshotGUID>}, and the chain
- * below it in VOL's descriptor. Stateless.
+ * The images of a ploop-volume that its child volumes grow from although they are the volume's own.
+ * {@code ploop-volume clone} of a read-write volume snapshots it in place and grows the clone from
+ * that snapshot, so the snapshot's image and the ones below it are shared with the clone: a plain
+ * snapshot-merge, snapshot-delete, snapshot-switch, convert or compact of the volume must not
+ * change, move or delete them (the clone would lose its base or see the volume's later data). Found
+ * from {@code VOL/children/}: each link's volume's {@code <SnapshotGUID>}, and the chain below it
+ * in VOL's descriptor. Stateless.
  */
 public final class ChildVolumes {
   /** The directory of links to child volumes inside a volume directory (SNAP_DIR). */

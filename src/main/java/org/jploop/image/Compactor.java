@@ -12,8 +12,8 @@ import java.util.BitSet;
  * <p>Crash safety: a hole is unreferenced, so writing into it changes nothing visible; the moved
  * clusters are fsynced before their BAT entries are written and fsynced; a source cluster is only
  * cut off by the truncation after no durable entry points at it. The delta carries the in-use flag
- * meanwhile. Works on an open {@link DeltaFile}, so the mount daemon can run it under its own
- * write lock.
+ * meanwhile. Works on an open {@link DeltaFile}, so the mount daemon can run it under its own write
+ * lock.
  */
 public final class Compactor {
   /** Clusters moved between two BAT commits. */

@@ -31,8 +31,10 @@ import org.jploop.io.ImageWriter;
 public final class DeltaFile implements Closeable {
   private final BlockFile file;
   private ImageHeader header;
+
   /** Raw BAT slots of the header clusters, slot i = virtual cluster i (units of the version). */
   private long[] slots;
+
   /** md pages whose in-memory slots differ from the file. */
   private final BitSet dirtyPages = new BitSet();
 
@@ -53,7 +55,9 @@ public final class DeltaFile implements Closeable {
     }
   }
 
-  /** Wraps an open file (the mount daemon passes its own), reading and validating header and BAT. */
+  /**
+   * Wraps an open file (the mount daemon passes its own), reading and validating header and BAT.
+   */
   public static DeltaFile of(BlockFile f) throws IOException {
     ImageHeader h = ImageReader.readHeader(f);
     int[] raw = ImageReader.readBatSlots(f, h);
@@ -127,8 +131,8 @@ public final class DeltaFile implements Closeable {
   /** Sets the raw BAT value of {@code clu}, in memory only. */
   public void setRaw(long clu, long raw) {
     if (raw < 0 || raw > ImageGeometry.MAX_BAT_VALUE) {
-      throw new IllegalArgumentException(path() + ": BAT value " + raw + " out of range for "
-          + header.version());
+      throw new IllegalArgumentException(
+          path() + ": BAT value " + raw + " out of range for " + header.version());
     }
     slots[(int) clu] = raw;
     dirtyPages.set(BatLayout.pageOf(clu));
@@ -238,8 +242,8 @@ public final class DeltaFile implements Closeable {
     if (mappedCount() == 0) {
       flags |= ImageHeader.CIF_EMPTY;
     }
-    writeHeader(header.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(flags)
-        .withFormatExtensionOffset(0));
+    writeHeader(
+        header.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(flags).withFormatExtensionOffset(0));
   }
 
   /** Returns where the clusters the BAT references end, in bytes (header clusters included). */
@@ -256,7 +260,9 @@ public final class DeltaFile implements Closeable {
     return CbtStore.read(file, header, dataEnd());
   }
 
-  /** Appends {@code bitmap} as the delta's CBT and marks it closed v2.1 ({@link CbtStore#write}). */
+  /**
+   * Appends {@code bitmap} as the delta's CBT and marks it closed v2.1 ({@link CbtStore#write}).
+   */
   public void writeCbt(DirtyBitmap bitmap) throws IOException {
     this.header = CbtStore.write(file, header, bitmap);
   }

@@ -70,8 +70,8 @@ public final class DeltaGrower {
   }
 
   /**
-   * Checks that {@code delta} can grow to {@code newSizeSectors} without touching it; returns
-   * false when it already has that size.
+   * Checks that {@code delta} can grow to {@code newSizeSectors} without touching it; returns false
+   * when it already has that size.
    *
    * @throws ImageOperationException REFUSED for a smaller size or a v1 image past 2 TiB
    */
@@ -79,16 +79,24 @@ public final class DeltaGrower {
       throws ImageOperationException {
     ImageGeometry ng = ImageGeometry.forSize(newSizeSectors, delta.clusterSectors());
     if (ng.batEntries() < delta.batEntries()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Error: new size " + ng.sizeSectors() + " is less than the old size "
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Error: new size "
+              + ng.sizeSectors()
+              + " is less than the old size "
               + delta.header().sizeSectors());
     }
     if (ng.batEntries() == delta.batEntries()) {
       return false;
     }
     if (delta.version() == FormatVersion.V1 && ng.sizeSectors() > 0xFFFFFFFFL) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Unable to grow " + delta.path() + " to " + ng.sizeSectors() + " sectors: a v1 image "
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Unable to grow "
+              + delta.path()
+              + " to "
+              + ng.sizeSectors()
+              + " sectors: a v1 image "
               + "holds at most 4294967295 sectors (convert it with ploop convert -v 2)");
     }
     return true;

@@ -26,9 +26,18 @@ import org.jploop.io.ImageReader;
  * @param diskInUse raw {@code m_DiskInUse} (0 for raw)
  * @param flags raw {@code m_Flags} (0 for raw)
  */
-public record DeltaInfo(Path file, String guid, boolean raw, FormatVersion version,
-    int clusterSectors, long sizeSectors, long clustersAllocated, long fileBytes, long bytesOnDisk,
-    long diskInUse, long flags) {
+public record DeltaInfo(
+    Path file,
+    String guid,
+    boolean raw,
+    FormatVersion version,
+    int clusterSectors,
+    long sizeSectors,
+    long clustersAllocated,
+    long fileBytes,
+    long bytesOnDisk,
+    long diskInUse,
+    long flags) {
 
   /** Reads a ploop1 delta: validated header and BAT. Errors name the file and offset. */
   public static DeltaInfo readImage(Path file, String guid) throws IOException {
@@ -41,8 +50,17 @@ public record DeltaInfo(Path file, String guid, boolean raw, FormatVersion versi
           allocated++;
         }
       }
-      return new DeltaInfo(file, guid, false, h.version(), (int) h.clusterSectors(),
-          h.sizeSectors(), allocated, f.size(), FileUsage.bytesOnDisk(file), h.diskInUse(),
+      return new DeltaInfo(
+          file,
+          guid,
+          false,
+          h.version(),
+          (int) h.clusterSectors(),
+          h.sizeSectors(),
+          allocated,
+          f.size(),
+          FileUsage.bytesOnDisk(file),
+          h.diskInUse(),
           h.flags());
     }
   }
@@ -50,8 +68,8 @@ public record DeltaInfo(Path file, String guid, boolean raw, FormatVersion versi
   /** Describes a raw image of the descriptor's blocksize. */
   public static DeltaInfo readRaw(Path file, String guid, int blocksize) throws IOException {
     long size = Files.size(file);
-    return new DeltaInfo(file, guid, true, null, blocksize, size / 512, -1, size,
-        FileUsage.bytesOnDisk(file), 0, 0);
+    return new DeltaInfo(
+        file, guid, true, null, blocksize, size / 512, -1, size, FileUsage.bytesOnDisk(file), 0, 0);
   }
 
   /** Returns whether the in-use flag is set (not closed cleanly, or open read-write now). */

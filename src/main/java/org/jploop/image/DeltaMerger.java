@@ -7,8 +7,8 @@ import java.util.List;
 import org.jploop.format.BatLayout;
 
 /**
- * Copies the visible clusters of one or more upper deltas into a lower one (ploop's
- * {@code merge_image}, §11): for every virtual cluster the topmost source that maps it wins; the
+ * Copies the visible clusters of one or more upper deltas into a lower one (ploop's {@code
+ * merge_image}, §11): for every virtual cluster the topmost source that maps it wins; the
  * destination overwrites its own copy in place, or else takes its lowest hole, or else appends.
  *
  * <p>Crash safety: the destination carries the in-use flag for the whole run. For each md page of
@@ -34,14 +34,30 @@ public final class DeltaMerger {
     long entries = dest.batEntries();
     for (DeltaFile s : sourcesTopFirst) {
       if (s.clusterSectors() != dest.clusterSectors()) {
-        throw new ImageOperationException(ImageOperationException.Kind.CORRUPT,
-            "Wrong blocksize " + s.clusterSectors() + " in " + s.path() + " (" + dest.path()
-                + " has " + dest.clusterSectors() + ")");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.CORRUPT,
+            "Wrong blocksize "
+                + s.clusterSectors()
+                + " in "
+                + s.path()
+                + " ("
+                + dest.path()
+                + " has "
+                + dest.clusterSectors()
+                + ")");
       }
       if (s.version() != dest.version()) {
-        throw new ImageOperationException(ImageOperationException.Kind.CORRUPT,
-            "Wrong version " + s.version().number() + " in " + s.path() + " (" + dest.path()
-                + " has " + dest.version().number() + ")");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.CORRUPT,
+            "Wrong version "
+                + s.version().number()
+                + " in "
+                + s.path()
+                + " ("
+                + dest.path()
+                + " has "
+                + dest.version().number()
+                + ")");
       }
       entries = Math.max(entries, s.batEntries());
     }

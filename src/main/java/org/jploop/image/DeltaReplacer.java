@@ -17,13 +17,13 @@ import org.jploop.io.ImageReader;
 /**
  * {@code ploop replace}: puts another file with the same content (a copy) in place of one delta of
  * the top chain. The new file's header must describe the same image as the old one (version,
- * cluster size, size; not in use); whether its content is sound is {@code ploop check}'s job,
- * which the caller runs first. Without {@code keepName} the descriptor is updated atomically
- * ({@link DescriptorTransaction}) to name the new file, which must be in the descriptor's
- * directory (jploop resolves no image outside it); with it the new file is renamed over the old
- * one (same filesystem required) and the descriptor stays. The old file is left where it was.
- * Run on an {@link OfflineDisk}: offline, or by the mount daemon with the disk suspended and
- * closed. Not thread-safe.
+ * cluster size, size; not in use); whether its content is sound is {@code ploop check}'s job, which
+ * the caller runs first. Without {@code keepName} the descriptor is updated atomically ({@link
+ * DescriptorTransaction}) to name the new file, which must be in the descriptor's directory (jploop
+ * resolves no image outside it); with it the new file is renamed over the old one (same filesystem
+ * required) and the descriptor stays. The old file is left where it was. Run on an {@link
+ * OfflineDisk}: offline, or by the mount daemon with the disk suspended and closed. Not
+ * thread-safe.
  */
 public final class DeltaReplacer {
   /**
@@ -37,8 +37,15 @@ public final class DeltaReplacer {
   public record Result(Path oldFile, Path newFile, int level, boolean top) {
     /** ploop's log line: {@code Replacing %s with %s (%s, level %d)}. */
     public String describe() {
-      return "Replacing " + oldFile + " with " + newFile + " (" + (top ? "rw" : "ro")
-          + ", level " + level + ")";
+      return "Replacing "
+          + oldFile
+          + " with "
+          + newFile
+          + " ("
+          + (top ? "rw" : "ro")
+          + ", level "
+          + level
+          + ")";
     }
   }
 
@@ -88,7 +95,8 @@ public final class DeltaReplacer {
     Path oldFile = disk.fileOf(entry);
     Path nf = newFile.toAbsolutePath().normalize();
     if (!Files.isRegularFile(nf)) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN,
           "Can't open " + newFile + ": No such file or directory");
     }
     for (Path f : disk.allFiles()) {
@@ -109,8 +117,9 @@ public final class DeltaReplacer {
     boolean top = level == chain.size() - 1;
     if (keepName) {
       if (!Files.getFileStore(nf).equals(Files.getFileStore(oldFile.getParent()))) {
-        throw new ImageOperationException(ImageOperationException.Kind.RENAME, "Files " + nf
-            + " and " + oldFile + " are on different file systems, can't rename");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.RENAME,
+            "Files " + nf + " and " + oldFile + " are on different file systems, can't rename");
       }
       Files.move(nf, oldFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       DescriptorTransaction.fsyncDirectory(oldFile);
@@ -118,13 +127,22 @@ public final class DeltaReplacer {
     }
     Path dir = disk.xml().toAbsolutePath().getParent();
     if (!nf.getParent().equals(dir)) {
-      throw refused("Image " + newFile + " is not in " + dir + "; jploop keeps every image of a"
-          + " disk in its descriptor's directory (or use -k to rename it over " + oldFile + ")");
+      throw refused(
+          "Image "
+              + newFile
+              + " is not in "
+              + dir
+              + "; jploop keeps every image of a"
+              + " disk in its descriptor's directory (or use -k to rename it over "
+              + oldFile
+              + ")");
     }
     List<ImageEntry> images = new ArrayList<>();
     for (ImageEntry e : d.images()) {
-      images.add(e == entry || Guid.same(e.guid(), entry.guid())
-          ? new ImageEntry(e.guid(), e.type(), nf.getFileName().toString(), e.alien()) : e);
+      images.add(
+          e == entry || Guid.same(e.guid(), entry.guid())
+              ? new ImageEntry(e.guid(), e.type(), nf.getFileName().toString(), e.alien())
+              : e);
     }
     DiskDescriptor next = d.withChain(images, d.shots(), d.topGuid());
     DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
@@ -139,18 +157,32 @@ public final class DeltaReplacer {
     ImageHeader o = header(oldFile);
     ImageHeader n = header(newFile);
     if (n.inUse()) {
-      throw new ImageOperationException(ImageOperationException.Kind.DIRTY, "Image " + newFile
-          + " is in use (its dirty flag is set); run ploop check first");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.DIRTY,
+          "Image " + newFile + " is in use (its dirty flag is set); run ploop check first");
     }
-    if (o.version() != n.version() || o.clusterSectors() != n.clusterSectors()
+    if (o.version() != n.version()
+        || o.clusterSectors() != n.clusterSectors()
         || o.sizeSectors() != n.sizeSectors()) {
-      throw new ImageOperationException(ImageOperationException.Kind.CORRUPT, "Image " + newFile
-          + " does not match " + oldFile + ": " + describe(n) + " instead of " + describe(o));
+      throw new ImageOperationException(
+          ImageOperationException.Kind.CORRUPT,
+          "Image "
+              + newFile
+              + " does not match "
+              + oldFile
+              + ": "
+              + describe(n)
+              + " instead of "
+              + describe(o));
     }
   }
 
   private static String describe(ImageHeader h) {
-    return h.version() + ", cluster " + h.clusterSectors() + " sectors, " + h.sizeSectors()
+    return h.version()
+        + ", cluster "
+        + h.clusterSectors()
+        + " sectors, "
+        + h.sizeSectors()
         + " sectors";
   }
 

@@ -19,10 +19,10 @@ import org.jploop.io.ImageReader;
  * have written for it ({TOPDELTA, parent NONE}, CHS from the size, path relative to IMAGE_DIR).
  *
  * <p>A ploop1 image gives size ({@code m_Size * m_Sectors}), cluster size and version from its
- * header; its in-use flag is allowed, as in ploop. A raw image gives size = file size / 512 and
- * the cluster size {@code -b} (the file must be a multiple of it) or the largest of 1 MiB ... 32
- * KiB dividing the file size. jploop differs from ploop in one point: an image outside IMAGE_DIR
- * is refused instead of written as an absolute path, because jploop's descriptors only name images
+ * header; its in-use flag is allowed, as in ploop. A raw image gives size = file size / 512 and the
+ * cluster size {@code -b} (the file must be a multiple of it) or the largest of 1 MiB ... 32 KiB
+ * dividing the file size. jploop differs from ploop in one point: an image outside IMAGE_DIR is
+ * refused instead of written as an absolute path, because jploop's descriptors only name images
  * inside their directory. Snapshots are not recovered (ploop does not either).
  */
 public final class DescriptorRestorer {
@@ -41,21 +41,29 @@ public final class DescriptorRestorer {
    */
   public Path restore(Path imageDir, Path image, boolean raw, int blocksize) throws IOException {
     if (!Files.isDirectory(imageDir)) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
-          "Can't create " + imageDir.resolve(DiskDescriptor.FILE_NAME)
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN,
+          "Can't create "
+              + imageDir.resolve(DiskDescriptor.FILE_NAME)
               + ": No such file or directory");
     }
     Path dir = imageDir.toRealPath();
     Path xml = dir.resolve(DiskDescriptor.FILE_NAME);
     if (!Files.exists(image)) {
-      throw new ImageOperationException(ImageOperationException.Kind.OPEN,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.OPEN,
           (raw ? "stat " : "open ") + image + ": No such file or directory");
     }
     Path real = image.toRealPath();
     if (!real.startsWith(dir) || real.equals(dir)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Image " + real
-          + " is not inside " + dir + ": jploop's DiskDescriptor.xml only names images inside its"
-          + " own directory (ploop would store the absolute path); move the image there first");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Image "
+              + real
+              + " is not inside "
+              + dir
+              + ": jploop's DiskDescriptor.xml only names images inside its"
+              + " own directory (ploop would store the absolute path); move the image there first");
     }
     long sizeSectors;
     int clusterSectors;
@@ -63,17 +71,19 @@ public final class DescriptorRestorer {
       long bytes = Files.size(real);
       clusterSectors = blocksize != 0 ? blocksize : bestBlocksize(bytes);
       if (bytes % ((long) clusterSectors * ImageGeometry.SECTOR) != 0) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Image size must be aligned to the blocksize specified");
       }
       if (!ImageGeometry.isValidClusterSectors(clusterSectors)) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Incorrect blocksize specified: " + clusterSectors);
       }
       sizeSectors = bytes / ImageGeometry.SECTOR;
       if (sizeSectors == 0) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-            "Image " + image + " is empty");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED, "Image " + image + " is empty");
       }
     } else {
       log.println("Opening delta " + image);
@@ -81,8 +91,8 @@ public final class DescriptorRestorer {
       try (BlockFile f = FileBlockFile.open(real, true)) {
         h = ImageReader.readHeader(f);
       } catch (NoSuchFileException e) {
-        throw new ImageOperationException(ImageOperationException.Kind.OPEN,
-            "open " + image + ": No such file or directory");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.OPEN, "open " + image + ": No such file or directory");
       } catch (org.jploop.format.CorruptImageException e) {
         throw new ImageOperationException(ImageOperationException.Kind.OPEN, e.getMessage());
       }
@@ -90,8 +100,8 @@ public final class DescriptorRestorer {
       sizeSectors = h.batEntries() * h.clusterSectors();
     }
     if (Files.exists(xml)) {
-      throw new ImageOperationException(ImageOperationException.Kind.BUSY,
-          "Can't create " + xml + ": File exists");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.BUSY, "Can't create " + xml + ": File exists");
     }
     ImageGeometry g = ImageGeometry.forSize(sizeSectors, clusterSectors);
     DiskDescriptor d = DiskDescriptor.forNewImage(g, dir.relativize(real).toString(), raw);
@@ -108,13 +118,14 @@ public final class DescriptorRestorer {
    * @throws ImageOperationException REFUSED if none does ("Image size must be aligned to 32K")
    */
   static int bestBlocksize(long bytes) throws ImageOperationException {
-    for (int bs = ImageGeometry.DEFAULT_CLUSTER_SECTORS; bs >= ImageGeometry.MIN_CLUSTER_SECTORS;
+    for (int bs = ImageGeometry.DEFAULT_CLUSTER_SECTORS;
+        bs >= ImageGeometry.MIN_CLUSTER_SECTORS;
         bs /= 2) {
       if (bytes % ((long) bs * ImageGeometry.SECTOR) == 0) {
         return bs;
       }
     }
-    throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-        "Image size must be aligned to 32K");
+    throw new ImageOperationException(
+        ImageOperationException.Kind.REFUSED, "Image size must be aligned to 32K");
   }
 }

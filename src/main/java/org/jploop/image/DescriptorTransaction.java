@@ -9,14 +9,15 @@ import java.nio.file.StandardOpenOption;
 import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
- * The two-phase store ploop uses for multi-step operations: the new state is written and fsynced
- * to {@code DiskDescriptor.xml.tmp} before the image files change ({@link #stage}), and renamed over
+ * The two-phase store ploop uses for multi-step operations: the new state is written and fsynced to
+ * {@code DiskDescriptor.xml.tmp} before the image files change ({@link #stage}), and renamed over
  * {@code DiskDescriptor.xml} once they have ({@link #commit}). A crash in between leaves the old
  * descriptor in force and the staged one beside it for recovery.
  */
 public final class DescriptorTransaction {
   /** The descriptor file. */
   private final Path xml;
+
   /** Its staging file, {@code <xml>.tmp}. */
   private final Path tmp;
 

@@ -40,8 +40,14 @@ public final class DiskCompactor {
   public record DeltaResult(Path file, Compactor.Result result) {
     /** One line for the user. */
     public String describe() {
-      return file + ": moved " + result.movedClusters() + " clusters, size "
-          + result.sizeBefore() + " -> " + result.sizeAfter() + " bytes";
+      return file
+          + ": moved "
+          + result.movedClusters()
+          + " clusters, size "
+          + result.sizeBefore()
+          + " -> "
+          + result.sizeAfter()
+          + " bytes";
     }
   }
 
@@ -52,7 +58,8 @@ public final class DiskCompactor {
     List<DeltaResult> out = new ArrayList<>();
     Map<String, Path> shared = ChildVolumes.shared(disk.xml(), d);
     for (DiskDescriptor.ImageEntry e : d.images()) {
-      if ((d.raw() && e == d.images().get(0)) || e.alien()
+      if ((d.raw() && e == d.images().get(0))
+          || e.alien()
           || shared.containsKey(e.guid().toLowerCase(Locale.ROOT))) {
         // a raw base has no BAT; a parent volume's image, or one a child volume grows from, is
         // read by other volumes, which may be mounted

@@ -20,8 +20,13 @@ import org.jploop.io.DiskLock;
  * @param deltas the chain, base first
  * @param lockHolder "pid purpose" of whoever holds the DiskLock (the mount daemon), or null
  */
-public record DiskInfo(Path descriptor, long sizeSectors, int clusterSectors,
-    FormatVersion version, List<DeltaInfo> deltas, String lockHolder) {
+public record DiskInfo(
+    Path descriptor,
+    long sizeSectors,
+    int clusterSectors,
+    FormatVersion version,
+    List<DeltaInfo> deltas,
+    String lockHolder) {
 
   public DiskInfo {
     deltas = List.copyOf(deltas);
@@ -34,9 +39,10 @@ public record DiskInfo(Path descriptor, long sizeSectors, int clusterSectors,
     List<DeltaInfo> deltas = new ArrayList<>();
     for (DiskDescriptor.ImageEntry e : chain) {
       Path p = d.fileOf(xml, e);
-      deltas.add(d.raw() && deltas.isEmpty()
-          ? DeltaInfo.readRaw(p, e.guid(), d.blocksize())
-          : DeltaInfo.readImage(p, e.guid()));
+      deltas.add(
+          d.raw() && deltas.isEmpty()
+              ? DeltaInfo.readRaw(p, e.guid(), d.blocksize())
+              : DeltaInfo.readImage(p, e.guid()));
     }
     DeltaInfo top = deltas.get(deltas.size() - 1);
     long size = top.raw() ? d.diskSizeSectors() : top.sizeSectors();
@@ -46,8 +52,8 @@ public record DiskInfo(Path descriptor, long sizeSectors, int clusterSectors,
   /** Reads a bare image file. */
   public static DiskInfo ofImage(Path image) throws IOException {
     DeltaInfo di = DeltaInfo.readImage(image, null);
-    return new DiskInfo(null, di.sizeSectors(), di.clusterSectors(), di.version(), List.of(di),
-        null);
+    return new DiskInfo(
+        null, di.sizeSectors(), di.clusterSectors(), di.version(), List.of(di), null);
   }
 
   /** Returns the top delta. */

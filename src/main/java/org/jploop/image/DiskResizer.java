@@ -48,7 +48,8 @@ public final class DiskResizer {
     requireAligned(sizeSectors, d.blocksize());
     long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
     if (rounded < d.diskSizeSectors()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Error: new size " + rounded + " is less than the old size " + d.diskSizeSectors());
     }
     return resize(sizeSectors);
@@ -62,36 +63,52 @@ public final class DiskResizer {
   public static void requireAligned(long sizeSectors, int clusterSectors)
       throws ImageOperationException {
     if (sizeSectors % clusterSectors != 0) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "An incorrect block device size is specified: " + sizeSectors + " sectors. The block"
-              + " device size must be aligned to the cluster block size " + clusterSectors);
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "An incorrect block device size is specified: "
+              + sizeSectors
+              + " sectors. The block"
+              + " device size must be aligned to the cluster block size "
+              + clusterSectors);
     }
   }
 
-  /** Resizes the disk to {@code sizeSectors} (rounded up to the blocksize); returns the new size. */
+  /**
+   * Resizes the disk to {@code sizeSectors} (rounded up to the blocksize); returns the new size.
+   */
   public long resize(long sizeSectors) throws IOException {
     DiskDescriptor d = disk.descriptor();
     long rounded = ImageGeometry.forSize(sizeSectors, d.blocksize()).sizeSectors();
     if (rounded <= 4L * d.blocksize()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to change image size to " + rounded + " sectors");
     }
     if (rounded > MAX_FS_SIZE_SECTORS) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "An incorrect block device size is specified: " + rounded
-              + " sectors. The maximum allowed size is " + MAX_FS_SIZE_SECTORS + " sectors");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "An incorrect block device size is specified: "
+              + rounded
+              + " sectors. The maximum allowed size is "
+              + MAX_FS_SIZE_SECTORS
+              + " sectors");
     }
     if (rounded < d.diskSizeSectors()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to shrink: the disk is not mounted and jploop cannot shrink the filesystem "
               + "inside it offline; ploop never shrinks the image itself (current size "
-              + d.diskSizeSectors() + " sectors, requested " + rounded + ")");
+              + d.diskSizeSectors()
+              + " sectors, requested "
+              + rounded
+              + ")");
     }
     if (rounded == d.diskSizeSectors()) {
       return rounded;
     }
     if (d.raw() && d.images().size() == 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Resizing a raw image is not supported; convert it with ploop convert -f ploop1");
     }
     disk.requireClean();

@@ -19,7 +19,6 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.format.descriptor.DiskDescriptor.ImageEntry;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
-import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
 import org.jploop.io.NoSpaceException;
 
@@ -79,15 +78,22 @@ public final class FormatConverter {
     }
     boolean did = false;
     if (flagged) {
-      log.println("Image " + base + " is in the changing version state: restoring every delta"
-          + " from its .idx backup");
+      log.println(
+          "Image "
+              + base
+              + " is in the changing version state: restoring every delta"
+              + " from its .idx backup");
       List<Path> order = new ArrayList<>(deltas.subList(1, deltas.size()));
       order.add(base);
       for (Path p : order) {
         Path idx = backupOf(p);
         if (!Files.exists(idx)) {
-          throw new ImageOperationException(ImageOperationException.Kind.CORRUPT,
-              "Image " + p + " is in the changing version state but its backup " + idx
+          throw new ImageOperationException(
+              ImageOperationException.Kind.CORRUPT,
+              "Image "
+                  + p
+                  + " is in the changing version state but its backup "
+                  + idx
                   + " is missing");
         }
         byte[] saved = Files.readAllBytes(idx);
@@ -134,9 +140,13 @@ public final class FormatConverter {
         next = null;
       }
       boolean baseIsPloop = isPloopImage(baseFile);
-      if (next != null && next.raw() != d.raw() && next.images().equals(
-          d.withType(next.raw() ? DiskDescriptor.TYPE_PLAIN : DiskDescriptor.TYPE_COMPRESSED)
-              .images())
+      if (next != null
+          && next.raw() != d.raw()
+          && next.images()
+              .equals(
+                  d.withType(
+                          next.raw() ? DiskDescriptor.TYPE_PLAIN : DiskDescriptor.TYPE_COMPRESSED)
+                      .images())
           && baseIsPloop == !next.raw()) {
         log.println("Finishing an interrupted conversion of " + baseFile);
         new DescriptorTransaction(disk.xml()).commit();
@@ -190,8 +200,11 @@ public final class FormatConverter {
         for (DeltaFile d : deltas) {
           if (d.header().sizeSectors() > 0xFFFFFFFFL
               || d.fileClusters() * d.clusterSectors() > ImageGeometry.MAX_BAT_VALUE) {
-            throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-                "Unable to convert " + d.path() + " to v1: the disk or the image file is "
+            throw new ImageOperationException(
+                ImageOperationException.Kind.REFUSED,
+                "Unable to convert "
+                    + d.path()
+                    + " to v1: the disk or the image file is "
                     + "larger than 2 TiB (0xffffffff sectors)");
           }
         }
@@ -204,8 +217,12 @@ public final class FormatConverter {
         ByteBuffer b = ByteBuffer.allocate((int) bytes);
         d.file().read(b, 0);
         Path idx = backupOf(d.path());
-        try (FileChannel ch = FileChannel.open(idx, StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch =
+            FileChannel.open(
+                idx,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
           b.flip();
           while (b.hasRemaining()) {
             ch.write(b);
@@ -216,8 +233,10 @@ public final class FormatConverter {
       }
       hook.reached("convert: backups written");
       for (DeltaFile d : deltas) {
-        d.writeHeader(d.header().withDiskInUse(ImageHeader.IN_USE)
-            .withFlags(d.header().flags() | ImageHeader.CIF_FMT_VERSION_CONVERT));
+        d.writeHeader(
+            d.header()
+                .withDiskInUse(ImageHeader.IN_USE)
+                .withFlags(d.header().flags() | ImageHeader.CIF_FMT_VERSION_CONVERT));
         hook.reached("convert: delta flagged");
       }
       progress.start(deltas.size());
@@ -226,8 +245,10 @@ public final class FormatConverter {
         for (long c = 0; c < d.batEntries(); c++) {
           long v = d.rawEntry(c);
           if (v != 0) {
-            d.setRaw(c, target.toBatValue(from.toPhysicalCluster(v, d.clusterSectors()),
-                d.clusterSectors()));
+            d.setRaw(
+                c,
+                target.toBatValue(
+                    from.toPhysicalCluster(v, d.clusterSectors()), d.clusterSectors()));
           }
         }
         d.writeDirtyBatPages();
@@ -238,8 +259,10 @@ public final class FormatConverter {
       progress.finish();
       for (int i = deltas.size() - 1; i >= 0; i--) {
         DeltaFile d = deltas.get(i);
-        d.writeHeader(d.header().withDiskInUse(ImageHeader.CLOSED_V20)
-            .withFlags(d.header().flags() & ~ImageHeader.CIF_FMT_VERSION_CONVERT));
+        d.writeHeader(
+            d.header()
+                .withDiskInUse(ImageHeader.CLOSED_V20)
+                .withFlags(d.header().flags() & ~ImageHeader.CIF_FMT_VERSION_CONVERT));
         hook.reached("convert: delta flag cleared");
       }
       for (DeltaFile d : deltas) {
@@ -262,7 +285,8 @@ public final class FormatConverter {
       return;
     }
     if (d.images().size() != 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to convert to raw: the disk has snapshots; merge them first"
               + " (ploop snapshot-merge -A)");
     }
@@ -274,8 +298,8 @@ public final class FormatConverter {
     Files.deleteIfExists(tmp);
     try (DeltaFile delta = DeltaFile.open(base, true)) {
       long cb = delta.clusterBytes();
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         progress.start(delta.batEntries());
         for (long c = 0; c < delta.batEntries(); c++) {
           long p = delta.physicalOf(c);
@@ -307,9 +331,19 @@ public final class FormatConverter {
     if (!d.raw()) {
       if (d.preallocated()) {
         // ploop convert -f expanded: only the descriptor changes.
-        DiskDescriptor next = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(),
-            d.cylinders(), d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), false,
-            d.images(), d.topGuid(), d.shots());
+        DiskDescriptor next =
+            new DiskDescriptor(
+                d.diskSizeSectors(),
+                d.maxDeltaSize(),
+                d.cylinders(),
+                d.heads(),
+                d.sectors(),
+                d.encryptionKeyId(),
+                d.blocksize(),
+                false,
+                d.images(),
+                d.topGuid(),
+                d.shots());
         next.write(disk.xml());
         disk.update(next);
         log.println("The image is now expanded (Preallocated dropped from the descriptor)");
@@ -328,7 +362,8 @@ public final class FormatConverter {
     long sizeSectors = Math.max(1, (rawSize + ImageGeometry.SECTOR - 1) / ImageGeometry.SECTOR);
     ImageGeometry g = ImageGeometry.forSize(sizeSectors, d.blocksize());
     if (version == FormatVersion.V1 && g.sizeSectors() > 0xFFFFFFFFL) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to convert to v1: the disk is larger than 2 TiB");
     }
     ImageWriter.createEmpty(tmp, ImageHeader.create(version, g));
@@ -378,11 +413,12 @@ public final class FormatConverter {
     recover();
     DiskDescriptor d = disk.descriptor();
     if (d.raw()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Converting raw image is not supported");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED, "Converting raw image is not supported");
     }
     if (d.images().size() != 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to convert to preallocated: the disk has snapshots; merge them first"
               + " (ploop snapshot-merge -A)");
     }
@@ -428,17 +464,27 @@ public final class FormatConverter {
       }
     }
     if (!d.preallocated()) {
-      DiskDescriptor next = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(),
-          d.cylinders(), d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), true,
-          d.images(), d.topGuid(), d.shots());
+      DiskDescriptor next =
+          new DiskDescriptor(
+              d.diskSizeSectors(),
+              d.maxDeltaSize(),
+              d.cylinders(),
+              d.heads(),
+              d.sectors(),
+              d.encryptionKeyId(),
+              d.blocksize(),
+              true,
+              d.images(),
+              d.topGuid(),
+              d.shots());
       next.write(disk.xml());
       disk.update(next);
       hook.reached("convert: descriptor committed");
     }
   }
 
-  private void commitPreallocated(DeltaFile delta, long fromCluster, long toCluster,
-      long clusters) throws IOException {
+  private void commitPreallocated(DeltaFile delta, long fromCluster, long toCluster, long clusters)
+      throws IOException {
     long cb = delta.clusterBytes();
     try {
       delta.file().allocate(fromCluster * cb, (toCluster - fromCluster) * cb);

@@ -23,11 +23,11 @@ import org.jploop.io.ImageWriter;
 import org.jploop.io.SuppressForbidden;
 
 /**
- * Creates a new disk the way {@code ploop init} does (steps 2-7): the image file (ploop1 expanded or
- * preallocated, v1 or v2, or raw) created O_EXCL with mode 0600 and fsynced, then {@code
+ * Creates a new disk the way {@code ploop init} does (steps 2-7): the image file (ploop1 expanded
+ * or preallocated, v1 or v2, or raw) created O_EXCL with mode 0600 and fsynced, then {@code
  * DiskDescriptor.xml} beside it naming the image {@code {TOPDELTA, parent NONE}} with a relative
- * path. On any failure both files are removed again. Stateless; the caller owns locking (a new
- * disk has no lock yet, and O_EXCL on both files keeps two creators apart).
+ * path. On any failure both files are removed again. Stateless; the caller owns locking (a new disk
+ * has no lock yet, and O_EXCL on both files keeps two creators apart).
  */
 public final class ImageCreator {
   /** Raw images are zero-filled in chunks of this many bytes (ploop writes 1 MiB at a time). */
@@ -46,13 +46,23 @@ public final class ImageCreator {
    * @param format expanded, preallocated or raw
    * @param sparse for raw: create the file with ftruncate instead of writing zeros ({@code -S})
    */
-  public record Request(Path image, long sizeSectors, int clusterSectors, FormatVersion version,
-      ImageFormat format, boolean sparse) {
+  public record Request(
+      Path image,
+      long sizeSectors,
+      int clusterSectors,
+      FormatVersion version,
+      ImageFormat format,
+      boolean sparse) {
 
     /** A default request: v2, 1 MiB clusters, expanded. */
     public static Request of(Path image, long sizeSectors) {
-      return new Request(image, sizeSectors, ImageGeometry.DEFAULT_CLUSTER_SECTORS,
-          FormatVersion.V2, ImageFormat.EXPANDED, false);
+      return new Request(
+          image,
+          sizeSectors,
+          ImageGeometry.DEFAULT_CLUSTER_SECTORS,
+          FormatVersion.V2,
+          ImageFormat.EXPANDED,
+          false);
     }
 
     /** Returns a copy with another cluster size. */
@@ -80,7 +90,9 @@ public final class ImageCreator {
    */
   public record Created(Path descriptorFile, Path imageFile, DiskDescriptor descriptor) {}
 
-  /** Returns {@code realpath(dirname(image))/DiskDescriptor.xml}, where init puts the descriptor. */
+  /**
+   * Returns {@code realpath(dirname(image))/DiskDescriptor.xml}, where init puts the descriptor.
+   */
   public static Path descriptorFor(Path image) throws IOException {
     Path parent = image.toAbsolutePath().getParent();
     if (parent == null || !Files.isDirectory(parent)) {
@@ -113,8 +125,7 @@ public final class ImageCreator {
    */
   public static Created create(Request req, LongConsumer progress) throws IOException {
     if (!ImageGeometry.isValidClusterSectors(req.clusterSectors())) {
-      throw new IllegalArgumentException(
-          "Incorrect blocksize specified: " + req.clusterSectors());
+      throw new IllegalArgumentException("Incorrect blocksize specified: " + req.clusterSectors());
     }
     if (req.sizeSectors() <= 0) {
       throw new IllegalArgumentException("Invalid disk size: " + req.sizeSectors() + " sectors");
@@ -123,14 +134,18 @@ public final class ImageCreator {
     long size = roundSize(req.sizeSectors(), req.clusterSectors(), version);
     long max = maxSizeSectors(version, req.clusterSectors());
     if (size <= 0 || size > max) {
-      throw new IllegalArgumentException("An incorrect block device size is specified: "
-          + req.sizeSectors() + " sectors. The maximum allowed size is " + max + " sectors");
+      throw new IllegalArgumentException(
+          "An incorrect block device size is specified: "
+              + req.sizeSectors()
+              + " sectors. The maximum allowed size is "
+              + max
+              + " sectors");
     }
     ImageGeometry geometry = ImageGeometry.forSize(size, req.clusterSectors());
     Path xml = descriptorFor(req.image());
     Path image = xml.getParent().resolve(req.image().getFileName());
-    return createAt(req, version, geometry, xml, image, image.getFileName().toString(), null,
-        progress);
+    return createAt(
+        req, version, geometry, xml, image, image.getFileName().toString(), null, progress);
   }
 
   /**
@@ -141,15 +156,18 @@ public final class ImageCreator {
   public static Created createVolume(Request req, Path volumeDir, LongConsumer progress)
       throws IOException {
     if (!ImageGeometry.isValidClusterSectors(req.clusterSectors())) {
-      throw new IllegalArgumentException(
-          "Incorrect blocksize specified: " + req.clusterSectors());
+      throw new IllegalArgumentException("Incorrect blocksize specified: " + req.clusterSectors());
     }
     FormatVersion version = req.format() == ImageFormat.RAW ? FormatVersion.V2 : req.version();
     long size = roundSize(req.sizeSectors(), req.clusterSectors(), version);
     long max = maxSizeSectors(version, req.clusterSectors());
     if (req.sizeSectors() <= 0 || size <= 0 || size > max) {
-      throw new IllegalArgumentException("An incorrect block device size is specified: "
-          + req.sizeSectors() + " sectors. The maximum allowed size is " + max + " sectors");
+      throw new IllegalArgumentException(
+          "An incorrect block device size is specified: "
+              + req.sizeSectors()
+              + " sectors. The maximum allowed size is "
+              + max
+              + " sectors");
     }
     Path dir = volumeDir.toRealPath();
     Path parent = req.image().toAbsolutePath().getParent();
@@ -158,16 +176,31 @@ public final class ImageCreator {
     }
     Path image = parent.toRealPath().resolve(req.image().getFileName());
     if (req.format() == ImageFormat.RAW && !image.startsWith(dir)) {
-      throw new IllegalArgumentException("A raw image of a volume must be inside " + dir
-          + " (jploop refuses raw images outside the descriptor's directory)");
+      throw new IllegalArgumentException(
+          "A raw image of a volume must be inside "
+              + dir
+              + " (jploop refuses raw images outside the descriptor's directory)");
     }
-    return createAt(req, version, ImageGeometry.forSize(size, req.clusterSectors()),
-        dir.resolve(DiskDescriptor.FILE_NAME), image, DiskDescriptor.relativePath(dir, image),
-        new DiskDescriptor.Volume(null, null, false), progress);
+    return createAt(
+        req,
+        version,
+        ImageGeometry.forSize(size, req.clusterSectors()),
+        dir.resolve(DiskDescriptor.FILE_NAME),
+        image,
+        DiskDescriptor.relativePath(dir, image),
+        new DiskDescriptor.Volume(null, null, false),
+        progress);
   }
 
-  private static Created createAt(Request req, FormatVersion version, ImageGeometry geometry,
-      Path xml, Path image, String fileName, DiskDescriptor.Volume volume, LongConsumer progress)
+  private static Created createAt(
+      Request req,
+      FormatVersion version,
+      ImageGeometry geometry,
+      Path xml,
+      Path image,
+      String fileName,
+      DiskDescriptor.Volume volume,
+      LongConsumer progress)
       throws IOException {
     if (Files.exists(xml)) {
       throw new FileAlreadyExistsException(xml.toString(), null, "File exists");
@@ -184,12 +217,24 @@ public final class ImageCreator {
         default -> throw new IllegalStateException(req.format().toString());
       }
       imageCreated = true;
-      DiskDescriptor d = DiskDescriptor.forNewImage(geometry, fileName,
-          req.format() == ImageFormat.RAW).withVolume(volume);
+      DiskDescriptor d =
+          DiskDescriptor.forNewImage(geometry, fileName, req.format() == ImageFormat.RAW)
+              .withVolume(volume);
       if (req.format() == ImageFormat.PREALLOCATED) {
-        d = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(), d.cylinders(), d.heads(),
-            d.sectors(), d.encryptionKeyId(), d.blocksize(), true, d.images(), d.topGuid(),
-            d.shots(), d.volume());
+        d =
+            new DiskDescriptor(
+                d.diskSizeSectors(),
+                d.maxDeltaSize(),
+                d.cylinders(),
+                d.heads(),
+                d.sectors(),
+                d.encryptionKeyId(),
+                d.blocksize(),
+                true,
+                d.images(),
+                d.topGuid(),
+                d.shots(),
+                d.volume());
       }
       createDescriptor(xml, d);
       return new Created(xml, image, d);
@@ -205,8 +250,8 @@ public final class ImageCreator {
   public static void remove(Created created) throws IOException {
     Files.deleteIfExists(created.imageFile());
     Files.deleteIfExists(created.descriptorFile());
-    Files.deleteIfExists(created.descriptorFile().resolveSibling(
-        created.descriptorFile().getFileName() + ".tmp"));
+    Files.deleteIfExists(
+        created.descriptorFile().resolveSibling(created.descriptorFile().getFileName() + ".tmp"));
     // the lock file a temporary mount (init's mkfs step) left beside the descriptor it locked
     Files.deleteIfExists(DiskLock.lockFileFor(created.descriptorFile()));
   }
@@ -214,8 +259,10 @@ public final class ImageCreator {
   /** Creates {@code xml} (O_EXCL, 0644) holding {@code d}; removes it again if writing fails. */
   static void createDescriptor(Path xml, DiskDescriptor d) throws IOException {
     // Claim the name first (O_EXCL), so a concurrent init cannot be overwritten by the rename.
-    Files.newByteChannel(xml, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))
+    Files.newByteChannel(
+            xml,
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))
         .close();
     try {
       d.write(xml);
@@ -225,12 +272,14 @@ public final class ImageCreator {
     }
   }
 
-  private static void createPreallocated(Path image, FormatVersion version,
-      ImageGeometry geometry) throws IOException {
+  private static void createPreallocated(Path image, FormatVersion version, ImageGeometry geometry)
+      throws IOException {
     long fbo = geometry.firstBlockOffsetSectors();
     if (version == FormatVersion.V1 && fbo + geometry.sizeSectors() > 0xFFFFFFFFL) {
-      throw new IllegalArgumentException("A preallocated v1 image must stay below 2 TiB: "
-          + geometry.sizeSectors() + " sectors is too large");
+      throw new IllegalArgumentException(
+          "A preallocated v1 image must stay below 2 TiB: "
+              + geometry.sizeSectors()
+              + " sectors is too large");
     }
     ImageWriter.createEmpty(image, ImageHeader.create(version, geometry));
     try (BlockFile f = FileBlockFile.open(image, false)) {
@@ -249,8 +298,8 @@ public final class ImageCreator {
       long pos = ImageHeader.SIZE;
       long headerClusters = geometry.headerClusters();
       for (long i = 0; i < geometry.batEntries(); i++) {
-        long value = version == FormatVersion.V2 ? headerClusters + i
-            : fbo + i * geometry.clusterSectors();
+        long value =
+            version == FormatVersion.V2 ? headerClusters + i : fbo + i * geometry.clusterSectors();
         buf.putInt((int) value);
         if (!buf.hasRemaining()) {
           buf.flip();
@@ -267,9 +316,11 @@ public final class ImageCreator {
 
   private static void createRaw(Path image, long bytes, boolean sparse, LongConsumer progress)
       throws IOException {
-    try (FileChannel ch = FileChannel.open(image,
-        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+    try (FileChannel ch =
+        FileChannel.open(
+            image,
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
       if (sparse) {
         ch.write(ByteBuffer.allocate(1), bytes - 1);
       } else {
@@ -288,7 +339,8 @@ public final class ImageCreator {
   }
 
   /** Prints a warning to stderr, as ploop's image creation does (the verb's stderr). */
-  @SuppressForbidden("ploop prints this warning to stderr from the image code; no writer reaches here")
+  @SuppressForbidden(
+      "ploop prints this warning to stderr from the image code; no writer reaches here")
   private static void warn(String line) {
     System.err.println(line);
   }

@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * An offline image operation refused to run or stopped, for a reason the user must be told in one
- * line. The {@link Kind} tells the CLI which ploop exit code to use; nothing was modified unless the
- * message says so.
+ * line. The {@link Kind} tells the CLI which ploop exit code to use; nothing was modified unless
+ * the message says so.
  */
 public class ImageOperationException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -14,7 +14,9 @@ public class ImageOperationException extends IOException {
   public enum Kind {
     /** The disk is locked by a mount daemon or another operation (SYSEXIT_EBUSY). */
     BUSY,
-    /** An image carries the in-use flag; {@code ploop check} must run first (SYSEXIT_PLOOPINUSE). */
+    /**
+     * An image carries the in-use flag; {@code ploop check} must run first (SYSEXIT_PLOOPINUSE).
+     */
     DIRTY,
     /** The named snapshot does not exist (SYSEXIT_NOSNAP). */
     NO_SNAPSHOT,

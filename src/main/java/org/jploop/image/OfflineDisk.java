@@ -24,8 +24,10 @@ import org.jploop.io.ImageReader;
 public final class OfflineDisk implements AutoCloseable {
   /** The descriptor file. */
   private final Path xml;
+
   /** The lock, held until close; null when the caller holds it ({@link #held}). */
   private final DiskLock lock;
+
   /** The descriptor as read at open, or as last replaced by {@link #update}. */
   private DiskDescriptor descriptor;
 
@@ -43,9 +45,17 @@ public final class OfflineDisk implements AutoCloseable {
   public static OfflineDisk open(Path xml, String purpose) throws IOException {
     Path abs = xml.toAbsolutePath();
     DiskDescriptor.read(abs); // a missing or bad descriptor is reported before any lock file
-    DiskLock l = DiskLock.tryAcquire(abs, purpose).orElseThrow(() -> new ImageOperationException(
-        ImageOperationException.Kind.BUSY, "Image " + abs + " is in use (mounted or busy: "
-            + DiskLock.holder(abs) + ")"));
+    DiskLock l =
+        DiskLock.tryAcquire(abs, purpose)
+            .orElseThrow(
+                () ->
+                    new ImageOperationException(
+                        ImageOperationException.Kind.BUSY,
+                        "Image "
+                            + abs
+                            + " is in use (mounted or busy: "
+                            + DiskLock.holder(abs)
+                            + ")"));
     try {
       return new OfflineDisk(abs, l, DiskDescriptor.read(abs));
     } catch (IOException | RuntimeException e) {
@@ -94,8 +104,8 @@ public final class OfflineDisk implements AutoCloseable {
 
   /** Returns the "no such snapshot" error for {@code guid}. */
   public static ImageOperationException noSnapshot(String guid) {
-    return new ImageOperationException(ImageOperationException.Kind.NO_SNAPSHOT,
-        "Can't find snapshot by uuid " + guid);
+    return new ImageOperationException(
+        ImageOperationException.Kind.NO_SNAPSHOT, "Can't find snapshot by uuid " + guid);
   }
 
   /** Returns every image file of the descriptor, in XML order. */
@@ -108,8 +118,8 @@ public final class OfflineDisk implements AutoCloseable {
   }
 
   /**
-   * Refuses if any ploop1 image of the descriptor carries the in-use flag: an earlier crash left it,
-   * and {@code ploop check} has to verify and clear it before anything moves data.
+   * Refuses if any ploop1 image of the descriptor carries the in-use flag: an earlier crash left
+   * it, and {@code ploop check} has to verify and clear it before anything moves data.
    */
   public void requireClean() throws IOException {
     if (descriptor.raw() && descriptor.images().size() == 1) {
@@ -123,11 +133,13 @@ public final class OfflineDisk implements AutoCloseable {
       try (BlockFile f = FileBlockFile.open(p, true)) {
         ImageHeader h = ImageReader.readHeader(f);
         if (h.inUse()) {
-          throw new ImageOperationException(ImageOperationException.Kind.DIRTY,
+          throw new ImageOperationException(
+              ImageOperationException.Kind.DIRTY,
               "Image is in use " + p + ": the dirty flag is set; run ploop check first");
         }
         if ((h.flags() & ImageHeader.CIF_FMT_VERSION_CONVERT) != 0) {
-          throw new ImageOperationException(ImageOperationException.Kind.DIRTY,
+          throw new ImageOperationException(
+              ImageOperationException.Kind.DIRTY,
               "Image " + p + " is in the changing version state; run ploop convert -v again");
         }
       }
@@ -140,9 +152,15 @@ public final class OfflineDisk implements AutoCloseable {
    */
   public void requireNoParentVolumes(String what) throws ImageOperationException {
     if (descriptor.images().stream().anyMatch(ImageEntry::alien)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to " + what
-          + ": " + xml + " is a volume whose chain goes through its parent volumes ("
-          + descriptor.volume().parent() + "); use ploop-volume");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Unable to "
+              + what
+              + ": "
+              + xml
+              + " is a volume whose chain goes through its parent volumes ("
+              + descriptor.volume().parent()
+              + "); use ploop-volume");
     }
   }
 
@@ -156,9 +174,18 @@ public final class OfflineDisk implements AutoCloseable {
       Path child = shared.get(e.guid().toLowerCase(Locale.ROOT));
       boolean named = guids == null || guids.stream().anyMatch(g -> Guid.same(g, e.guid()));
       if (child != null && named) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to "
-            + what + ": the image of " + e.guid() + " (" + e.file() + ") is the base of the child"
-            + " volume " + child + " (ploop-volume clone); delete that volume first");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
+            "Unable to "
+                + what
+                + ": the image of "
+                + e.guid()
+                + " ("
+                + e.file()
+                + ") is the base of the child"
+                + " volume "
+                + child
+                + " (ploop-volume clone); delete that volume first");
       }
     }
   }

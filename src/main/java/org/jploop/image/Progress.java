@@ -14,8 +14,10 @@ public final class Progress {
 
   /** Where to print, or null for quiet. */
   private final PrintStream out;
+
   /** The operation's name, printed before the counts. */
   private final String operation;
+
   private long total;
   private long done;
   private int lastPercent = -1;

@@ -7,9 +7,9 @@ import java.util.List;
 import org.jploop.io.FileBlockFile;
 
 /**
- * Copies the visible clusters of one or more ploop1 deltas into the raw ({@code Plain}) base
- * below them, in place: virtual cluster {@code c} lives at byte {@code c * clusterBytes} of a raw
- * image, so there is no BAT to update. The topmost source that maps a cluster wins.
+ * Copies the visible clusters of one or more ploop1 deltas into the raw ({@code Plain}) base below
+ * them, in place: virtual cluster {@code c} lives at byte {@code c * clusterBytes} of a raw image,
+ * so there is no BAT to update. The topmost source that maps a cluster wins.
  *
  * <p>Crash safety: every byte written is one the sources still shadow, and the raw file is only
  * grown sparsely (bytes past its end read as zeros before and after), so the chain through the
@@ -19,6 +19,7 @@ import org.jploop.io.FileBlockFile;
 public final class RawMerger {
   /** Progress is reported every this many clusters. */
   private static final int PROGRESS_STEP = 256;
+
   private final StepHook hook;
   private final Progress progress;
 
@@ -33,15 +34,21 @@ public final class RawMerger {
    *
    * @throws ImageOperationException CORRUPT if the sources' cluster sizes differ
    */
-  public void merge(List<DeltaFile> sourcesTopFirst, Path raw, long diskBytes)
-      throws IOException {
+  public void merge(List<DeltaFile> sourcesTopFirst, Path raw, long diskBytes) throws IOException {
     long clusterBytes = sourcesTopFirst.get(0).clusterBytes();
     long entries = 0;
     for (DeltaFile s : sourcesTopFirst) {
       if (s.clusterBytes() != clusterBytes) {
-        throw new ImageOperationException(ImageOperationException.Kind.CORRUPT,
-            "Wrong blocksize " + s.clusterSectors() + " in " + s.path() + " ("
-                + sourcesTopFirst.get(0).path() + " has " + sourcesTopFirst.get(0).clusterSectors()
+        throw new ImageOperationException(
+            ImageOperationException.Kind.CORRUPT,
+            "Wrong blocksize "
+                + s.clusterSectors()
+                + " in "
+                + s.path()
+                + " ("
+                + sourcesTopFirst.get(0).path()
+                + " has "
+                + sourcesTopFirst.get(0).clusterSectors()
                 + ")");
       }
       entries = Math.max(entries, s.batEntries());

@@ -101,8 +101,9 @@ public final class SnapshotCreator {
         try (DeltaFile top = DeltaFile.open(p.newTop(), false)) {
           if (cbtUuid != null) {
             log.println("Write new CBT uuid=" + cbtUuid + " " + p.newTop());
-            top.writeCbt(DirtyBitmap.empty(cbtUuid, top.header().sizeSectors(),
-                DirtyBitmap.DEFAULT_GRANULARITY_SECTORS));
+            top.writeCbt(
+                DirtyBitmap.empty(
+                    cbtUuid, top.header().sizeSectors(), DirtyBitmap.DEFAULT_GRANULARITY_SECTORS));
           } else {
             log.println("Move CBT " + oldTop + " -> " + p.newTop());
             top.writeCbt(carried);
@@ -123,27 +124,35 @@ public final class SnapshotCreator {
     DiskDescriptor d = disk.descriptor();
     String snap = requested == null ? Guid.random() : Guid.parse(requested);
     if (d.shot(snap) != null || d.image(snap) != null) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "The snapshot " + snap + " already exist");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED, "The snapshot " + snap + " already exist");
     }
     boolean childVolume = d.volume() != null && d.volume().parent() != null;
     if (!Guid.same(d.topGuid(), Guid.TOP_DELTA) && !childVolume) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "DiskDescriptor.xml is in old format (TopGUID " + d.topGuid() + " is not "
-              + Guid.TOP_DELTA + "); converting it is not supported by jploop");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "DiskDescriptor.xml is in old format (TopGUID "
+              + d.topGuid()
+              + " is not "
+              + Guid.TOP_DELTA
+              + "); converting it is not supported by jploop");
     }
     if (d.volume() != null && d.volume().readOnly()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Creating a snapshot from snapshot is prohibited (" + disk.xml().getParent()
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Creating a snapshot from snapshot is prohibited ("
+              + disk.xml().getParent()
               + " is a read-only snapshot volume)");
     }
     if (Guid.same(snap, Guid.TOP_DELTA) || Guid.same(snap, Guid.NONE)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Incorrect guid " + snap);
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED, "Incorrect guid " + snap);
     }
     if (d.images().size() >= MAX_IMAGES - 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Unable to create a snapshot. The maximum number of snapshots (" + (MAX_IMAGES - 2)
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Unable to create a snapshot. The maximum number of snapshots ("
+              + (MAX_IMAGES - 2)
               + ") has been reached");
     }
     ImageHeader topHeader = topHeader(d);
@@ -153,8 +162,8 @@ public final class SnapshotCreator {
     String newTop = childVolume ? Guid.random() : Guid.TOP_DELTA;
     List<ImageEntry> images = new ArrayList<>();
     for (ImageEntry e : d.images()) {
-      images.add(Guid.same(e.guid(), oldTop)
-          ? new ImageEntry(snap, e.type(), e.file(), e.alien()) : e);
+      images.add(
+          Guid.same(e.guid(), oldTop) ? new ImageEntry(snap, e.type(), e.file(), e.alien()) : e);
     }
     images.add(new ImageEntry(newTop, DiskDescriptor.TYPE_COMPRESSED, fileName));
     List<Shot> shots = new ArrayList<>();
@@ -162,16 +171,18 @@ public final class SnapshotCreator {
       boolean frozen = Guid.same(s.guid(), oldTop);
       String g = frozen ? snap : s.guid();
       String parent = Guid.same(s.parentGuid(), oldTop) ? snap : s.parentGuid();
-      shots.add(new Shot(g, parent, frozen && temporary ? "Temporary" : s.temporary(),
-          s.alien()));
+      shots.add(new Shot(g, parent, frozen && temporary ? "Temporary" : s.temporary(), s.alien()));
     }
     shots.add(new Shot(newTop, snap, null));
     DiskDescriptor next = d.withChain(images, shots, newTop);
     new DescriptorTransaction(disk.xml()).stage(next);
     hook.reached("snapshot: descriptor staged");
     Path newTopFile = next.fileOf(disk.xml(), next.image(newTop));
-    ImageHeader h = topHeader.withDiskInUse(ImageHeader.CLOSED_V20)
-        .withFlags(ImageHeader.CIF_EMPTY).withFormatExtensionOffset(0);
+    ImageHeader h =
+        topHeader
+            .withDiskInUse(ImageHeader.CLOSED_V20)
+            .withFlags(ImageHeader.CIF_EMPTY)
+            .withFormatExtensionOffset(0);
     ImageWriter.createEmpty(newTopFile, h);
     DescriptorTransaction.fsyncDirectory(newTopFile);
     hook.reached("snapshot: new delta created");

@@ -40,8 +40,8 @@ public final class SnapshotDeleter {
 
   /**
    * Merges away every {@code <Temporary/>} snapshot that is down to one child (ploop does this
-   * after each delete), so a snapshot deleted while it had two children disappears once one of
-   * them goes.
+   * after each delete), so a snapshot deleted while it had two children disappears once one of them
+   * goes.
    */
   public void mergeTemporary() throws IOException {
     boolean again = true;
@@ -52,7 +52,8 @@ public final class SnapshotDeleter {
       for (Shot s : d.shots()) {
         List<Shot> children = d.children(s.guid());
         // a snapshot a child volume grows from stays until that volume is deleted
-        if (s.temporary() != null && children.size() == 1
+        if (s.temporary() != null
+            && children.size() == 1
             && !shared.containsKey(s.guid().toLowerCase(Locale.ROOT))) {
           log.println("Merging temporary snapshot " + s.guid());
           new SnapshotMerger(disk, progress, log, hook).mergeIntoParent(children.get(0).guid());
@@ -71,8 +72,11 @@ public final class SnapshotDeleter {
       throw OfflineDisk.noSnapshot(guid);
     }
     if (shot.alien()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
-          + guid + ": it belongs to a parent volume; use ploop-volume delete on that volume");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Unable to delete "
+              + guid
+              + ": it belongs to a parent volume; use ploop-volume delete on that volume");
     }
     List<Shot> children = d.children(shot.guid());
     if (children.size() == 1) {
@@ -80,24 +84,31 @@ public final class SnapshotDeleter {
       return;
     }
     if (children.size() > 1) {
-      log.println("Warning: snapshot " + shot.guid() + " has " + children.size()
-          + " children, marking it as temporary instead");
-      List<Shot> shots = d.shots().stream()
-          .map(s -> s == shot ? new Shot(s.guid(), s.parentGuid(), "Temporary") : s).toList();
+      log.println(
+          "Warning: snapshot "
+              + shot.guid()
+              + " has "
+              + children.size()
+              + " children, marking it as temporary instead");
+      List<Shot> shots =
+          d.shots().stream()
+              .map(s -> s == shot ? new Shot(s.guid(), s.parentGuid(), "Temporary") : s)
+              .toList();
       DiskDescriptor next = d.withChain(d.images(), shots, d.topGuid());
       next.write(disk.xml());
       disk.update(next);
       return;
     }
     if (Guid.same(shot.parentGuid(), Guid.NONE)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Unable to delete base image");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED, "Unable to delete base image");
     }
     disk.requireNotShared("delete snapshot " + guid, List.of(guid));
     boolean isTop = Guid.same(shot.guid(), d.topGuid());
     Shot parent = d.shot(shot.parentGuid());
     if (isTop && parent.temporary() != null) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to delete " + shot.guid() + ": its parent " + parent.guid() + " is temporary");
     }
     ImageEntry image = d.image(shot.guid());

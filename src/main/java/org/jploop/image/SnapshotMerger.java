@@ -25,21 +25,22 @@ import org.jploop.io.ImageWriter;
  * created like the child (size, cluster size, version; raw when the parent is a raw base), built
  * under a temporary name and renamed into place when complete; the child then takes over the new
  * file and both old files are deleted, as in ploop 7 (1.15 crashes after the merge and ploop 9
- * fails before it). With {@code -A} the whole chain goes to the new file in one pass (ploop 7
- * fails on its second step because NEW_DELTA then exists).
+ * fails before it). With {@code -A} the whole chain goes to the new file in one pass (ploop 7 fails
+ * on its second step because NEW_DELTA then exists).
  *
  * <p>Order of durable steps: data into the parent's file ({@link DeltaMerger}, parent in use; or
  * {@link RawMerger} in place for a raw base), the parent marked clean, the new descriptor renamed
- * into place, the merged files deleted. The child's CBT goes to the parent after the data
- * ({@link #mergeCarryingCbt}). A crash
- * before the rename leaves the old chain, which reads the same because the child still shadows
- * every cluster it gave the parent; a crash after it leaves only stray files.
+ * into place, the merged files deleted. The child's CBT goes to the parent after the data ({@link
+ * #mergeCarryingCbt}). A crash before the rename leaves the old chain, which reads the same because
+ * the child still shadows every cluster it gave the parent; a crash after it leaves only stray
+ * files.
  */
 public final class SnapshotMerger {
   private final OfflineDisk disk;
   private final Progress progress;
   private final PrintWriter log;
   private final StepHook hook;
+
   /** {@code -n}: the new file to merge into, or null to merge into the parent's file. */
   private Path newDelta;
 
@@ -57,14 +58,20 @@ public final class SnapshotMerger {
   public SnapshotMerger intoNew(Path file) throws ImageOperationException {
     Path abs = file.toAbsolutePath().normalize();
     if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Can't merge to new image " + file + ": File exists");
     }
     Path dir = disk.xml().getParent();
     if (!abs.getParent().equals(dir)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "New image " + abs
-          + " is not in " + dir + ": jploop's DiskDescriptor.xml only names images in its own"
-          + " directory");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "New image "
+              + abs
+              + " is not in "
+              + dir
+              + ": jploop's DiskDescriptor.xml only names images in its own"
+              + " directory");
     }
     this.newDelta = abs;
     return this;
@@ -79,13 +86,15 @@ public final class SnapshotMerger {
       throw OfflineDisk.noSnapshot(childGuid);
     }
     if (Guid.same(child.parentGuid(), Guid.NONE)) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to merge " + childGuid + ": it is the base image and has no parent");
     }
     Shot parent = d.shot(child.parentGuid());
     int children = d.children(parent.guid()).size();
     if (children > 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Can't merge to snapshot " + parent.guid() + ": it has " + children + " children");
     }
     ImageEntry parentImage = d.image(parent.guid());
@@ -94,8 +103,7 @@ public final class SnapshotMerger {
     Path childFile = disk.fileOf(childImage);
     requireOwn(parentImage);
     requireOwn(childImage);
-    disk.requireNotShared("merge " + child.guid(), List.of(parentImage.guid(),
-        childImage.guid()));
+    disk.requireNotShared("merge " + child.guid(), List.of(parentImage.guid(), childImage.guid()));
     String takenOver = parentImage.file();
     List<Path> obsolete = new ArrayList<>(List.of(childFile));
     if (newDelta != null) {
@@ -106,8 +114,8 @@ public final class SnapshotMerger {
     } else if (isRawBase(d, parentImage)) {
       log.println("Merging image: " + childFile + " -> " + parentFile);
       try (DeltaFile src = DeltaFile.open(childFile, true)) {
-        new RawMerger(progress, hook).merge(List.of(src), parentFile, src.header().sizeSectors()
-            * 512L);
+        new RawMerger(progress, hook)
+            .merge(List.of(src), parentFile, src.header().sizeSectors() * 512L);
       }
     } else {
       log.println("Merging image: " + childFile + " -> " + parentFile);
@@ -147,7 +155,8 @@ public final class SnapshotMerger {
     for (int i = 0; i < chain.size() - 1; i++) {
       int n = d.children(chain.get(i).guid()).size();
       if (n > 1) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Can't merge to snapshot " + chain.get(i).guid() + ": it has " + n + " children");
       }
     }
@@ -172,14 +181,17 @@ public final class SnapshotMerger {
       if (newDelta != null) {
         List<Path> all = new ArrayList<>(sourceFiles);
         all.add(baseFile);
-        log.println("Merging images: " + String.join(" ", all.stream().map(Path::toString)
-            .toList()) + " -> (new) " + newDelta);
+        log.println(
+            "Merging images: "
+                + String.join(" ", all.stream().map(Path::toString).toList())
+                + " -> (new) "
+                + newDelta);
         mergeIntoNewFile(all, isRawBase(d, base));
         sourceFiles.add(baseFile);
         baseName = newDelta.getFileName().toString();
       } else if (isRawBase(d, base)) {
-        new RawMerger(progress, hook).merge(sources, baseFile,
-            sources.get(0).header().sizeSectors() * 512L);
+        new RawMerger(progress, hook)
+            .merge(sources, baseFile, sources.get(0).header().sizeSectors() * 512L);
       } else {
         try (DeltaFile dest = DeltaFile.open(baseFile, false)) {
           mergeCarryingCbt(sources, dest, sourceFiles.get(0));
@@ -212,8 +224,8 @@ public final class SnapshotMerger {
    * Merges {@code sourcesTopFirst} into {@code dest} and then copies the CBT of the topmost source
    * into it, as ploop's offline merge does ({@code ploop_move_cbt(parent, child)}; an {@code -A}
    * merge is a chain of such pairs, so the top's CBT ends in the base). The parent's own CBT is
-   * void after the merge (ploop's {@code clear_delta}); its clusters are trimmed off the end. A
-   * bad CBT in the source is reported and not carried, as ploop's merge ignores that failure.
+   * void after the merge (ploop's {@code clear_delta}); its clusters are trimmed off the end. A bad
+   * CBT in the source is reported and not carried, as ploop's merge ignores that failure.
    */
   private void mergeCarryingCbt(List<DeltaFile> sourcesTopFirst, DeltaFile dest, Path topFile)
       throws IOException {
@@ -267,9 +279,14 @@ public final class SnapshotMerger {
   /** Refuses to change an image that belongs to a parent volume (ploop-volume's business). */
   private static void requireOwn(ImageEntry e) throws ImageOperationException {
     if (e.alien()) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Image " + e.file()
-          + " (" + e.guid() + ") belongs to a parent volume; use ploop-volume delete on that"
-          + " volume instead");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Image "
+              + e.file()
+              + " ("
+              + e.guid()
+              + ") belongs to a parent volume; use ploop-volume delete on that"
+              + " volume instead");
     }
   }
 

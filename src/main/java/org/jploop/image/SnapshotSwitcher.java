@@ -37,15 +37,16 @@ public final class SnapshotSwitcher {
   public void switchTo(String guid) throws IOException {
     DiskDescriptor d = disk.descriptor();
     if (Guid.same(guid, d.topGuid())) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-          "Nothing to do, already on " + guid + " snapshot");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED, "Nothing to do, already on " + guid + " snapshot");
     }
     Shot target = d.shot(guid);
     if (target == null) {
       throw OfflineDisk.noSnapshot(guid);
     }
     if (target.temporary() != null) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
           "Unable to switch to the temporary snapshot " + guid);
     }
     disk.requireClean();
@@ -55,8 +56,9 @@ public final class SnapshotSwitcher {
     Path oldTopFile = disk.fileOf(oldTop);
     ImageHeader h;
     if (d.raw() && d.images().get(0) == d.image(guid)) {
-      h = ImageHeader.create(FormatVersion.V2,
-          ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize()));
+      h =
+          ImageHeader.create(
+              FormatVersion.V2, ImageGeometry.forSize(d.diskSizeSectors(), d.blocksize()));
     } else {
       try (BlockFile f = FileBlockFile.open(disk.fileOf(guid), true)) {
         h = ImageReader.readHeader(f);
@@ -77,14 +79,16 @@ public final class SnapshotSwitcher {
       }
     }
     shots.add(new Shot(Guid.TOP_DELTA, target.guid(), null));
-    DiskDescriptor next = d.withChain(images, shots, Guid.TOP_DELTA).withSize(
-        h.sizeSectors());
+    DiskDescriptor next = d.withChain(images, shots, Guid.TOP_DELTA).withSize(h.sizeSectors());
     DescriptorTransaction tx = new DescriptorTransaction(disk.xml());
     tx.stage(next);
     hook.reached("switch: descriptor staged");
     Path newTop = disk.xml().resolveSibling(fileName);
-    ImageWriter.createEmpty(newTop, h.withDiskInUse(ImageHeader.CLOSED_V20)
-        .withFlags(ImageHeader.CIF_EMPTY).withFormatExtensionOffset(0));
+    ImageWriter.createEmpty(
+        newTop,
+        h.withDiskInUse(ImageHeader.CLOSED_V20)
+            .withFlags(ImageHeader.CIF_EMPTY)
+            .withFormatExtensionOffset(0));
     DescriptorTransaction.fsyncDirectory(newTop);
     hook.reached("switch: new delta created");
     tx.commit();

@@ -7,8 +7,8 @@ import org.jploop.io.LibC;
 
 /**
  * Finds the allocated parts of a sparse file with {@code lseek(SEEK_DATA)}, so converting a mostly
- * empty raw image does not read its holes. Falls back to "everything is data" where the
- * filesystem does not support SEEK_DATA. Not thread-safe.
+ * empty raw image does not read its holes. Falls back to "everything is data" where the filesystem
+ * does not support SEEK_DATA. Not thread-safe.
  */
 final class SparseScan implements Closeable {
   /** The libc descriptor, or -1 when scanning is unavailable. */

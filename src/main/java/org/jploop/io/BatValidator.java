@@ -7,11 +7,11 @@ import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 
 /**
- * The rule every opener of an image applies to its BAT before trusting it (the engine, the
- * offline operations): each non-zero slot of the header clusters must be a real data cluster of
- * this file. The first violation is reported as a {@link CorruptImageException} naming the file
- * and the slot's byte offset, in ploop check's words, so the user knows to run {@code ploop
- * check}. {@code ploop check} itself reports and repairs slot by slot instead.
+ * The rule every opener of an image applies to its BAT before trusting it (the engine, the offline
+ * operations): each non-zero slot of the header clusters must be a real data cluster of this file.
+ * The first violation is reported as a {@link CorruptImageException} naming the file and the slot's
+ * byte offset, in ploop check's words, so the user knows to run {@code ploop check}. {@code ploop
+ * check} itself reports and repairs slot by slot instead.
  */
 public final class BatValidator {
   private BatValidator() {}
@@ -40,29 +40,34 @@ public final class BatValidator {
       }
       long off = ImageGeometry.batEntryOffset(i);
       if (i >= header.batEntries()) {
-        throw new CorruptImageException(file, off, "Data cluster (" + i
-            + ") beyond block device size; run ploop check");
+        throw new CorruptImageException(
+            file, off, "Data cluster (" + i + ") beyond block device size; run ploop check");
       }
       if (!header.version().isAligned(v, sectors)) {
-        throw new CorruptImageException(file, off, "L2 slot (" + i + ") corrupted: " + v
-            + " sectors is not cluster aligned");
+        throw new CorruptImageException(
+            file, off, "L2 slot (" + i + ") corrupted: " + v + " sectors is not cluster aligned");
       }
       long phys = header.version().toPhysicalCluster(v, sectors);
       if (phys < headerClusters) {
-        throw new CorruptImageException(file, off, "BAT entry " + i
-            + " points into the header (cluster " + phys + ")");
+        throw new CorruptImageException(
+            file, off, "BAT entry " + i + " points into the header (cluster " + phys + ")");
       }
       if (phys >= fileClusters) {
-        throw new CorruptImageException(file, off, "Data cluster " + phys
-            + " is beyond EOF, image size=" + fileSize + "; run ploop check");
+        throw new CorruptImageException(
+            file,
+            off,
+            "Data cluster "
+                + phys
+                + " is beyond EOF, image size="
+                + fileSize
+                + "; run ploop check");
       }
       if (phys > Integer.MAX_VALUE - 1) {
-        throw new CorruptImageException(file, off, "BAT entry " + i + " is too large: cluster "
-            + phys);
+        throw new CorruptImageException(
+            file, off, "BAT entry " + i + " is too large: cluster " + phys);
       }
       if (seen.get((int) phys)) {
-        throw new CorruptImageException(file, off, "Block " + phys
-            + " is used more than once");
+        throw new CorruptImageException(file, off, "Block " + phys + " is used more than once");
       }
       seen.set((int) phys);
     }

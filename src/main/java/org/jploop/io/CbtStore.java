@@ -12,8 +12,8 @@ import org.jploop.format.ImageHeader;
 
 /**
  * The dirty bitmap (CBT) kept in a delta's Format Extension, on a {@link BlockFile}: read it,
- * append it at the end of the file, cut it off again (lib/cbt.c {@code
- * delta_load_optional_header}, {@code delta_save_optional_header}, {@code truncate_ext_blocks}).
+ * append it at the end of the file, cut it off again (lib/cbt.c {@code delta_load_optional_header},
+ * {@code delta_save_optional_header}, {@code truncate_ext_blocks}).
  *
  * <p>Layout written, as ploop's: the pieces of the bitmap that are neither all clean nor all dirty,
  * one cluster each (bytes at the start, zeros after), then the extension cluster, all appended at
@@ -40,8 +40,8 @@ public final class CbtStore {
    *     (ploop's empty CBT has none)
    * @param clusterBytes the image's cluster size, which is the size of a piece
    */
-  public record Stored(DirtyBitmap bitmap, long extensionOffset, long[] pieceOffsets, long[] l1,
-      int clusterBytes) {
+  public record Stored(
+      DirtyBitmap bitmap, long extensionOffset, long[] pieceOffsets, long[] l1, int clusterBytes) {
     /** Returns the byte offsets of every cluster the extension occupies. */
     public List<Long> clusters() {
       List<Long> out = new ArrayList<>();
@@ -60,36 +60,52 @@ public final class CbtStore {
    *
    * @param dataEnd byte offset where the clusters the BAT references end (header included)
    * @throws BadExtensionException for an image that was not cleanly closed ("Can't load
-   *     dirty_bitmap, because image was not successfully closed") or a bad extension, with
-   *     ploop's message; nothing is modified
+   *     dirty_bitmap, because image was not successfully closed") or a bad extension, with ploop's
+   *     message; nothing is modified
    */
   public static Stored read(BlockFile f, ImageHeader h, long dataEnd) throws IOException {
     if (h.formatExtensionOffset() == 0 || h.diskInUse() == ImageHeader.CLOSED_V20) {
       return null;
     }
     if (h.diskInUse() != ImageHeader.CLOSED_V21) {
-      throw new BadExtensionException(f.path(), ImageHeader.OFFSET_DISK_IN_USE,
+      throw new BadExtensionException(
+          f.path(),
+          ImageHeader.OFFSET_DISK_IN_USE,
           "Can't load dirty_bitmap, because image was not successfully closed");
     }
     int cluster = (int) (h.clusterSectors() * ImageGeometry.SECTOR);
     long size = f.size();
     long ext = h.formatExtensionOffset();
     if (ext % h.clusterSectors() != 0) {
-      throw new BadExtensionException(f.path(), ImageHeader.OFFSET_EXTENSION,
-          "FormatExtensionOffset " + Long.toUnsignedString(ext) + " is not aligned to cluster "
+      throw new BadExtensionException(
+          f.path(),
+          ImageHeader.OFFSET_EXTENSION,
+          "FormatExtensionOffset "
+              + Long.toUnsignedString(ext)
+              + " is not aligned to cluster "
               + h.clusterSectors());
     }
     if (Long.compareUnsigned(ext, Long.MAX_VALUE / ImageGeometry.SECTOR) > 0
         || ext * ImageGeometry.SECTOR + cluster > size) {
-      throw new BadExtensionException(f.path(), ImageHeader.OFFSET_EXTENSION,
-          "FormatExtensionOffset " + Long.toUnsignedString(ext) + " sectors beyond EOF ("
-              + size + " bytes)");
+      throw new BadExtensionException(
+          f.path(),
+          ImageHeader.OFFSET_EXTENSION,
+          "FormatExtensionOffset "
+              + Long.toUnsignedString(ext)
+              + " sectors beyond EOF ("
+              + size
+              + " bytes)");
     }
     long extBytes = ext * ImageGeometry.SECTOR;
     if (extBytes < dataEnd) {
-      throw new BadExtensionException(f.path(), ImageHeader.OFFSET_EXTENSION,
-          "FormatExtensionOffset " + ext + " lies inside the data clusters (they end at byte "
-              + dataEnd + ")");
+      throw new BadExtensionException(
+          f.path(),
+          ImageHeader.OFFSET_EXTENSION,
+          "FormatExtensionOffset "
+              + ext
+              + " lies inside the data clusters (they end at byte "
+              + dataEnd
+              + ")");
     }
     ByteBuffer buf = ByteBuffer.allocate(cluster);
     f.read(buf, extBytes);
@@ -100,20 +116,33 @@ public final class CbtStore {
     }
     long granules = DirtyBitmap.bitsFor(feature.sizeSectors(), feature.granularitySectors());
     if (granules > DirtyBitmap.MAX_BITS) {
-      throw new BadExtensionException(f.path(), extBytes + FormatExtension.L1_OFFSET - 8,
-          "Spoiled bitmap extension data: " + granules + " granules of "
-              + feature.granularitySectors() + " sectors, more than jploop tracks ("
-              + DirtyBitmap.MAX_BITS + ")");
+      throw new BadExtensionException(
+          f.path(),
+          extBytes + FormatExtension.L1_OFFSET - 8,
+          "Spoiled bitmap extension data: "
+              + granules
+              + " granules of "
+              + feature.granularitySectors()
+              + " sectors, more than jploop tracks ("
+              + DirtyBitmap.MAX_BITS
+              + ")");
     }
-    DirtyBitmap.Builder b = new DirtyBitmap.Builder(feature.id(), feature.sizeSectors(),
-        feature.granularitySectors());
+    DirtyBitmap.Builder b =
+        new DirtyBitmap.Builder(feature.id(), feature.sizeSectors(), feature.granularitySectors());
     long bytes = (b.bits() + 7) >>> 3;
     long pieces = (bytes + cluster - 1) / cluster;
     long[] l1 = feature.l1();
     if (l1.length > pieces) {
-      throw new BadExtensionException(f.path(), extBytes + FormatExtension.L1_OFFSET - 4,
-          "Spoiled bitmap extension data: m_L1Size " + l1.length + ", but a bitmap of "
-              + feature.sizeSectors() + " sectors has " + pieces + " pieces");
+      throw new BadExtensionException(
+          f.path(),
+          extBytes + FormatExtension.L1_OFFSET - 4,
+          "Spoiled bitmap extension data: m_L1Size "
+              + l1.length
+              + ", but a bitmap of "
+              + feature.sizeSectors()
+              + " sectors has "
+              + pieces
+              + " pieces");
     }
     List<Long> pieceOffsets = new ArrayList<>();
     for (int i = 0; i < l1.length; i++) {
@@ -129,15 +158,25 @@ public final class CbtStore {
       }
       long at = extBytes + FormatExtension.L1_OFFSET + 8L * i;
       if (entry % h.clusterSectors() != 0) {
-        throw new BadExtensionException(f.path(), at, "The L1 extension table pointer "
-            + Long.toUnsignedString(entry) + " is not aligned to the cluster");
+        throw new BadExtensionException(
+            f.path(),
+            at,
+            "The L1 extension table pointer "
+                + Long.toUnsignedString(entry)
+                + " is not aligned to the cluster");
       }
       if (Long.compareUnsigned(entry, extBytes / ImageGeometry.SECTOR) >= 0
           || entry * ImageGeometry.SECTOR + cluster > extBytes
           || entry * ImageGeometry.SECTOR < dataEnd) {
-        throw new BadExtensionException(f.path(), at, "The L1 extension table pointer "
-            + Long.toUnsignedString(entry) + " corrupted, start: "
-            + dataEnd / ImageGeometry.SECTOR + " end: " + ext);
+        throw new BadExtensionException(
+            f.path(),
+            at,
+            "The L1 extension table pointer "
+                + Long.toUnsignedString(entry)
+                + " corrupted, start: "
+                + dataEnd / ImageGeometry.SECTOR
+                + " end: "
+                + ext);
       }
       ByteBuffer piece = ByteBuffer.allocate(n);
       f.read(piece, entry * ImageGeometry.SECTOR);
@@ -149,8 +188,12 @@ public final class CbtStore {
       }
       pieceOffsets.add(entry * ImageGeometry.SECTOR);
     }
-    return new Stored(b.build(), extBytes, pieceOffsets.stream().mapToLong(Long::longValue)
-        .toArray(), l1, cluster);
+    return new Stored(
+        b.build(),
+        extBytes,
+        pieceOffsets.stream().mapToLong(Long::longValue).toArray(),
+        l1,
+        cluster);
   }
 
   /**
@@ -173,8 +216,8 @@ public final class CbtStore {
   /**
    * Appends {@code bitmap} to the delta {@code f} (header {@code h}, whose in-use marker and flags
    * are kept until the end) and makes it valid: pieces and extension written and forced, then the
-   * header with {@link ImageHeader#CLOSED_V21} and the extension offset written and forced.
-   * Returns the header written.
+   * header with {@link ImageHeader#CLOSED_V21} and the extension offset written and forced. Returns
+   * the header written.
    *
    * @throws IllegalArgumentException if the bitmap has no name or does not cover the image size
    */
@@ -184,14 +227,23 @@ public final class CbtStore {
       throw new IllegalArgumentException("a CBT without a UUID cannot be stored");
     }
     if (bitmap.sizeSectors() != h.sizeSectors()) {
-      throw new IllegalArgumentException(f.path() + ": dirty bitmap of " + bitmap.sizeSectors()
-          + " sectors for an image of " + h.sizeSectors());
+      throw new IllegalArgumentException(
+          f.path()
+              + ": dirty bitmap of "
+              + bitmap.sizeSectors()
+              + " sectors for an image of "
+              + h.sizeSectors());
     }
     int cluster = (int) (h.clusterSectors() * ImageGeometry.SECTOR);
     long pieces = bitmap.pieceCount(cluster);
     if (pieces > FormatExtension.maxL1Entries(cluster)) {
-      throw new IllegalArgumentException(f.path() + ": a dirty bitmap of " + pieces
-          + " pieces does not fit one " + cluster + "-byte extension cluster");
+      throw new IllegalArgumentException(
+          f.path()
+              + ": a dirty bitmap of "
+              + pieces
+              + " pieces does not fit one "
+              + cluster
+              + "-byte extension cluster");
     }
     long pos = (f.size() + cluster - 1) / cluster * cluster;
     long[] l1 = new long[(int) pieces];
@@ -208,12 +260,16 @@ public final class CbtStore {
       l1[i] = pos / ImageGeometry.SECTOR;
       pos += cluster;
     }
-    byte[] ext = FormatExtension.encode(new FormatExtension.BitmapFeature(bitmap.id(),
-        bitmap.sizeSectors(), bitmap.granularitySectors(), l1), cluster);
+    byte[] ext =
+        FormatExtension.encode(
+            new FormatExtension.BitmapFeature(
+                bitmap.id(), bitmap.sizeSectors(), bitmap.granularitySectors(), l1),
+            cluster);
     f.write(ByteBuffer.wrap(ext), pos);
     f.force();
-    ImageHeader next = h.withDiskInUse(ImageHeader.CLOSED_V21)
-        .withFormatExtensionOffset(pos / ImageGeometry.SECTOR);
+    ImageHeader next =
+        h.withDiskInUse(ImageHeader.CLOSED_V21)
+            .withFormatExtensionOffset(pos / ImageGeometry.SECTOR);
     ImageWriter.writeHeader(f, next);
     return next;
   }
@@ -233,10 +289,10 @@ public final class CbtStore {
   }
 
   /**
-   * Drops the dirty bitmap of {@code f}: the header says v2.0 with no extension (written and
-   * forced first), then the extension's clusters at the end of the file are cut off (ploop's drop
-   * leaves the header pointing at the cut-off extension; jploop clears it, since QEMU parses any
-   * non-zero offset). Returns the header written, or {@code h} if there was nothing to drop.
+   * Drops the dirty bitmap of {@code f}: the header says v2.0 with no extension (written and forced
+   * first), then the extension's clusters at the end of the file are cut off (ploop's drop leaves
+   * the header pointing at the cut-off extension; jploop clears it, since QEMU parses any non-zero
+   * offset). Returns the header written, or {@code h} if there was nothing to drop.
    *
    * @throws BadExtensionException if the extension is bad: nothing is changed (as ploop's drop;
    *     {@code ploop check -f} removes a bad extension)
@@ -246,8 +302,10 @@ public final class CbtStore {
     if (s == null && h.formatExtensionOffset() == 0) {
       return h;
     }
-    ImageHeader next = h.withFormatExtensionOffset(0).withDiskInUse(
-        h.diskInUse() == ImageHeader.CLOSED_V21 ? ImageHeader.CLOSED_V20 : h.diskInUse());
+    ImageHeader next =
+        h.withFormatExtensionOffset(0)
+            .withDiskInUse(
+                h.diskInUse() == ImageHeader.CLOSED_V21 ? ImageHeader.CLOSED_V20 : h.diskInUse());
     ImageWriter.writeHeader(f, next);
     if (s != null) {
       long cluster = h.clusterSectors() * ImageGeometry.SECTOR;

@@ -22,9 +22,9 @@ import java.util.Optional;
  * Linux, so without the flock a real ploop could snapshot or merge a disk jploop is serving.
  *
  * <p>The file differs from ploop's on purpose (README, "The lock file"): ploop leaves it empty
- * (1.15: mode 0600; 7.x since 2016: 0644 so that other users can copy the directory); jploop
- * writes the holder's pid and what it is doing ("4711 mount"), which its messages and {@code ploop
- * info} show, with mode 0644 by the default umask.
+ * (1.15: mode 0600; 7.x since 2016: 0644 so that other users can copy the directory); jploop writes
+ * the holder's pid and what it is doing ("4711 mount"), which its messages and {@code ploop info}
+ * show, with mode 0644 by the default umask.
  *
  * <p>Within one JVM a second {@link #tryAcquire} of the same file fails like one from another
  * process.
@@ -33,6 +33,7 @@ public final class DiskLock implements AutoCloseable {
   private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
+
   /** The descriptor holding the flock, closed (which releases it) on {@link #close}. */
   private final int flockFd;
 
@@ -54,8 +55,9 @@ public final class DiskLock implements AutoCloseable {
    */
   public static Optional<DiskLock> tryAcquire(Path descriptor, String purpose) throws IOException {
     Path f = lockFileFor(descriptor);
-    FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    FileChannel ch =
+        FileChannel.open(
+            f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileLock l;
     try {
       l = ch.tryLock();
@@ -80,8 +82,11 @@ public final class DiskLock implements AutoCloseable {
       return Optional.empty();
     }
     ch.truncate(0);
-    ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + " " + purpose + "\n")
-        .getBytes(StandardCharsets.UTF_8)), 0);
+    ch.write(
+        java.nio.ByteBuffer.wrap(
+            (ProcessHandle.current().pid() + " " + purpose + "\n")
+                .getBytes(StandardCharsets.UTF_8)),
+        0);
     ch.force(true);
     return Optional.of(new DiskLock(f, ch, l, fd));
   }

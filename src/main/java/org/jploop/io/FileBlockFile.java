@@ -18,16 +18,21 @@ public final class FileBlockFile implements BlockFile {
   private final Path path;
   private final boolean readOnly;
   private final FileChannel channel;
+
   /** libc descriptor for fallocate and fadvise, opened on first use, else -1. Guarded by this. */
   @GuardedBy("this")
   private int fd = -1;
+
   /** Set by close: the libc descriptor is not reopened afterwards. Guarded by this. */
   @GuardedBy("this")
   private boolean closed;
+
   private final ReadAhead readAhead = new ReadAhead(this::willNeed);
   private final WriteBehind writeBehind = new WriteBehind(this::startWriteback);
+
   /** Read-ahead requests the kernel accepted; for tests. */
   private final AtomicLong readAheadRequests = new AtomicLong();
+
   /** Early writeback requests the kernel accepted; for tests. */
   private final AtomicLong writebackRequests = new AtomicLong();
 
@@ -39,15 +44,16 @@ public final class FileBlockFile implements BlockFile {
 
   /** Opens an existing file, read-only or read-write. */
   public static FileBlockFile open(Path path, boolean readOnly) throws IOException {
-    FileChannel ch = readOnly
-        ? FileChannel.open(path, StandardOpenOption.READ)
-        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel ch =
+        readOnly
+            ? FileChannel.open(path, StandardOpenOption.READ)
+            : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
     return new FileBlockFile(path, readOnly, ch);
   }
 
   /**
-   * Wraps a channel the caller opened on {@code path} (tests put a channel that returns short
-   * reads and writes here); the FileBlockFile closes it.
+   * Wraps a channel the caller opened on {@code path} (tests put a channel that returns short reads
+   * and writes here); the FileBlockFile closes it.
    */
   public static FileBlockFile over(Path path, boolean readOnly, FileChannel channel) {
     return new FileBlockFile(path, readOnly, channel);
@@ -76,8 +82,15 @@ public final class FileBlockFile implements BlockFile {
       try {
         n = channel.read(dst, p);
       } catch (IOException e) {
-        throw new IOException(path + ": read at offset " + p + " length " + dst.remaining()
-            + " failed: " + e.getMessage(), e);
+        throw new IOException(
+            path
+                + ": read at offset "
+                + p
+                + " length "
+                + dst.remaining()
+                + " failed: "
+                + e.getMessage(),
+            e);
       }
       if (n < 0) {
         while (dst.hasRemaining()) {
@@ -93,8 +106,14 @@ public final class FileBlockFile implements BlockFile {
   private void willNeed(long pos, long len) throws IOException {
     int rc = LibC.get().posix_fadvise(descriptor(), pos, len, LibC.POSIX_FADV_WILLNEED);
     if (rc != 0) {
-      throw new IOException(path + ": posix_fadvise WILLNEED at offset " + pos + " length " + len
-          + " failed: errno " + rc);
+      throw new IOException(
+          path
+              + ": posix_fadvise WILLNEED at offset "
+              + pos
+              + " length "
+              + len
+              + " failed: errno "
+              + rc);
     }
     readAheadRequests.incrementAndGet();
   }
@@ -106,8 +125,14 @@ public final class FileBlockFile implements BlockFile {
 
   private void startWriteback(long pos, long len) throws IOException {
     if (LibC.get().sync_file_range(descriptor(), pos, len, LibC.SYNC_FILE_RANGE_WRITE) != 0) {
-      throw new IOException(path + ": sync_file_range at offset " + pos + " length " + len
-          + " failed: errno " + LibC.errno());
+      throw new IOException(
+          path
+              + ": sync_file_range at offset "
+              + pos
+              + " length "
+              + len
+              + " failed: errno "
+              + LibC.errno());
     }
     writebackRequests.incrementAndGet();
   }
@@ -185,8 +210,8 @@ public final class FileBlockFile implements BlockFile {
       if (errno == LibC.ENOSPC) {
         throw new NoSpaceException(path, op, pos, len);
       }
-      throw new IOException(path + ": " + op + " at offset " + pos + " length " + len
-          + " failed: errno " + errno);
+      throw new IOException(
+          path + ": " + op + " at offset " + pos + " length " + len + " failed: errno " + errno);
     }
   }
 
@@ -195,8 +220,9 @@ public final class FileBlockFile implements BlockFile {
       throw new IOException(path + ": file is closed");
     }
     if (fd < 0) {
-      int f = LibC.get().open(path.toString(),
-          (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC, 0);
+      int f =
+          LibC.get()
+              .open(path.toString(), (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC, 0);
       if (f < 0) {
         throw new IOException(path + ": open for fallocate/fadvise failed: errno " + LibC.errno());
       }
@@ -207,8 +233,8 @@ public final class FileBlockFile implements BlockFile {
 
   private void checkWritable(String op, long pos, long len) throws IOException {
     if (readOnly) {
-      throw new IOException(path + ": " + op + " at offset " + pos + " length " + len
-          + ": file is open read-only");
+      throw new IOException(
+          path + ": " + op + " at offset " + pos + " length " + len + ": file is open read-only");
     }
   }
 
@@ -219,8 +245,8 @@ public final class FileBlockFile implements BlockFile {
       ns.initCause(e);
       return ns;
     }
-    return new IOException(path + ": " + op + " at offset " + pos + " length " + len
-        + " failed: " + msg, e);
+    return new IOException(
+        path + ": " + op + " at offset " + pos + " length " + len + " failed: " + msg, e);
   }
 
   @Override

@@ -16,14 +16,19 @@ import java.util.List;
 public final class FileExtents {
   /** _IOWR('f', 11, struct fiemap): struct fiemap is 32 bytes before its extents. */
   static final long FS_IOC_FIEMAP = 0xC020660BL;
+
   /** fm_flags: sync the file before mapping. */
   static final int FIEMAP_FLAG_SYNC = 0x1;
+
   /** fe_flags: the last extent of the file. */
   public static final int EXTENT_LAST = 0x1;
+
   /** fe_flags: allocated but never written: reads as zeros (fallocate mode 0). */
   public static final int EXTENT_UNWRITTEN = 0x800;
+
   private static final int HEADER = 32;
   private static final int EXTENT = 56;
+
   /** Extents asked per ioctl. */
   private static final int BATCH = 256;
 

@@ -7,9 +7,9 @@ import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 
 /**
- * Reads the two on-disk structures of a ploop1 image from a {@link BlockFile}: the validated 64-byte
- * header and the raw BAT. Raw means the u32 values as stored (sectors for v1, clusters for v2),
- * without any check of what they point at; the engine and {@code ploop check} judge them.
+ * Reads the two on-disk structures of a ploop1 image from a {@link BlockFile}: the validated
+ * 64-byte header and the raw BAT. Raw means the u32 values as stored (sectors for v1, clusters for
+ * v2), without any check of what they point at; the engine and {@code ploop check} judge them.
  */
 public final class ImageReader {
   private ImageReader() {}

@@ -22,21 +22,23 @@ public final class ImageWriter {
   private static final int ZERO_CHUNK = 1 << 20;
 
   /**
-   * Creates {@code path} (O_EXCL, mode 0600) holding an empty image with {@code header}, and
-   * fsyncs it. The whole header area (header, BAT, padding) is written with zeros, as ploop
-   * writes it: ploop 1.15 and 7.x {@code check} refuse an image whose header clusters have holes
-   * ("ploop image is sparse", exit 11), which a sparse tail here used to produce.
+   * Creates {@code path} (O_EXCL, mode 0600) holding an empty image with {@code header}, and fsyncs
+   * it. The whole header area (header, BAT, padding) is written with zeros, as ploop writes it:
+   * ploop 1.15 and 7.x {@code check} refuse an image whose header clusters have holes ("ploop image
+   * is sparse", exit 11), which a sparse tail here used to produce.
    *
    * @throws FileAlreadyExistsException if the file exists ("Can't create ...: File exists")
    */
   public static void createEmpty(Path path, ImageHeader header) throws IOException {
     long length = header.firstBlockOffset() * 512L;
-    try (FileChannel ch = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")))) {
-      ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, Math.max(length,
-          ImageHeader.SIZE)));
-      for (long pos = 0; pos < length;) {
+    try (FileChannel ch =
+        FileChannel.open(
+            path,
+            java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+      ByteBuffer zeros =
+          ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, Math.max(length, ImageHeader.SIZE)));
+      for (long pos = 0; pos < length; ) {
         zeros.clear().limit((int) Math.min(zeros.capacity(), length - pos));
         while (zeros.hasRemaining()) {
           pos += ch.write(zeros, pos);

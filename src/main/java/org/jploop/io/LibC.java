@@ -10,37 +10,47 @@ import jnr.ffi.types.off_t;
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
  * {@code fallocate} and {@code posix_fadvise}, {@code fallocate} itself (hole punching and
- * preallocation), {@code posix_fadvise} (read-ahead), {@code sync_file_range} (early
- * writeback), {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck; Java's
- * FileLock is fcntl, which does not see it), and for the balloon and discard {@code ftruncate},
- * {@code fsync}, {@code syncfs}, {@code ioctl} with a struct passed as bytes (FITRIM,
- * FS_IOC_FIEMAP) and {@code strerror}. Loaded once, lazily.
+ * preallocation), {@code posix_fadvise} (read-ahead), {@code sync_file_range} (early writeback),
+ * {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck; Java's FileLock is
+ * fcntl, which does not see it), and for the balloon and discard {@code ftruncate}, {@code fsync},
+ * {@code syncfs}, {@code ioctl} with a struct passed as bytes (FITRIM, FS_IOC_FIEMAP) and {@code
+ * strerror}. Loaded once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
   public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+
   /** fallocate mode bit: deallocate the range (requires KEEP_SIZE). */
   public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+
   /** fallocate mode bit: zero the range. */
   public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
   public static final int O_RDONLY = 0;
   public static final int O_RDWR = 2;
   public static final int O_CLOEXEC = 0x80000;
   public static final int ENOSPC = 28;
   public static final int EOPNOTSUPP = 95;
+
   /** lseek whence: the next offset holding data, at or after the given one. */
   public static final int SEEK_DATA = 3;
+
   /** posix_fadvise advice: read the range into the page cache in the background. */
   public static final int POSIX_FADV_WILLNEED = 3;
+
   /** sync_file_range flag: start writeback of the dirty pages in the range, do not wait. */
   public static final int SYNC_FILE_RANGE_WRITE = 2;
+
   /** flock operations (sys/file.h). */
   public static final int LOCK_SH = 1;
+
   public static final int LOCK_EX = 2;
   public static final int LOCK_NB = 4;
   public static final int LOCK_UN = 8;
+
   /** errno: a non-blocking flock found the lock taken (EAGAIN). */
   public static final int EWOULDBLOCK = 11;
+
   /** errno: the ioctl is not supported by this file (filesystem). */
   public static final int ENOTTY = 25;
 
@@ -54,7 +64,8 @@ public final class LibC {
 
     int getpid();
 
-    @off_t long lseek(int fd, @off_t long offset, int whence);
+    @off_t
+    long lseek(int fd, @off_t long offset, int whence);
 
     /** Returns 0 or an error number (not -1 and errno). */
     int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);

@@ -16,13 +16,14 @@ import java.io.IOException;
  *
  * <p>A stream counts as sequential once {@link #TRIGGER_BYTES} have been read back to back; from
  * then on the detector keeps {@link #WINDOW_BYTES} ahead of the reader, topping up in steps of at
- * least half a window so there are few calls. Any jump resets it. Guarded by {@code this}: the
- * FUSE thread is the usual caller, but offline operations may read from several threads; calls
- * are cheap and uncontended.
+ * least half a window so there are few calls. Any jump resets it. Guarded by {@code this}: the FUSE
+ * thread is the usual caller, but offline operations may read from several threads; calls are cheap
+ * and uncontended.
  */
 public final class ReadAhead {
   /** Bytes read back to back before the stream counts as sequential. */
   public static final long TRIGGER_BYTES = 256 << 10;
+
   /** How far ahead of the reader the kernel is asked to have the file in memory. */
   public static final long WINDOW_BYTES = 8 << 20;
 
@@ -34,12 +35,15 @@ public final class ReadAhead {
   }
 
   private final Hint hint;
+
   /** Where the next read must start to continue the stream; -1 before the first read. */
   @GuardedBy("this")
   private long next = -1;
+
   /** Bytes read back to back so far in this stream. */
   @GuardedBy("this")
   private long streak;
+
   /** Everything before this offset has been asked for already. */
   @GuardedBy("this")
   private long requestedUpTo;
@@ -49,8 +53,8 @@ public final class ReadAhead {
   }
 
   /**
-   * Records a completed read of {@code len} bytes at {@code pos} and asks for more of the file
-   * if the stream is sequential. A failing hint is ignored: read-ahead is advice.
+   * Records a completed read of {@code len} bytes at {@code pos} and asks for more of the file if
+   * the stream is sequential. A failing hint is ignored: read-ahead is advice.
    */
   public void onRead(long pos, long len) {
     if (len <= 0) {

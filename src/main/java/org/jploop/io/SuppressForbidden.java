@@ -7,8 +7,8 @@ import java.lang.annotation.Target;
 
 /**
  * Exempts a method, field or class from the build's forbidden-API check (one annotation for main
- * and test code, here at the bottom layer that every package may use) (forbiddenapis, configured
- * in pom.xml and config/forbidden-apis.txt). Every use says why in {@link #value()}. Not a lock
+ * and test code, here at the bottom layer that every package may use) (forbiddenapis, configured in
+ * pom.xml and config/forbidden-apis.txt). Every use says why in {@link #value()}. Not a lock
  * holder; no state.
  */
 @Retention(RetentionPolicy.CLASS)

@@ -8,10 +8,10 @@ import java.io.IOException;
  * to start writing the data behind the writer back to disk ({@code sync_file_range(WRITE)}),
  * without waiting for it.
  *
- * <p>Why: the engine writes through the page cache and the kernel starts background writeback
- * only past {@code dirty_background_ratio} (10 % of RAM, 2.4 GiB on the reference machine). A 1 GiB
- * {@code dd conv=fsync} therefore first filled the page cache and then waited for the whole GiB
- * in fsync, one after the other. Starting writeback as the stream goes makes the two overlap; the
+ * <p>Why: the engine writes through the page cache and the kernel starts background writeback only
+ * past {@code dirty_background_ratio} (10 % of RAM, 2.4 GiB on the reference machine). A 1 GiB
+ * {@code dd conv=fsync} therefore first filled the page cache and then waited for the whole GiB in
+ * fsync, one after the other. Starting writeback as the stream goes makes the two overlap; the
  * final fsync has little left to do. Durability is unchanged: only fsync promises anything, and
  * writing data early is what the kernel may do anyway at any time.
  *
@@ -23,9 +23,10 @@ import java.io.IOException;
 public final class WriteBehind {
   /** How many bytes written back to back are handed to writeback at once. */
   public static final long STEP_BYTES = 2 << 20;
+
   /**
-   * How far from the end of the stream a write may start and still continue it: requests served
-   * by several threads complete out of order (a loop device keeps two 1 MiB writes in flight).
+   * How far from the end of the stream a write may start and still continue it: requests served by
+   * several threads complete out of order (a loop device keeps two 1 MiB writes in flight).
    */
   public static final long REORDER_BYTES = 4 << 20;
 
@@ -37,12 +38,15 @@ public final class WriteBehind {
   }
 
   private final Hint hint;
+
   /** The furthest end written in this stream; -1 before the first write. */
   @GuardedBy("this")
   private long next = -1;
+
   /** Where the range to hand over next starts. */
   @GuardedBy("this")
   private long handedUpTo;
+
   /** Bytes written in this stream since the last hand-over. */
   @GuardedBy("this")
   private long unhanded;

@@ -22,14 +22,14 @@ import org.jploop.image.StepHook;
  * {@code ploop-volume delete VOL} (ploop_volume_delete), offline, by VOL's number of children:
  *
  * <ul>
- *   <li>none: VOL's own images are deleted, VOL is removed from its parent's {@code children/},
- *       and its layout goes (ploop deletes only the top image of a volume with a parent);
+ *   <li>none: VOL's own images are deleted, VOL is removed from its parent's {@code children/}, and
+ *       its layout goes (ploop deletes only the top image of a volume with a parent);
  *   <li>one, C: VOL's snapshot that C grows from is deleted inside C, as {@code snapshot-delete}
- *       does: C's lowest image is merged into VOL's image ({@link DeltaMerger}), C takes that
- *       file over and VOL's {@code <Parent>} and {@code <SnapshotGUID>}; C's descriptor is
- *       replaced atomically (the commit point), then C's old file is deleted, the links move to
- *       VOL's parent and VOL's layout goes. C must be unmounted (offline only; ploop merges a
- *       mounted child online) and VOL must hold exactly that one image;
+ *       does: C's lowest image is merged into VOL's image ({@link DeltaMerger}), C takes that file
+ *       over and VOL's {@code <Parent>} and {@code <SnapshotGUID>}; C's descriptor is replaced
+ *       atomically (the commit point), then C's old file is deleted, the links move to VOL's parent
+ *       and VOL's layout goes. C must be unmounted (offline only; ploop merges a mounted child
+ *       online) and VOL must hold exactly that one image;
  *   <li>more: "Unable to delete VOL: it has N children" (38), nothing changed.
  * </ul>
  */
@@ -49,7 +49,8 @@ public final class VolumeDelete {
       v.disk().requireClean();
       List<Path> children = vol.children();
       if (children.size() > 1) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Unable to delete " + vol.dir() + ": it has " + children.size() + " children");
       }
       VolumeLayout parent = v.parent();
@@ -75,28 +76,45 @@ public final class VolumeDelete {
       throws IOException {
     List<ImageEntry> own = v.descriptor().ownImages();
     if (own.size() != 1) {
-      throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
-          + v.layout().dir() + ": it holds " + own.size() + " images; merge them into one first"
-          + " (ploop snapshot-merge)");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.REFUSED,
+          "Unable to delete "
+              + v.layout().dir()
+              + ": it holds "
+              + own.size()
+              + " images; merge them into one first"
+              + " (ploop snapshot-merge)");
     }
     try (VolumeDisk c = VolumeDisk.open(childLayout, "volume delete")) {
       c.disk().requireClean();
       DiskDescriptor cd = c.descriptor();
       String s = c.volume().snapshotGuid();
       if (s == null || cd.shot(s) == null) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
-            + v.layout().dir() + ": its child " + childLayout.dir() + " names no snapshot of it"
-            + " (<SnapshotGUID>)");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
+            "Unable to delete "
+                + v.layout().dir()
+                + ": its child "
+                + childLayout.dir()
+                + " names no snapshot of it"
+                + " (<SnapshotGUID>)");
       }
       ImageEntry snapImage = cd.image(s);
       if (!snapImage.alien() || !Guid.same(snapImage.guid(), own.get(0).guid())) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED, "Unable to delete "
-            + v.layout().dir() + ": " + childLayout.dir() + " grows from " + s
-            + ", which is not this volume's image");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
+            "Unable to delete "
+                + v.layout().dir()
+                + ": "
+                + childLayout.dir()
+                + " grows from "
+                + s
+                + ", which is not this volume's image");
       }
       List<Shot> kids = cd.children(s);
       if (kids.size() != 1 || kids.get(0).alien()) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Can't merge to snapshot " + s + ": it has " + kids.size() + " children");
       }
       Shot snapShot = cd.shot(s);
@@ -111,8 +129,11 @@ public final class VolumeDelete {
       }
       List<ImageEntry> images = new ArrayList<>();
       for (ImageEntry e : cd.ownImages()) {
-        images.add(e == xImage ? new ImageEntry(e.guid(), e.type(),
-            VolumeDisk.nameFrom(childLayout.dir(), snapFile)) : e);
+        images.add(
+            e == xImage
+                ? new ImageEntry(
+                    e.guid(), e.type(), VolumeDisk.nameFrom(childLayout.dir(), snapFile))
+                : e);
       }
       List<Shot> shots = new ArrayList<>();
       for (Shot sh : cd.shots()) {
@@ -121,9 +142,11 @@ public final class VolumeDelete {
         }
       }
       Volume vv = v.volume();
-      Volume nv = new Volume(parent == null ? null
-          : VolumeDisk.nameFrom(childLayout.dir(), parent.dir()), vv.snapshotGuid(),
-          c.volume().readOnly());
+      Volume nv =
+          new Volume(
+              parent == null ? null : VolumeDisk.nameFrom(childLayout.dir(), parent.dir()),
+              vv.snapshotGuid(),
+              c.volume().readOnly());
       cd.withChain(images, shots, cd.topGuid()).withVolume(nv).write(childLayout.xml());
       Files.deleteIfExists(xFile);
       DescriptorTransaction.fsyncDirectory(xFile);

@@ -16,8 +16,8 @@ import org.jploop.io.ImageReader;
 /**
  * One volume held for a ploop-volume operation: its {@link VolumeLayout} and its disk locked
  * through {@link OfflineDisk} (refused while mounted or busy, exit 17), with the descriptor read
- * (parents' entries as aliens). Refuses a directory without {@code <Volume>} ("Volume management
- * is prohibited on non volume layout", 38). Closing releases the lock.
+ * (parents' entries as aliens). Refuses a directory without {@code <Volume>} ("Volume management is
+ * prohibited on non volume layout", 38). Closing releases the lock.
  */
 final class VolumeDisk implements AutoCloseable {
   private final VolumeLayout layout;
@@ -33,7 +33,8 @@ final class VolumeDisk implements AutoCloseable {
     OfflineDisk d = OfflineDisk.open(layout.xml(), purpose);
     try {
       if (d.descriptor().volume() == null) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Volume management is prohibited on non volume layout (" + layout.xml() + ")");
       }
       return new VolumeDisk(layout, d);

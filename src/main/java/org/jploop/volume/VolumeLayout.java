@@ -56,12 +56,12 @@ public record VolumeLayout(Path dir) {
   private static void mkdir(Path p, PrintWriter log) throws IOException {
     log.println("create " + p);
     try {
-      Files.createDirectory(p, PosixFilePermissions.asFileAttribute(
-          PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectory(
+          p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     } catch (FileAlreadyExistsException e) {
       if (!Files.isDirectory(p)) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
-            "Can't create " + p + ": File exists");
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED, "Can't create " + p + ": File exists");
       }
     }
   }
@@ -83,8 +83,12 @@ public record VolumeLayout(Path dir) {
       }
       Files.delete(children);
     }
-    for (String name : List.of(DiskDescriptor.FILE_NAME, DiskDescriptor.FILE_NAME + ".lck",
-        DiskDescriptor.FILE_NAME + ".tmp", DiskDescriptor.FILE_NAME + ".vol.tmp")) {
+    for (String name :
+        List.of(
+            DiskDescriptor.FILE_NAME,
+            DiskDescriptor.FILE_NAME + ".lck",
+            DiskDescriptor.FILE_NAME + ".tmp",
+            DiskDescriptor.FILE_NAME + ".vol.tmp")) {
       Files.deleteIfExists(dir.resolve(name));
     }
     try {

@@ -32,8 +32,8 @@ import org.jploop.io.ImageWriter;
  * GUID TOPDELTA, or random when SRC has a parent) on G, with {@code <Parent>} DST and {@code
  * <SnapshotGUID>} G. Links: {@code DST/children/SRC}; SRC's old parent lists DST instead of SRC.
  * Order: DST layout and the new delta, DST's descriptor staged as {@code .tmp}, SRC's descriptor
- * renamed into place (the commit point), DST's renamed, links; a crash before the commit leaves
- * SRC as it was and a stray DST directory.
+ * renamed into place (the commit point), DST's renamed, links; a crash before the commit leaves SRC
+ * as it was and a stray DST directory.
  *
  * <p>clone: DST gets one new empty delta {@code <DIR or DST>/<fileGUID>.hds} on G with {@code
  * <Parent>} SRC and {@code SRC/children/DST}. A read-write SRC is first snapshotted in place under
@@ -55,7 +55,8 @@ public final class VolumeSnapshot {
     try (VolumeDisk s = VolumeDisk.open(src, "volume snapshot")) {
       s.disk().requireClean();
       if (s.volume().readOnly()) {
-        throw new ImageOperationException(ImageOperationException.Kind.REFUSED,
+        throw new ImageOperationException(
+            ImageOperationException.Kind.REFUSED,
             "Creating a snapshot from snapshot is prohibited");
       }
       requireNew(dst);
@@ -75,14 +76,19 @@ public final class VolumeSnapshot {
         }
       }
       VolumeLayout oldParent = s.parent();
-      Volume dstVol = new Volume(oldParent == null ? null
-          : VolumeDisk.nameFrom(dst.dir(), oldParent.dir()), s.volume().snapshotGuid(), true);
+      Volume dstVol =
+          new Volume(
+              oldParent == null ? null : VolumeDisk.nameFrom(dst.dir(), oldParent.dir()),
+              s.volume().snapshotGuid(),
+              true);
       DiskDescriptor dstDesc = d.withChain(dstImages, dstShots, g).withVolume(dstVol);
       // SRC: one new empty top on G
       String newFileName = DeltaNames.newDeltaFile(d);
       Path newFile = s.layout().dir().resolve(newFileName).normalize();
-      List<ImageEntry> srcImages = List.of(new ImageEntry(newTop, DiskDescriptor.TYPE_COMPRESSED,
-          VolumeDisk.nameFrom(src.dir(), newFile)));
+      List<ImageEntry> srcImages =
+          List.of(
+              new ImageEntry(
+                  newTop, DiskDescriptor.TYPE_COMPRESSED, VolumeDisk.nameFrom(src.dir(), newFile)));
       List<Shot> srcShots = List.of(new Shot(newTop, g, null));
       Volume srcVol = new Volume(VolumeDisk.nameFrom(src.dir(), dst.dir()), g, false);
       DiskDescriptor srcDesc = d.withChain(srcImages, srcShots, newTop).withVolume(srcVol);
@@ -103,8 +109,13 @@ public final class VolumeSnapshot {
 
   /** Clones SRC into the new volume DST, its delta in {@code imageDir} (null: DST). */
   public void clone(VolumeLayout src, VolumeLayout dst, Path imageDir) throws IOException {
-    log.println("Clone " + src.dir() + " to " + dst.dir() + " "
-        + (imageDir == null ? "" : imageDir.toString()));
+    log.println(
+        "Clone "
+            + src.dir()
+            + " to "
+            + dst.dir()
+            + " "
+            + (imageDir == null ? "" : imageDir.toString()));
     try (VolumeDisk s = VolumeDisk.open(src, "volume clone")) {
       s.disk().requireClean();
       requireNew(dst);
@@ -117,16 +128,26 @@ public final class VolumeSnapshot {
         Path dir = imageDir == null ? dst.dir() : imageDir.toRealPath();
         Path newFile = dir.resolve(Guid.random() + ".hds");
         String x = Guid.random();
-        DiskDescriptor dstDesc = d.withChain(
-            List.of(new ImageEntry(x, DiskDescriptor.TYPE_COMPRESSED,
-                VolumeDisk.nameFrom(dst.dir(), newFile))),
-            List.of(new Shot(x, g, null)), x)
-            .withVolume(new Volume(VolumeDisk.nameFrom(dst.dir(), src.dir()), g, false));
-        build(dst, dstDesc, newFile, base, () -> {
-          if (snapshotFirst) {
-            new SnapshotCreator(s.disk(), StepHook.NONE).create(g);
-          }
-        });
+        DiskDescriptor dstDesc =
+            d.withChain(
+                    List.of(
+                        new ImageEntry(
+                            x,
+                            DiskDescriptor.TYPE_COMPRESSED,
+                            VolumeDisk.nameFrom(dst.dir(), newFile))),
+                    List.of(new Shot(x, g, null)),
+                    x)
+                .withVolume(new Volume(VolumeDisk.nameFrom(dst.dir(), src.dir()), g, false));
+        build(
+            dst,
+            dstDesc,
+            newFile,
+            base,
+            () -> {
+              if (snapshotFirst) {
+                new SnapshotCreator(s.disk(), StepHook.NONE).create(g);
+              }
+            });
         src.registerChild(dst, log);
       }
     }
@@ -142,8 +163,9 @@ public final class VolumeSnapshot {
    * descriptor staged as {@code .tmp}, then {@code commit}, then DST's descriptor renamed into
    * place. If anything up to and including {@code commit} fails, DST's files and layout go again.
    */
-  private void build(VolumeLayout dst, DiskDescriptor dstDesc, Path newFile, ImageHeader like,
-      Commit commit) throws IOException {
+  private void build(
+      VolumeLayout dst, DiskDescriptor dstDesc, Path newFile, ImageHeader like, Commit commit)
+      throws IOException {
     Path dstTmp = DescriptorTransaction.tempFor(dst.xml());
     boolean committed = false;
     try {
@@ -165,22 +187,26 @@ public final class VolumeSnapshot {
 
   /** An empty delta header like {@code h}: same size, cluster and version, clean, CIF_Empty. */
   static ImageHeader emptyLike(ImageHeader h) {
-    return h.withDiskInUse(ImageHeader.CLOSED_V20).withFlags(ImageHeader.CIF_EMPTY)
+    return h.withDiskInUse(ImageHeader.CLOSED_V20)
+        .withFlags(ImageHeader.CIF_EMPTY)
         .withFormatExtensionOffset(0);
   }
 
   /** Refuses a DST that already holds a descriptor (ploop would overwrite it). */
   static void requireNew(VolumeLayout dst) throws ImageOperationException {
     if (Files.exists(dst.xml())) {
-      throw new ImageOperationException(ImageOperationException.Kind.BUSY,
-          "Can't create " + dst.xml() + ": File exists");
+      throw new ImageOperationException(
+          ImageOperationException.Kind.BUSY, "Can't create " + dst.xml() + ": File exists");
     }
   }
 
   /** Locks the new volume DST while it is being built. */
   static DiskLock lockNew(VolumeLayout dst) throws IOException {
     Optional<DiskLock> l = DiskLock.tryAcquire(dst.xml(), "volume create");
-    return l.orElseThrow(() -> new ImageOperationException(ImageOperationException.Kind.BUSY,
-        dst.dir() + " is in use: " + DiskLock.holder(dst.xml())));
+    return l.orElseThrow(
+        () ->
+            new ImageOperationException(
+                ImageOperationException.Kind.BUSY,
+                dst.dir() + " is in use: " + DiskLock.holder(dst.xml())));
   }
 }

@@ -19,23 +19,25 @@ import org.junit.jupiter.api.io.TempDir;
  * A smoke run of {@code src/bench/bench.sh} with tiny sizes (16 MiB, 1 s fio) over the raw row,
  * both front ends (kernel-loop, jnr-fuse), the peer and the kernel front end's ceiling
  * (kernel-null-loop): every row must produce real figures, our daemon's status must yield BAT page
- * writes, RSS and the front end's counters, and nothing may be left
- * mounted or attached. Needs root, /dev/fuse and the
- * bench tools (fio, qemu-nbd, nbdfuse, jq from {@code .ci/setup}).
+ * writes, RSS and the front end's counters, and nothing may be left mounted or attached. Needs
+ * root, /dev/fuse and the bench tools (fio, qemu-nbd, nbdfuse, jq from {@code .ci/setup}).
  */
 class BenchHarnessIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void needRootAndFuse() throws Exception {
     boolean fuse = Files.exists(Path.of("/dev/fuse"));
     boolean root = "root".equals(System.getProperty("user.name"));
     if (!fuse || !root) {
-      System.err.println("WARNING: BenchHarnessIT is SKIPPED: needs root and /dev/fuse (root="
-          + root + ", /dev/fuse=" + fuse + ")");
+      System.err.println(
+          "WARNING: BenchHarnessIT is SKIPPED: needs root and /dev/fuse (root="
+              + root
+              + ", /dev/fuse="
+              + fuse
+              + ")");
     }
     assumeTrue(fuse && root, "needs root and /dev/fuse");
   }
@@ -45,11 +47,24 @@ class BenchHarnessIT {
   void smokeRun() throws Exception {
     Path out = tmp.resolve("out");
     Path log = tmp.resolve("bench.log");
-    Process p = new ProcessBuilder("bash", "src/bench/bench.sh", "--size", "16M", "--runtime",
-        "1", "--rows", "raw,kernel-loop,jnr-fuse,peer,kernel-null-loop", "--no-rss", "--no-seed",
-        "--no-qd1", "--out",
-        out.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                "bash",
+                "src/bench/bench.sh",
+                "--size",
+                "16M",
+                "--runtime",
+                "1",
+                "--rows",
+                "raw,kernel-loop,jnr-fuse,peer,kernel-null-loop",
+                "--no-rss",
+                "--no-seed",
+                "--no-qd1",
+                "--out",
+                out.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     boolean done = p.waitFor(300, TimeUnit.SECONDS);
     String output = Files.readString(log);
     if (!done) {
@@ -72,11 +87,11 @@ class BenchHarnessIT {
     assertThat(value(r, "jnr-fuse", "seq_write_fuse_inflight_max")).as(output).isPositive();
     assertThat(value(r, "kernel-loop", "rand_read_fuse_inflight_max")).as(output).isPositive();
     assertThat(value(r, "kernel-loop", "frontend_inflight_max")).as(output).isPositive();
-    assertThat(value(r, "kernel-loop", "rand_write_daemon_cpu_us_per_op")).as(output)
-        .isPositive();
+    assertThat(value(r, "kernel-loop", "rand_write_daemon_cpu_us_per_op")).as(output).isPositive();
     assertThat(value(r, "kernel-null-loop", "frontend_inflight_max")).as(output).isPositive();
     assertThat(Files.readString(out.resolve("results.md")))
-        .contains("| seq_write | MB/s |").contains("## Targets");
+        .contains("| seq_write | MB/s |")
+        .contains("## Targets");
 
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
     assertThat(mounts).doesNotContain(out.toString());

@@ -18,17 +18,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH: what {@link ChangedBlockTracker#mark} adds to every completed write, punch and zero-range
- * of a disk with CBT (1 TiB disk, ploop's 64 KiB granules), next to {@code
- * EngineBenchmark.overwrite} for scale when run in the same invocation, e.g. {@code
- * src/bench/jmh.sh -p backing=memory -p ioSize=4096 -p tracking=off,cbt
- * 'CbtMarkBenchmark|EngineBenchmark.overwrite'}.
+ * JMH: what {@link ChangedBlockTracker#mark} adds to every completed write, punch and zero-range of
+ * a disk with CBT (1 TiB disk, ploop's 64 KiB granules), next to {@code EngineBenchmark.overwrite}
+ * for scale when run in the same invocation, e.g. {@code src/bench/jmh.sh -p backing=memory -p
+ * ioSize=4096 -p tracking=off,cbt 'CbtMarkBenchmark|EngineBenchmark.overwrite'}.
  *
  * <ul>
- *   <li>{@code markDirty}: a 4 KiB write into a granule already dirty (the common case: a fence
- *       and a read);
- *   <li>{@code markClean}: a 4 KiB write into a clean granule each time (fence, read, atomic OR,
- *       a page allocation every 256 Ki granules);
+ *   <li>{@code markDirty}: a 4 KiB write into a granule already dirty (the common case: a fence and
+ *       a read);
+ *   <li>{@code markClean}: a 4 KiB write into a clean granule each time (fence, read, atomic OR, a
+ *       page allocation every 256 Ki granules);
  *   <li>{@code mark128k}: a 128 KiB write at a random place (two or three granules);
  *   <li>{@code takeAndClear}: a copy sender's take of a bitmap with 1% of the granules dirty.
  * </ul>

@@ -38,15 +38,15 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * JMH benchmarks of the engine alone, no FUSE: one {@link PloopDisk} (v2, 1 MiB clusters, default
  * {@link EngineOptions}, so the writeback and preallocator threads run as in the daemon) over a
- * real image file or over the in-memory {@link MemoryBlockFile}. Four paths, each timed per
- * request of {@code ioSize} bytes:
+ * real image file or over the in-memory {@link MemoryBlockFile}. Four paths, each timed per request
+ * of {@code ioSize} bytes:
  *
  * <ol>
  *   <li>{@code allocate}: a write to a fresh cluster (allocator, md page staging, data write);
  *   <li>{@code overwrite}: a write inside an allocated cluster (lookup, shared cluster lock);
  *   <li>{@code read}: a read of allocated data;
- *   <li>{@code punch}: a whole-cluster punch of an allocated cluster (exclusive lock, BAT
- *       update, free after writeback).
+ *   <li>{@code punch}: a whole-cluster punch of an allocated cluster (exclusive lock, BAT update,
+ *       free after writeback).
  * </ol>
  *
  * <p>{@code -p tracking=off,cbt,cbt+copy} runs each path without and with change tracking (CBT,
@@ -54,11 +54,11 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *
  * <p>allocate and punch change the state they measure, so they run as single shots of {@link
  * #BATCH} requests on a state rebuilt before every iteration; overwrite and read are timed
- * continuously on a disk whose first {@link #WORKING_SET} bytes are written. Offsets come from
- * a {@link SplittableRandom} with the fixed seed {@link #SEED}. The file backing lives in {@code
- * -Djploop.bench.dir} (default {@code java.io.tmpdir}): on tmpfs it isolates the engine's CPU
- * cost, on a disk it adds the host filesystem. Run with {@code src/bench/jmh.sh}. Not a unit
- * test: Surefire does not pick it up (no {@code Test} in the name) and no test depends on it.
+ * continuously on a disk whose first {@link #WORKING_SET} bytes are written. Offsets come from a
+ * {@link SplittableRandom} with the fixed seed {@link #SEED}. The file backing lives in {@code
+ * -Djploop.bench.dir} (default {@code java.io.tmpdir}): on tmpfs it isolates the engine's CPU cost,
+ * on a disk it adds the host filesystem. Run with {@code src/bench/jmh.sh}. Not a unit test:
+ * Surefire does not pick it up (no {@code Test} in the name) and no test depends on it.
  */
 @State(Scope.Benchmark)
 @Fork(1)
@@ -66,11 +66,15 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 public class EngineBenchmark {
   /** Requests per single shot of the state-changing benchmarks. */
   static final int BATCH = 1024;
+
   /** Bytes written up front (every byte) for overwrite and read: 64 clusters of 1 MiB. */
   static final long WORKING_SET = 64L << 20;
+
   /** Seed of the offset sequence; printed in the setup line so a run can be reproduced. */
   static final long SEED = 0x6a706c6f6f70L;
+
   private static final int CLUSTER = 1 << 20;
+
   /** Virtual size: room for every batch plus the working set. */
   private static final long DISK_BYTES = 8L << 30;
 
@@ -83,30 +87,37 @@ public class EngineBenchmark {
   public int ioSize;
 
   /**
-   * Change tracking on the disk: {@code off}; {@code cbt}, a CBT (64 KiB granules) as after a
-   * mount of a top with a Format Extension; {@code cbt+copy}, that plus a copy sender's tracker
-   * (1 MiB granules). Only {@code off} by default; compare with {@code -p tracking=off,cbt,cbt+copy}.
+   * Change tracking on the disk: {@code off}; {@code cbt}, a CBT (64 KiB granules) as after a mount
+   * of a top with a Format Extension; {@code cbt+copy}, that plus a copy sender's tracker (1 MiB
+   * granules). Only {@code off} by default; compare with {@code -p tracking=off,cbt,cbt+copy}.
    */
   @Param({"off"})
   public String tracking;
 
   private Path dir;
   private PloopDisk disk;
+
   /** What every write writes: ioSize non-zero bytes (zero writes would skip allocation). */
   private ByteBuffer buf;
+
   /** Where read() reads into; separate so that reads never change what writes write. */
   private ByteBuffer readBuf;
+
   /** One whole cluster of non-zero bytes, to fill the working set. */
   private ByteBuffer clusterBuf;
+
   private SplittableRandom random;
   private long nextCluster;
+
   /** DiskStats.mdPageWrites when the timed part of an iteration began. */
   private long pageWritesAtStart;
 
   @Setup(Level.Trial)
   public void setUpTrial() throws IOException {
-    dir = Files.createTempDirectory(Path.of(System.getProperty("jploop.bench.dir",
-        System.getProperty("java.io.tmpdir"))), "jploop-jmh");
+    dir =
+        Files.createTempDirectory(
+            Path.of(System.getProperty("jploop.bench.dir", System.getProperty("java.io.tmpdir"))),
+            "jploop-jmh");
     clusterBuf = ByteBuffer.allocateDirect(CLUSTER);
     SplittableRandom fill = new SplittableRandom(SEED);
     while (clusterBuf.hasRemaining()) {
@@ -115,8 +126,13 @@ public class EngineBenchmark {
     clusterBuf.clear();
     buf = clusterBuf.slice(0, ioSize);
     readBuf = ByteBuffer.allocateDirect(ioSize);
-    System.out.printf(Locale.ROOT, "%nEngineBenchmark: backing=%s ioSize=%d dir=%s seed=%d%n", backing, ioSize,
-        dir, SEED);
+    System.out.printf(
+        Locale.ROOT,
+        "%nEngineBenchmark: backing=%s ioSize=%d dir=%s seed=%d%n",
+        backing,
+        ioSize,
+        dir,
+        SEED);
   }
 
   @TearDown(Level.Trial)
@@ -168,16 +184,20 @@ public class EngineBenchmark {
     disk.flush();
     DiskStats s = disk.stats();
     String name = params.getBenchmark();
-    System.out.printf(Locale.ROOT, " [md page writes in the timed part: %d, at the closing flush: %d; %s]",
-        pageWritesBefore - pageWritesAtStart, s.mdPageWrites() - pageWritesBefore, s);
+    System.out.printf(
+        Locale.ROOT,
+        " [md page writes in the timed part: %d, at the closing flush: %d; %s]",
+        pageWritesBefore - pageWritesAtStart,
+        s.mdPageWrites() - pageWritesBefore,
+        s);
     long expectedAllocated = name.endsWith(".punch") ? BATCH : nextCluster;
     if (s.clustersAllocated() != expectedAllocated) {
-      throw new IllegalStateException(name + ": expected " + expectedAllocated
-          + " clusters allocated, engine says " + s);
+      throw new IllegalStateException(
+          name + ": expected " + expectedAllocated + " clusters allocated, engine says " + s);
     }
     if (name.endsWith(".punch") && s.clustersFreed() != BATCH) {
-      throw new IllegalStateException(name + ": expected " + BATCH + " clusters freed, engine says "
-          + s);
+      throw new IllegalStateException(
+          name + ": expected " + BATCH + " clusters freed, engine says " + s);
     }
   }
 

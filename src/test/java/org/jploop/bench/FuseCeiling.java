@@ -89,12 +89,13 @@ public final class FuseCeiling {
     }
     Path dir = Path.of(args[0]).toAbsolutePath();
     Path stop = prepare(dir);
-    FrontendOptions options = FrontendOptions.of(args.length > 2 ? args[2] : null,
-        args.length > 3 ? Integer.valueOf(args[3]) : null);
+    FrontendOptions options =
+        FrontendOptions.of(
+            args.length > 2 ? args[2] : null, args.length > 3 ? Integer.valueOf(args[3]) : null);
     Frontend frontend = options.create(new EventLog(System.err));
     frontend.checkAvailable();
-    frontend.mount(new NullDisk(Long.parseLong(args[1])),
-        new ReentrantReadWriteLock().readLock(), dir);
+    frontend.mount(
+        new NullDisk(Long.parseLong(args[1])), new ReentrantReadWriteLock().readLock(), dir);
     announceAndAwaitStop(frontend.diskImage(), dir, stop);
     FrontendStats st = frontend.stats();
     frontend.unmount();

@@ -40,8 +40,8 @@ class ImageCheckerCbtTest {
     t.allocate(7, rnd);
     try (BlockFile f = FileBlockFile.open(t.file(), false)) {
       ImageHeader h = ImageReader.readHeader(f);
-      CbtStore.write(f, h, new DirtyBitmap.Builder(ID, h.sizeSectors(), 128).set(0).set(100)
-          .build());
+      CbtStore.write(
+          f, h, new DirtyBitmap.Builder(ID, h.sizeSectors(), 128).set(0).set(100).build());
     }
     return t.file();
   }
@@ -51,8 +51,12 @@ class ImageCheckerCbtTest {
   }
 
   static CheckOptions opts(String flags) {
-    return new CheckOptions(flags.contains("f"), flags.contains("F"), flags.contains("c"),
-        flags.contains("r"), flags.contains("d"));
+    return new CheckOptions(
+        flags.contains("f"),
+        flags.contains("F"),
+        flags.contains("c"),
+        flags.contains("r"),
+        flags.contains("d"));
   }
 
   @Test
@@ -77,18 +81,23 @@ class ImageCheckerCbtTest {
     String before = TestImage.fingerprint(img);
     CheckResult ro = ImageChecker.checkImage(img, opts("c"), log::add);
     assertThat(ro.status()).isEqualTo(CheckResult.Status.CORRUPT);
-    assertThat(log).extracting(Finding::kind, Finding::resolution).contains(
-        org.assertj.core.groups.Tuple.tuple(Finding.Kind.BAD_EXTENSION, Resolution.SKIPPED));
-    assertThat(log.get(0).toString()).contains("Wrong optional header checksum")
+    assertThat(log)
+        .extracting(Finding::kind, Finding::resolution)
+        .contains(
+            org.assertj.core.groups.Tuple.tuple(Finding.Kind.BAD_EXTENSION, Resolution.SKIPPED));
+    assertThat(log.get(0).toString())
+        .contains("Wrong optional header checksum")
         .contains("offset 56:");
     assertThat(TestImage.fingerprint(img)).as("nothing modified without -f").isEqualTo(before);
 
     log.clear();
     CheckResult fixed = ImageChecker.checkImage(img, opts("f"), log::add);
     assertThat(fixed.status()).isEqualTo(CheckResult.Status.CLEAN);
-    assertThat(log).extracting(Finding::kind, Finding::resolution).containsExactly(
-        org.assertj.core.groups.Tuple.tuple(Finding.Kind.BAD_EXTENSION, Resolution.FIXED),
-        org.assertj.core.groups.Tuple.tuple(Finding.Kind.LEAKED_TAIL, Resolution.FIXED));
+    assertThat(log)
+        .extracting(Finding::kind, Finding::resolution)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Finding.Kind.BAD_EXTENSION, Resolution.FIXED),
+            org.assertj.core.groups.Tuple.tuple(Finding.Kind.LEAKED_TAIL, Resolution.FIXED));
     ImageHeader h = header(img);
     assertThat(h.formatExtensionOffset()).isZero();
     assertThat(h.diskInUse()).isEqualTo(ImageHeader.CLOSED_V20);
@@ -112,8 +121,11 @@ class ImageCheckerCbtTest {
   void testCrashRepair_dropsTheCbt() throws IOException {
     Path img = withCbt();
     try (BlockFile f = FileBlockFile.open(img, false)) { // a crash while mounted
-      f.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-          .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
+      f.write(
+          ByteBuffer.allocate(4)
+              .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+              .putInt(0, (int) ImageHeader.IN_USE),
+          ImageHeader.OFFSET_DISK_IN_USE);
     }
     CheckResult r = ImageChecker.checkImage(img, opts("d"), log::add);
     assertThat(r.status()).isEqualTo(CheckResult.Status.CLEAN);

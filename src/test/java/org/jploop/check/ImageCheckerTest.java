@@ -32,8 +32,12 @@ class ImageCheckerTest {
   final List<Finding> log = new ArrayList<>();
 
   static CheckOptions opts(String flags) {
-    return new CheckOptions(flags.contains("f"), flags.contains("F"), flags.contains("c"),
-        flags.contains("r"), flags.contains("d"));
+    return new CheckOptions(
+        flags.contains("f"),
+        flags.contains("F"),
+        flags.contains("c"),
+        flags.contains("r"),
+        flags.contains("d"));
   }
 
   TestImage dirty64M() throws IOException {
@@ -59,7 +63,7 @@ class ImageCheckerTest {
     assertThat(r.status()).as("seed %d", SEED).isEqualTo(CheckResult.Status.STOPPED_UNALIGNED);
     assertThat(r.ok()).isTrue();
     assertThat(log).extracting(Finding::kind).containsExactly(Finding.Kind.UNALIGNED_SIZE);
-    CheckResult ro = ImageChecker.checkImage(t.file(), opts("fr"), f -> { });
+    CheckResult ro = ImageChecker.checkImage(t.file(), opts("fr"), f -> {});
     assertThat(ro.status()).as("-r keeps the stop").isEqualTo(CheckResult.Status.STOPPED_UNALIGNED);
   }
 
@@ -71,9 +75,11 @@ class ImageCheckerTest {
     CheckResult r = ImageChecker.checkImage(t.file(), opts("f"), log::add);
     assertThat(r.status()).isEqualTo(CheckResult.Status.CORRUPT);
     assertThat(r.message()).endsWith("Fatal errors were found, image is not repaired");
-    assertThat(log).extracting(Finding::kind, Finding::resolution).containsExactly(
-        org.assertj.core.groups.Tuple.tuple(Finding.Kind.BEYOND_EOF, Resolution.FATAL),
-        org.assertj.core.groups.Tuple.tuple(Finding.Kind.BEYOND_DISK_SIZE, Resolution.FIXED));
+    assertThat(log)
+        .extracting(Finding::kind, Finding::resolution)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Finding.Kind.BEYOND_EOF, Resolution.FATAL),
+            org.assertj.core.groups.Tuple.tuple(Finding.Kind.BEYOND_DISK_SIZE, Resolution.FIXED));
     try (FileBlockFile f = FileBlockFile.open(t.file(), true)) {
       int[] slots = ImageReader.readBatSlots(f, ImageReader.readHeader(f));
       assertThat(slots[64]).as("soft fix written even though the verdict is fatal").isZero();
@@ -91,8 +97,10 @@ class ImageCheckerTest {
     CheckResult r = ImageChecker.checkImage(t.file(), opts("Fd"), log::add);
     assertThat(r.status()).as("%s", log).isEqualTo(CheckResult.Status.CLEAN);
     assertThat(log).extracting(Finding::resolution).containsOnly(Resolution.FIXED);
-    assertThat(log).extracting(Finding::kind).containsExactly(Finding.Kind.BEYOND_EOF,
-        Finding.Kind.BEYOND_DISK_SIZE, Finding.Kind.LEAKED_TAIL);
+    assertThat(log)
+        .extracting(Finding::kind)
+        .containsExactly(
+            Finding.Kind.BEYOND_EOF, Finding.Kind.BEYOND_DISK_SIZE, Finding.Kind.LEAKED_TAIL);
     ImageHeader h = header(t.file());
     assertThat(h.diskInUse()).isZero();
     assertThat(h.flags()).isZero();
@@ -129,16 +137,21 @@ class ImageCheckerTest {
     TestImage t = dirty64M();
     t.putInt(ImageHeader.OFFSET_DISK_IN_USE, 0);
     t.setBat(20, 1);
-    assertThat(ImageChecker.checkImage(t.file(), opts("f"), f -> { }).status())
-        .as("no -c: not looked for").isEqualTo(CheckResult.Status.CLEAN);
+    assertThat(ImageChecker.checkImage(t.file(), opts("f"), f -> {}).status())
+        .as("no -c: not looked for")
+        .isEqualTo(CheckResult.Status.CLEAN);
     CheckResult c = ImageChecker.checkImage(t.file(), opts("c"), log::add);
     assertThat(c.status()).isEqualTo(CheckResult.Status.CORRUPT);
-    assertThat(log).singleElement().satisfies(f -> {
-      assertThat(f.kind()).isEqualTo(Finding.Kind.DUPLICATE);
-      assertThat(f.offset()).isEqualTo(64 + 4 * 20);
-      assertThat(f.toString()).isEqualTo(t.file()
-          + ": offset 144: Block 1 is used more than once, vsec=20... FATAL");
-    });
+    assertThat(log)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.kind()).isEqualTo(Finding.Kind.DUPLICATE);
+              assertThat(f.offset()).isEqualTo(64 + 4 * 20);
+              assertThat(f.toString())
+                  .isEqualTo(
+                      t.file() + ": offset 144: Block 1 is used more than once, vsec=20... FATAL");
+            });
     log.clear();
     CheckResult ignored = ImageChecker.checkImage(t.file(), opts("Fc"), log::add);
     assertThat(ignored.status()).isEqualTo(CheckResult.Status.CLEAN);
@@ -173,17 +186,21 @@ class ImageCheckerTest {
     Path xml = dir.resolve(DiskDescriptor.FILE_NAME);
     TestImage base = TestImage.create(dir.resolve("root.hds"), FormatVersion.V2, 131072, 2048);
     base.allocate(1, rnd);
-    TestImage top = TestImage.create(dir.resolve("root.hds.{top}"), FormatVersion.V2, 131072,
-        2048);
+    TestImage top = TestImage.create(dir.resolve("root.hds.{top}"), FormatVersion.V2, 131072, 2048);
     top.allocate(2, rnd);
     top.putInt(ImageHeader.OFFSET_DISK_IN_USE, (int) ImageHeader.IN_USE);
     String snap = Guid.random();
-    DiskDescriptor d = DiskDescriptor.forNewImage(
-        org.jploop.format.ImageGeometry.forSize(131072, 2048), "root.hds", false).withChain(
-        List.of(new DiskDescriptor.ImageEntry(snap, "Compressed", "root.hds"),
-            new DiskDescriptor.ImageEntry(Guid.TOP_DELTA, "Compressed", "root.hds.{top}")),
-        List.of(new DiskDescriptor.Shot(snap, Guid.NONE, null),
-            new DiskDescriptor.Shot(Guid.TOP_DELTA, snap, null)), Guid.TOP_DELTA);
+    DiskDescriptor d =
+        DiskDescriptor.forNewImage(
+                org.jploop.format.ImageGeometry.forSize(131072, 2048), "root.hds", false)
+            .withChain(
+                List.of(
+                    new DiskDescriptor.ImageEntry(snap, "Compressed", "root.hds"),
+                    new DiskDescriptor.ImageEntry(Guid.TOP_DELTA, "Compressed", "root.hds.{top}")),
+                List.of(
+                    new DiskDescriptor.Shot(snap, Guid.NONE, null),
+                    new DiskDescriptor.Shot(Guid.TOP_DELTA, snap, null)),
+                Guid.TOP_DELTA);
     d.write(xml);
 
     CheckResult clean = ImageChecker.checkDisk(xml, NONE, log::add);
@@ -200,34 +217,37 @@ class ImageCheckerTest {
 
     // -u SNAP: the chain ends at the base, which is then its top; it is clean (not in use), so
     // ploop would skip it: no repair without an explicit -f, the file stays as it was
-    CheckResult upToSnap = ImageChecker.checkDisk(xml, snap, NONE, f -> { });
+    CheckResult upToSnap = ImageChecker.checkDisk(xml, snap, NONE, f -> {});
     assertThat(upToSnap.status()).isEqualTo(CheckResult.Status.CORRUPT);
     assertThat(TestImage.fingerprint(base.file())).isEqualTo(before);
     // with -f the soft fix is applied
     CheckOptions force = new CheckOptions(true, false, false, false, false);
-    assertThat(ImageChecker.checkDisk(xml, snap, force, f -> { }).status())
+    assertThat(ImageChecker.checkDisk(xml, snap, force, f -> {}).status())
         .isEqualTo(CheckResult.Status.CLEAN);
     assertThat(TestImage.fingerprint(base.file())).isNotEqualTo(before);
-    assertThat(ImageChecker.checkDisk(xml, NONE, f -> { }).status())
+    assertThat(ImageChecker.checkDisk(xml, NONE, f -> {}).status())
         .isEqualTo(CheckResult.Status.CLEAN);
 
     Files.delete(top.file());
     TestImage.create(top.file(), FormatVersion.V2, 131072, 64);
-    assertThatThrownBy(() -> ImageChecker.checkDisk(xml, NONE, f -> { }))
-        .isInstanceOf(CorruptImageException.class).hasMessageContaining("Incorrect blocksize 64");
+    assertThatThrownBy(() -> ImageChecker.checkDisk(xml, NONE, f -> {}))
+        .isInstanceOf(CorruptImageException.class)
+        .hasMessageContaining("Incorrect blocksize 64");
   }
 
   @Test
   void testCheckDisk_refusedWhileLocked() throws IOException {
     Path xml = dir.resolve(DiskDescriptor.FILE_NAME);
     TestImage.create(dir.resolve("root.hds"), FormatVersion.V2, 131072, 2048);
-    DiskDescriptor.forNewImage(org.jploop.format.ImageGeometry.forSize(131072, 2048), "root.hds",
-        false).write(xml);
+    DiskDescriptor.forNewImage(
+            org.jploop.format.ImageGeometry.forSize(131072, 2048), "root.hds", false)
+        .write(xml);
     try (DiskLock lock = DiskLock.tryAcquire(xml, "mount /mnt/x").orElseThrow()) {
-      assertThatThrownBy(() -> ImageChecker.checkDisk(xml, NONE, f -> { }))
-          .isInstanceOf(DiskBusyException.class).hasMessageContaining("mount /mnt/x");
-      assertThatThrownBy(() -> ImageChecker.checkImage(dir.resolve("root.hds"), opts("f"),
-          f -> { })).isInstanceOf(DiskBusyException.class);
+      assertThatThrownBy(() -> ImageChecker.checkDisk(xml, NONE, f -> {}))
+          .isInstanceOf(DiskBusyException.class)
+          .hasMessageContaining("mount /mnt/x");
+      assertThatThrownBy(() -> ImageChecker.checkImage(dir.resolve("root.hds"), opts("f"), f -> {}))
+          .isInstanceOf(DiskBusyException.class);
     }
   }
 
@@ -238,8 +258,10 @@ class ImageCheckerTest {
   @Test
   void testWrongEmptyFlag_reportedAndFixedWithF() throws IOException {
     Path img = dir.resolve("q.hds");
-    org.jploop.io.ImageWriter.createEmpty(img, ImageHeader.create(FormatVersion.V2,
-        org.jploop.format.ImageGeometry.forSize(131072, 2048)));
+    org.jploop.io.ImageWriter.createEmpty(
+        img,
+        ImageHeader.create(
+            FormatVersion.V2, org.jploop.format.ImageGeometry.forSize(131072, 2048)));
     Qemu.io(img, "write -P 0x11 0 1M");
     assertThat(header(img).flags() & ImageHeader.CIF_EMPTY).isNotZero();
     CheckResult ro = ImageChecker.checkImage(img, opts("fr"), log::add);
@@ -250,10 +272,15 @@ class ImageCheckerTest {
     log.clear();
     CheckResult fixed = ImageChecker.checkImage(img, opts("f"), log::add);
     assertThat(fixed.ok()).isTrue();
-    assertThat(log).singleElement().satisfies(f -> {
-      assertThat(f.toString()).contains("offset 52: CIF_Empty flag is incorrect (set, but"
-          + " clusters are mapped) Fixed");
-    });
+    assertThat(log)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.toString())
+                  .contains(
+                      "offset 52: CIF_Empty flag is incorrect (set, but"
+                          + " clusters are mapped) Fixed");
+            });
     assertThat(header(img).flags() & ImageHeader.CIF_EMPTY).isZero();
     assertThat(Qemu.check(img).exitCode()).isZero();
     log.clear();

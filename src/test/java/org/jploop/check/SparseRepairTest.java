@@ -11,11 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link SparseRepair} ({@code ploop check -S}): holes punched inside a used cluster or the
- * header are found and filled with zeros (what the holes read, so content is unchanged; no hole
- * left there), holes in
- * unreferenced clusters are left. ploop 1.15 on the same file: "Error: ploop image is sparse"
- * (exit 11) without -S, "Filling hole at start=2101248 len=8192" with it.
+ * {@link SparseRepair} ({@code ploop check -S}): holes punched inside a used cluster or the header
+ * are found and filled with zeros (what the holes read, so content is unchanged; no hole left
+ * there), holes in unreferenced clusters are left. ploop 1.15 on the same file: "Error: ploop image
+ * is sparse" (exit 11) without -S, "Filling hole at start=2101248 len=8192" with it.
  */
 class SparseRepairTest {
   @TempDir Path dir;
@@ -33,22 +32,35 @@ class SparseRepairTest {
     Path before = dir.resolve("before.hds");
     Files.copy(img, before);
     List<SparseRepair.Hole> holes = SparseRepair.find(img);
-    assertThat(holes).containsExactly(new SparseRepair.Hole(65536, 4096),
-        new SparseRepair.Hole(2 * (1 << 20) + 4096, 8192));
+    assertThat(holes)
+        .containsExactly(
+            new SparseRepair.Hole(65536, 4096), new SparseRepair.Hole(2 * (1 << 20) + 4096, 8192));
     List<String> log = new ArrayList<>();
     SparseRepair.fill(img, holes, log::add);
-    assertThat(log).containsExactly("Warning: ploop image '" + img + "' is sparse",
-        "Reallocating sparse blocks back", "Filling hole at start=65536 len=4096",
-        "Filling hole at start=2101248 len=8192");
+    assertThat(log)
+        .containsExactly(
+            "Warning: ploop image '" + img + "' is sparse",
+            "Reallocating sparse blocks back",
+            "Filling hole at start=65536 len=4096",
+            "Filling hole at start=2101248 len=8192");
     assertThat(SparseRepair.find(img)).isEmpty();
-    Qemu.Result cmp = Qemu.run("qemu-img", "compare", "-f", "parallels", "-F", "parallels",
-        img.toString(), before.toString());
+    Qemu.Result cmp =
+        Qemu.run(
+            "qemu-img",
+            "compare",
+            "-f",
+            "parallels",
+            "-F",
+            "parallels",
+            img.toString(),
+            before.toString());
     assertThat(cmp.exitCode()).as(cmp.output()).isZero();
   }
 
   private static void punch(Path f, long off, long len) throws Exception {
-    Qemu.Result r = Qemu.run("fallocate", "-p", "-o", Long.toString(off), "-l",
-        Long.toString(len), f.toString());
+    Qemu.Result r =
+        Qemu.run(
+            "fallocate", "-p", "-o", Long.toString(off), "-l", Long.toString(len), f.toString());
     assertThat(r.exitCode()).as(r.output()).isZero();
   }
 }

@@ -57,11 +57,14 @@ class CbtCommandTest {
     Path xml = disk();
     Path img = dir.resolve("root.hds");
     putCbt(img, bitmapFor(img).set(0).set(1).set(65).set(1023));
-    String want = "Size: 131072\nL1Size: 1\nuuid: 12345678-1234-4234-8234-123456789abc\n"
-        + "Granularity: 128\n<0>\t\n00000000 3 2 0 0 0 0 0 0 0 0 0 0 0 0 0 8000000000000000\n";
-    for (String[] args : List.of(new String[] {"cbt", "show", xml.toString()},
-        new String[] {"cbt", "show", img.toString()},
-        new String[] {"cbt", "show", "--image", img.toString()})) {
+    String want =
+        "Size: 131072\nL1Size: 1\nuuid: 12345678-1234-4234-8234-123456789abc\n"
+            + "Granularity: 128\n<0>\t\n00000000 3 2 0 0 0 0 0 0 0 0 0 0 0 0 0 8000000000000000\n";
+    for (String[] args :
+        List.of(
+            new String[] {"cbt", "show", xml.toString()},
+            new String[] {"cbt", "show", img.toString()},
+            new String[] {"cbt", "show", "--image", img.toString()})) {
       Cli.Run r = Cli.ploop(args);
       assertThat(r.exitCode()).as(r.toString()).isZero();
       assertThat(r.out()).isEqualTo(want);
@@ -73,14 +76,14 @@ class CbtCommandTest {
   void testShow_constantAndDataPieces_lineOffsetsAsPloop() throws IOException {
     // 32 KiB clusters, 17 GiB: 278528 bits = 34816 bytes = a full piece and a 2048-byte piece
     Path img = dir.resolve("big.hds");
-    ImageWriter.createEmpty(img, ImageHeader.create(FormatVersion.V2,
-        ImageGeometry.forSize(17L << 21, 64)));
+    ImageWriter.createEmpty(
+        img, ImageHeader.create(FormatVersion.V2, ImageGeometry.forSize(17L << 21, 64)));
     putCbt(img, bitmapFor(img).setRange(0, 262144).set(262144).set(262144 + 64 * 17));
     Cli.Run r = Cli.ploop("cbt", "show", img.toString());
     assertThat(r.exitCode()).as(r.toString()).isZero();
     List<String> lines = r.out().lines().toList();
-    assertThat(lines.subList(0, 4)).containsExactly("Size: 35651584", "L1Size: 2",
-        "uuid: " + ID, "Granularity: 128");
+    assertThat(lines.subList(0, 4))
+        .containsExactly("Size: 35651584", "L1Size: 2", "uuid: " + ID, "Granularity: 128");
     assertThat(lines.get(4)).isEqualTo("<0>\t1");
     assertThat(lines.get(5)).isEqualTo("<1>\t");
     assertThat(lines.get(6)).isEqualTo("00000001 1" + " 0".repeat(15));
@@ -111,8 +114,8 @@ class CbtCommandTest {
     Cli.Run r = Cli.ploop("cbt", "show", xml.toString());
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(13);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).isEqualTo(img + ": offset " + (ext + 8)
-        + ": Wrong optional header checksum\n");
+    assertThat(r.err())
+        .isEqualTo(img + ": offset " + (ext + 8) + ": Wrong optional header checksum\n");
     Cli.Run drop = Cli.ploop("cbt", "drop", xml.toString());
     assertThat(drop.exitCode()).as(drop.toString()).isEqualTo(13);
     assertThat(TestImage.fingerprint(img)).isEqualTo(before);
@@ -124,13 +127,14 @@ class CbtCommandTest {
     disk();
     putCbt(img, bitmapFor(img).set(3));
     try (BlockFile f = FileBlockFile.open(img, false)) {
-      f.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
-          .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
+      f.write(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) ImageHeader.IN_USE),
+          ImageHeader.OFFSET_DISK_IN_USE);
     }
     Cli.Run r = Cli.ploop("cbt", "show", img.toString());
     assertThat(r.exitCode()).isEqualTo(13);
-    assertThat(r.err()).contains(
-        "Can't load dirty_bitmap, because image was not successfully closed");
+    assertThat(r.err())
+        .contains("Can't load dirty_bitmap, because image was not successfully closed");
   }
 
   @Test
@@ -159,7 +163,8 @@ class CbtCommandTest {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.out()).isEqualTo("Move CBT " + img + " -> " + other + "\n");
     assertThat(Cli.ploop("cbt", "show", other.toString()).out())
-        .isEqualTo(Cli.ploop("cbt", "show", img.toString()).out()).contains("180");
+        .isEqualTo(Cli.ploop("cbt", "show", img.toString()).out())
+        .contains("180");
   }
 
   @Test
@@ -194,8 +199,8 @@ class CbtCommandTest {
     assertThat(r.err()).isEqualTo(CbtCommand.USAGE + "\n");
     assertThat(Cli.ploop("cbt", "show").exitCode()).isEqualTo(38);
     assertThat(Cli.ploop("cbt", "drop", "root.hds").exitCode()).isEqualTo(38);
-    assertThat(Cli.ploop("cbt", "dump", "--dst", "x").err()).startsWith(
-        "Usage: ploop-cbt dump --dst <to> DiskDescriptor.xml");
+    assertThat(Cli.ploop("cbt", "dump", "--dst", "x").err())
+        .startsWith("Usage: ploop-cbt dump --dst <to> DiskDescriptor.xml");
     assertThat(Cli.ploop("cbt", "diff").exitCode()).isEqualTo(38);
   }
 
@@ -205,8 +210,8 @@ class CbtCommandTest {
     String before = Files.readString(xml);
     Cli.Run r = Cli.ploop("snapshot", "-b", "12345678-1234-4234-8234-12345678", xml.toString());
     assertThat(r.exitCode()).isEqualTo(38);
-    assertThat(r.err()).isEqualTo(
-        "Incorrect cbt uuid is specified 12345678-1234-4234-8234-12345678\n");
+    assertThat(r.err())
+        .isEqualTo("Incorrect cbt uuid is specified 12345678-1234-4234-8234-12345678\n");
     assertThat(Files.readString(xml)).isEqualTo(before);
     try (var s = Files.list(dir)) {
       assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("root.hds.")))

@@ -27,8 +27,9 @@ final class Cli {
   static Run ploop(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int rc = PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
+    int rc =
+        PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
+            .execute(args);
     return new Run(rc, out.toString(), err.toString());
   }
 

@@ -10,14 +10,15 @@ import picocli.CommandLine;
 
 /**
  * Tests for {@link Commands}' registration of only the verb a command line names: each verb alone
- * has the same usage text, options and sub-verbs as within the full tree, and a missing or
- * unknown verb gets every verb.
+ * has the same usage text, options and sub-verbs as within the full tree, and a missing or unknown
+ * verb gets every verb.
  */
 class CommandsTest {
 
   private static CommandLine build(String... args) {
     PrintWriter sink = new PrintWriter(new StringWriter());
-    return args == null ? PloopCli.newCommandLine(sink, sink)
+    return args == null
+        ? PloopCli.newCommandLine(sink, sink)
         : PloopCli.newCommandLine(sink, sink, args);
   }
 
@@ -31,9 +32,11 @@ class CommandsTest {
       CommandLine a = alone.get(verb);
       CommandLine f = full.get(verb);
       assertThat(a.getUsageMessage()).as(verb).isEqualTo(f.getUsageMessage());
-      assertThat(a.getSubcommands().keySet()).as(verb)
+      assertThat(a.getSubcommands().keySet())
+          .as(verb)
           .containsExactlyElementsOf(f.getSubcommands().keySet());
-      assertThat(a.getCommandSpec().optionsMap().keySet()).as(verb)
+      assertThat(a.getCommandSpec().optionsMap().keySet())
+          .as(verb)
           .containsExactlyInAnyOrderElementsOf(f.getCommandSpec().optionsMap().keySet());
     }
   }
@@ -50,10 +53,13 @@ class CommandsTest {
     StringWriter lazyErr = new StringWriter();
     StringWriter fullErr = new StringWriter();
     String[] args = {"info", "--no-such-option", "x.xml"};
-    int lazy = PloopCli.newCommandLine(new PrintWriter(new StringWriter()),
-        new PrintWriter(lazyErr, true), args).execute(args);
-    int full = PloopCli.newCommandLine(new PrintWriter(new StringWriter()),
-        new PrintWriter(fullErr, true)).execute(args);
+    int lazy =
+        PloopCli.newCommandLine(
+                new PrintWriter(new StringWriter()), new PrintWriter(lazyErr, true), args)
+            .execute(args);
+    int full =
+        PloopCli.newCommandLine(new PrintWriter(new StringWriter()), new PrintWriter(fullErr, true))
+            .execute(args);
     assertThat(lazy).isEqualTo(full).isEqualTo(ExitCode.PARAM);
     assertThat(lazyErr.toString()).isEqualTo(fullErr.toString()).contains("--no-such-option");
   }

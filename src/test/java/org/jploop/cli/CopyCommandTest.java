@@ -30,8 +30,8 @@ class CopyCommandTest {
     Random r = new Random(seed);
     byte[][] data = new byte[5][];
     long[] at = {0, 3 << 20, (17L << 20) + 4096, 40L << 20, (64L << 20) - 8192};
-    try (PloopDisk d = PloopDisk.openPaths(List.of(dir.resolve("root.hds")),
-        EngineOptions.defaults())) {
+    try (PloopDisk d =
+        PloopDisk.openPaths(List.of(dir.resolve("root.hds")), EngineOptions.defaults())) {
       for (int i = 0; i < at.length; i++) {
         data[i] = new byte[8192];
         r.nextBytes(data[i]);
@@ -39,11 +39,11 @@ class CopyCommandTest {
       }
     }
     Path copy = dir.resolve("copy.hdd");
-    Cli.Run run = Cli.ok("copy", "-s", dir.resolve("DiskDescriptor.xml").toString(), "-d",
-        copy.toString());
+    Cli.Run run =
+        Cli.ok("copy", "-s", dir.resolve("DiskDescriptor.xml").toString(), "-d", copy.toString());
     assertThat(run.out()).contains("first pass: 5 clusters", "Copy done: 5 clusters");
-    try (PloopDisk c = PloopDisk.openPaths(List.of(copy), EngineOptions.defaults()
-        .readOnly(true))) {
+    try (PloopDisk c =
+        PloopDisk.openPaths(List.of(copy), EngineOptions.defaults().readOnly(true))) {
       assertThat(c.size()).isEqualTo(64L << 20);
       for (int i = 0; i < at.length; i++) {
         ByteBuffer b = ByteBuffer.allocate(8192);
@@ -51,8 +51,9 @@ class CopyCommandTest {
         assertThat(b.array()).as("seed %d, block at %d", seed, at[i]).isEqualTo(data[i]);
       }
     }
-    Cli.Run again = Cli.ploop("copy", "-s", dir.resolve("DiskDescriptor.xml").toString(), "-d",
-        copy.toString());
+    Cli.Run again =
+        Cli.ploop(
+            "copy", "-s", dir.resolve("DiskDescriptor.xml").toString(), "-d", copy.toString());
     assertThat(again.exitCode()).isEqualTo(ExitCode.CREAT);
     assertThat(again.err()).contains("Can't open " + copy + ": File exists");
     assertThat(Files.exists(copy)).isTrue();
@@ -66,8 +67,8 @@ class CopyCommandTest {
     org.jploop.format.descriptor.DiskDescriptor d =
         org.jploop.format.descriptor.DiskDescriptor.read(xml);
     Path top = d.fileOf(xml, d.image(d.topGuid()));
-    try (PloopDisk disk = PloopDisk.openPaths(List.of(dir.resolve("root.hds"), top),
-        EngineOptions.defaults())) {
+    try (PloopDisk disk =
+        PloopDisk.openPaths(List.of(dir.resolve("root.hds"), top), EngineOptions.defaults())) {
       disk.write(ByteBuffer.wrap(new byte[4096]), 5L << 20);
       disk.write(ByteBuffer.wrap(new byte[65536 * 3]), 33L << 20);
     }

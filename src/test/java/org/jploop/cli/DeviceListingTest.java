@@ -33,31 +33,46 @@ class DeviceListingTest {
   /** A status as a daemon of this process would publish it (fields absent are defaults). */
   private static MountStatus status(Path xml, String img, String loop, String mnt)
       throws Exception {
-    String json = "{\"descriptor\":\"" + xml + "\",\"pid\":" + ProcessHandle.current().pid()
-        + ",\"state\":\"ready\",\"diskImage\":\"" + img + "\""
-        + (loop == null ? "" : ",\"loopDevice\":\"" + loop + "\"")
-        + (mnt == null ? "" : ",\"mountPoint\":\"" + mnt + "\"") + "}";
+    String json =
+        "{\"descriptor\":\""
+            + xml
+            + "\",\"pid\":"
+            + ProcessHandle.current().pid()
+            + ",\"state\":\"ready\",\"diskImage\":\""
+            + img
+            + "\""
+            + (loop == null ? "" : ",\"loopDevice\":\"" + loop + "\"")
+            + (mnt == null ? "" : ",\"mountPoint\":\"" + mnt + "\"")
+            + "}";
     return MountStatus.fromJson(json);
   }
 
   @Test
   void testListing_textAllFullAndJson() throws Exception {
-    Path a = ImageCreator.create(ImageCreator.Request.of(
-        Files.createDirectory(dir.resolve("a")).resolve("root.hds"), 131072), b -> { })
-        .descriptorFile();
-    Path b = ImageCreator.create(ImageCreator.Request.of(
-        Files.createDirectory(dir.resolve("b")).resolve("root.hds"), 131072), x -> { })
-        .descriptorFile();
+    Path a =
+        ImageCreator.create(
+                ImageCreator.Request.of(
+                    Files.createDirectory(dir.resolve("a")).resolve("root.hds"), 131072),
+                b -> {})
+            .descriptorFile();
+    Path b =
+        ImageCreator.create(
+                ImageCreator.Request.of(
+                    Files.createDirectory(dir.resolve("b")).resolve("root.hds"), 131072),
+                x -> {})
+            .descriptorFile();
     new DeviceName("/dev/ploop5").link(new LoopDevice("/dev/loop42"), "/dev/loop42p1");
-    List<MountStatus> mounts = List.of(
-        status(b, "/run/jploop/b/fuse/disk.img", null, null),
-        status(a, "/run/jploop/a/fuse/disk.img", "/dev/loop42", "/mnt/a"));
+    List<MountStatus> mounts =
+        List.of(
+            status(b, "/run/jploop/b/fuse/disk.img", null, null),
+            status(a, "/run/jploop/a/fuse/disk.img", "/dev/loop42", "/mnt/a"));
     String baseA = dir.resolve("a/root.hds").toString();
     String baseB = dir.resolve("b/root.hds").toString();
-    assertThat(new DeviceListing(false, false).render(mounts, false)).isEqualTo(
-        "/run/jploop/b/fuse/disk.img\t" + baseB + "\nploop5\t" + baseA + "\n");
-    assertThat(new DeviceListing(true, true).render(mounts, false)).isEqualTo(
-        "/run/jploop/b/fuse/disk.img\t" + baseB + "\t-\nploop5\t" + baseA + "\t/mnt/a\n");
+    assertThat(new DeviceListing(false, false).render(mounts, false))
+        .isEqualTo("/run/jploop/b/fuse/disk.img\t" + baseB + "\nploop5\t" + baseA + "\n");
+    assertThat(new DeviceListing(true, true).render(mounts, false))
+        .isEqualTo(
+            "/run/jploop/b/fuse/disk.img\t" + baseB + "\t-\nploop5\t" + baseA + "\t/mnt/a\n");
     JsonNode j = new ObjectMapper().readTree(new DeviceListing(false, false).render(mounts, true));
     assertThat(j).hasSize(2);
     JsonNode p5 = j.get(1);

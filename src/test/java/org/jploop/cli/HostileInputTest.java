@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.jploop.format.ImageHeader;
 import org.jploop.testing.FileDigest;
 import org.jploop.testing.ImageMutator;
@@ -37,9 +36,17 @@ class HostileInputTest {
 
   /** The verb lines tried; {@code X} is the descriptor, {@code I} the image. */
   static final String[][] VARIANTS = {
-    {"info", "X"}, {"info", "-s", "X"}, {"info", "I"}, {"info", "--json", "X"},
-    {"check", "I"}, {"check", "-c", "I"}, {"check", "-r", "-c", "-f", "I"}, {"check", "-r", "X"},
-    {"check", "-f", "I"}, {"check", "-F", "-c", "I"}, {"check", "-d", "I"},
+    {"info", "X"},
+    {"info", "-s", "X"},
+    {"info", "I"},
+    {"info", "--json", "X"},
+    {"check", "I"},
+    {"check", "-c", "I"},
+    {"check", "-r", "-c", "-f", "I"},
+    {"check", "-r", "X"},
+    {"check", "-f", "I"},
+    {"check", "-F", "-c", "I"},
+    {"check", "-d", "I"},
     {"check", "-f", "-F", "-d", "X"},
   };
 
@@ -49,8 +56,10 @@ class HostileInputTest {
   void setUp() throws IOException {
     // tmpfs when there is one: 10,000 cases rewrite a few hundred KiB each
     Path shm = Path.of("/dev/shm");
-    work = Files.isDirectory(shm) && Files.isWritable(shm)
-        ? Files.createTempDirectory(shm, "jploop-fuzz-") : Files.createTempDirectory("jploop-fuzz-");
+    work =
+        Files.isDirectory(shm) && Files.isWritable(shm)
+            ? Files.createTempDirectory(shm, "jploop-fuzz-")
+            : Files.createTempDirectory("jploop-fuzz-");
   }
 
   @AfterEach
@@ -84,7 +93,8 @@ class HostileInputTest {
   /** Whether the variant asks for a repair (so the files may change). */
   static boolean repairs(String[] variant) {
     List<String> v = List.of(variant);
-    return v.get(0).equals("check") && !v.contains("-r")
+    return v.get(0).equals("check")
+        && !v.contains("-r")
         && (v.contains("-f") || v.contains("-F") || v.contains("-d"));
   }
 
@@ -94,14 +104,32 @@ class HostileInputTest {
   }
 
   /** Checks the rules for one finished case; returns a short outcome key for the tally. */
-  static String verify(ImageMutator.Case c, String[] variant, Outcome o, String imgBefore,
-      String imgBeforeNoHeader, String xmlBefore, long seed) throws IOException {
-    String what = String.join(" ", variant) + " on " + c.describe() + " (run seed " + seed
-        + ")\nstdout: " + o.out() + "\nstderr: " + o.err();
+  static String verify(
+      ImageMutator.Case c,
+      String[] variant,
+      Outcome o,
+      String imgBefore,
+      String imgBeforeNoHeader,
+      String xmlBefore,
+      long seed)
+      throws IOException {
+    String what =
+        String.join(" ", variant)
+            + " on "
+            + c.describe()
+            + " (run seed "
+            + seed
+            + ")\nstdout: "
+            + o.out()
+            + "\nstderr: "
+            + o.err();
     String all = o.out() + o.err();
     assertThat(all).as("stack trace: %s", what).doesNotContain("\tat ");
-    assertThat(all).as("exception name shown: %s", what).doesNotContain("Exception")
-        .doesNotContain("Error:").doesNotContain("java.");
+    assertThat(all)
+        .as("exception name shown: %s", what)
+        .doesNotContain("Exception")
+        .doesNotContain("Error:")
+        .doesNotContain("java.");
     boolean onImage = variant[variant.length - 1].equals("I");
     if (onImage ? c.imageMustFail() : c.mustFail()) {
       assertThat(o.exit()).as("accepted a broken disk: %s", what).isNotZero();
@@ -111,25 +139,38 @@ class HostileInputTest {
       assertThat(errLines).as("error lines: %s", what).isNotEmpty();
       if (o.exit() != ExitCode.PARAM) {
         assertThat(errLines).as("one error line: %s", what).hasSize(1);
-        assertThat(errLines.get(0)).as("error must name a file: %s", what)
-            .containsAnyOf(c.dir().toString(), "DiskDescriptor.xml", "root.hds", "outside.hds",
-                "link-", "/etc/", "missing.hds");
+        assertThat(errLines.get(0))
+            .as("error must name a file: %s", what)
+            .containsAnyOf(
+                c.dir().toString(),
+                "DiskDescriptor.xml",
+                "root.hds",
+                "outside.hds",
+                "link-",
+                "/etc/",
+                "missing.hds");
       }
     }
     if (!repairs(variant)) {
-      assertThat(FileDigest.sha256(c.xml())).as("descriptor modified: %s", what)
+      assertThat(FileDigest.sha256(c.xml()))
+          .as("descriptor modified: %s", what)
           .isEqualTo(xmlBefore);
       if (dropsInUse(variant)) {
-        assertThat(FileDigest.sha256Except(c.image(), ImageHeader.OFFSET_DISK_IN_USE,
-            ImageHeader.SIZE)).as("image modified beyond the in-use fields: %s", what)
+        assertThat(
+                FileDigest.sha256Except(
+                    c.image(), ImageHeader.OFFSET_DISK_IN_USE, ImageHeader.SIZE))
+            .as("image modified beyond the in-use fields: %s", what)
             .isEqualTo(imgBeforeNoHeader);
       } else {
-        assertThat(FileDigest.sha256(c.image())).as("image modified: %s", what)
+        assertThat(FileDigest.sha256(c.image()))
+            .as("image modified: %s", what)
             .isEqualTo(imgBefore);
       }
     }
-    return variant[0] + (variant[0].equals("check") && repairs(variant) ? "-repair" : "")
-        + ":exit" + o.exit();
+    return variant[0]
+        + (variant[0].equals("check") && repairs(variant) ? "-repair" : "")
+        + ":exit"
+        + o.exit();
   }
 
   /**
@@ -144,7 +185,8 @@ class HostileInputTest {
     String before = FileDigest.sha256(c.image());
     Outcome o = runInProcess("check", c.xml().toString());
     System.out.println("check DiskDescriptor.xml: exit " + o.exit() + "\n" + o.out() + o.err());
-    assertThat(FileDigest.sha256(c.image())).as("clean image modified without a repair flag")
+    assertThat(FileDigest.sha256(c.image()))
+        .as("clean image modified without a repair flag")
         .isEqualTo(before);
   }
 
@@ -153,41 +195,55 @@ class HostileInputTest {
     int workers = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
     Map<String, Integer> tally = new java.util.concurrent.ConcurrentSkipListMap<>();
     List<String> errorsSeen = java.util.Collections.synchronizedList(new ArrayList<>());
-    java.util.concurrent.atomic.AtomicInteger mustFail = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mustFail =
+        new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.atomic.AtomicLong slowestMs = new java.util.concurrent.atomic.AtomicLong();
     long start = System.nanoTime();
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-        workers, r -> new Thread(r, "hostile-input-worker"));
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            workers, r -> new Thread(r, "hostile-input-worker"));
     try {
       List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
       for (int w = 0; w < workers; w++) {
         int worker = w;
-        futures.add(pool.submit(() -> {
-          // each worker has its own directory; case i is the same whichever worker makes it
-          ImageMutator mutator = new ImageMutator(work.resolve("w" + worker), SEED);
-          for (int i = worker; i < CASES; i += workers) {
-            ImageMutator.Case c = mutator.make(i);
-            String[] variant = VARIANTS[new Random(SEED + i).nextInt(VARIANTS.length)];
-            String imgBefore = FileDigest.sha256(c.image());
-            String imgNoHeader = FileDigest.sha256Except(c.image(),
-                ImageHeader.OFFSET_DISK_IN_USE, ImageHeader.SIZE);
-            String xmlBefore = FileDigest.sha256(c.xml());
-            String[] args = argsFor(variant, c);
-            long t0 = System.nanoTime();
-            Outcome o = assertTimeoutPreemptively(Duration.ofSeconds(10),
-                () -> runInProcess(args), () -> "hang: " + String.join(" ", variant) + " on "
-                    + c.describe() + " (run seed " + SEED + ")");
-            slowestMs.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
-            String key = verify(c, variant, o, imgBefore, imgNoHeader, xmlBefore, SEED);
-            if (tally.merge(key, 1, Integer::sum) == 1 && o.exit() != 0) {
-              errorsSeen.add(key + ": " + o.err().strip());
-            }
-            if (c.mustFail()) {
-              mustFail.incrementAndGet();
-            }
-          }
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  // each worker has its own directory; case i is the same whichever worker makes it
+                  ImageMutator mutator = new ImageMutator(work.resolve("w" + worker), SEED);
+                  for (int i = worker; i < CASES; i += workers) {
+                    ImageMutator.Case c = mutator.make(i);
+                    String[] variant = VARIANTS[new Random(SEED + i).nextInt(VARIANTS.length)];
+                    String imgBefore = FileDigest.sha256(c.image());
+                    String imgNoHeader =
+                        FileDigest.sha256Except(
+                            c.image(), ImageHeader.OFFSET_DISK_IN_USE, ImageHeader.SIZE);
+                    String xmlBefore = FileDigest.sha256(c.xml());
+                    String[] args = argsFor(variant, c);
+                    long t0 = System.nanoTime();
+                    Outcome o =
+                        assertTimeoutPreemptively(
+                            Duration.ofSeconds(10),
+                            () -> runInProcess(args),
+                            () ->
+                                "hang: "
+                                    + String.join(" ", variant)
+                                    + " on "
+                                    + c.describe()
+                                    + " (run seed "
+                                    + SEED
+                                    + ")");
+                    slowestMs.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
+                    String key = verify(c, variant, o, imgBefore, imgNoHeader, xmlBefore, SEED);
+                    if (tally.merge(key, 1, Integer::sum) == 1 && o.exit() != 0) {
+                      errorsSeen.add(key + ": " + o.err().strip());
+                    }
+                    if (c.mustFail()) {
+                      mustFail.incrementAndGet();
+                    }
+                  }
+                  return null;
+                }));
       }
       for (java.util.concurrent.Future<?> f : futures) {
         try {
@@ -200,9 +256,17 @@ class HostileInputTest {
       pool.shutdownNow();
     }
     long ms = (System.nanoTime() - start) / 1_000_000;
-    System.out.println("hostile-input: seed=" + SEED + " inputs_tried=" + CASES + " must_fail="
-        + mustFail.get() + " hangs=0 stack_traces=0 unasked_writes=0 workers=" + workers
-        + " time_ms=" + ms);
+    System.out.println(
+        "hostile-input: seed="
+            + SEED
+            + " inputs_tried="
+            + CASES
+            + " must_fail="
+            + mustFail.get()
+            + " hangs=0 stack_traces=0 unasked_writes=0 workers="
+            + workers
+            + " time_ms="
+            + ms);
     System.out.println("hostile-input: outcomes " + tally);
     System.out.println("hostile-input: slowest case " + slowestMs.get() + " ms");
     errorsSeen.forEach(e -> System.out.println("hostile-input: sample error: " + e));

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The {@code ploop} launcher script with the class-data-sharing archive the build makes ({@code
  * target/jploop.jsa}, see {@link StartupTraining}): the repository's launcher maps it (jploop
- * classes come from the archive, checked with {@code -Xlog:class+load}), and a copy of the
- * launcher and jar gives the same output, exit code and an empty stderr with no archive, with one
- * older than the jar (a rebuild), with one made for another jar, and with a corrupt one. Offline
- * verbs only: needs no root or FUSE. Each case is one short JVM; about 10 s in all.
+ * classes come from the archive, checked with {@code -Xlog:class+load}), and a copy of the launcher
+ * and jar gives the same output, exit code and an empty stderr with no archive, with one older than
+ * the jar (a rebuild), with one made for another jar, and with a corrupt one. Offline verbs only:
+ * needs no root or FUSE. Each case is one short JVM; about 10 s in all.
  */
 class LauncherIT {
   @TempDir Path tmp;
@@ -36,16 +36,25 @@ class LauncherIT {
     jar = PloopProcess.jar().toAbsolutePath();
     archive = jar.resolveSibling("jploop.jsa");
     Path disk = Files.createDirectories(tmp.resolve("disk"));
-    PloopProcess.must(120, PloopProcess.javaBin(), "-jar", jar.toString(), "init", "-s", "64M",
-        "-t", "none", disk.resolve("root.hdd").toString());
+    PloopProcess.must(
+        120,
+        PloopProcess.javaBin(),
+        "-jar",
+        jar.toString(),
+        "init",
+        "-s",
+        "64M",
+        "-t",
+        "none",
+        disk.resolve("root.hdd").toString());
     xml = disk.resolve("DiskDescriptor.xml");
   }
 
   @Test
   void testRepositoryLauncher_mapsTheArchiveBuiltWithTheJar() throws Exception {
     assertThat(archive).as("mvn package builds the archive").isRegularFile();
-    assertThat(Files.getLastModifiedTime(archive)).isGreaterThanOrEqualTo(
-        Files.getLastModifiedTime(jar));
+    assertThat(Files.getLastModifiedTime(archive))
+        .isGreaterThanOrEqualTo(Files.getLastModifiedTime(jar));
     Path launcher = jar.getParent().getParent().resolve("ploop");
     Path classLog = tmp.resolve("classes.log");
     Launch r = launch(launcher, "-Xlog:class+load:file=" + classLog, "info", xml.toString());
@@ -53,7 +62,8 @@ class LauncherIT {
     assertThat(r.err).isEmpty();
     assertThat(r.out).contains("size:\t\t131072 sectors (64.0 MiB)");
     String log = Files.readString(classLog);
-    assertThat(log).containsPattern("org\\.jploop\\.cli\\.InfoCommand source: shared objects")
+    assertThat(log)
+        .containsPattern("org\\.jploop\\.cli\\.InfoCommand source: shared objects")
         .containsPattern("picocli\\.CommandLine source: shared objects")
         .containsPattern("com\\.fasterxml\\.jackson\\.dataformat\\.xml\\.XmlMapper source: shared");
   }
@@ -89,7 +99,9 @@ class LauncherIT {
     Files.delete(jsa);
     Files.write(jsa, junk);
     Files.setLastModifiedTime(jsa, FileTime.fromMillis(later.toMillis() + 60_000));
-    assertSame(expected, launch(launcher, null, "info", xml.toString()),
+    assertSame(
+        expected,
+        launch(launcher, null, "info", xml.toString()),
         "corrupt archive (seed " + seed + ")");
     // and a verb the launcher keeps on the JVM's default compilers
     Launch check = launch(launcher, null, "check", xml.getParent().resolve("root.hdd").toString());
@@ -111,22 +123,26 @@ class LauncherIT {
     argv.addAll(List.of(args));
     Path out = tmp.resolve("out.txt");
     Path err = tmp.resolve("err.txt");
-    ProcessBuilder pb = new ProcessBuilder(argv)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(argv)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
     pb.environment().remove("JPLOOP_JAVA_OPTS");
     if (javaOpts != null) {
       pb.environment().put("JPLOOP_JAVA_OPTS", javaOpts);
     }
     // the launcher runs the JVM on its PATH
-    pb.environment().put("PATH", Path.of(PloopProcess.javaBin()).getParent() + ":"
-        + System.getenv("PATH"));
+    pb.environment()
+        .put("PATH", Path.of(PloopProcess.javaBin()).getParent() + ":" + System.getenv("PATH"));
     Process p = pb.start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
       throw new AssertionError("launcher timed out: " + argv);
     }
-    return new Launch(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+    return new Launch(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
         Files.readString(err, StandardCharsets.UTF_8));
   }
 }

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The command lines of the offline verbs issue 15 adds: {@code merge}, {@code grow DELTA},
- * {@code restore-descriptor}, {@code check -S/-D}, {@code encrypt}, {@code init -k} and {@code
- * volume}, with ploop's messages and exit codes for wrong use; the operations themselves are
- * tested in the image, check and volume packages.
+ * The command lines of the offline verbs issue 15 adds: {@code merge}, {@code grow DELTA}, {@code
+ * restore-descriptor}, {@code check -S/-D}, {@code encrypt}, {@code init -k} and {@code volume},
+ * with ploop's messages and exit codes for wrong use; the operations themselves are tested in the
+ * image, check and volume packages.
  */
 class OfflineVerbsCliTest {
   @TempDir Path dir;
@@ -36,29 +36,38 @@ class OfflineVerbsCliTest {
   @Test
   void testMerge_usage() {
     Path xml = disk();
-    assertFails(Cli.ploop("merge", xml.toString()), ExitCode.PARAM,
+    assertFails(
+        Cli.ploop("merge", xml.toString()),
+        ExitCode.PARAM,
         "Please use ploop snapshot-merge command");
-    assertFails(Cli.ploop("merge", dir.resolve("root.hds").toString()), ExitCode.PARAM,
+    assertFails(
+        Cli.ploop("merge", dir.resolve("root.hds").toString()),
+        ExitCode.PARAM,
         "Usage: ploop merge [-f raw] [-n NEW_DELTA] DELTAS_TO_MERGE BASE_DELTA");
     assertFails(Cli.ploop("merge", "-d", "/dev/ploop0"), ExitCode.PARAM, "no ploop devices");
     assertFails(Cli.ploop("merge", "-f", "qcow", "a", "b"), ExitCode.PARAM, "Bad -f argument");
-    assertFails(Cli.ploop("merge", dir.resolve("x.hds").toString(),
-        dir.resolve("root.hds").toString()), ExitCode.OPEN, "No such file or directory");
+    assertFails(
+        Cli.ploop("merge", dir.resolve("x.hds").toString(), dir.resolve("root.hds").toString()),
+        ExitCode.OPEN,
+        "No such file or directory");
   }
 
   @Test
   void testGrowDelta_andDevice() throws Exception {
     disk();
     Path img = dir.resolve("root.hds");
-    assertFails(Cli.ploop("grow", "-s", "128M", "-d", "/dev/ploop0", img.toString()),
-        ExitCode.PARAM, "no ploop devices");
-    try (DiskLock l = DiskLock.tryAcquire(dir.resolve(DiskDescriptor.FILE_NAME), "mount")
-        .orElseThrow()) {
+    assertFails(
+        Cli.ploop("grow", "-s", "128M", "-d", "/dev/ploop0", img.toString()),
+        ExitCode.PARAM,
+        "no ploop devices");
+    try (DiskLock l =
+        DiskLock.tryAcquire(dir.resolve(DiskDescriptor.FILE_NAME), "mount").orElseThrow()) {
       assertFails(Cli.ploop("grow", "-s", "128M", img.toString()), ExitCode.EBUSY, "is in use");
     }
     Cli.ok("grow", "-s", "128M", img.toString());
     assertThat(DiskDescriptor.read(dir.resolve(DiskDescriptor.FILE_NAME)).diskSizeSectors())
-        .as("the descriptor is not changed by a bare grow, as in ploop").isEqualTo(131072);
+        .as("the descriptor is not changed by a bare grow, as in ploop")
+        .isEqualTo(131072);
   }
 
   @Test
@@ -77,12 +86,18 @@ class OfflineVerbsCliTest {
   @Test
   void testRestoreDescriptor_usageAndExisting() throws Exception {
     Path xml = disk();
-    assertFails(Cli.ploop("restore-descriptor", dir.toString()), ExitCode.PARAM,
+    assertFails(
+        Cli.ploop("restore-descriptor", dir.toString()),
+        ExitCode.PARAM,
         "Usage: ploop restore-descriptor [-f FORMAT] [-b BLOCKSIZE] IMAGE_DIR BASE_DELTA");
-    assertFails(Cli.ploop("restore-descriptor", "-b", "x", dir.toString(), "a"), ExitCode.PARAM,
+    assertFails(
+        Cli.ploop("restore-descriptor", "-b", "x", dir.toString(), "a"),
+        ExitCode.PARAM,
         "Usage: ploop restore-descriptor");
-    assertFails(Cli.ploop("restore-descriptor", dir.toString(), dir.resolve("root.hds")
-        .toString()), ExitCode.EBUSY, "Can't create " + xml.toRealPath() + ": File exists");
+    assertFails(
+        Cli.ploop("restore-descriptor", dir.toString(), dir.resolve("root.hds").toString()),
+        ExitCode.EBUSY,
+        "Can't create " + xml.toRealPath() + ": File exists");
     Files.delete(xml);
     Cli.ok("restore-descriptor", dir.toString(), dir.resolve("root.hds").toString());
     assertThat(DiskDescriptor.read(xml).diskSizeSectors()).isEqualTo(131072);
@@ -101,13 +116,17 @@ class OfflineVerbsCliTest {
     assertThat(r.err().strip()).doesNotContain("\n");
     assertThat(Files.readString(xml)).isEqualTo(before);
     Path other = Files.createDirectory(dir.resolve("k"));
-    assertFails(Cli.ploop("init", "-s", "1G", "-k", "key1", other.resolve("root.hds").toString()),
-        ExitCode.CRYPT, "ploop init -k key1: encryption needs dm-crypt");
+    assertFails(
+        Cli.ploop("init", "-s", "1G", "-k", "key1", other.resolve("root.hds").toString()),
+        ExitCode.CRYPT,
+        "ploop init -k key1: encryption needs dm-crypt");
     try (Stream<Path> s = Files.list(other)) {
       assertThat(s).isEmpty();
     }
-    assertFails(Cli.ploop("volume", "create", "-s", "1G", "-k", "key1",
-        dir.resolve("vol").toString()), ExitCode.CRYPT, "dm-crypt");
+    assertFails(
+        Cli.ploop("volume", "create", "-s", "1G", "-k", "key1", dir.resolve("vol").toString()),
+        ExitCode.CRYPT,
+        "dm-crypt");
     assertThat(dir.resolve("vol")).doesNotExist();
   }
 
@@ -116,8 +135,9 @@ class OfflineVerbsCliTest {
     disk();
     Path img = dir.resolve("root.hds");
     Qemu.io(img, "write -P 0x11 0 4M");
-    Qemu.Result p = Qemu.run("fallocate", "-p", "-o", Long.toString((2 << 20) + 4096), "-l",
-        "8192", img.toString());
+    Qemu.Result p =
+        Qemu.run(
+            "fallocate", "-p", "-o", Long.toString((2 << 20) + 4096), "-l", "8192", img.toString());
     assertThat(p.exitCode()).isZero();
     Cli.Run ro = Cli.ok("check", "-r", "-S", img.toString());
     assertThat(ro.out()).contains("is sparse (1 holes); not repaired (-r)");
@@ -130,13 +150,19 @@ class OfflineVerbsCliTest {
 
   @Test
   void testVolume_usage() {
-    assertFails(Cli.ploop("volume"), ExitCode.PARAM,
+    assertFails(
+        Cli.ploop("volume"),
+        ExitCode.PARAM,
         "Usage: ploop-volume {create|clone|snapshot|delete|switch} path");
-    assertFails(Cli.ploop("volume", "create", "-s", "1G", "-t", "xfs", dir.resolve("v")
-        .toString()), ExitCode.PARAM, "Incorrect file system type specified: xfs");
+    assertFails(
+        Cli.ploop("volume", "create", "-s", "1G", "-t", "xfs", dir.resolve("v").toString()),
+        ExitCode.PARAM,
+        "Incorrect file system type specified: xfs");
     Path xml = disk();
-    assertFails(Cli.ploop("volume", "snapshot", dir.toString(), dir.resolve("s").toString()),
-        ExitCode.PARAM, "Volume management is prohibited on non volume layout");
+    assertFails(
+        Cli.ploop("volume", "snapshot", dir.toString(), dir.resolve("s").toString()),
+        ExitCode.PARAM,
+        "Volume management is prohibited on non volume layout");
     assertThat(xml).exists();
   }
 
@@ -149,23 +175,37 @@ class OfflineVerbsCliTest {
     Cli.Run s = Cli.ok("volume", "snapshot", vol.toString(), snap.toString());
     String snapXml = snap.resolve(DiskDescriptor.FILE_NAME).toString();
     String before = Files.readString(Path.of(snapXml));
-    for (String[] verb : new String[][] {{"snapshot"}, {"resize", "-s", "128M"},
-        {"grow", "-s", "128M"}, {"compact"}, {"convert", "-v", "1"}}) {
+    for (String[] verb :
+        new String[][] {
+          {"snapshot"},
+          {"resize", "-s", "128M"},
+          {"grow", "-s", "128M"},
+          {"compact"},
+          {"convert", "-v", "1"}
+        }) {
       String[] args = Arrays.copyOf(verb, verb.length + 1);
       args[verb.length] = snapXml;
       assertFails(Cli.ploop(args), ExitCode.PARAM, "is a read-only snapshot volume");
     }
     assertThat(Files.readString(Path.of(snapXml))).isEqualTo(before);
-    assertFails(Cli.ploop("snapshot-merge", vol.resolve(DiskDescriptor.FILE_NAME).toString()),
-        ExitCode.PARAM, "belongs to a parent volume");
-    assertFails(Cli.ploop("volume", "snapshot", snap.toString(), dir.resolve("x").toString()),
-        ExitCode.PARAM, "Creating a snapshot from snapshot is prohibited");
+    assertFails(
+        Cli.ploop("snapshot-merge", vol.resolve(DiskDescriptor.FILE_NAME).toString()),
+        ExitCode.PARAM,
+        "belongs to a parent volume");
+    assertFails(
+        Cli.ploop("volume", "snapshot", snap.toString(), dir.resolve("x").toString()),
+        ExitCode.PARAM,
+        "Creating a snapshot from snapshot is prohibited");
     Cli.Run info = Cli.ploop("volume", "info", vol.toString());
     assertThat(info.out()).isEqualTo("{\n  \"size\":1048576\n}\n");
     Cli.Run tree = Cli.ploop("volume", "tree", snap.toString());
-    assertThat(tree.out()).isEqualTo("{\n  \"path\":" + VolumeCommand.jsonString(snap.toString())
-        + ",\n  \"children\":[\n    {\n      \"path\":"
-        + VolumeCommand.jsonString(vol.toRealPath().toString()) + "\n    }\n  ]\n}\n");
+    assertThat(tree.out())
+        .isEqualTo(
+            "{\n  \"path\":"
+                + VolumeCommand.jsonString(snap.toString())
+                + ",\n  \"children\":[\n    {\n      \"path\":"
+                + VolumeCommand.jsonString(vol.toRealPath().toString())
+                + "\n    }\n  ]\n}\n");
     assertThat(VolumeCommand.jsonString("/a \"b\"")).isEqualTo("\"\\/a \\\"b\\\"\"");
   }
 
@@ -184,17 +224,22 @@ class OfflineVerbsCliTest {
     Cli.ok("volume", "clone", vol.toString(), clone.toString());
     Path xml = vol.resolve(DiskDescriptor.FILE_NAME);
     DiskDescriptor d = DiskDescriptor.read(xml);
-    String base = DiskDescriptor.read(clone.resolve(DiskDescriptor.FILE_NAME)).volume()
-        .snapshotGuid();
+    String base =
+        DiskDescriptor.read(clone.resolve(DiskDescriptor.FILE_NAME)).volume().snapshotGuid();
     assertThat(d.shot(base)).isNotNull();
     Qemu.io(d.fileOf(xml, d.image(d.topGuid())), "write -P 0x22 0 1M");
     String before = Files.readString(xml);
-    for (String[] verb : new String[][] {{"snapshot-merge"}, {"snapshot-merge", "-A"},
-        {"snapshot-delete", "-u", base}, {"convert", "-v", "1"}}) {
+    for (String[] verb :
+        new String[][] {
+          {"snapshot-merge"},
+          {"snapshot-merge", "-A"},
+          {"snapshot-delete", "-u", base},
+          {"convert", "-v", "1"}
+        }) {
       String[] args = Arrays.copyOf(verb, verb.length + 1);
       args[verb.length] = xml.toString();
-      assertFails(Cli.ploop(args), ExitCode.PARAM, "is the base of the child volume "
-          + clone.toRealPath());
+      assertFails(
+          Cli.ploop(args), ExitCode.PARAM, "is the base of the child volume " + clone.toRealPath());
       assertThat(Files.readString(xml)).as(String.join(" ", verb)).isEqualTo(before);
     }
     Path baseFile = d.fileOf(xml, d.image(base));
@@ -204,8 +249,10 @@ class OfflineVerbsCliTest {
     Path copy = Files.copy(baseFile, dir.resolve("base-before"));
     Cli.ok("compact", xml.toString());
     Cli.Run defrag = Cli.ok("check", "-D", xml.toString());
-    assertThat(defrag.out()).contains(baseFile + ": not defragmented: a child volume grows from it");
-    assertThat(Files.mismatch(baseFile, copy)).as("compact and check -D leave it alone")
+    assertThat(defrag.out())
+        .contains(baseFile + ": not defragmented: a child volume grows from it");
+    assertThat(Files.mismatch(baseFile, copy))
+        .as("compact and check -D leave it alone")
         .isEqualTo(-1L);
     Cli.ok("check", clone.resolve(DiskDescriptor.FILE_NAME).toString());
 

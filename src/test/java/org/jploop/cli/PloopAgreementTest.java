@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The disagreements with the real ploop 1.15 tool that issue 15 lists, each as the CLI sees it.
- * The expected values were taken from runs of ploop 1.15 (shared/tools/realploop.sh); every test
- * here failed on jploop before the fix.
+ * The disagreements with the real ploop 1.15 tool that issue 15 lists, each as the CLI sees it. The
+ * expected values were taken from runs of ploop 1.15 (shared/tools/realploop.sh); every test here
+ * failed on jploop before the fix.
  */
 class PloopAgreementTest {
   @TempDir Path dir;
@@ -64,14 +64,17 @@ class PloopAgreementTest {
     String before = Files.readString(xml());
     Cli.Run r = Cli.ploop("grow", "-s", "600000", xml().toString());
     assertThat(r.exitCode()).isEqualTo(ExitCode.PARAM);
-    assertThat(r.err().strip()).isEqualTo("An incorrect block device size is specified: 600000"
-        + " sectors. The block device size must be aligned to the cluster block size 2048");
+    assertThat(r.err().strip())
+        .isEqualTo(
+            "An incorrect block device size is specified: 600000"
+                + " sectors. The block device size must be aligned to the cluster block size 2048");
     assertThat(Files.readString(xml())).isEqualTo(before);
     assertThat(Files.size(image())).isEqualTo(1 << 20);
     Cli.Run bare = Cli.ploop("grow", "-s", "600000", image().toString());
     assertThat(bare.exitCode()).isEqualTo(ExitCode.PARAM);
     assertThat(Cli.ploop("resize", "-s", "600000", xml().toString()).exitCode())
-        .as("resize rounds up, as ploop's round_bdsize").isZero();
+        .as("resize rounds up, as ploop's round_bdsize")
+        .isZero();
   }
 
   /** ploop 1.15 and qemu-img accept m_Flags 0x05 (info -s 0, check 0); jploop said exit 11. */
@@ -98,22 +101,36 @@ class PloopAgreementTest {
   @Test
   void testBlocksizeWithTrailingBlank_refused() throws IOException {
     init("64M");
-    Files.writeString(xml(), Files.readString(xml())
-        .replace("<Blocksize>2048</Blocksize>", "<Blocksize>2048 </Blocksize>"));
+    Files.writeString(
+        xml(),
+        Files.readString(xml())
+            .replace("<Blocksize>2048</Blocksize>", "<Blocksize>2048 </Blocksize>"));
     Cli.Run r = Cli.ploop("snapshot-list", xml().toString());
     assertThat(r.exitCode()).isEqualTo(ExitCode.DISKDESCR);
     assertThat(r.err()).contains("Invalid Blocksize 2048 ");
-    Files.writeString(xml(), Files.readString(xml())
-        .replace("<Blocksize>2048 </Blocksize>", "<Blocksize> 2048</Blocksize>"));
+    Files.writeString(
+        xml(),
+        Files.readString(xml())
+            .replace("<Blocksize>2048 </Blocksize>", "<Blocksize> 2048</Blocksize>"));
     assertThat(Cli.ploop("snapshot-list", xml().toString()).exitCode())
-        .as("a leading blank is fine for strtoul").isZero();
+        .as("a leading blank is fine for strtoul")
+        .isZero();
   }
 
   /** ploop 1.15 looks for "/dir/ disk.raw " (a blank is part of the name); jploop trimmed it. */
   @Test
   void testFileWithBlanks_keptInTheName() throws IOException {
-    Cli.Run r = Cli.ploop("init", "-s", "64M", "-t", "none", "-f", "raw", "-S",
-        dir.resolve(" disk.raw ").toString());
+    Cli.Run r =
+        Cli.ploop(
+            "init",
+            "-s",
+            "64M",
+            "-t",
+            "none",
+            "-f",
+            "raw",
+            "-S",
+            dir.resolve(" disk.raw ").toString());
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(Files.readString(xml())).contains("<File> disk.raw </File>");
     Cli.Run list = Cli.ploop("snapshot-list", "-H", "-o", "fname", xml().toString());
@@ -136,7 +153,8 @@ class PloopAgreementTest {
       Path p = d.fileOf(xml(), e);
       assertThat(org.jploop.check.SparseRepair.find(p)).as(p.toString()).isEmpty();
       Qemu.Result du = Qemu.run("stat", "-c", "%b", p.toString());
-      assertThat(Long.parseLong(du.output().strip()) * 512).as("allocated " + p)
+      assertThat(Long.parseLong(du.output().strip()) * 512)
+          .as("allocated " + p)
           .isGreaterThanOrEqualTo(1 << 20);
     }
   }

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ploop replace} offline (what jploop does where ploop 9 exits 38) and its refusals, and the
  * argument errors and refusals of {@code ploop tsnapshot}, {@code mount -c} and {@code umount -c}
- * that come before any mount; a component mount's status (written here for this JVM's own pid, in
- * a private run directory) makes the offline verbs refuse with ploop's "is busy by device(s)" 17
- * and shows in {@code ploop list}.
+ * that come before any mount; a component mount's status (written here for this JVM's own pid, in a
+ * private run directory) makes the offline verbs refuse with ploop's "is busy by device(s)" 17 and
+ * shows in {@code ploop list}.
  */
 class ReplaceTsnapshotCliTest {
   private static final String SNAP = "{11111111-2222-3333-4444-555555555555}";
@@ -75,8 +75,10 @@ class ReplaceTsnapshotCliTest {
     Path copy = dir.resolve("copy.hds");
     Files.copy(base, copy);
     Cli.Run r = Cli.ok("replace", "-l", "0", "-i", copy.toString(), xml.toString());
-    assertThat(r.out()).contains("Can't find running ploop device, doing offline replace",
-        "Replacing " + base + " with " + copy + " (ro, level 0)");
+    assertThat(r.out())
+        .contains(
+            "Can't find running ploop device, doing offline replace",
+            "Replacing " + base + " with " + copy + " (ro, level 0)");
     assertThat(DiskDescriptor.read(xml).image(SNAP).file()).isEqualTo("copy.hds");
     Cli.ok("check", xml.toString());
 
@@ -100,25 +102,48 @@ class ReplaceTsnapshotCliTest {
     Path copy = dir.resolve("copy.hds");
     Files.copy(base, copy);
     String before = Files.readString(xml);
-    assertFails(Cli.ploop("replace", "-i", copy.toString(), xml.toString()), 38,
+    assertFails(
+        Cli.ploop("replace", "-i", copy.toString(), xml.toString()), 38, ReplaceCommand.ONE_OF);
+    assertFails(
+        Cli.ploop("replace", "-l", "0", "-u", SNAP, "-i", copy.toString(), xml.toString()),
+        38,
         ReplaceCommand.ONE_OF);
-    assertFails(Cli.ploop("replace", "-l", "0", "-u", SNAP, "-i", copy.toString(),
-        xml.toString()), 38, ReplaceCommand.ONE_OF);
     assertFails(Cli.ploop("replace", "-l", "0", xml.toString()), 38, "-i");
-    assertFails(Cli.ploop("replace", "-l", "5", "-i", copy.toString(), xml.toString()), 38,
+    assertFails(
+        Cli.ploop("replace", "-l", "5", "-i", copy.toString(), xml.toString()),
+        38,
         "Invalid level 5");
-    assertFails(Cli.ploop("replace", "-l", "0", "-f", "qcow2", "-i", copy.toString(),
-        xml.toString()), 38, "Unknown format qcow2");
-    assertFails(Cli.ploop("replace", "-u", "{11111111-2222-3333-4444-666666666666}", "-i",
-        copy.toString(), xml.toString()), 43, "Can't find snapshot");
-    assertFails(Cli.ploop("replace", "-l", "0", "-i", base.toString(), xml.toString()), 38,
+    assertFails(
+        Cli.ploop("replace", "-l", "0", "-f", "qcow2", "-i", copy.toString(), xml.toString()),
+        38,
+        "Unknown format qcow2");
+    assertFails(
+        Cli.ploop(
+            "replace",
+            "-u",
+            "{11111111-2222-3333-4444-666666666666}",
+            "-i",
+            copy.toString(),
+            xml.toString()),
+        43,
+        "Can't find snapshot");
+    assertFails(
+        Cli.ploop("replace", "-l", "0", "-i", base.toString(), xml.toString()),
+        38,
         "already in use");
 
     Path other = dir.resolve("other.hds");
-    Cli.ok("init", "-s", "32M", "-t", "none", Files.createDirectory(dir.resolve("o"))
-        .resolve("r.hds").toString());
+    Cli.ok(
+        "init",
+        "-s",
+        "32M",
+        "-t",
+        "none",
+        Files.createDirectory(dir.resolve("o")).resolve("r.hds").toString());
     Files.copy(dir.resolve("o/r.hds"), other);
-    assertFails(Cli.ploop("replace", "-l", "0", "-i", other.toString(), xml.toString()), 11,
+    assertFails(
+        Cli.ploop("replace", "-l", "0", "-i", other.toString(), xml.toString()),
+        11,
         "does not match");
 
     Path bad = dir.resolve("bad.hds");
@@ -131,27 +156,37 @@ class ReplaceTsnapshotCliTest {
 
     // another filesystem for -k's exit 28: tmpfs /dev/shm where there is one
     Path shm = Path.of("/dev/shm");
-    Path outside = Files.isDirectory(shm) && Files.isWritable(shm)
-        ? Files.createTempFile(shm, "jploop-replace-", ".hds")
-        : Files.createTempFile("jploop-replace-", ".hds");
+    Path outside =
+        Files.isDirectory(shm) && Files.isWritable(shm)
+            ? Files.createTempFile(shm, "jploop-replace-", ".hds")
+            : Files.createTempFile("jploop-replace-", ".hds");
     try {
       Files.copy(base, outside, StandardCopyOption.REPLACE_EXISTING);
-      assertFails(Cli.ploop("replace", "-l", "0", "-i", outside.toString(), xml.toString()), 38,
+      assertFails(
+          Cli.ploop("replace", "-l", "0", "-i", outside.toString(), xml.toString()),
+          38,
           "is not in " + dir);
       if (!Files.getFileStore(outside).equals(Files.getFileStore(dir))) {
-        assertFails(Cli.ploop("replace", "-k", "-l", "0", "-i", outside.toString(),
-            xml.toString()), 28, "are on different file systems, can't rename");
+        assertFails(
+            Cli.ploop("replace", "-k", "-l", "0", "-i", outside.toString(), xml.toString()),
+            28,
+            "are on different file systems, can't rename");
       } else {
-        System.err.println("ReplaceTsnapshotCliTest: " + outside + " and " + dir + " are on one"
-            + " filesystem; the exit-28 case (-k across filesystems) is not exercised here");
+        System.err.println(
+            "ReplaceTsnapshotCliTest: "
+                + outside
+                + " and "
+                + dir
+                + " are on one"
+                + " filesystem; the exit-28 case (-k across filesystems) is not exercised here");
       }
     } finally {
       Files.deleteIfExists(outside);
     }
 
     try (DiskLock l = DiskLock.tryAcquire(xml, "test").orElseThrow()) {
-      assertFails(Cli.ploop("replace", "-l", "0", "-i", copy.toString(), xml.toString()), 17,
-          "in use");
+      assertFails(
+          Cli.ploop("replace", "-l", "0", "-i", copy.toString(), xml.toString()), 17, "in use");
     }
     assertThat(Files.readString(xml)).as("nothing changed").isEqualTo(before);
   }
@@ -161,9 +196,11 @@ class ReplaceTsnapshotCliTest {
     String before = Files.readString(xml);
     assertFails(Cli.ploop("tsnapshot", "-c", "C", xml.toString()), 38, "-u");
     assertFails(Cli.ploop("tsnapshot", "-u", SNAP, xml.toString()), 38, "-c");
-    assertFails(Cli.ploop("tsnapshot", "-u", "nonsense", "-c", "C", xml.toString()), 38,
-        "Incorrect uuid");
-    assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "a/b", xml.toString()), 38,
+    assertFails(
+        Cli.ploop("tsnapshot", "-u", "nonsense", "-c", "C", xml.toString()), 38, "Incorrect uuid");
+    assertFails(
+        Cli.ploop("tsnapshot", "-u", SNAP, "-c", "a/b", xml.toString()),
+        38,
         "Invalid component name");
     try (DiskLock l = DiskLock.tryAcquire(xml, "test").orElseThrow()) {
       assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()), 23, "in use");
@@ -172,15 +209,26 @@ class ReplaceTsnapshotCliTest {
 
     // the mount fails (-m is no directory; refused before any daemon starts, so no jar is
     // needed): exit 21 and the temporary snapshot is merged back
-    assertFails(withoutJar(() -> Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m",
-        dir.resolve("nodir").toString(), xml.toString())), 21, "merging it back");
+    assertFails(
+        withoutJar(
+            () ->
+                Cli.ploop(
+                    "tsnapshot",
+                    "-u",
+                    SNAP,
+                    "-c",
+                    "C",
+                    "-m",
+                    dir.resolve("nodir").toString(),
+                    xml.toString())),
+        21,
+        "merging it back");
     assertThat(DiskDescriptor.read(xml).images()).hasSize(1);
     assertThat(Files.readString(xml)).doesNotContain("Temporary");
     assertThat(DiskDescriptor.read(xml).shot(SNAP)).isNull();
 
     Cli.ok("snapshot", "-u", SNAP, xml.toString());
-    assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()), 38,
-        "already exist");
+    assertFails(Cli.ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()), 38, "already exist");
     assertFails(Cli.ploop("umount", "-c", "C", xml.toString()), 40, "is not mounted");
     assertFails(Cli.ploop("umount", "-c", "C", "-m", dir.toString()), 38, "needs");
   }
@@ -190,36 +238,70 @@ class ReplaceTsnapshotCliTest {
     Cli.ok("snapshot", "-u", SNAP, xml.toString());
     Path runDir = org.jploop.host.RunPaths.of(xml, "C").runDir();
     Files.createDirectories(runDir);
-    new MountStatus(xml.toRealPath().toString(), ProcessHandle.current().pid(),
-        MountStatus.READY, true, runDir.resolve("fuse").toString(),
-        runDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
-        null, "now", null, "C", SNAP).write(runDir.resolve("status.json"));
+    new MountStatus(
+            xml.toRealPath().toString(),
+            ProcessHandle.current().pid(),
+            MountStatus.READY,
+            true,
+            runDir.resolve("fuse").toString(),
+            runDir.resolve("fuse/disk.img").toString(),
+            null,
+            null,
+            "/dev/null",
+            "now",
+            0,
+            null,
+            0,
+            null,
+            "now",
+            null,
+            "C",
+            SNAP)
+        .write(runDir.resolve("status.json"));
     // a live daemon has its control socket there (MountStatus.daemonAlive)
     Files.writeString(runDir.resolve("control.sock"), "");
     String before = Files.readString(xml);
-    assertFails(Cli.ploop("snapshot-merge", xml.toString()), 17,
+    assertFails(
+        Cli.ploop("snapshot-merge", xml.toString()),
+        17,
         "Snapshot " + SNAP + " is busy by device(s): " + runDir.resolve("fuse/disk.img"));
     assertFails(Cli.ploop("snapshot-delete", "-u", SNAP, xml.toString()), 17, "is busy by");
     assertFails(Cli.ploop("compact", xml.toString()), 17, "is busy by");
     Path copy = dir.resolve("copy.hds");
     Files.copy(base, copy);
-    assertFails(Cli.ploop("replace", "-l", "0", "-i", copy.toString(), xml.toString()), 17,
-        "is busy by");
+    assertFails(
+        Cli.ploop("replace", "-l", "0", "-i", copy.toString(), xml.toString()), 17, "is busy by");
     assertThat(Files.readString(xml)).isEqualTo(before);
-    assertThat(Cli.ok("list").out()).contains(runDir.resolve("fuse/disk.img") + "\t" + base
-        + "\tC\n");
+    assertThat(Cli.ok("list").out())
+        .contains(runDir.resolve("fuse/disk.img") + "\t" + base + "\tC\n");
     Cli.ok("snapshot", xml.toString()); // changes no delta: allowed
 
     // a component of the top delta keeps a read-write plain mount away (checked before any
     // daemon starts, so no jar is needed)
     Path topDir = org.jploop.host.RunPaths.of(xml, "T").runDir();
     Files.createDirectories(topDir);
-    new MountStatus(xml.toRealPath().toString(), ProcessHandle.current().pid(),
-        MountStatus.READY, true, topDir.resolve("fuse").toString(),
-        topDir.resolve("fuse/disk.img").toString(), null, null, "/dev/null", "now", 0, null, 0,
-        null, "now", null, "T", null).write(topDir.resolve("status.json"));
+    new MountStatus(
+            xml.toRealPath().toString(),
+            ProcessHandle.current().pid(),
+            MountStatus.READY,
+            true,
+            topDir.resolve("fuse").toString(),
+            topDir.resolve("fuse/disk.img").toString(),
+            null,
+            null,
+            "/dev/null",
+            "now",
+            0,
+            null,
+            0,
+            null,
+            "now",
+            null,
+            "T",
+            null)
+        .write(topDir.resolve("status.json"));
     Files.writeString(topDir.resolve("control.sock"), "");
-    assertFails(withoutJar(() -> Cli.ploop("mount", xml.toString())), 21,
-        "which reads its top delta");
+    assertFails(
+        withoutJar(() -> Cli.ploop("mount", xml.toString())), 21, "which reads its top delta");
   }
 }

@@ -41,14 +41,17 @@ class CopyReceiverFuzzTest {
   private static final int CLUSTER_SECTORS = 128; // 64 KiB
 
   @TempDir Path tmp;
+
   /** Where FILE goes: tmpfs where there is one (fsync is what each case costs on a disk). */
   private Path dir;
 
   @org.junit.jupiter.api.BeforeEach
   void pickDir() throws Exception {
     Path shm = Path.of("/dev/shm");
-    dir = Files.isDirectory(shm) && Files.isWritable(shm)
-        ? Files.createTempDirectory(shm, "jploop-copy-fuzz-") : tmp;
+    dir =
+        Files.isDirectory(shm) && Files.isWritable(shm)
+            ? Files.createTempDirectory(shm, "jploop-copy-fuzz-")
+            : tmp;
   }
 
   @org.junit.jupiter.api.AfterEach
@@ -113,8 +116,12 @@ class CopyReceiverFuzzTest {
           ByteBuffer got = ByteBuffer.allocate(p.size());
           d.read(got, p.pos());
           // a later packet may overwrite an earlier one at the same pos
-          boolean last = ps.stream().filter(q -> q.type() == CopyPacket.TYPE_DATA_DEVICE
-              && q.pos() == p.pos()).reduce((a, b) -> b).get() == p;
+          boolean last =
+              ps.stream()
+                      .filter(q -> q.type() == CopyPacket.TYPE_DATA_DEVICE && q.pos() == p.pos())
+                      .reduce((a, b) -> b)
+                      .get()
+                  == p;
           if (last) {
             assertThat(got.array()).isEqualTo(p.payload());
           }
@@ -138,15 +145,18 @@ class CopyReceiverFuzzTest {
       for (int c = 0; c < CASES; c++) {
         byte[] stream = mutate(base, r, validPackets(new Random(seed)));
         Path file = dir.resolve("f" + c + ".hdd");
-        Future<String> f = ex.submit(() -> {
-          try {
-            new CopyReceiver(file, new ByteArrayInputStream(stream),
-                new ByteArrayOutputStream()).receive();
-            return null;
-          } catch (CopyException e) {
-            return e.getMessage();
-          }
-        });
+        Future<String> f =
+            ex.submit(
+                () -> {
+                  try {
+                    new CopyReceiver(
+                            file, new ByteArrayInputStream(stream), new ByteArrayOutputStream())
+                        .receive();
+                    return null;
+                  } catch (CopyException e) {
+                    return e.getMessage();
+                  }
+                });
         String msg;
         try {
           msg = f.get(20, TimeUnit.SECONDS);
@@ -155,8 +165,8 @@ class CopyReceiverFuzzTest {
           fail("seed " + seed + " case " + c + ": receiver hangs");
           return;
         } catch (java.util.concurrent.ExecutionException e) {
-          throw new AssertionError("seed " + seed + " case " + c + ": " + e.getCause(),
-              e.getCause());
+          throw new AssertionError(
+              "seed " + seed + " case " + c + ": " + e.getCause(), e.getCause());
         }
         try (Stream<Path> s = Files.list(dir)) {
           List<Path> left = s.toList();
@@ -175,64 +185,84 @@ class CopyReceiverFuzzTest {
     } finally {
       ex.shutdownNow();
     }
-    System.out.println("copy receiver fuzz: seed " + seed + ", " + CASES + " cases, " + failed
-        + " refused, " + completed + " accepted");
+    System.out.println(
+        "copy receiver fuzz: seed "
+            + seed
+            + ", "
+            + CASES
+            + " cases, "
+            + failed
+            + " refused, "
+            + completed
+            + " accepted");
     assertThat(failed).as("seed %d", seed).isGreaterThan(CASES / 2);
   }
 
   private static byte[] mutate(byte[] base, Random r, List<CopyPacket> ps) throws Exception {
     switch (r.nextInt(6)) {
-      case 0: { // flip bytes
-        byte[] b = base.clone();
-        int n = 1 + r.nextInt(4);
-        for (int i = 0; i < n; i++) {
-          b[r.nextInt(b.length)] ^= (byte) (1 + r.nextInt(255));
+      case 0:
+        { // flip bytes
+          byte[] b = base.clone();
+          int n = 1 + r.nextInt(4);
+          for (int i = 0; i < n; i++) {
+            b[r.nextInt(b.length)] ^= (byte) (1 + r.nextInt(255));
+          }
+          return b;
         }
-        return b;
-      }
       case 1: // truncate
         return java.util.Arrays.copyOf(base, r.nextInt(base.length));
-      case 2: { // overwrite a descriptor field of a packet (type, size or pos), MD5 recomputed
-        List<CopyPacket> q = new ArrayList<>(ps);
-        int i = r.nextInt(q.size());
-        CopyPacket p = q.get(i);
-        long[] odd = {-1, 0, 1, 511, 1L << 40, Long.MIN_VALUE, SECTORS * 512, SECTORS * 512 - 512};
-        q.set(i, switch (r.nextInt(3)) {
-          case 0 -> new CopyPacket(r.nextInt(8) - 1, p.pos(), p.payload());
-          case 1 -> new CopyPacket(p.type(), odd[r.nextInt(odd.length)], p.payload());
-          default -> new CopyPacket(p.type(), p.pos(), java.util.Arrays.copyOf(p.payload(),
-              r.nextInt(p.size() + 2)));
-        });
-        return encode(q);
-      }
-      case 3: { // drop a packet
-        List<CopyPacket> q = new ArrayList<>(ps);
-        q.remove(r.nextInt(q.size()));
-        return encode(q);
-      }
-      case 4: { // duplicate or swap packets
-        List<CopyPacket> q = new ArrayList<>(ps);
-        int i = r.nextInt(q.size());
-        int j = r.nextInt(q.size());
-        if (r.nextBoolean()) {
-          q.add(j, q.get(i));
-        } else {
-          java.util.Collections.swap(q, i, j);
+      case 2:
+        { // overwrite a descriptor field of a packet (type, size or pos), MD5 recomputed
+          List<CopyPacket> q = new ArrayList<>(ps);
+          int i = r.nextInt(q.size());
+          CopyPacket p = q.get(i);
+          long[] odd = {
+            -1, 0, 1, 511, 1L << 40, Long.MIN_VALUE, SECTORS * 512, SECTORS * 512 - 512
+          };
+          q.set(
+              i,
+              switch (r.nextInt(3)) {
+                case 0 -> new CopyPacket(r.nextInt(8) - 1, p.pos(), p.payload());
+                case 1 -> new CopyPacket(p.type(), odd[r.nextInt(odd.length)], p.payload());
+                default ->
+                    new CopyPacket(
+                        p.type(),
+                        p.pos(),
+                        java.util.Arrays.copyOf(p.payload(), r.nextInt(p.size() + 2)));
+              });
+          return encode(q);
         }
-        return encode(q);
-      }
-      default: { // a wrong command or corrupt CBT payload, MD5 valid
-        List<CopyPacket> q = new ArrayList<>(ps);
-        int i = r.nextInt(q.size());
-        byte[] pl = q.get(i).payload().clone();
-        if (pl.length > 0) {
-          for (int k = 0; k < 3; k++) {
-            pl[r.nextInt(Math.min(pl.length, 64))] = (byte) r.nextInt(256);
+      case 3:
+        { // drop a packet
+          List<CopyPacket> q = new ArrayList<>(ps);
+          q.remove(r.nextInt(q.size()));
+          return encode(q);
+        }
+      case 4:
+        { // duplicate or swap packets
+          List<CopyPacket> q = new ArrayList<>(ps);
+          int i = r.nextInt(q.size());
+          int j = r.nextInt(q.size());
+          if (r.nextBoolean()) {
+            q.add(j, q.get(i));
+          } else {
+            java.util.Collections.swap(q, i, j);
           }
+          return encode(q);
         }
-        q.set(i, new CopyPacket(q.get(i).type(), q.get(i).pos(), pl));
-        return encode(q);
-      }
+      default:
+        { // a wrong command or corrupt CBT payload, MD5 valid
+          List<CopyPacket> q = new ArrayList<>(ps);
+          int i = r.nextInt(q.size());
+          byte[] pl = q.get(i).payload().clone();
+          if (pl.length > 0) {
+            for (int k = 0; k < 3; k++) {
+              pl[r.nextInt(Math.min(pl.length, 64))] = (byte) r.nextInt(256);
+            }
+          }
+          q.set(i, new CopyPacket(q.get(i).type(), q.get(i).pos(), pl));
+          return encode(q);
+        }
     }
   }
 }

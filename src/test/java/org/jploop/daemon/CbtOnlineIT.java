@@ -9,12 +9,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CBT of a mounted disk (ploop's test/test-cbt, plus the online epoch): after an offline
- * {@code snapshot -b U}, a seeded writer's 4 KiB writes into {@code disk.img} set exactly the 64
- * KiB granules they touch; {@code ploop-cbt show} online = offline after umount = after {@code
+ * The CBT of a mounted disk (ploop's test/test-cbt, plus the online epoch): after an offline {@code
+ * snapshot -b U}, a seeded writer's 4 KiB writes into {@code disk.img} set exactly the 64 KiB
+ * granules they touch; {@code ploop-cbt show} online = offline after umount = after {@code
  * snapshot-delete} of that snapshot. Then online {@code snapshot -b U2}: the old top keeps the
- * ending epoch's bits under U, the live bitmap restarts empty as U2 and tracks the next writes,
- * and umount saves it; {@code drop} online stops it (show: exit 44).
+ * ending epoch's bits under U, the live bitmap restarts empty as U2 and tracks the next writes, and
+ * umount saves it; {@code drop} online stops it (show: exit 44).
  */
 class CbtOnlineIT extends MountedDiskBase {
   private static final String U = "11111111-2222-3333-4444-555555555555";
@@ -92,12 +92,11 @@ class CbtOnlineIT extends MountedDiskBase {
     assertThat(m.find()).isTrue();
     org.jploop.format.descriptor.DiskDescriptor dd =
         org.jploop.format.descriptor.DiskDescriptor.read(xml);
-    String oldTop = dd.fileOf(xml, dd.image(org.jploop.format.descriptor.Guid.parse(m.group(1))))
-        .toString();
+    String oldTop =
+        dd.fileOf(xml, dd.image(org.jploop.format.descriptor.Guid.parse(m.group(1)))).toString();
     Run oldShow = ploop("cbt", "show", "--image", oldTop).ok();
     assertThat(oldShow.out()).contains("uuid: " + U);
-    assertThat(bits(oldShow.out())).as("ended epoch in the old top, seed %d", seed)
-        .isEqualTo(more);
+    assertThat(bits(oldShow.out())).as("ended epoch in the old top, seed %d", seed).isEqualTo(more);
     String fresh = show(xml.toString());
     assertThat(fresh).contains("uuid: " + U2);
     assertThat(bits(fresh).isEmpty()).as(fresh).isTrue();

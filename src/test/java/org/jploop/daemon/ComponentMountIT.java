@@ -14,14 +14,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Component mounts with the shipped jar (real FUSE, loop devices, ext4): {@code ploop tsnapshot}
- * on a mounted disk serves the snapshot read-only beside it, unchanged while the disk is written,
- * with its filesystem at {@code -m}; a merge of the snapshot while mounted is refused (17), a
- * second mount under the same component too (21); {@code umount -c} leaves the plain mount and
- * the merge then works. {@code mount -c} of the top delta the plain mount writes is refused (21),
- * of the snapshot it serves it read-only (compact refused, 17); {@code umount -c} of what is not
- * mounted is 40. Data is compared
- * by SHA-256. Every test runs under a {@link FuseDeadline}.
+ * Component mounts with the shipped jar (real FUSE, loop devices, ext4): {@code ploop tsnapshot} on
+ * a mounted disk serves the snapshot read-only beside it, unchanged while the disk is written, with
+ * its filesystem at {@code -m}; a merge of the snapshot while mounted is refused (17), a second
+ * mount under the same component too (21); {@code umount -c} leaves the plain mount and the merge
+ * then works. {@code mount -c} of the top delta the plain mount writes is refused (21), of the
+ * snapshot it serves it read-only (compact refused, 17); {@code umount -c} of what is not mounted
+ * is 40. Data is compared by SHA-256. Every test runs under a {@link FuseDeadline}.
  */
 class ComponentMountIT extends MountFixture {
   private static final String SNAP = "{11111111-2222-3333-4444-555555555555}";
@@ -52,8 +51,8 @@ class ComponentMountIT extends MountFixture {
       String before = sha256(img);
 
       Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", xml.toString()).ok();
-      assertThat(t.out()).contains("ploop temporary snapshot " + SNAP
-          + " has been successfully created");
+      assertThat(t.out())
+          .contains("ploop temporary snapshot " + SNAP + " has been successfully created");
       DiskDescriptor d = DiskDescriptor.read(xml);
       assertThat(d.shot(SNAP).temporary()).isEqualTo("Temporary");
       assertThat(Files.readString(xml)).contains("<Temporary/>");
@@ -61,23 +60,29 @@ class ComponentMountIT extends MountFixture {
       deadline.watch(FuseWatchdog.of(c));
       Path cimg = Path.of(c.diskImage());
       assertThat(cimg).isNotEqualTo(img);
-      assertThat(ploop("list").ok().out()).containsPattern("(?m)\\t" + xml.getParent()
-          .toRealPath().resolve("root.hds") + "\\tC$");
+      assertThat(ploop("list").ok().out())
+          .containsPattern("(?m)\\t" + xml.getParent().toRealPath().resolve("root.hds") + "\\tC$");
       assertThat(sha256(cimg)).as("the snapshot's content").isEqualTo(before);
       assertThatThrownBy(() -> FileChannel.open(cimg, StandardOpenOption.WRITE).close())
-          .as("a component is read-only").isInstanceOf(IOException.class);
+          .as("a component is read-only")
+          .isInstanceOf(IOException.class);
 
       writeAt(img, 1 << 20, randomBytes(rnd, 2 << 20));
       String after = sha256(img);
       assertThat(after).isNotEqualTo(before);
-      assertThat(sha256(cimg)).as("the snapshot after writes to the disk")
-          .isEqualTo(before);
+      assertThat(sha256(cimg)).as("the snapshot after writes to the disk").isEqualTo(before);
 
       Run busy = ploop("snapshot-merge", xml.toString());
       assertThat(busy.exitCode()).as(busy.err()).isEqualTo(17);
       assertThat(busy.err()).contains("Snapshot " + SNAP + " is busy by device(s): ");
-      Run again = ploop("tsnapshot", "-u", "{11111111-2222-3333-4444-666666666666}", "-c", "C",
-          xml.toString());
+      Run again =
+          ploop(
+              "tsnapshot",
+              "-u",
+              "{11111111-2222-3333-4444-666666666666}",
+              "-c",
+              "C",
+              xml.toString());
       assertThat(again.exitCode()).as(again.err()).isEqualTo(21);
       assertThat(again.err()).contains("already used by device");
       Run twice = ploop("mount", "-c", "C", xml.toString());
@@ -123,8 +128,8 @@ class ComponentMountIT extends MountFixture {
       byte[] data = randomBytes(new Random(SEED), 3 << 20);
       Files.write(mnt.resolve("a"), data);
       String want = sha256(mnt.resolve("a"));
-      Run t = ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m", snapMnt.toString(), xml.toString())
-          .ok();
+      Run t =
+          ploop("tsnapshot", "-u", SNAP, "-c", "C", "-m", snapMnt.toString(), xml.toString()).ok();
       assertThat(t.out()).contains("ploop temporary snapshot " + SNAP);
       deadline.watch(FuseWatchdog.of(MountStatus.forDescriptor(xml, "C").orElseThrow()));
       Files.write(mnt.resolve("b"), data);

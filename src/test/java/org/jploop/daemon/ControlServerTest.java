@@ -22,18 +22,23 @@ class ControlServerTest {
   @Test
   void testVerbs_replies_errorsAndAfterReply() throws Exception {
     Path sock = dir.resolve("control.sock");
-    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
-        StandardCharsets.UTF_8));
+    EventLog log =
+        new EventLog(
+            new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
     CountDownLatch after = new CountDownLatch(1);
     try (ControlServer s = ControlServer.bind(sock, log)) {
       s.on("echo", a -> a.get("x") + "," + a.get("y"))
-          .on("busy", a -> {
-            throw new MountException(MountException.Reason.BUSY, "Cannot unmount /m: busy");
-          })
-          .on("stop", a -> {
-            s.afterReply(after::countDown);
-            return "";
-          });
+          .on(
+              "busy",
+              a -> {
+                throw new MountException(MountException.Reason.BUSY, "Cannot unmount /m: busy");
+              })
+          .on(
+              "stop",
+              a -> {
+                s.afterReply(after::countDown);
+                return "";
+              });
       s.start();
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)))
           .isEqualTo("rw-------");

@@ -26,10 +26,20 @@ class CopyIT extends MountedDiskBase {
   }
 
   private Process fio() throws Exception {
-    return new ProcessBuilder("fio", "--name=w", "--filename=" + mnt.resolve("fio.dat"),
-        "--size=48M", "--rw=randwrite", "--bs=64k", "--verify=crc32c", "--direct=1",
-        "--randseed=" + seed, "--loops=3").redirectErrorStream(true)
-        .redirectOutput(dir.resolve("fio.log").toFile()).start();
+    return new ProcessBuilder(
+            "fio",
+            "--name=w",
+            "--filename=" + mnt.resolve("fio.dat"),
+            "--size=48M",
+            "--rw=randwrite",
+            "--bs=64k",
+            "--verify=crc32c",
+            "--direct=1",
+            "--randseed=" + seed,
+            "--loops=3")
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("fio.log").toFile())
+        .start();
   }
 
   /** -F: wait for fio (its writes and its verification), then freeze the inner filesystem. */
@@ -43,8 +53,17 @@ class CopyIT extends MountedDiskBase {
 
   private void judgeCopy(Path copy) throws Exception {
     try {
-      Run cmp = sh(300, "qemu-img", "compare", "-f", "raw", diskImage().toString(), "-F",
-          "parallels", copy.toString());
+      Run cmp =
+          sh(
+              300,
+              "qemu-img",
+              "compare",
+              "-f",
+              "raw",
+              diskImage().toString(),
+              "-F",
+              "parallels",
+              copy.toString());
       assertThat(cmp.exitCode()).as("qemu-img compare: %s %s", cmp.out(), cmp.err()).isZero();
     } finally {
       sh(60, "fsfreeze", "-u", mnt.toString());
@@ -54,8 +73,7 @@ class CopyIT extends MountedDiskBase {
     Path d2 = Files.createDirectory(dir.resolve("judge-" + copy.getFileName()));
     Path moved = Files.move(copy, d2.resolve("root.hds"));
     ploop("restore-descriptor", d2.toString(), moved.toString()).ok();
-    SpaceFixture.fsckThroughDevice(d2.resolve("DiskDescriptor.xml"),
-        SpaceFixture.freshDevice(rnd));
+    SpaceFixture.fsckThroughDevice(d2.resolve("DiskDescriptor.xml"), SpaceFixture.freshDevice(rnd));
   }
 
   @Test
@@ -70,18 +88,31 @@ class CopyIT extends MountedDiskBase {
     Run r = ploop("copy", "-s", xml.toString(), "-F", stopCommand(fio), "-d", local.toString());
     System.out.println("copy -d FILE:\n" + r.out() + r.err());
     r.ok();
-    assertThat(fio.waitFor()).as("fio --verify on the source: %s",
-        Files.readString(dir.resolve("fio.log"))).isZero();
-    assertThat(r.out()).containsPattern("first pass: \\d+ clusters")
+    assertThat(fio.waitFor())
+        .as("fio --verify on the source: %s", Files.readString(dir.resolve("fio.log")))
+        .isZero();
+    assertThat(r.out())
+        .containsPattern("first pass: \\d+ clusters")
         .containsPattern("frozen \\d+ ms");
     judgeCopy(local);
 
     fio = fio();
     Thread.sleep(500);
     Path piped = dir.resolve("piped.hdd");
-    String script = "set -e; cd " + dir + "; mkfifo s2r r2s; " + java() + " copy -d "
-        + piped + " < s2r > r2s 2> recv.err & R=$!; " + java() + " copy -s " + xml
-        + " -F '" + stopCommand(fio) + "' -o 3 3>s2r < r2s; wait $R; cat recv.err";
+    String script =
+        "set -e; cd "
+            + dir
+            + "; mkfifo s2r r2s; "
+            + java()
+            + " copy -d "
+            + piped
+            + " < s2r > r2s 2> recv.err & R=$!; "
+            + java()
+            + " copy -s "
+            + xml
+            + " -F '"
+            + stopCommand(fio)
+            + "' -o 3 3>s2r < r2s; wait $R; cat recv.err";
     Run p = sh(600, "bash", "-c", script);
     System.out.println("copy -o FD | copy -d FILE:\n" + p.out() + p.err());
     p.ok();
@@ -99,15 +130,27 @@ class CopyIT extends MountedDiskBase {
     for (String victim : List.of("R", "S")) {
       Path f = dir.resolve("k" + victim + ".hdd");
       // the stop command sleeps: the kill lands between the live and the frozen passes
-      String script = "cd " + dir + "; rm -f s2r r2s; mkfifo s2r r2s; " + java() + " copy -d "
-          + f + " < s2r > r2s 2> recv.err & R=$!; " + java() + " copy -s " + xml
-          + " -F 'sleep 3' -o 3 3>s2r < r2s 2> send.err & S=$!; sleep 2; kill -9 $" + victim
-          + "; wait $S; echo send=$?; wait $R; echo recv=$?; cat send.err recv.err";
+      String script =
+          "cd "
+              + dir
+              + "; rm -f s2r r2s; mkfifo s2r r2s; "
+              + java()
+              + " copy -d "
+              + f
+              + " < s2r > r2s 2> recv.err & R=$!; "
+              + java()
+              + " copy -s "
+              + xml
+              + " -F 'sleep 3' -o 3 3>s2r < r2s 2> send.err & S=$!; sleep 2; kill -9 $"
+              + victim
+              + "; wait $S; echo send=$?; wait $R; echo recv=$?; cat send.err recv.err";
       Run p = sh(120, "bash", "-c", script);
       System.out.println("kill -9 " + victim + ":\n" + p.out());
       if (victim.equals("R")) {
         // 7: the write hit the closed pipe; 13: the reply never came (where the kill fell)
-        assertThat(p.out()).containsPattern("send=(7|13)\n").contains("recv=137")
+        assertThat(p.out())
+            .containsPattern("send=(7|13)\n")
+            .contains("recv=137")
             .containsPattern("Can't write to the copy stream|No reply from the receiver");
         // the killed receiver's file is no image: its signature is the partial mark
         byte[] head = Files.readAllBytes(f);
@@ -136,10 +179,19 @@ class CopyIT extends MountedDiskBase {
     sh(60, "mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", small.toString()).ok();
     try {
       Path f = small.resolve("copy.hdd");
-      String script = "cd " + dir + "; mkfifo s2r r2s; " + java() + " copy -d " + f
-          + " < s2r > r2s 2> recv.err & R=$!; " + java() + " copy -s " + xml
-          + " -o 3 3>s2r < r2s 2> send.err; echo send=$?; wait $R; echo recv=$?;"
-          + " cat send.err recv.err";
+      String script =
+          "cd "
+              + dir
+              + "; mkfifo s2r r2s; "
+              + java()
+              + " copy -d "
+              + f
+              + " < s2r > r2s 2> recv.err & R=$!; "
+              + java()
+              + " copy -s "
+              + xml
+              + " -o 3 3>s2r < r2s 2> send.err; echo send=$?; wait $R; echo recv=$?;"
+              + " cat send.err recv.err";
       Run p = sh(300, "bash", "-c", script);
       System.out.println("full receiver disk:\n" + p.out());
       assertThat(p.out()).contains("send=7").contains("recv=7").contains("Can't write " + f);

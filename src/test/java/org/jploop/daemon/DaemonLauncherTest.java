@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonLauncherTest {
 
   private static DiskDescriptor disk(long sizeSectors, int clusterSectors) {
-    return DiskDescriptor.forNewImage(ImageGeometry.forSize(sizeSectors, clusterSectors),
-        "root.hds", false);
+    return DiskDescriptor.forNewImage(
+        ImageGeometry.forSize(sizeSectors, clusterSectors), "root.hds", false);
   }
 
   @Test
@@ -33,8 +33,7 @@ class DaemonLauncherTest {
   }
 
   @Test
-  void testArchiveOptions_onlyForAnArchiveNotOlderThanTheJar(@TempDir Path dir)
-      throws IOException {
+  void testArchiveOptions_onlyForAnArchiveNotOlderThanTheJar(@TempDir Path dir) throws IOException {
     Path jar = Files.writeString(dir.resolve("jploop.jar"), "jar");
     Path jsa = dir.resolve("jploop.jsa");
     assertThat(DaemonLauncher.archiveOptions(jar)).as("no archive").isEmpty();
@@ -42,8 +41,12 @@ class DaemonLauncherTest {
     FileTime t = FileTime.fromMillis(1_700_000_000_000L);
     Files.setLastModifiedTime(jar, t);
     Files.setLastModifiedTime(jsa, t);
-    assertThat(DaemonLauncher.archiveOptions(jar)).containsExactly("-Xshare:auto",
-        "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    assertThat(DaemonLauncher.archiveOptions(jar))
+        .containsExactly(
+            "-Xshare:auto",
+            "-XX:SharedArchiveFile=" + jsa,
+            "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off");
     Files.setLastModifiedTime(jar, FileTime.fromMillis(t.toMillis() + 1000));
     assertThat(DaemonLauncher.archiveOptions(jar)).as("jar rebuilt after the archive").isEmpty();
   }

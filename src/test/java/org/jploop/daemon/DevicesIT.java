@@ -43,8 +43,18 @@ class DevicesIT extends MountedDiskBase {
     System.out.println("device " + dev + " (seed " + seed + ")");
     SpaceFixture.initDisk(dir, "256M");
     MountFixture.Run m = ploop("mount", "-d", dev, "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(m.out()).isEqualTo("Adding delta dev=" + dev + " img=" + image + " (rw)\n"
-        + "Mounted " + dev + "p1 at " + mnt.toRealPath() + " fstype=ext4 data='lazytime' \n");
+    assertThat(m.out())
+        .isEqualTo(
+            "Adding delta dev="
+                + dev
+                + " img="
+                + image
+                + " (rw)\n"
+                + "Mounted "
+                + dev
+                + "p1 at "
+                + mnt.toRealPath()
+                + " fstype=ext4 data='lazytime' \n");
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(Files.readSymbolicLink(Path.of(dev)).toString()).isEqualTo(st.loopDevice());
     assertThat(Path.of(dev + "p1").toRealPath().toString()).isEqualTo(st.loopDevice() + "p1");
@@ -84,8 +94,17 @@ class DevicesIT extends MountedDiskBase {
     assertThat(exists(dev + "p1")).isFalse();
 
     MountFixture.Run bare = ploop("mount", "-d", dev, xml.toString()).ok();
-    assertThat(bare.out()).isEqualTo("Adding delta dev=" + dev + " img=" + chain.get(0)
-        + " (ro)\nAdding delta dev=" + dev + " img=" + chain.get(1) + " (rw)\n");
+    assertThat(bare.out())
+        .isEqualTo(
+            "Adding delta dev="
+                + dev
+                + " img="
+                + chain.get(0)
+                + " (ro)\nAdding delta dev="
+                + dev
+                + " img="
+                + chain.get(1)
+                + " (rw)\n");
     MountFixture.Run fsck = sh(300, "fsck", "-fn", dev + "p1");
     assertThat(fsck.exitCode()).as("fsck -fn %sp1: %s", dev, fsck).isZero();
     MountFixture.Run noFs = ploop("balloon", "show", "-d", dev);
@@ -98,8 +117,8 @@ class DevicesIT extends MountedDiskBase {
     try {
       MountFixture.Run taken = ploop("mount", "-d", dev, otherXml.toString());
       assertThat(taken.exitCode()).as(taken.toString()).isEqualTo(2);
-      assertThat(taken.err().strip()).isEqualTo("Failed to create ploop device " + dev
-          + ": File exists");
+      assertThat(taken.err().strip())
+          .isEqualTo("Failed to create ploop device " + dev + ": File exists");
       assertThat(MountStatus.forDescriptor(otherXml)).as("nothing mounted").isEmpty();
     } finally {
       MountFixture.forceCleanup(otherXml);
@@ -118,8 +137,7 @@ class DevicesIT extends MountedDiskBase {
 
     MountFixture.Run unknown = ploop("umount", "-d", dev);
     assertThat(unknown.exitCode()).isEqualTo(40);
-    assertThat(unknown.err().strip()).isEqualTo("Device " + dev
-        + " is not a mounted ploop device");
+    assertThat(unknown.err().strip()).isEqualTo("Device " + dev + " is not a mounted ploop device");
     MountFixture.Run notOurs = ploop("umount", "-m", dir.toString());
     assertThat(notOurs.exitCode()).isEqualTo(38);
     assertThat(notOurs.err().strip()).isEqualTo("Unable to find ploop device by " + dir);
@@ -139,10 +157,10 @@ class DevicesIT extends MountedDiskBase {
   }
 
   /**
-   * ploop 9.x's own form, {@code mount -d /dev/mapper/ploopN}, named explicitly: the name and
-   * its {@code p1} while mounted, {@code list} and the balloon verbs find the disk by it, {@code
-   * umount -d} takes it with and without {@code p1}, and without {@code -m} the partition is
-   * there for {@code fsck -fn}.
+   * ploop 9.x's own form, {@code mount -d /dev/mapper/ploopN}, named explicitly: the name and its
+   * {@code p1} while mounted, {@code list} and the balloon verbs find the disk by it, {@code umount
+   * -d} takes it with and without {@code p1}, and without {@code -m} the partition is there for
+   * {@code fsck -fn}.
    */
   @Test
   void testMountMapperDevice_listBalloonUmountByIt_partitionWithoutMount() throws Exception {
@@ -176,8 +194,7 @@ class DevicesIT extends MountedDiskBase {
     assertThat(exists(dev + "p1")).isFalse();
     MountFixture.Run again = ploop("umount", "-d", dev);
     assertThat(again.exitCode()).isEqualTo(40);
-    assertThat(again.err().strip()).isEqualTo("Device " + dev
-        + " is not a mounted ploop device");
+    assertThat(again.err().strip()).isEqualTo("Device " + dev + " is not a mounted ploop device");
 
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     assertThat(MountFixture.sha256(mnt.resolve("f"))).isEqualTo(f);
@@ -198,10 +215,15 @@ class DevicesIT extends MountedDiskBase {
     assertThat(inUse()).as("left dirty by kill -9").isTrue();
 
     MountFixture.Run m = ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(m.out()).contains("Image " + image + " was not closed cleanly (in-use flag set):"
-        + " checking it as ploop check -F -d does", "Mounted ");
-    assertThat(Files.readString(Path.of(st.logFile()))).contains("mount: Image " + image
-        + " was not closed cleanly");
+    assertThat(m.out())
+        .contains(
+            "Image "
+                + image
+                + " was not closed cleanly (in-use flag set):"
+                + " checking it as ploop check -F -d does",
+            "Mounted ");
+    assertThat(Files.readString(Path.of(st.logFile())))
+        .contains("mount: Image " + image + " was not closed cleanly");
     assertThat(MountFixture.sha256(mnt.resolve("f"))).isEqualTo(f);
     ploop("umount", xml.toString()).ok();
 
@@ -210,8 +232,8 @@ class DevicesIT extends MountedDiskBase {
     byte[] before = Files.readAllBytes(image);
     MountFixture.Run dup = ploop("mount", "-m", mnt.toString(), xml.toString());
     assertThat(dup.exitCode()).as(dup.toString()).isEqualTo(11);
-    assertThat(dup.err()).contains("is used more than once", "is not repaired", "nothing was"
-        + " changed");
+    assertThat(dup.err())
+        .contains("is used more than once", "is not repaired", "nothing was" + " changed");
     assertThat(dup.err().strip().lines()).hasSize(1);
     assertThat(Files.readAllBytes(image)).as("refused: unchanged").isEqualTo(before);
     assertThat(MountStatus.forDescriptor(xml)).isEmpty();

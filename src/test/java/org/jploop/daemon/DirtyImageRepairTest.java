@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jploop.engine.VirtualDisk;
 import org.jploop.format.CorruptImageException;
 import org.jploop.format.ImageGeometry;
 import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
-import org.jploop.engine.VirtualDisk;
 import org.jploop.image.ImageCreator;
 import org.jploop.io.FileBlockFile;
 import org.jploop.io.ImageReader;
@@ -29,8 +29,9 @@ class DirtyImageRepairTest {
 
   /** A 64 MiB disk with clusters 0 and 1 written, then its in-use flag set as a crash leaves it. */
   private Path dirtyDisk() throws Exception {
-    Path xml = ImageCreator.create(ImageCreator.Request.of(dir.resolve("root.hds"), 131072),
-        b -> { }).descriptorFile();
+    Path xml =
+        ImageCreator.create(ImageCreator.Request.of(dir.resolve("root.hds"), 131072), b -> {})
+            .descriptorFile();
     try (VirtualDisk d = DiskOpener.open(xml, DiskDescriptor.read(xml), false)) {
       d.write(ByteBuffer.wrap(new byte[2 * CLUSTER]), 0);
       d.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
@@ -70,7 +71,7 @@ class DirtyImageRepairTest {
     assertThat(inUse()).isFalse();
     assertThat(Files.size(image())).isEqualTo(len);
     byte[] before = Files.readAllBytes(image());
-    assertThat(DirtyImageRepair.repair(xml, null, l -> { })).as("clean: nothing to say").isEmpty();
+    assertThat(DirtyImageRepair.repair(xml, null, l -> {})).as("clean: nothing to say").isEmpty();
     assertThat(Files.readAllBytes(image())).isEqualTo(before);
   }
 
@@ -85,12 +86,13 @@ class DirtyImageRepairTest {
     putInt(image(), slot1, phys0);
     byte[] before = Files.readAllBytes(image());
     List<String> report = new ArrayList<>();
-    CorruptImageException e = assertThrows(CorruptImageException.class,
-        () -> DirtyImageRepair.repair(xml, null, report::add));
-    assertThat(e.getMessage()).startsWith(image() + ": Fatal errors were found")
+    CorruptImageException e =
+        assertThrows(
+            CorruptImageException.class, () -> DirtyImageRepair.repair(xml, null, report::add));
+    assertThat(e.getMessage())
+        .startsWith(image() + ": Fatal errors were found")
         .contains("used more than once", "not repaired");
     assertThat(String.join("\n", report)).contains("Block " + phys0 + " is used more than once");
-    assertThat(Files.readAllBytes(image())).as("refused: the image is as it was")
-        .isEqualTo(before);
+    assertThat(Files.readAllBytes(image())).as("refused: the image is as it was").isEqualTo(before);
   }
 }

@@ -43,8 +43,15 @@ class EnospcIT {
   void testFullHost_eventRecorded_parkedWriteCompletesAfterGrow() throws Exception {
     ploop("init", "-s", "1G", "-t", "none", host.resolve("root.hds").toString()).ok();
     Path img = Path.of(ploop("mount", xml.toString()).ok().out().strip());
-    ProcessBuilder pb = new ProcessBuilder("dd", "if=/dev/urandom", "of=" + img, "bs=1M",
-        "count=48", "oflag=direct", "conv=notrunc");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "dd",
+            "if=/dev/urandom",
+            "of=" + img,
+            "bs=1M",
+            "count=48",
+            "oflag=direct",
+            "conv=notrunc");
     pb.redirectErrorStream(true);
     Process dd = pb.start();
     try {
@@ -66,8 +73,7 @@ class EnospcIT {
       sh(10, "kill", "-USR1", Long.toString(dd.pid())).ok();
       long end = System.currentTimeMillis() + 30_000;
       while (!Files.readString(Path.of(st.logFile())).contains("INTERRUPT received")) {
-        assertThat(System.currentTimeMillis()).as("INTERRUPT for the parked write")
-            .isLessThan(end);
+        assertThat(System.currentTimeMillis()).as("INTERRUPT for the parked write").isLessThan(end);
         Thread.sleep(100);
       }
       assertThat(dd.isAlive()).as("still parked after the INTERRUPT").isTrue();

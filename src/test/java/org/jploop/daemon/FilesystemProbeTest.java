@@ -17,8 +17,8 @@ class FilesystemProbeTest {
   @TempDir Path dir;
 
   private Path disk() throws Exception {
-    return ImageCreator.create(ImageCreator.Request.of(dir.resolve("root.hds"), 65536),
-        b -> { }).descriptorFile();
+    return ImageCreator.create(ImageCreator.Request.of(dir.resolve("root.hds"), 65536), b -> {})
+        .descriptorFile();
   }
 
   private static void write(Path xml, long offset, byte[] bytes) throws Exception {
@@ -33,7 +33,9 @@ class FilesystemProbeTest {
     h.put("EFI PART".getBytes(StandardCharsets.US_ASCII)).putLong(72, 2);
     write(xml, 512, h.array());
     ByteBuffer e = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
-    e.putLong(0, 0x4433b9e5ebd0a0a2L).putLong(8, 0xc79926b7b668c087L).putLong(32, start)
+    e.putLong(0, 0x4433b9e5ebd0a0a2L)
+        .putLong(8, 0xc79926b7b668c087L)
+        .putLong(32, start)
         .putLong(40, 65535);
     write(xml, 1024, e.array());
   }
@@ -43,13 +45,14 @@ class FilesystemProbeTest {
     Path xml = disk();
     assertThat(FilesystemProbe.probe(xml).kind()).isEqualTo(FilesystemProbe.Kind.NONE);
     write(xml, 1080, new byte[] {0x53, (byte) 0xEF});
-    assertThat(FilesystemProbe.probe(xml)).isEqualTo(
-        new FilesystemProbe.Found(FilesystemProbe.Kind.EXT, 0, false));
+    assertThat(FilesystemProbe.probe(xml))
+        .isEqualTo(new FilesystemProbe.Found(FilesystemProbe.Kind.EXT, 0, false));
     gpt(xml, 2048);
-    assertThat(FilesystemProbe.probe(xml).kind()).as("the GPT moves the superblock")
+    assertThat(FilesystemProbe.probe(xml).kind())
+        .as("the GPT moves the superblock")
         .isEqualTo(FilesystemProbe.Kind.NONE);
     write(xml, 2048 * 512, "XFSB".getBytes(StandardCharsets.US_ASCII));
-    assertThat(FilesystemProbe.probe(xml)).isEqualTo(
-        new FilesystemProbe.Found(FilesystemProbe.Kind.XFS, 2048, true));
+    assertThat(FilesystemProbe.probe(xml))
+        .isEqualTo(new FilesystemProbe.Found(FilesystemProbe.Kind.XFS, 2048, true));
   }
 }

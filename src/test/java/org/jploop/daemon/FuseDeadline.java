@@ -7,10 +7,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A deadline for a whole mount test that does I/O through {@code disk.img} in the test's own JVM
- * (where no process timeout helps): when it passes, thread "fuse-deadline" prints the stuck
- * threads of every registered mount's daemon and aborts their FUSE connections ({@link
- * FuseWatchdog#abort}), so a read or a verb hung on them fails instead of hanging the build;
- * {@link #close} then fails the test loudly. The list of watchdogs is copy-on-write.
+ * (where no process timeout helps): when it passes, thread "fuse-deadline" prints the stuck threads
+ * of every registered mount's daemon and aborts their FUSE connections ({@link
+ * FuseWatchdog#abort}), so a read or a verb hung on them fails instead of hanging the build; {@link
+ * #close} then fails the test loudly. The list of watchdogs is copy-on-write.
  */
 final class FuseDeadline implements AutoCloseable {
   private final List<FuseWatchdog> watched = new CopyOnWriteArrayList<>();
@@ -19,22 +19,29 @@ final class FuseDeadline implements AutoCloseable {
 
   /** Starts a deadline {@code seconds} from now for {@code what}. */
   FuseDeadline(long seconds, String what) {
-    timer = new Thread(() -> {
-      try {
-        Thread.sleep(seconds * 1000);
-      } catch (InterruptedException e) {
-        return;
-      }
-      StringBuilder sb = new StringBuilder("DEADLINE: " + what + " did not finish within "
-          + seconds + " s\n");
-      for (FuseWatchdog w : watched) {
-        sb.append(FuseWatchdog.stuckThreads(w.daemonPid()));
-        sb.append("aborting FUSE of daemon ").append(w.daemonPid()).append(": ")
-            .append(w.abort()).append('\n');
-      }
-      tripped = sb.toString();
-      System.err.print(tripped);
-    }, "fuse-deadline");
+    timer =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(seconds * 1000);
+              } catch (InterruptedException e) {
+                return;
+              }
+              StringBuilder sb =
+                  new StringBuilder(
+                      "DEADLINE: " + what + " did not finish within " + seconds + " s\n");
+              for (FuseWatchdog w : watched) {
+                sb.append(FuseWatchdog.stuckThreads(w.daemonPid()));
+                sb.append("aborting FUSE of daemon ")
+                    .append(w.daemonPid())
+                    .append(": ")
+                    .append(w.abort())
+                    .append('\n');
+              }
+              tripped = sb.toString();
+              System.err.print(tripped);
+            },
+            "fuse-deadline");
     timer.setDaemon(true);
     timer.start();
   }

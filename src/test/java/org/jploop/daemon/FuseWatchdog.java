@@ -17,9 +17,9 @@ import java.util.stream.Stream;
  * worker, the journal of the filesystem on it and every {@code sync} on the machine. When the
  * deadline passes, the watchdog prints the kernel stack of every thread of the processes involved
  * that is in D state or inside FUSE, aborts the disk's FUSE connection ({@code
- * /sys/fs/fuse/connections/N/abort}: the kernel then fails every request of it instead of
- * waiting), so everything stuck behind it wakes up and the test's cleanup can unmount, and fails
- * the test. Made while the disk is mounted (the connection number is read from mountinfo then).
+ * /sys/fs/fuse/connections/N/abort}: the kernel then fails every request of it instead of waiting),
+ * so everything stuck behind it wakes up and the test's cleanup can unmount, and fails the test.
+ * Made while the disk is mounted (the connection number is read from mountinfo then).
  */
 final class FuseWatchdog {
   private final long daemonPid;
@@ -34,8 +34,9 @@ final class FuseWatchdog {
 
   /** The watchdog of the mounted disk {@code xml}. */
   static FuseWatchdog of(Path xml) throws IOException {
-    return of(MountStatus.forDescriptor(xml).orElseThrow(() -> new AssertionError(xml
-        + " is not mounted")));
+    return of(
+        MountStatus.forDescriptor(xml)
+            .orElseThrow(() -> new AssertionError(xml + " is not mounted")));
   }
 
   /** The watchdog of the mount {@code st} describes (a component mount too). */
@@ -61,8 +62,8 @@ final class FuseWatchdog {
   }
 
   /**
-   * Waits up to {@code timeoutS} for {@code p} to end and returns its exit code; past the
-   * deadline, {@link #trip trips}.
+   * Waits up to {@code timeoutS} for {@code p} to end and returns its exit code; past the deadline,
+   * {@link #trip trips}.
    */
   int await(Process p, long timeoutS, String what) throws Exception {
     if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
@@ -76,8 +77,12 @@ final class FuseWatchdog {
     long end = System.currentTimeMillis() + timeoutMs;
     while (alive(daemonPid)) {
       if (System.currentTimeMillis() > end) {
-        trip("the mount daemon (pid " + daemonPid + ") did not die within " + timeoutMs
-            + " ms of kill -9");
+        trip(
+            "the mount daemon (pid "
+                + daemonPid
+                + ") did not die within "
+                + timeoutMs
+                + " ms of kill -9");
       }
       Thread.sleep(20);
     }
@@ -88,8 +93,8 @@ final class FuseWatchdog {
   }
 
   /**
-   * Prints the stuck threads of the daemon and of {@code others} (and their children), aborts
-   * the FUSE connection, waits a little for the daemon to go, and fails with {@code why}.
+   * Prints the stuck threads of the daemon and of {@code others} (and their children), aborts the
+   * FUSE connection, waits a little for the daemon to go, and fails with {@code why}.
    */
   void trip(String why, long... others) throws Exception {
     StringBuilder sb = new StringBuilder("WATCHDOG: " + why + "\n");
@@ -101,8 +106,13 @@ final class FuseWatchdog {
     for (long pid : pids) {
       sb.append(stuckThreads(pid));
     }
-    sb.append("aborting FUSE connection ").append(connection).append(" of ").append(fuseDir)
-        .append(": ").append(abort()).append('\n');
+    sb.append("aborting FUSE connection ")
+        .append(connection)
+        .append(" of ")
+        .append(fuseDir)
+        .append(": ")
+        .append(abort())
+        .append('\n');
     for (int i = 0; i < 100 && alive(daemonPid); i++) {
       Thread.sleep(50);
     }
@@ -135,13 +145,20 @@ final class FuseWatchdog {
       for (Path t : s.toList()) {
         String stat = read(t.resolve("stat"));
         int close = stat.lastIndexOf(')');
-        String state = close > 0 && close + 2 < stat.length()
-            ? stat.substring(close + 2, close + 3) : "?";
+        String state =
+            close > 0 && close + 2 < stat.length() ? stat.substring(close + 2, close + 3) : "?";
         String stack = read(t.resolve("stack"));
         if (state.equals("D") || stack.contains("fuse")) {
-          sb.append("  pid ").append(pid).append(" thread ").append(t.getFileName()).append(" '")
-              .append(read(t.resolve("comm")).strip()).append("' state ").append(state)
-              .append('\n').append(stack.indent(4));
+          sb.append("  pid ")
+              .append(pid)
+              .append(" thread ")
+              .append(t.getFileName())
+              .append(" '")
+              .append(read(t.resolve("comm")).strip())
+              .append("' state ")
+              .append(state)
+              .append('\n')
+              .append(stack.indent(4));
         }
       }
     } catch (IOException e) {

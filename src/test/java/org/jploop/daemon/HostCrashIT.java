@@ -13,11 +13,10 @@ import org.junit.jupiter.api.Test;
 /**
  * kill -9 of a host daemon serving several disks at once (issue 13), with a writer on each: every
  * disk recovers as one served by its own daemon does. The first two are cleaned by {@code ploop
- * umount} (which says the image may be dirty; the second's descriptor is removed first, and
- * umount of its path still finds it), the third by the next host daemon as it starts;
- * {@code ploop check -F} repairs each image, and every file whose fsync had returned is intact
- * after a remount. Real FUSE mounts, loop devices, ext4 and kill -9 (skipped loudly without
- * /dev/fuse or root).
+ * umount} (which says the image may be dirty; the second's descriptor is removed first, and umount
+ * of its path still finds it), the third by the next host daemon as it starts; {@code ploop check
+ * -F} repairs each image, and every file whose fsync had returned is intact after a remount. Real
+ * FUSE mounts, loop devices, ext4 and kill -9 (skipped loudly without /dev/fuse or root).
  */
 class HostCrashIT extends MountFixture {
   private static final int DISKS = 3;
@@ -49,8 +48,7 @@ class HostCrashIT extends MountFixture {
     // kill while all of them write, once each has made a few files durable
     long end = System.currentTimeMillis() + 60_000;
     while (writers.stream().anyMatch(w -> w.durable.size() < 3 && w.failure == null)) {
-      assertThat(System.currentTimeMillis()).as("writers too slow, seed %d", seed)
-          .isLessThan(end);
+      assertThat(System.currentTimeMillis()).as("writers too slow, seed %d", seed).isLessThan(end);
       Thread.sleep(20);
     }
     for (HostDisks.Writer w : writers) {
@@ -62,7 +60,8 @@ class HostCrashIT extends MountFixture {
       w.stop = true;
       w.join(60_000);
     }
-    assertThat(ploop("list").ok().out()).as("no dead disk listed")
+    assertThat(ploop("list").ok().out())
+        .as("no dead disk listed")
         .doesNotContain(disks.root.toString());
 
     // two cleaned by ploop umount of each, the second with its descriptor gone meanwhile
@@ -80,12 +79,14 @@ class HostCrashIT extends MountFixture {
     assertThat(disks.pid(0)).isNotEqualTo(host);
     assertGone(before.get(2), disks.mnt(2));
     assertThat(ploop("umount", disks.xml(2).toString()).exitCode())
-        .as("already cleaned: not mounted").isEqualTo(40);
+        .as("already cleaned: not mounted")
+        .isEqualTo(40);
     ploop("umount", disks.xml(0).toString()).ok();
 
     for (int i = 0; i < DISKS; i++) {
       Run c = ploop("check", "-F", disks.xml(i).toString());
-      assertThat(c.exitCode()).as("ploop check -F %s: %s %s", disks.xml(i), c.out(), c.err())
+      assertThat(c.exitCode())
+          .as("ploop check -F %s: %s %s", disks.xml(i), c.out(), c.err())
           .isZero();
       qemuCheckClean(disks.image(i));
     }

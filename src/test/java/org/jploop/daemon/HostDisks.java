@@ -22,11 +22,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The disks of the host-daemon tests (HostScaleIT, HostCrashIT, HostIsolationIT): {@code n}
- * small ext4 disks under one directory ({@code dN/DiskDescriptor.xml}, mount point {@code mN}),
- * copies of one {@code ploop init} ({@link SpaceFixture#initDisk}); mounting and unmounting them
- * several at a time; and a {@link Writer} per disk that writes seeded random files with fsync and
- * remembers what was durable. Not thread-safe but for the writers.
+ * The disks of the host-daemon tests (HostScaleIT, HostCrashIT, HostIsolationIT): {@code n} small
+ * ext4 disks under one directory ({@code dN/DiskDescriptor.xml}, mount point {@code mN}), copies of
+ * one {@code ploop init} ({@link SpaceFixture#initDisk}); mounting and unmounting them several at a
+ * time; and a {@link Writer} per disk that writes seeded random files with fsync and remembers what
+ * was durable. Not thread-safe but for the writers.
  */
 final class HostDisks {
   final Path root;
@@ -91,8 +91,9 @@ final class HostDisks {
       }
       for (int i = 0; i < n; i++) {
         MountFixture.Run r = fs.get(i).get();
-        assertThat(r.exitCode()).as("ploop %s: %s %s", String.join(" ", args.apply(i)), r.out(),
-            r.err()).isZero();
+        assertThat(r.exitCode())
+            .as("ploop %s: %s %s", String.join(" ", args.apply(i)), r.out(), r.err())
+            .isZero();
       }
     } finally {
       ex.shutdownNow();
@@ -101,8 +102,11 @@ final class HostDisks {
 
   /** Mounts every disk at its mount point, {@code parallel} at a time. */
   void mountAll(int parallel, String... extra) throws Exception {
-    each(parallel, i -> concat(concat(new String[] {"mount"}, extra),
-        "-m", mnt(i).toString(), xml(i).toString()));
+    each(
+        parallel,
+        i ->
+            concat(
+                concat(new String[] {"mount"}, extra), "-m", mnt(i).toString(), xml(i).toString()));
   }
 
   /** Unmounts every disk, {@code parallel} at a time. */
@@ -119,8 +123,9 @@ final class HostDisks {
 
   /** The pid serving disk {@code i} now, from its status. */
   long pid(int i) throws IOException {
-    return MountStatus.forDescriptor(xml(i)).orElseThrow(() -> new AssertionError(xml(i)
-        + " is not mounted")).pid();
+    return MountStatus.forDescriptor(xml(i))
+        .orElseThrow(() -> new AssertionError(xml(i) + " is not mounted"))
+        .pid();
   }
 
   private static String[] concat(String[] a, String... b) {
@@ -132,8 +137,8 @@ final class HostDisks {
   /**
    * Writes files {@code w<k>} of {@code fileBytes} seeded random bytes into a directory, each
    * fsync'ed (file and directory) before its sha256 is recorded as durable; stops after {@code
-   * files} files, at {@link #stop}, or at the first failure (kept in {@link #failure}). Runs on
-   * its own thread "writer-N".
+   * files} files, at {@link #stop}, or at the first failure (kept in {@link #failure}). Runs on its
+   * own thread "writer-N".
    */
   static final class Writer implements Runnable {
     final Path dir;
@@ -166,8 +171,12 @@ final class HostDisks {
         for (int k = 0; k < files && !stop; k++) {
           rnd.nextBytes(b);
           Path f = dir.resolve("w" + k);
-          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+          try (FileChannel ch =
+              FileChannel.open(
+                  f,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(b);
             while (buf.hasRemaining()) {
               ch.write(buf);
@@ -195,7 +204,8 @@ final class HostDisks {
     void verify(Path mounted, long seed) throws IOException {
       for (Map.Entry<String, String> e : durable.entrySet()) {
         byte[] got = Files.readAllBytes(mounted.resolve(e.getKey()));
-        assertThat(sha256(got)).as("%s/%s, seed %d", mounted, e.getKey(), seed)
+        assertThat(sha256(got))
+            .as("%s/%s, seed %d", mounted, e.getKey(), seed)
             .isEqualTo(e.getValue());
       }
     }

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One disk's failure in a host daemon leaves the others serving (issue 13): a corrupt image at
- * mount is refused with ploop's message and exit code while writers on two mounted disks go on;
- * a disk whose FUSE connection is aborted stops alone, the host daemon and the other disks
- * carry on, and {@code ploop umount} leaves nothing of it. Real FUSE mounts, loop devices and
- * ext4 (skipped loudly without /dev/fuse or root).
+ * mount is refused with ploop's message and exit code while writers on two mounted disks go on; a
+ * disk whose FUSE connection is aborted stops alone, the host daemon and the other disks carry on,
+ * and {@code ploop umount} leaves nothing of it. Real FUSE mounts, loop devices and ext4 (skipped
+ * loudly without /dev/fuse or root).
  */
 class HostIsolationIT extends MountFixture {
   private final long seed = System.nanoTime();
@@ -75,8 +75,9 @@ class HostIsolationIT extends MountFixture {
       w.verify(w.dir, seed);
     }
     assertThat(MountStatus.running(host)).as("host daemon").isTrue();
-    assertThat(ploop("list").ok().out()).contains(disks.image(0).toString(),
-        disks.image(2).toString()).doesNotContain(disks.image(1).toString());
+    assertThat(ploop("list").ok().out())
+        .contains(disks.image(0).toString(), disks.image(2).toString())
+        .doesNotContain(disks.image(1).toString());
     Run u = ploop("umount", disks.xml(1).toString());
     assertThat(u.exitCode()).as("umount of the lost disk: %s", u.err()).isIn(0, 40);
     assertThat(MountTable.at(disks.mnt(1).toRealPath())).isEmpty();

@@ -10,12 +10,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Many disks on one host (issue 13): 20 small ext4 disks mounted at once, four {@code ploop
- * mount} at a time, all served by one host daemon; a writer on each writes and fsyncs seeded
- * random files while all are mounted, and each file is read back; then all are unmounted (the
- * host daemon exits with the last), every fifth is remounted read-only, its files verified from
- * the image and judged by {@code ploop check}, and all by {@code qemu-img check}. Real FUSE
- * mounts, loop devices and ext4 (skipped loudly without /dev/fuse or root).
+ * Many disks on one host (issue 13): 20 small ext4 disks mounted at once, four {@code ploop mount}
+ * at a time, all served by one host daemon; a writer on each writes and fsyncs seeded random files
+ * while all are mounted, and each file is read back; then all are unmounted (the host daemon exits
+ * with the last), every fifth is remounted read-only, its files verified from the image and judged
+ * by {@code ploop check}, and all by {@code qemu-img check}. Real FUSE mounts, loop devices and
+ * ext4 (skipped loudly without /dev/fuse or root).
  */
 class HostScaleIT extends MountFixture {
   private static final int DISKS = 20;
@@ -84,7 +84,8 @@ class HostScaleIT extends MountFixture {
 
   private void phase(String what) {
     long now = System.nanoTime();
-    System.out.printf(java.util.Locale.ROOT, "HostScaleIT: %s in %.1f s%n", what, (now - last) / 1e9);
+    System.out.printf(
+        java.util.Locale.ROOT, "HostScaleIT: %s in %.1f s%n", what, (now - last) / 1e9);
     last = now;
   }
 }

@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The default front end (our own server of the kernel's FUSE protocol) against the real kernel,
- * with its faults: INIT negotiated and logged, {@code ls}/{@code stat} of the FUSE directory,
- * more than one request in flight; {@code mkfs.ext4}, fstrim and {@code e2fsck} through a loop
- * device; {@code ploop umount} while fio writes through the loop device (refused, fio's data
- * verified); readers signalled while their request waits; an abort through fusectl
- * and an unmount of the FUSE directory behind the daemon's back (the daemon stops cleanly and the
- * image is clean). The kill -9 of the daemon under ext4 is CrashIT's and MountIT's.
+ * with its faults: INIT negotiated and logged, {@code ls}/{@code stat} of the FUSE directory, more
+ * than one request in flight; {@code mkfs.ext4}, fstrim and {@code e2fsck} through a loop device;
+ * {@code ploop umount} while fio writes through the loop device (refused, fio's data verified);
+ * readers signalled while their request waits; an abort through fusectl and an unmount of the FUSE
+ * directory behind the daemon's back (the daemon stops cleanly and the image is clean). The kill -9
+ * of the daemon under ext4 is CrashIT's and MountIT's.
  */
 class KernelFrontendIT extends MountFixture {
   private static final Path FUSECTL = Path.of("/sys/fs/fuse/connections");
@@ -58,31 +58,48 @@ class KernelFrontendIT extends MountFixture {
     Path img = Path.of(mount(xml.toString()).ok().out().strip());
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(st.frontendName()).isEqualTo("kernel");
-    assertThat(daemonLog(st)).containsPattern("FUSE protocol 7\\.\\d+ \\(kernel offers 7\\.\\d+")
+    assertThat(daemonLog(st))
+        .containsPattern("FUSE protocol 7\\.\\d+ \\(kernel offers 7\\.\\d+")
         .contains("ASYNC_DIO", "MAX_PAGES");
     assertThat(sh(10, "ls", "-a", st.fuseDir()).ok().out().split("\\s+"))
         .containsExactlyInAnyOrder(".", "..", "disk.img");
     assertThat(sh(10, "findmnt", "-n", "-o", "FSTYPE", st.fuseDir()).ok().out().strip())
         .isEqualTo("fuse.jploop");
-    String loop = sh(60, "losetup", "--find", "--show", "--direct-io=on", img.toString()).ok()
-        .out().strip();
+    String loop =
+        sh(60, "losetup", "--find", "--show", "--direct-io=on", img.toString()).ok().out().strip();
     Path fs = dir.resolve("fs");
     Files.createDirectory(fs);
     try {
-      assertThat(Files.readString(Path.of("/sys/block", Path.of(loop).getFileName().toString(),
-          "loop/dio")).strip()).isEqualTo("1");
-      sh(120, "fio", "--name=qd16", "--filename=" + loop, "--rw=randread", "--bs=4k",
-          "--iodepth=16", "--ioengine=libaio", "--direct=1", "--runtime=2", "--time_based",
-          "--size=256M", "--norandommap").ok();
+      assertThat(
+              Files.readString(
+                      Path.of("/sys/block", Path.of(loop).getFileName().toString(), "loop/dio"))
+                  .strip())
+          .isEqualTo("1");
+      sh(
+              120,
+              "fio",
+              "--name=qd16",
+              "--filename=" + loop,
+              "--rw=randread",
+              "--bs=4k",
+              "--iodepth=16",
+              "--ioengine=libaio",
+              "--direct=1",
+              "--runtime=2",
+              "--time_based",
+              "--size=256M",
+              "--norandommap")
+          .ok();
       long inFlight = liveStatus().path("frontend").path("maxInFlight").asLong();
       System.out.println("kernel front end: " + liveStatus().path("frontend"));
-      assertThat(inFlight).as("requests in flight at fio QD16 through the loop device")
+      assertThat(inFlight)
+          .as("requests in flight at fio QD16 through the loop device")
           .isGreaterThan(1);
       sh(300, "mkfs.ext4", "-q", "-F", loop).ok();
       long afterMkfs = du(dir);
       sh(30, "mount", loop, fs.toString()).ok();
-      sh(120, "dd", "if=/dev/urandom", "of=" + fs.resolve("f"), "bs=1M", "count=96",
-          "conv=fsync").ok();
+      sh(120, "dd", "if=/dev/urandom", "of=" + fs.resolve("f"), "bs=1M", "count=96", "conv=fsync")
+          .ok();
       long full = du(dir);
       Files.delete(fs.resolve("f"));
       sh(30, "sync", "-f", fs.toString()).ok();
@@ -91,11 +108,17 @@ class KernelFrontendIT extends MountFixture {
       Run fsck = sh(300, "e2fsck", "-fn", loop);
       assertThat(fsck.exitCode()).as("e2fsck -fn: %s %s", fsck.out(), fsck.err()).isZero();
       long trimmedDu = du(dir);
-      System.out.printf(Locale.ROOT, "mkfs/fstrim: du after mkfs %d, with 96 MiB %d, after fstrim %d (%s)%n",
-          afterMkfs, full, trimmedDu, trimmed.strip());
+      System.out.printf(
+          Locale.ROOT,
+          "mkfs/fstrim: du after mkfs %d, with 96 MiB %d, after fstrim %d (%s)%n",
+          afterMkfs,
+          full,
+          trimmedDu,
+          trimmed.strip());
       assertThat(full - afterMkfs).isGreaterThan(90L << 20);
-      assertThat(trimmedDu).as("fstrim punched the file's clusters").isLessThan(afterMkfs
-          + (8L << 20));
+      assertThat(trimmedDu)
+          .as("fstrim punched the file's clusters")
+          .isLessThan(afterMkfs + (8L << 20));
     } finally {
       sh(60, "umount", fs.toString());
       sh(60, "losetup", "-d", loop);
@@ -109,12 +132,27 @@ class KernelFrontendIT extends MountFixture {
   void testUmountWhileFioRuns_refused_nothingLost() throws Exception {
     ploop("init", "-s", "256M", "-t", "none", image.toString()).ok();
     Path img = Path.of(mount(xml.toString()).ok().out().strip());
-    String loop = sh(60, "losetup", "--find", "--show", "--direct-io=on", img.toString()).ok()
-        .out().strip();
-    Process fio = new ProcessBuilder("fio", "--name=busy", "--filename=" + loop,
-        "--rw=randwrite", "--bsrange=4k-1m", "--iodepth=32", "--ioengine=libaio", "--direct=1",
-        "--size=160M", "--rate=16m", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--randseed=12")
-        .redirectErrorStream(true).redirectOutput(dir.resolve("fio.log").toFile()).start();
+    String loop =
+        sh(60, "losetup", "--find", "--show", "--direct-io=on", img.toString()).ok().out().strip();
+    Process fio =
+        new ProcessBuilder(
+                "fio",
+                "--name=busy",
+                "--filename=" + loop,
+                "--rw=randwrite",
+                "--bsrange=4k-1m",
+                "--iodepth=32",
+                "--ioengine=libaio",
+                "--direct=1",
+                "--size=160M",
+                "--rate=16m",
+                "--verify=crc32c",
+                "--verify_fatal=1",
+                "--do_verify=1",
+                "--randseed=12")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("fio.log").toFile())
+            .start();
     try {
       Thread.sleep(1500);
       assertThat(fio.isAlive()).as("fio still running when umount is tried").isTrue();
@@ -143,8 +181,13 @@ class KernelFrontendIT extends MountFixture {
    * stopped, and returns it once its first READ is queued in the kernel.
    */
   private Process queuedReader(Path img, MountStatus st, Path waiting) throws Exception {
-    Process dd = new ProcessBuilder("bash", "-c", "exec 3<" + img + "; sleep 1 3<&-; exec dd"
-        + " of=/dev/null bs=64k count=2 <&3").redirectErrorStream(true).start();
+    Process dd =
+        new ProcessBuilder(
+                "bash",
+                "-c",
+                "exec 3<" + img + "; sleep 1 3<&-; exec dd" + " of=/dev/null bs=64k count=2 <&3")
+            .redirectErrorStream(true)
+            .start();
     Path proc = Path.of("/proc", Long.toString(dd.pid()));
     long end = System.currentTimeMillis() + 10_000;
     while (!Files.exists(proc.resolve("fd/3"))) {
@@ -161,12 +204,11 @@ class KernelFrontendIT extends MountFixture {
   }
 
   /**
-   * Readers signalled while their READ waits in the kernel's queue (the daemon stopped): one with
-   * a handler (SIGUSR1, dd prints its counts; not fatal, so the request stays and completes once
-   * the daemon runs again), one killed (SIGKILL: the kernel withdraws the request it has not
-   * sent; the reader's last close still waits for its FLUSH). The daemon goes on serving with no
-   * error. An INTERRUPT
-   * for a request the daemon holds is EnospcIT's (a parked write).
+   * Readers signalled while their READ waits in the kernel's queue (the daemon stopped): one with a
+   * handler (SIGUSR1, dd prints its counts; not fatal, so the request stays and completes once the
+   * daemon runs again), one killed (SIGKILL: the kernel withdraws the request it has not sent; the
+   * reader's last close still waits for its FLUSH). The daemon goes on serving with no error. An
+   * INTERRUPT for a request the daemon holds is EnospcIT's (a parked write).
    */
   @Test
   void testReadersSignalledWhileTheirRequestWaits() throws Exception {
@@ -185,8 +227,9 @@ class KernelFrontendIT extends MountFixture {
       assertThat(handled.waitFor(30, TimeUnit.SECONDS)).as("the reader ends").isTrue();
       String out = readAll(handled.getInputStream());
       assertThat(handled.exitValue()).as(out).isZero();
-      assertThat(out.split("records in", -1)).as("dd's counts on SIGUSR1 and at the end: %s",
-          out).hasSize(3);
+      assertThat(out.split("records in", -1))
+          .as("dd's counts on SIGUSR1 and at the end: %s", out)
+          .hasSize(3);
       assertThat(out).contains("2+0 records in");
 
       killed = queuedReader(img, st, waiting);
@@ -194,7 +237,8 @@ class KernelFrontendIT extends MountFixture {
       // the kernel withdraws the unsent READ; the dying reader's close still sends a FLUSH,
       // which cannot be interrupted and waits for the daemon
       sh(10, "kill", "-CONT", Long.toString(st.pid())).ok();
-      assertThat(killed.waitFor(10, TimeUnit.SECONDS)).as("killed while its request is queued")
+      assertThat(killed.waitFor(10, TimeUnit.SECONDS))
+          .as("killed while its request is queued")
           .isTrue();
     } finally {
       sh(10, "kill", "-CONT", Long.toString(st.pid())).ok();
@@ -205,7 +249,8 @@ class KernelFrontendIT extends MountFixture {
       }
     }
     assertThat(sh(30, "dd", "if=" + img, "of=/dev/null", "bs=64k", "count=16").exitCode())
-        .as("the daemon still serves").isZero();
+        .as("the daemon still serves")
+        .isZero();
     assertThat(liveStatus().path("frontend").path("errors").asLong()).isZero();
     ploop("umount", xml.toString()).ok();
   }
@@ -215,8 +260,8 @@ class KernelFrontendIT extends MountFixture {
     ploop("init", "-s", "256M", image.toString()).ok();
     mount("-m", mnt.toString(), xml.toString()).ok();
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8",
-        "conv=fsync").ok();
+    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8", "conv=fsync")
+        .ok();
     String sum = sha256(mnt.resolve("f"));
     Path abort = connection(Path.of(st.diskImage())).resolve("abort");
     Files.writeString(abort, "1");

@@ -16,19 +16,20 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The one fixture of the mount tests (MountIT, OnlineIT, KernelFrontendIT extend it;
- * SeedScenarioIT and EnospcIT use its helpers): per test a fresh directory holding {@code
- * DiskDescriptor.xml}, {@code root.hds} and an empty mount point {@code mnt}, skipped loudly where
- * FUSE cannot work, and everything of the disk unmounted afterwards; the front end the test mounts
- * with ({@link #use}, default: the default front end); and helpers that run the real {@code ploop}
- * (the shaded jar Failsafe names in {@code jploop.jar}) and host tools through {@link
- * PloopProcess}. Not thread-safe.
+ * The one fixture of the mount tests (MountIT, OnlineIT, KernelFrontendIT extend it; SeedScenarioIT
+ * and EnospcIT use its helpers): per test a fresh directory holding {@code DiskDescriptor.xml},
+ * {@code root.hds} and an empty mount point {@code mnt}, skipped loudly where FUSE cannot work, and
+ * everything of the disk unmounted afterwards; the front end the test mounts with ({@link #use},
+ * default: the default front end); and helpers that run the real {@code ploop} (the shaded jar
+ * Failsafe names in {@code jploop.jar}) and host tools through {@link PloopProcess}. Not
+ * thread-safe.
  */
 abstract class MountFixture {
   @TempDir protected Path dir;
   protected Path xml;
   protected Path image;
   protected Path mnt;
+
   /** {@code --frontend} for {@link #mount}, or null for the default. */
   private String frontend;
 
@@ -119,8 +120,8 @@ abstract class MountFixture {
 
   /** Writes {@code b} at {@code off} of {@code file} (disk.img) and fsyncs. */
   static void writeAt(Path file, long off, byte[] b) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
       while (buf.hasRemaining()) {
         ch.write(buf, off + buf.position());

@@ -2,7 +2,6 @@ package org.jploop.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jploop.daemon.MountFixture.awaitExit;
-import static org.jploop.daemon.MountFixture.forceCleanup;
 import static org.jploop.daemon.MountFixture.ploop;
 import static org.jploop.daemon.MountFixture.qemuCheckClean;
 import static org.jploop.daemon.MountFixture.sh;
@@ -60,10 +59,9 @@ class MountIT extends MountFixture {
       ch.force(true);
     }
     assertThat(ploop("list").ok().out()).contains(img + "\t" + image.toRealPath());
-    assertThat(ploop("list", "--json").ok().out()).contains("\"frontend\" : \"" + frontend
-        + "\"");
-    assertThat(ploop("info", xml.toString()).ok().out()).containsPattern("front end:\\s+"
-        + frontend);
+    assertThat(ploop("list", "--json").ok().out()).contains("\"frontend\" : \"" + frontend + "\"");
+    assertThat(ploop("info", xml.toString()).ok().out())
+        .containsPattern("front end:\\s+" + frontend);
     assertThat(ploop("info", "--json", xml.toString()).ok().out())
         .contains("\"frontend\" : \"" + frontend + "\"");
     ploop("umount", xml.toString()).ok();
@@ -78,15 +76,17 @@ class MountIT extends MountFixture {
       for (int i = 0; i < offsets.length; i++) {
         boolean overwritten = false;
         for (int j = i + 1; j < offsets.length; j++) {
-          overwritten |= offsets[j] < offsets[i] + blocks[i].length
-              && offsets[i] < offsets[j] + blocks[j].length;
+          overwritten |=
+              offsets[j] < offsets[i] + blocks[i].length
+                  && offsets[i] < offsets[j] + blocks[j].length;
         }
         if (overwritten) {
           continue;
         }
         ByteBuffer back = ByteBuffer.allocate(blocks[i].length);
         ch.read(back, offsets[i]);
-        assertThat(back.array()).as("block %d at %d, seed %d", i, offsets[i], seed)
+        assertThat(back.array())
+            .as("block %d at %d, seed %d", i, offsets[i], seed)
             .isEqualTo(blocks[i]);
       }
     }
@@ -105,8 +105,8 @@ class MountIT extends MountFixture {
     ploop("init", "-s", "512M", image.toString()).ok();
     qemuCheckClean(image);
     mount("-m", mnt.toString(), xml.toString()).ok();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=16",
-        "oflag=direct").ok();
+    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=16", "oflag=direct")
+        .ok();
     String sum = MountFixture.sha256(mnt.resolve("f"));
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     assertThat(st.loopDevice()).startsWith("/dev/loop");
@@ -127,13 +127,20 @@ class MountIT extends MountFixture {
   private static String mountsLine(Path dir) throws IOException {
     String d = dir.toRealPath().toString();
     return Files.readAllLines(Path.of("/proc/self/mounts")).stream()
-        .filter(l -> l.split(" ")[1].equals(d)).findFirst().orElse("(not mounted)");
+        .filter(l -> l.split(" ")[1].equals(d))
+        .findFirst()
+        .orElse("(not mounted)");
   }
 
   private static String superblockField(String device, String field) throws Exception {
-    return sh(30, "tune2fs", "-l", device).ok().out().lines()
-        .filter(l -> l.startsWith(field + ":")).map(l -> l.substring(field.length() + 1).strip())
-        .findFirst().orElseThrow();
+    return sh(30, "tune2fs", "-l", device)
+        .ok()
+        .out()
+        .lines()
+        .filter(l -> l.startsWith(field + ":"))
+        .map(l -> l.substring(field.length() + 1).strip())
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -149,14 +156,14 @@ class MountIT extends MountFixture {
     qemuCheckClean(image);
 
     Thread.sleep(1100); // so that fsck's "Last checked" differs from mkfs's time
-    ploop("mount", "-m", mnt.toString(), "-t", "ext4", "-o", "noatime,nodev", "-F",
-        xml.toString()).ok();
+    ploop("mount", "-m", mnt.toString(), "-t", "ext4", "-o", "noatime,nodev", "-F", xml.toString())
+        .ok();
     String line = mountsLine(mnt);
-    assertThat(line).contains(" ext4 ").contains("noatime").contains("nodev")
-        .contains("lazytime");
+    assertThat(line).contains(" ext4 ").contains("noatime").contains("nodev").contains("lazytime");
     String dev = MountTable.at(mnt.toRealPath()).orElseThrow().source();
     assertThat(superblockField(dev, "Last checked"))
-        .as("-F ran a forced fsck").isNotEqualTo(superblockField(dev, "Filesystem created"));
+        .as("-F ran a forced fsck")
+        .isNotEqualTo(superblockField(dev, "Filesystem created"));
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
   }
@@ -166,8 +173,8 @@ class MountIT extends MountFixture {
     ploop("init", "-s", "64M", "-f", "raw", "-t", "none", image.toString()).ok();
     byte[] base = new byte[3 << 20];
     new java.util.Random(42).nextBytes(base);
-    try (var ch = java.nio.channels.FileChannel.open(image,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch =
+        java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(base), 0);
     }
     String baseSum = MountFixture.sha256(image);
@@ -179,13 +186,13 @@ class MountIT extends MountFixture {
     }
     assertThat(seen).as("disk.img shows the raw base, not the delta's header").isEqualTo(base);
     byte[] patch = "written over the raw base".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    try (var ch = java.nio.channels.FileChannel.open(img,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(patch), 1000);
       ch.force(true);
     }
     ploop("umount", xml.toString()).ok();
-    assertThat(MountFixture.sha256(image)).as("the raw base is read-only under a snapshot")
+    assertThat(MountFixture.sha256(image))
+        .as("the raw base is read-only under a snapshot")
         .isEqualTo(baseSum);
     System.arraycopy(patch, 0, base, 1000, patch.length);
     img = Path.of(ploop("mount", "-r", xml.toString()).ok().out().strip());
@@ -207,8 +214,7 @@ class MountIT extends MountFixture {
   }
 
   private static void writeAt0(Path img, byte[] data) throws IOException {
-    try (var ch = java.nio.channels.FileChannel.open(img,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(data), 0);
       ch.force(true);
     }
@@ -231,8 +237,7 @@ class MountIT extends MountFixture {
     writeAt0(Path.of(ploop("mount", xml.toString()).ok().out().strip()), a);
     ploop("umount", xml.toString()).ok();
     String out = ploop("snapshot", xml.toString()).ok().out();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{[0-9a-f-]{36}\\}")
-        .matcher(out);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{[0-9a-f-]{36}\\}").matcher(out);
     assertThat(m.find()).as(out).isTrue();
     String snap = m.group();
     writeAt0(Path.of(ploop("mount", xml.toString()).ok().out().strip()), b);
@@ -241,8 +246,8 @@ class MountIT extends MountFixture {
     MountFixture.Run rw = ploop("mount", "-u", snap, xml.toString());
     assertThat(rw.exitCode()).as(rw.toString()).isEqualTo(38);
     assertThat(rw.err()).contains("-r");
-    MountFixture.Run unknown = ploop("mount", "-r", "-u",
-        "{11111111-2222-3333-4444-555555555555}", xml.toString());
+    MountFixture.Run unknown =
+        ploop("mount", "-r", "-u", "{11111111-2222-3333-4444-555555555555}", xml.toString());
     assertThat(unknown.exitCode()).as(unknown.toString()).isEqualTo(43);
     assertThat(MountStatus.forDescriptor(xml)).as("nothing mounted by the refusals").isEmpty();
 
@@ -293,11 +298,13 @@ class MountIT extends MountFixture {
     assertThat(refused.err()).contains("A loop device still uses", "ploop umount");
     sh(30, "losetup", "-d", loop).ok();
     assertThat(MountTable.at(Path.of(st.fuseDir()))).as("dead FUSE mount still there").isPresent();
-    assertThat(refused.out()).as("the dirty image was checked before the refusal")
+    assertThat(refused.out())
+        .as("the dirty image was checked before the refusal")
         .contains("was not closed cleanly");
     MountFixture.Run again = mount(xml.toString());
-    assertThat(again.exitCode()).as("stale mount cleared, the repaired image mounted: %s",
-        again.err()).isZero();
+    assertThat(again.exitCode())
+        .as("stale mount cleared, the repaired image mounted: %s", again.err())
+        .isZero();
     assertThat(MountStatus.forDescriptor(xml).orElseThrow().pid()).isNotEqualTo(st.pid());
     ploop("umount", xml.toString()).ok();
     qemuCheckClean(image);
@@ -337,8 +344,11 @@ class MountIT extends MountFixture {
   void testDirtyImage_checkedAndRepairedAtMount() throws Exception {
     ploop("init", "-s", "128M", "-t", "none", image.toString()).ok();
     try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-          .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
+      ch.write(
+          ByteBuffer.allocate(4)
+              .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+              .putInt(0, (int) ImageHeader.IN_USE),
+          ImageHeader.OFFSET_DISK_IN_USE);
     }
     MountFixture.Run r = ploop("mount", xml.toString());
     assertThat(r.exitCode()).as(r.toString()).isZero();
@@ -371,8 +381,11 @@ class MountIT extends MountFixture {
     }
     // e2fsck the partition read-only through a fresh mount, then check the data
     Path img = Path.of(mount("-r", xml.toString()).ok().out().strip());
-    String loop = sh(30, "losetup", "--find", "--show", "--read-only", "--partscan",
-        img.toString()).ok().out().strip();
+    String loop =
+        sh(30, "losetup", "--find", "--show", "--read-only", "--partscan", img.toString())
+            .ok()
+            .out()
+            .strip();
     try {
       LoopDevice ld = new LoopDevice(loop);
       String part = ld.filesystemDevice();
@@ -393,14 +406,15 @@ class MountIT extends MountFixture {
     use(frontend);
     ploop("init", "-s", "512M", image.toString()).ok();
     mount("-m", mnt.toString(), xml.toString()).ok();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8",
-        "oflag=direct").ok();
+    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("f"), "bs=1M", "count=8", "oflag=direct")
+        .ok();
     sh(30, "sync").ok();
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
     MountFixture.Run list = ploop("list", "--json").ok();
-    assertThat(list.out()).as("a dead daemon's disk is not listed (issue 13)")
+    assertThat(list.out())
+        .as("a dead daemon's disk is not listed (issue 13)")
         .doesNotContain(image.toString());
     MountFixture.Run u = ploop("umount", xml.toString());
     assertThat(u.exitCode()).as("umount after kill -9: %s", u.err()).isZero();
@@ -408,7 +422,8 @@ class MountIT extends MountFixture {
     assertThat(MountTable.at(mnt.toRealPath())).isEmpty();
     assertThat(MountTable.at(Path.of(st.fuseDir()))).isEmpty();
     assertThat(LoopDevice.backedBy(Path.of(st.diskImage()))).isEmpty();
-    assertThat(Path.of(st.fuseDir()).getParent()).as("run directory, control socket included")
+    assertThat(Path.of(st.fuseDir()).getParent())
+        .as("run directory, control socket included")
         .doesNotExist();
     MountFixture.Run dirty = mount("-m", mnt.toString(), xml.toString()).ok();
     assertThat(dirty.out()).contains("was not closed cleanly");

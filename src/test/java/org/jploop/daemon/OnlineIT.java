@@ -59,8 +59,8 @@ class OnlineIT extends MountFixture {
           byte[] b = new byte[64 * 1024 + rnd.nextInt(1 << 20)];
           rnd.nextBytes(b);
           Path f = dir.resolve("w" + i);
-          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE)) {
+          try (FileChannel ch =
+              FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(b));
             ch.force(true);
           }
@@ -87,7 +87,8 @@ class OnlineIT extends MountFixture {
 
   private static void assertFiles(Map<Path, String> files, long seed) throws Exception {
     for (Map.Entry<Path, String> e : files.entrySet()) {
-      assertThat(sha(Files.readAllBytes(e.getKey()))).as("%s, seed %d", e.getKey(), seed)
+      assertThat(sha(Files.readAllBytes(e.getKey())))
+          .as("%s, seed %d", e.getKey(), seed)
           .isEqualTo(e.getValue());
     }
   }
@@ -100,8 +101,12 @@ class OnlineIT extends MountFixture {
   private static Path qemuVisible(List<Path> baseFirst, Path out) throws Exception {
     String spec = null;
     for (Path p : baseFirst) {
-      spec = "{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\"" + p
-          + "\"}" + (spec == null ? "" : ",\"backing\":" + spec) + "}";
+      spec =
+          "{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\""
+              + p
+              + "\"}"
+              + (spec == null ? "" : ",\"backing\":" + spec)
+              + "}";
     }
     sh(600, "qemu-img", "convert", "-O", "raw", "json:" + spec, out.toString()).ok();
     return out;
@@ -119,10 +124,21 @@ class OnlineIT extends MountFixture {
 
   /** e2fsck -fn on partition 1 of a raw disk image file. */
   private static void fsckPartition(Path raw) throws Exception {
-    String start = sh(60, "partx", "-g", "-o", "START", "-n", "1", raw.toString()).ok().out()
-        .strip();
-    String loop = sh(60, "losetup", "-r", "-o", Long.toString(Long.parseLong(start) * 512),
-        "--find", "--show", raw.toString()).ok().out().strip();
+    String start =
+        sh(60, "partx", "-g", "-o", "START", "-n", "1", raw.toString()).ok().out().strip();
+    String loop =
+        sh(
+                60,
+                "losetup",
+                "-r",
+                "-o",
+                Long.toString(Long.parseLong(start) * 512),
+                "--find",
+                "--show",
+                raw.toString())
+            .ok()
+            .out()
+            .strip();
     try {
       MountFixture.Run r = sh(600, "e2fsck", "-fn", loop);
       assertThat(r.exitCode()).as("e2fsck -fn: %s %s", r.out(), r.err()).isZero();
@@ -164,8 +180,11 @@ class OnlineIT extends MountFixture {
     for (Path f : w.synced.keySet()) {
       bytes += Files.size(f);
     }
-    System.out.printf(Locale.ROOT, "fsync writer: %d files, %d MiB across 3 online snapshots and 1 merge%n",
-        w.count(), bytes >> 20);
+    System.out.printf(
+        Locale.ROOT,
+        "fsync writer: %d files, %d MiB across 3 online snapshots and 1 merge%n",
+        w.count(),
+        bytes >> 20);
     String snapList = ploop("snapshot-list", xml.toString()).ok().out();
     for (String g : guids.subList(0, 2)) {
       assertThat(snapList).contains(g);
@@ -207,8 +226,16 @@ class OnlineIT extends MountFixture {
     ploop("init", "-s", "512M", "-t", "ext4", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     for (String f : List.of("c", "e", "g")) {
-      sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve(f), "bs=1M", "count=40",
-          "conv=fsync", "status=none").ok();
+      sh(
+              120,
+              "dd",
+              "if=/dev/urandom",
+              "of=" + mnt.resolve(f),
+              "bs=1M",
+              "count=40",
+              "conv=fsync",
+              "status=none")
+          .ok();
     }
     String g = fileSha(mnt.resolve("g"));
     long duFull = MountFixture.du(dir);
@@ -225,15 +252,18 @@ class OnlineIT extends MountFixture {
     long compacted = Long.parseLong(m.group(3));
     assertThat(moved).as("clusters moved into the holes of c and e: %s", out).isGreaterThan(30);
     assertThat(compacted).isLessThan(closedSize - 30L * (1 << 20));
-    assertThat(Files.size(image)).as("apparent size right after compact")
-        .isLessThan(apparentBefore).isLessThan(closedSize);
+    assertThat(Files.size(image))
+        .as("apparent size right after compact")
+        .isLessThan(apparentBefore)
+        .isLessThan(closedSize);
     assertThat(fileSha(mnt.resolve("g"))).isEqualTo(g);
     sh(60, "sync").ok();
     sh(10, "sh", "-c", "echo 3 > /proc/sys/vm/drop_caches").ok();
     assertThat(fileSha(mnt.resolve("g"))).as("g read back from the compacted image").isEqualTo(g);
     ploop("umount", xml.toString()).ok();
     long duAfter = MountFixture.du(dir);
-    assertThat(duAfter).as("du after rm + fstrim + compact vs before rm")
+    assertThat(duAfter)
+        .as("du after rm + fstrim + compact vs before rm")
         .isLessThan(duFull - 60L * (1 << 20));
     assertThat(Files.size(image)).as("apparent size after umount").isLessThan(closedSize);
     qemuCheckClean(image);
@@ -246,8 +276,16 @@ class OnlineIT extends MountFixture {
   void testResizeGrowXfs_diskImgDfAndPartitionGrow_shrinkRefused() throws Exception {
     ploop("init", "-s", "512M", "-t", "xfs", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("a"), "bs=1M", "count=20",
-        "conv=fsync", "status=none").ok();
+    sh(
+            120,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + mnt.resolve("a"),
+            "bs=1M",
+            "count=20",
+            "conv=fsync",
+            "status=none")
+        .ok();
     String a = fileSha(mnt.resolve("a"));
     long dfBefore = dfKb(mnt);
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
@@ -258,8 +296,16 @@ class OnlineIT extends MountFixture {
     long dfAfter = dfKb(mnt);
     assertThat(dfAfter).as("df size in KiB").isGreaterThan(dfBefore + 400_000);
     assertThat(fileSha(mnt.resolve("a"))).isEqualTo(a);
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("b"), "bs=1M", "count=50",
-        "conv=fsync", "status=none").ok();
+    sh(
+            120,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + mnt.resolve("b"),
+            "bs=1M",
+            "count=50",
+            "conv=fsync",
+            "status=none")
+        .ok();
     sh(60, "fallocate", "-l", "700M", mnt.resolve("big").toString()).ok();
     MountFixture.Run shrink = ploop("resize", "-s", "600M", xml.toString());
     assertThat(shrink.exitCode()).isEqualTo(38);
@@ -278,22 +324,41 @@ class OnlineIT extends MountFixture {
   void testResizeGrowExt4_growsOnlineOrSaysWhyNot() throws Exception {
     ploop("init", "-s", "256M", "-t", "ext4", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("a"), "bs=1M", "count=10",
-        "conv=fsync", "status=none").ok();
+    sh(
+            120,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + mnt.resolve("a"),
+            "bs=1M",
+            "count=10",
+            "conv=fsync",
+            "status=none")
+        .ok();
     String a = fileSha(mnt.resolve("a"));
     long dfBefore = dfKb(mnt);
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     MountFixture.Run r = ploop("resize", "-s", "512M", xml.toString());
     assertThat(Files.size(Path.of(st.diskImage()))).isEqualTo(512L << 20);
-    String part = sh(30, "cat", "/sys/block/" + Path.of(st.loopDevice()).getFileName() + "/"
-        + Path.of(st.loopDevice()).getFileName() + "p1/size").ok().out().strip();
+    String part =
+        sh(
+                30,
+                "cat",
+                "/sys/block/"
+                    + Path.of(st.loopDevice()).getFileName()
+                    + "/"
+                    + Path.of(st.loopDevice()).getFileName()
+                    + "p1/size")
+            .ok()
+            .out()
+            .strip();
     assertThat(Long.parseLong(part)).as("partition 1 sectors").isGreaterThan(1_000_000);
     if (FilesystemGrower.hasSysResource()) {
       assertThat(r.exitCode()).as(r.err()).isZero();
       assertThat(dfKb(mnt)).isGreaterThan(dfBefore + 200_000);
     } else {
-      System.err.println("NOTE: no CAP_SYS_RESOURCE here: ext4 cannot grow online; checking the"
-          + " refusal message instead");
+      System.err.println(
+          "NOTE: no CAP_SYS_RESOURCE here: ext4 cannot grow online; checking the"
+              + " refusal message instead");
       assertThat(r.exitCode()).as(r.err()).isEqualTo(26);
       assertThat(r.err()).contains("CAP_SYS_RESOURCE", "resize2fs");
       assertThat(dfKb(mnt)).isEqualTo(dfBefore);
@@ -304,8 +369,8 @@ class OnlineIT extends MountFixture {
   }
 
   private static long dfKb(Path mnt) throws Exception {
-    String[] lines = sh(30, "df", "-k", "--output=size", mnt.toString()).ok().out().strip()
-        .split("\n");
+    String[] lines =
+        sh(30, "df", "-k", "--output=size", mnt.toString()).ok().out().strip().split("\n");
     return Long.parseLong(lines[lines.length - 1].strip());
   }
 
@@ -315,11 +380,27 @@ class OnlineIT extends MountFixture {
     Random rnd = new Random(seed);
     ploop("init", "-s", "512M", "-t", "ext4", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    sh(120, "dd", "if=/dev/urandom", "of=" + mnt.resolve("a"), "bs=1M", "count=40",
-        "conv=fsync", "status=none").ok();
+    sh(
+            120,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + mnt.resolve("a"),
+            "bs=1M",
+            "count=40",
+            "conv=fsync",
+            "status=none")
+        .ok();
     ploop("snapshot", xml.toString()).ok();
-    sh(300, "dd", "if=/dev/urandom", "of=" + mnt.resolve("b"), "bs=1M", "count=300",
-        "conv=fsync", "status=none").ok();
+    sh(
+            300,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + mnt.resolve("b"),
+            "bs=1M",
+            "count=300",
+            "conv=fsync",
+            "status=none")
+        .ok();
     sh(60, "sync").ok();
     Map<String, String> sums = new LinkedHashMap<>();
     for (String f : List.of("a", "b")) {
@@ -328,12 +409,21 @@ class OnlineIT extends MountFixture {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     Path log = Path.of(st.logFile());
     long logStart = Files.size(log);
-    List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-jar", MountFixture.jar().toString(), "snapshot-merge", xml.toString());
-    Process merge = new ProcessBuilder(argv).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("merge.out").toFile()).start();
+    List<String> argv =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            MountFixture.jar().toString(),
+            "snapshot-merge",
+            xml.toString());
+    Process merge =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("merge.out").toFile())
+            .start();
     long end = System.currentTimeMillis() + 60_000;
-    while (!Files.readString(log).substring((int) logStart)
+    while (!Files.readString(log)
+        .substring((int) logStart)
         .contains("online merge: Merging image")) {
       assertThat(System.currentTimeMillis()).as("merge started").isLessThan(end);
       Thread.sleep(5);
@@ -343,8 +433,11 @@ class OnlineIT extends MountFixture {
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
     assertThat(merge.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(merge.exitValue()).as("the merge was cut (kill after %d ms, seed %d): %s", delay,
-        seed, Files.readString(dir.resolve("merge.out"))).isNotZero();
+    assertThat(merge.exitValue())
+        .as(
+            "the merge was cut (kill after %d ms, seed %d): %s",
+            delay, seed, Files.readString(dir.resolve("merge.out")))
+        .isNotZero();
 
     MountFixture.Run u = ploop("umount", xml.toString());
     assertThat(u.exitCode()).as("umount after kill -9: %s", u.err()).isZero();
@@ -354,8 +447,9 @@ class OnlineIT extends MountFixture {
     }
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     for (Map.Entry<String, String> e : sums.entrySet()) {
-      assertThat(fileSha(mnt.resolve(e.getKey()))).as("%s after kill -9 at %d ms, seed %d",
-          e.getKey(), delay, seed).isEqualTo(e.getValue());
+      assertThat(fileSha(mnt.resolve(e.getKey())))
+          .as("%s after kill -9 at %d ms, seed %d", e.getKey(), delay, seed)
+          .isEqualTo(e.getValue());
     }
     assertThat(ploop("snapshot-merge", xml.toString()).ok().out()).contains("merged");
     assertThat(chainFiles()).hasSize(1);
@@ -373,8 +467,16 @@ class OnlineIT extends MountFixture {
     ploop("init", "-s", "512M", "-t", "ext4", image.toString()).ok();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
     for (String f : List.of("c", "g")) {
-      sh(300, "dd", "if=/dev/urandom", "of=" + mnt.resolve(f), "bs=1M", "count=200",
-          "conv=fsync", "status=none").ok();
+      sh(
+              300,
+              "dd",
+              "if=/dev/urandom",
+              "of=" + mnt.resolve(f),
+              "bs=1M",
+              "count=200",
+              "conv=fsync",
+              "status=none")
+          .ok();
     }
     Files.delete(mnt.resolve("c"));
     sh(60, "sync").ok();
@@ -383,12 +485,21 @@ class OnlineIT extends MountFixture {
     MountStatus st = MountStatus.forDescriptor(xml).orElseThrow();
     Path log = Path.of(st.logFile());
     long logStart = Files.size(log);
-    List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-jar", MountFixture.jar().toString(), "compact", xml.toString());
-    Process compact = new ProcessBuilder(argv).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("compact.out").toFile()).start();
+    List<String> argv =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            MountFixture.jar().toString(),
+            "compact",
+            xml.toString());
+    Process compact =
+        new ProcessBuilder(argv)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("compact.out").toFile())
+            .start();
     long end = System.currentTimeMillis() + 60_000;
-    while (!Files.readString(log).substring((int) logStart)
+    while (!Files.readString(log)
+        .substring((int) logStart)
         .contains("online compact: suspending")) {
       assertThat(System.currentTimeMillis()).as("compact started").isLessThan(end);
       Thread.sleep(2);
@@ -398,14 +509,18 @@ class OnlineIT extends MountFixture {
     sh(10, "kill", "-KILL", Long.toString(st.pid())).ok();
     awaitExit(st.pid(), 10_000);
     assertThat(compact.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(compact.exitValue()).as("the compaction was cut (kill after %d ms, seed %d): %s",
-        delay, seed, Files.readString(dir.resolve("compact.out"))).isNotZero();
+    assertThat(compact.exitValue())
+        .as(
+            "the compaction was cut (kill after %d ms, seed %d): %s",
+            delay, seed, Files.readString(dir.resolve("compact.out")))
+        .isNotZero();
 
     assertThat(ploop("umount", xml.toString()).exitCode()).isZero();
     MountFixture.Run c = ploop("check", "-F", "-d", image.toString());
     assertThat(c.exitCode()).as("ploop check -F -d: %s %s", c.out(), c.err()).isZero();
     ploop("mount", "-m", mnt.toString(), xml.toString()).ok();
-    assertThat(fileSha(mnt.resolve("g"))).as("g after kill -9 at %d ms, seed %d", delay, seed)
+    assertThat(fileSha(mnt.resolve("g")))
+        .as("g after kill -9 at %d ms, seed %d", delay, seed)
         .isEqualTo(g);
     String out = ploop("compact", xml.toString()).ok().out();
     assertThat(out).contains("moved");
@@ -440,8 +555,8 @@ class OnlineIT extends MountFixture {
       // online snapshot and merge work on a raw base; resize and compact are refused
       ploop("snapshot", rawXml.toString()).ok();
       assertThat(DiskDescriptor.read(rawXml).images()).hasSize(2);
-      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         ByteBuffer b = ByteBuffer.allocate(3);
         ch.read(b, 4096);
         assertThat(b.array()).as("raw data seen through the new delta").isEqualTo(first);
@@ -458,7 +573,8 @@ class OnlineIT extends MountFixture {
       try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ)) {
         ByteBuffer b = ByteBuffer.allocate(4);
         ch.read(b, 8192);
-        assertThat(b.array()).as("served from the raw image after the online merge")
+        assertThat(b.array())
+            .as("served from the raw image after the online merge")
             .isEqualTo(second);
       }
       ploop("umount", rawXml.toString()).ok();

@@ -19,13 +19,15 @@ class OnlineReplyTest {
 
   @Test
   void testTruncatedBytes_fromTheTopDeltaUsedEnd() {
-    String reply = "/d/root.hds.{x}: moved 0 clusters, size 1048576 -> 1048576 bytes; /d/root.hds:"
-        + " moved 5 clusters, size 140509184 -> 132120576 bytes";
+    String reply =
+        "/d/root.hds.{x}: moved 0 clusters, size 1048576 -> 1048576 bytes; /d/root.hds:"
+            + " moved 5 clusters, size 140509184 -> 132120576 bytes";
     assertThat(OnlineOperations.truncatedBytes(reply, Path.of("/d/root.hds"), 150L << 20))
         .isEqualTo((150L << 20) - 132120576);
     assertThat(OnlineOperations.truncatedBytes(reply, Path.of("/d/other.hds"), 150L << 20))
         .isZero();
     assertThat(OnlineOperations.truncatedBytes(reply, Path.of("/d/root.hds"), 1 << 20))
-        .as("never negative").isZero();
+        .as("never negative")
+        .isZero();
   }
 }

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * {@code ploop replace} on a mounted disk with the shipped jar (real FUSE): the base delta under a
  * snapshot is replaced by a copy while mounted; the disk's content (SHA-256 through disk.img) is
  * the same before and after, the daemon now holds the copy open and no longer the old file, and
- * writes go on (the copy passes qemu-img check after the unmount); the top delta is refused (38),
- * a bad new image too (11). Under a {@link FuseDeadline}.
+ * writes go on (the copy passes qemu-img check after the unmount); the top delta is refused (38), a
+ * bad new image too (11). Under a {@link FuseDeadline}.
  */
 class ReplaceIT extends MountFixture {
   private static final String SNAP = "{21111111-2222-3333-4444-555555555555}";
@@ -40,13 +40,14 @@ class ReplaceIT extends MountFixture {
       Files.copy(image, copy); // read-only below the snapshot: a consistent copy
 
       Run r = ploop("replace", "-u", SNAP, "-i", copy.toString(), xml.toString()).ok();
-      assertThat(r.out()).contains("Replacing " + image.toRealPath() + " with " + copy
-          + " (ro, level 0)");
+      assertThat(r.out())
+          .contains("Replacing " + image.toRealPath() + " with " + copy + " (ro, level 0)");
       assertThat(DiskDescriptor.read(xml).image(SNAP).file()).isEqualTo("root.copy.hds");
-      assertThat(sha256(img)).as("content after replace")
-          .isEqualTo(before);
+      assertThat(sha256(img)).as("content after replace").isEqualTo(before);
       List<Path> open = openFiles(wd.daemonPid());
-      assertThat(open).as("the daemon's open files").contains(copy.toRealPath())
+      assertThat(open)
+          .as("the daemon's open files")
+          .contains(copy.toRealPath())
           .doesNotContain(image.toRealPath());
 
       Run top = ploop("replace", "-l", "1", "-i", copy.toString(), xml.toString());

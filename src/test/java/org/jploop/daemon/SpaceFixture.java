@@ -21,8 +21,8 @@ import org.jploop.host.FilesystemMaker;
  */
 final class SpaceFixture {
   /** The real ploop wrapper (ploop 1.15, offline verbs), if present. */
-  static final Path REAL_PLOOP = Path.of(System.getProperty("jploop.realploop",
-      "/work/shared/tools/realploop.sh"));
+  static final Path REAL_PLOOP =
+      Path.of(System.getProperty("jploop.realploop", "/work/shared/tools/realploop.sh"));
 
   /** Disks made by {@code ploop init} once per test JVM, by size; guarded by the class. */
   private static final Map<String, Path> TEMPLATES = new HashMap<>();
@@ -30,11 +30,10 @@ final class SpaceFixture {
   private SpaceFixture() {}
 
   /**
-   * Puts a fresh disk of {@code size} with ext4 ({@code root.hds} and its DiskDescriptor.xml)
-   * into {@code dir}, as {@code ploop init -s SIZE dir/root.hds} makes it: a sparse copy of one
-   * made once per test JVM ({@code ploop init} takes ~8 s here, a copy well under one). The
-   * copies share their GUIDs and filesystem UUID, which no test here minds; {@code MountIT}
-   * tests init itself.
+   * Puts a fresh disk of {@code size} with ext4 ({@code root.hds} and its DiskDescriptor.xml) into
+   * {@code dir}, as {@code ploop init -s SIZE dir/root.hds} makes it: a sparse copy of one made
+   * once per test JVM ({@code ploop init} takes ~8 s here, a copy well under one). The copies share
+   * their GUIDs and filesystem UUID, which no test here minds; {@code MountIT} tests init itself.
    */
   static synchronized void initDisk(Path dir, String size) throws Exception {
     Path t = TEMPLATES.get(size);
@@ -42,13 +41,17 @@ final class SpaceFixture {
       t = Files.createTempDirectory("jploop-template-" + size + "-");
       ploop("init", "-s", size, t.resolve("root.hds").toString()).ok();
       Path made = t;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          sh(60, "rm", "-rf", made.toString());
-        } catch (Exception e) {
-          // best effort
-        }
-      }, "template-cleanup"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      sh(60, "rm", "-rf", made.toString());
+                    } catch (Exception e) {
+                      // best effort
+                    }
+                  },
+                  "template-cleanup"));
       TEMPLATES.put(size, t);
     }
     for (String f : List.of("root.hds", "DiskDescriptor.xml")) {
@@ -63,8 +66,16 @@ final class SpaceFixture {
 
   /** Writes {@code mib} MiB of random bytes with fsync; returns the file's sha256. */
   static String write(Path file, int mib) throws Exception {
-    sh(600, "dd", "if=/dev/urandom", "of=" + file, "bs=1M", "count=" + mib, "conv=fsync",
-        "status=none").ok();
+    sh(
+            600,
+            "dd",
+            "if=/dev/urandom",
+            "of=" + file,
+            "bs=1M",
+            "count=" + mib,
+            "conv=fsync",
+            "status=none")
+        .ok();
     return MountFixture.sha256(file);
   }
 
@@ -81,23 +92,32 @@ final class SpaceFixture {
    * mounted at {@code dir/mnt}, which plain {@code du} would add.
    */
   static long du(Path dir) throws Exception {
-    return Long.parseLong(sh(60, "du", "-s", "-x", "-B1", dir.toString()).ok().out()
-        .split("\\s+")[0]);
+    return Long.parseLong(
+        sh(60, "du", "-s", "-x", "-B1", dir.toString()).ok().out().split("\\s+")[0]);
   }
 
   /** Returns {size, used, available} in KiB as df shows them for {@code mnt}. */
   static long[] df(Path mnt) throws Exception {
-    String[] lines = sh(30, "df", "-k", "--output=size,used,avail", mnt.toString()).ok().out()
-        .strip().split("\n");
+    String[] lines =
+        sh(30, "df", "-k", "--output=size,used,avail", mnt.toString())
+            .ok()
+            .out()
+            .strip()
+            .split("\n");
     String[] w = lines[lines.length - 1].strip().split("\\s+");
     return new long[] {Long.parseLong(w[0]), Long.parseLong(w[1]), Long.parseLong(w[2])};
   }
 
   /** Returns a superblock field as {@code dumpe2fs -h} prints it. */
   static long superblock(String device, String field) throws Exception {
-    return sh(30, "dumpe2fs", "-h", device).ok().out().lines()
-        .filter(l -> l.startsWith(field + ":")).map(l -> Long.parseLong(
-            l.substring(field.length() + 1).strip())).findFirst().orElseThrow();
+    return sh(30, "dumpe2fs", "-h", device)
+        .ok()
+        .out()
+        .lines()
+        .filter(l -> l.startsWith(field + ":"))
+        .map(l -> Long.parseLong(l.substring(field.length() + 1).strip()))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** A /dev/ploopN name with N from a seeded random range, printed for reproduction. */
@@ -112,9 +132,9 @@ final class SpaceFixture {
   }
 
   /**
-   * With the disk unmounted: serves it as {@code dev} without mounting the filesystem, runs
-   * {@code e2fsck -fn} on {@code dev}p1 as ploop's own tests do, returns the filesystem's size in
-   * 512-byte sectors, and unmounts again.
+   * With the disk unmounted: serves it as {@code dev} without mounting the filesystem, runs {@code
+   * e2fsck -fn} on {@code dev}p1 as ploop's own tests do, returns the filesystem's size in 512-byte
+   * sectors, and unmounts again.
    */
   static long fsckThroughDevice(Path xml, String dev) throws Exception {
     ploop("mount", "-d", dev, xml.toString()).ok();
@@ -131,13 +151,18 @@ final class SpaceFixture {
    * The real ploop 1.15 judges the (unmounted) image: {@code ploop check -f -c} on a non-sparse
    * copy (1.15 calls any hole inside the header cluster or a used cluster corrupt; jploop's init
    * leaves the unused BAT area of the header cluster sparse, where ploop writes it out) and {@code
-   * ploop info -s} on the descriptor must report {@code sectors}.
-   * Skipped with a note where the tool is absent.
+   * ploop info -s} on the descriptor must report {@code sectors}. Skipped with a note where the
+   * tool is absent.
    */
   static void realPloopJudges(Path xml, Path image, long sectors) throws Exception {
     if (!Files.isExecutable(REAL_PLOOP)) {
-      System.err.println("NOTE: real ploop not found at " + REAL_PLOOP + " (-Djploop.realploop):"
-          + " its check of " + image + " is skipped");
+      System.err.println(
+          "NOTE: real ploop not found at "
+              + REAL_PLOOP
+              + " (-Djploop.realploop):"
+              + " its check of "
+              + image
+              + " is skipped");
       return;
     }
     Path copy = image.resolveSibling("judge-copy.hds");
@@ -155,9 +180,12 @@ final class SpaceFixture {
 
   /** Starts {@code ploop args...} in the background with its output in {@code out}. */
   static Process ploopInBackground(Path out, String... args) throws Exception {
-    java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        MountFixture.jar().toString()));
+    java.util.List<String> argv =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                MountFixture.jar().toString()));
     argv.addAll(java.util.List.of(args));
     return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
   }

@@ -11,15 +11,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jploop.engine.DiskStats;
 import org.jploop.engine.VirtualDisk;
-import org.jploop.frontend.Errno;
 import org.jploop.frontend.DiskImageFile;
+import org.jploop.frontend.Errno;
 import org.jploop.host.EventLog;
 import org.junit.jupiter.api.Test;
 
 /**
- * The suspend gate of {@link SwappableDisk}: a call in progress finishes on the old disk before
- * the reload starts, calls arriving meanwhile wait and then run on the new disk (each caller in
- * its own order), and a failed reload makes every call fail instead of touching a closed disk.
+ * The suspend gate of {@link SwappableDisk}: a call in progress finishes on the old disk before the
+ * reload starts, calls arriving meanwhile wait and then run on the new disk (each caller in its own
+ * order), and a failed reload makes every call fail instead of touching a closed disk.
  */
 class SwappableDiskTest {
 
@@ -105,13 +105,16 @@ class SwappableDiskTest {
   }
 
   private static Thread start(String name, IoAction a) {
-    Thread t = new Thread(() -> {
-      try {
-        a.run();
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                a.run();
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            },
+            name);
     t.start();
     return t;
   }
@@ -140,11 +143,16 @@ class SwappableDiskTest {
 
     Thread inFlight = start("in-flight", () -> disk.write(ByteBuffer.allocate(1), 0));
     assertThat(old.writeEntered.await(5, TimeUnit.SECONDS)).isTrue();
-    Thread op = start("online-op", () -> disk.suspended(cur -> {
-      journal.add("reload");
-      cur.close();
-      return next;
-    }));
+    Thread op =
+        start(
+            "online-op",
+            () ->
+                disk.suspended(
+                    cur -> {
+                      journal.add("reload");
+                      cur.close();
+                      return next;
+                    }));
     awaitState(op, Thread.State.WAITING);
     Thread later1 = start("later-1", () -> disk.write(ByteBuffer.allocate(1), 4096));
     awaitState(later1, Thread.State.WAITING);
@@ -170,15 +178,19 @@ class SwappableDiskTest {
     List<String> journal = new CopyOnWriteArrayList<>();
     JournalDisk old = new JournalDisk("old", 1 << 20, journal);
     SwappableDisk disk = new SwappableDisk(old);
-    assertThatThrownBy(() -> disk.suspended(cur -> {
-      cur.close();
-      throw new IOException("cannot reopen");
-    })).hasMessage("cannot reopen");
+    assertThatThrownBy(
+            () ->
+                disk.suspended(
+                    cur -> {
+                      cur.close();
+                      throw new IOException("cannot reopen");
+                    }))
+        .hasMessage("cannot reopen");
     assertThat(disk.failed()).isTrue();
     assertThatThrownBy(() -> disk.read(ByteBuffer.allocate(1), 0))
-        .isInstanceOf(IOException.class).hasMessageContaining("cannot reopen");
-    assertThatThrownBy(() -> disk.write(ByteBuffer.allocate(1), 0))
-        .isInstanceOf(IOException.class);
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot reopen");
+    assertThatThrownBy(() -> disk.write(ByteBuffer.allocate(1), 0)).isInstanceOf(IOException.class);
     assertThatThrownBy(disk::flush).isInstanceOf(IOException.class);
     assertThat(Errno.of(new IOException("x"))).isEqualTo(ru.serce.jnrfuse.ErrorCodes.EIO());
     assertThat(disk.size()).isEqualTo(1 << 20);
@@ -198,31 +210,36 @@ class SwappableDiskTest {
         new java.util.concurrent.atomic.AtomicReference<>();
     for (int w = 0; w < 4; w++) {
       int id = w;
-      Thread t = new Thread(() -> {
-        try {
-          for (int i = 0; i < 2_000; i++) {
-            disk.write(ByteBuffer.allocate(1), id * 1_000_000L + i);
-          }
-        } catch (Throwable e) {
-          err.set(e);
-        }
-      }, "writer-" + w);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < 2_000; i++) {
+                    disk.write(ByteBuffer.allocate(1), id * 1_000_000L + i);
+                  }
+                } catch (Throwable e) {
+                  err.set(e);
+                }
+              },
+              "writer-" + w);
       writers.add(t);
       t.start();
     }
     for (int s = 1; s <= 20; s++) {
       String name = "d" + s;
-      disk.suspended(cur -> {
-        cur.close();
-        return new JournalDisk(name, 1 << 20, journal);
-      });
+      disk.suspended(
+          cur -> {
+            cur.close();
+            return new JournalDisk(name, 1 << 20, journal);
+          });
       Thread.sleep(rnd.nextInt(3));
     }
     for (Thread t : writers) {
       t.join(30_000);
     }
     assertThat(err.get()).as("seed %d", seed).isNull();
-    assertThat(journal.stream().filter(l -> l.contains("write")).count()).as("seed %d", seed)
+    assertThat(journal.stream().filter(l -> l.contains("write")).count())
+        .as("seed %d", seed)
         .isEqualTo(8_000);
     for (int w = 0; w < 4; w++) {
       long prev = -1;
@@ -245,23 +262,33 @@ class SwappableDiskTest {
     JournalDisk old = new JournalDisk("old", 1 << 20, journal);
     JournalDisk next = new JournalDisk("new", 2 << 20, journal);
     SwappableDisk disk = new SwappableDisk(old);
-    EventLog log = new EventLog(new java.io.PrintStream(java.io.OutputStream.nullOutputStream(), false,
-        java.nio.charset.StandardCharsets.UTF_8));
+    EventLog log =
+        new EventLog(
+            new java.io.PrintStream(
+                java.io.OutputStream.nullOutputStream(),
+                false,
+                java.nio.charset.StandardCharsets.UTF_8));
     DiskImageFile fs = new DiskImageFile(disk, disk.admission(), 0, 0, log);
     CountDownLatch release = new CountDownLatch(1);
     old.holdWrites = release;
     int[] rc = new int[2];
-    Thread cb = start("fuse-request", () -> rc[0] = fs.write(java.nio.ByteBuffer.allocateDirect(
-        4096), 8192));
+    Thread cb =
+        start(
+            "fuse-request", () -> rc[0] = fs.write(java.nio.ByteBuffer.allocateDirect(4096), 8192));
     assertThat(old.writeEntered.await(5, TimeUnit.SECONDS)).isTrue();
-    Thread op = start("online-op", () -> disk.suspended(cur -> {
-      journal.add("reload");
-      cur.close();
-      return next;
-    }));
+    Thread op =
+        start(
+            "online-op",
+            () ->
+                disk.suspended(
+                    cur -> {
+                      journal.add("reload");
+                      cur.close();
+                      return next;
+                    }));
     awaitState(op, Thread.State.WAITING);
-    Thread later = start("later-request", () -> rc[1] = fs.read(java.nio.ByteBuffer
-        .allocateDirect(4096), 0));
+    Thread later =
+        start("later-request", () -> rc[1] = fs.read(java.nio.ByteBuffer.allocateDirect(4096), 0));
     awaitState(later, Thread.State.WAITING);
     release.countDown();
     for (Thread t : List.of(cb, op, later)) {

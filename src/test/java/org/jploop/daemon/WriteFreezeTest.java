@@ -15,14 +15,17 @@ class WriteFreezeTest {
     WriteFreeze f = new WriteFreeze();
     f.enter();
     AtomicBoolean frozen = new AtomicBoolean();
-    Thread freezer = new Thread(() -> {
-      try {
-        f.freeze(60_000);
-        frozen.set(true);
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    }, "freezer");
+    Thread freezer =
+        new Thread(
+            () -> {
+              try {
+                f.freeze(60_000);
+                frozen.set(true);
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            },
+            "freezer");
     freezer.start();
     Thread.sleep(200);
     assertThat(frozen).as("freeze returned with a write in flight").isFalse();
@@ -31,15 +34,18 @@ class WriteFreezeTest {
     assertThat(frozen).isTrue();
 
     CountDownLatch passed = new CountDownLatch(1);
-    Thread writer = new Thread(() -> {
-      try {
-        f.enter();
-        f.exit();
-        passed.countDown();
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    }, "writer");
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                f.enter();
+                f.exit();
+                passed.countDown();
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            },
+            "writer");
     writer.start();
     assertThat(passed.await(300, TimeUnit.MILLISECONDS)).as("write passed a freeze").isFalse();
     assertThat(f.thaw()).isTrue();

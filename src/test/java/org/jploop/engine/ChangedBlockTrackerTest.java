@@ -84,15 +84,18 @@ class ChangedBlockTrackerTest {
       BitSet mine = new BitSet();
       marked[w] = mine;
       Random rnd = new Random(seed + w);
-      Thread th = new Thread(() -> {
-        for (int i = 0; i < 200_000; i++) {
-          int g = rnd.nextInt(granules);
-          int n = 1 + rnd.nextInt(3);
-          t.mark(g * G, n * G);
-          mine.set(g, Math.min(granules, g + n));
-        }
-        done.countDown();
-      }, "cbt-test-writer-" + w);
+      Thread th =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 200_000; i++) {
+                  int g = rnd.nextInt(granules);
+                  int n = 1 + rnd.nextInt(3);
+                  t.mark(g * G, n * G);
+                  mine.set(g, Math.min(granules, g + n));
+                }
+                done.countDown();
+              },
+              "cbt-test-writer-" + w);
       th.start();
     }
     BitSet union = new BitSet();
@@ -112,11 +115,14 @@ class ChangedBlockTrackerTest {
     // one mark per granule, taken concurrently: each granule appears in exactly one take
     ChangedBlockTracker once = new ChangedBlockTracker(null, granules * G, G);
     int[] seen = new int[granules];
-    Thread writer = new Thread(() -> {
-      for (int g = 0; g < granules; g++) {
-        once.mark(g * G, 1);
-      }
-    }, "cbt-test-once");
+    Thread writer =
+        new Thread(
+            () -> {
+              for (int g = 0; g < granules; g++) {
+                once.mark(g * G, 1);
+              }
+            },
+            "cbt-test-once");
     writer.start();
     while (writer.isAlive()) {
       count(once.takeAndClear(), seen);

@@ -37,14 +37,15 @@ class ClusterAllocatorTest {
   void clusterBelowPreallocatedAreaIsPunchedBeforeReuse() throws Exception {
     ClusterAllocator a = allocator(10L * CB, false); // whole existing file may hold old data
     AtomicInteger punched = new AtomicInteger();
-    file.setFault((op, pos, len) -> {
-      if (op.equals("punch")) {
-        assertThat(pos).isEqualTo(CB);
-        assertThat(len).isEqualTo(CB);
-        punched.incrementAndGet();
-      }
-      return null;
-    });
+    file.setFault(
+        (op, pos, len) -> {
+          if (op.equals("punch")) {
+            assertThat(pos).isEqualTo(CB);
+            assertThat(len).isEqualTo(CB);
+            punched.incrementAndGet();
+          }
+          return null;
+        });
     assertThat(a.allocate()).isEqualTo(1);
     assertThat(punched).hasValue(1);
     assertThat(a.holesReusedCount()).isEqualTo(1);
@@ -67,12 +68,13 @@ class ClusterAllocatorTest {
   void fallocModeAllocatesRealSpace() throws Exception {
     ClusterAllocator a = allocator(CB, true);
     AtomicInteger allocs = new AtomicInteger();
-    file.setFault((op, pos, len) -> {
-      if (op.equals("allocate")) {
-        allocs.incrementAndGet();
-      }
-      return null;
-    });
+    file.setFault(
+        (op, pos, len) -> {
+          if (op.equals("allocate")) {
+            allocs.incrementAndGet();
+          }
+          return null;
+        });
     a.allocate();
     assertThat(allocs).hasValue(1);
     assertThat(file.size()).isEqualTo(CB + 4L * CB);

@@ -21,11 +21,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Crash consistency (§9 scenarios 6, 7, 18): random sector-aligned writes and discards with
- * cluster-unique sector patterns run on a {@link CrashingBlockFile}; at random points, including
- * in the middle of BAT writeback, a crash image is taken, reopened with allowDirty and checked:
- * open validates every BAT entry (inside the file, no duplicates); every sector of every cluster
- * holds a version that cluster had since the last flush (so flushed data reads back exactly and
- * no sector ever shows another cluster's or freed data).
+ * cluster-unique sector patterns run on a {@link CrashingBlockFile}; at random points, including in
+ * the middle of BAT writeback, a crash image is taken, reopened with allowDirty and checked: open
+ * validates every BAT entry (inside the file, no duplicates); every sector of every cluster holds a
+ * version that cluster had since the last flush (so flushed data reads back exactly and no sector
+ * ever shows another cluster's or freed data).
  */
 class CrashConsistencyTest {
   static final int CLUSTER = 64 * 1024;
@@ -93,7 +93,9 @@ class CrashConsistencyTest {
     int sectors = 1 + r.nextInt(r.nextBoolean() ? 8 : 3 * CLUSTER / SECTOR);
     long endSector = Math.min(DISK / SECTOR, startSector + sectors);
     byte[] data = new byte[(int) ((endSector - startSector) * SECTOR)];
-    for (int c = (int) (startSector * SECTOR / CLUSTER); c * (long) CLUSTER < endSector * SECTOR; c++) {
+    for (int c = (int) (startSector * SECTOR / CLUSTER);
+        c * (long) CLUSTER < endSector * SECTOR;
+        c++) {
       byte[] now = m.cur[c] == null ? new byte[CLUSTER] : m.cur[c].clone();
       int v = ++m.version[c];
       for (int s = 0; s < CLUSTER / SECTOR; s++) {
@@ -138,7 +140,8 @@ class CrashConsistencyTest {
       d.read(b, (long) c * CLUSTER);
       byte[] want = m.cur[c] == null ? new byte[CLUSTER] : m.cur[c];
       assertThat(Arrays.equals(b.array(), want))
-          .as("seed=%d %s: cluster %d differs", m.seed, what, c).isTrue();
+          .as("seed=%d %s: cluster %d differs", m.seed, what, c)
+          .isTrue();
     }
   }
 
@@ -163,9 +166,12 @@ class CrashConsistencyTest {
               break;
             }
           }
-          assertThat(ok).as("seed=%d crash #%d: cluster %d sector %d holds data it never had"
-              + " since the last flush (rerun with -Djploop.seed=%d)", m.seed, m.crashes, c, s,
-              m.seed).isTrue();
+          assertThat(ok)
+              .as(
+                  "seed=%d crash #%d: cluster %d sector %d holds data it never had"
+                      + " since the last flush (rerun with -Djploop.seed=%d)",
+                  m.seed, m.crashes, c, s, m.seed)
+              .isTrue();
         }
       }
     }
@@ -178,8 +184,12 @@ class CrashConsistencyTest {
     Random crashRnd = new Random(seed ^ 0x5DEECE66DL);
     Model m = new Model(seed);
     AtomicLong clock = new AtomicLong();
-    EngineOptions opts = EngineOptions.defaults().backgroundThreads(false)
-        .mdSubmitDelayMs(r.nextBoolean() ? 0 : 100).nanoClock(clock::get).preallocSize(1 << 20);
+    EngineOptions opts =
+        EngineOptions.defaults()
+            .backgroundThreads(false)
+            .mdSubmitDelayMs(r.nextBoolean() ? 0 : 100)
+            .nanoClock(clock::get)
+            .preallocSize(1 << 20);
     if (seed % 2 == 0) {
       MemoryBlockFile base = TestImages.empty("base.hds", DISK, CLUSTER);
       try (PloopDisk d = PloopDisk.open(List.of(base), opts)) {
@@ -194,18 +204,19 @@ class CrashConsistencyTest {
     long dataOffset = empty.size();
     CrashingBlockFile top = new CrashingBlockFile(empty);
     boolean[] inHook = {false};
-    top.setFault((op, pos, len) -> {
-      // Crash in the middle of BAT writeback, between page writes.
-      if (op.equals("write") && pos < dataOffset && !inHook[0] && crashRnd.nextInt(3) == 0) {
-        inHook[0] = true;
-        try {
-          verifyCrash(m, top.crash(crashRnd), opts);
-        } finally {
-          inHook[0] = false;
-        }
-      }
-      return null;
-    });
+    top.setFault(
+        (op, pos, len) -> {
+          // Crash in the middle of BAT writeback, between page writes.
+          if (op.equals("write") && pos < dataOffset && !inHook[0] && crashRnd.nextInt(3) == 0) {
+            inHook[0] = true;
+            try {
+              verifyCrash(m, top.crash(crashRnd), opts);
+            } finally {
+              inHook[0] = false;
+            }
+          }
+          return null;
+        });
     List<BlockFile> st = new ArrayList<>(m.lowers);
     st.add(top);
     PloopDisk d = PloopDisk.open(st, opts);

@@ -21,8 +21,10 @@ final class DiskModel {
   final int clusterBytes;
   final long diskBytes;
   final byte[] model;
+
   /** Lower deltas (read-only copies), base first. */
   final List<MemoryBlockFile> lowers = new ArrayList<>();
+
   MemoryBlockFile top;
   EngineOptions options;
 
@@ -32,8 +34,9 @@ final class DiskModel {
     this(seed, diskBytes, clusterBytes, options, FormatVersion.V2);
   }
 
-  DiskModel(long seed, long diskBytes, int clusterBytes, EngineOptions options,
-      FormatVersion version) throws IOException {
+  DiskModel(
+      long seed, long diskBytes, int clusterBytes, EngineOptions options, FormatVersion version)
+      throws IOException {
     this.seed = seed;
     this.version = version;
     this.diskBytes = diskBytes;
@@ -119,10 +122,11 @@ final class DiskModel {
   }
 
   void assertRange(byte[] got, long off, String msg) {
-    int mismatch = java.util.Arrays.mismatch(got, 0, got.length, model, (int) off,
-        (int) off + got.length);
-    assertThat(mismatch).as(msg + ": first differing byte at disk offset "
-        + (mismatch < 0 ? -1 : off + mismatch)).isEqualTo(-1);
+    int mismatch =
+        java.util.Arrays.mismatch(got, 0, got.length, model, (int) off, (int) off + got.length);
+    assertThat(mismatch)
+        .as(msg + ": first differing byte at disk offset " + (mismatch < 0 ? -1 : off + mismatch))
+        .isEqualTo(-1);
   }
 
   void verifyAll(PloopDisk d) throws IOException {

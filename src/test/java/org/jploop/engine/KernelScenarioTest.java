@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The scenarios of kernel-driver-behaviour.md §9 that apply to a synchronous engine, one named
- * test each (the number in the display name is the §9 item).
+ * The scenarios of kernel-driver-behaviour.md §9 that apply to a synchronous engine, one named test
+ * each (the number in the display name is the §9 item).
  */
 class KernelScenarioTest {
   static final int CLUSTER = 64 * 1024;
@@ -45,7 +45,9 @@ class KernelScenarioTest {
   final AtomicLong clock = new AtomicLong(1_000 * MS);
 
   EngineOptions manual() {
-    return EngineOptions.defaults().backgroundThreads(false).nanoClock(clock::get)
+    return EngineOptions.defaults()
+        .backgroundThreads(false)
+        .nanoClock(clock::get)
         .preallocSize(MIB);
   }
 
@@ -72,7 +74,8 @@ class KernelScenarioTest {
   }
 
   @Test
-  @DisplayName("1: allocation and discard on one md page both land; freed cluster reusable only after durable")
+  @DisplayName(
+      "1: allocation and discard on one md page both land; freed cluster reusable only after durable")
   void allocateAndDiscardOnOnePage() throws Exception {
     MemoryBlockFile top = TestImages.empty("t.hds", 32 * MIB, CLUSTER);
     PloopDisk d = PloopDisk.open(List.of(top), manual());
@@ -80,22 +83,26 @@ class KernelScenarioTest {
     d.flush();
     long p0 = phys(d, 0);
     CyclicBarrier go = new CyclicBarrier(2);
-    CompletableFuture<Void> a = CompletableFuture.runAsync(() -> {
-      try {
-        go.await();
-        d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 5L * CLUSTER);
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
-    CompletableFuture<Void> b = CompletableFuture.runAsync(() -> {
-      try {
-        go.await();
-        d.punchHole(0, CLUSTER);
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<Void> a =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                go.await();
+                d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 5L * CLUSTER);
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    CompletableFuture<Void> b =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                go.await();
+                d.punchHole(0, CLUSTER);
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
     a.get(10, TimeUnit.SECONDS);
     b.get(10, TimeUnit.SECONDS);
     assertThat(phys(d, 0)).isZero();
@@ -122,14 +129,16 @@ class KernelScenarioTest {
         byte[] lo = filled(CLUSTER / 2, round);
         byte[] hi = filled(CLUSTER / 2, round + 100);
         CyclicBarrier go = new CyclicBarrier(2);
-        CompletableFuture<Void> a = CompletableFuture.runAsync(() -> {
-          try {
-            go.await();
-            d.write(ByteBuffer.wrap(lo), c * CLUSTER);
-          } catch (Exception e) {
-            throw new RuntimeException(e);
-          }
-        });
+        CompletableFuture<Void> a =
+            CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    go.await();
+                    d.write(ByteBuffer.wrap(lo), c * CLUSTER);
+                  } catch (Exception e) {
+                    throw new RuntimeException(e);
+                  }
+                });
         go.await();
         d.write(ByteBuffer.wrap(hi), c * CLUSTER + CLUSTER / 2);
         a.get(10, TimeUnit.SECONDS);
@@ -155,33 +164,38 @@ class KernelScenarioTest {
     CountDownLatch inWrite = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicBoolean block = new AtomicBoolean(true);
-    top.setFault((op, pos, len) -> {
-      if (op.equals("write") && pos < dataOffset && block.getAndSet(false)) {
-        inWrite.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          throw new IOException(e);
-        }
-      }
-      return null;
-    });
-    CompletableFuture<Integer> cycle = CompletableFuture.supplyAsync(() -> {
-      try {
-        return d.runWritebackCycle();
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    top.setFault(
+        (op, pos, len) -> {
+          if (op.equals("write") && pos < dataOffset && block.getAndSet(false)) {
+            inWrite.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              throw new IOException(e);
+            }
+          }
+          return null;
+        });
+    CompletableFuture<Integer> cycle =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return d.runWritebackCycle();
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
     assertThat(inWrite.await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(d.page(0).test(MdPage.WRITEBACK)).isTrue();
-    CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-      try {
-        d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 1L * CLUSTER);
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<Void> w =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 1L * CLUSTER);
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
     Thread.sleep(200);
     assertThat(w).as("staging waits while the page is under writeback").isNotDone();
     release.countDown();
@@ -206,12 +220,14 @@ class KernelScenarioTest {
     d.flush();
     long p0 = phys(d, 0);
     AtomicBoolean fail = new AtomicBoolean(true);
-    top.setFault((op, pos, len) -> op.equals("write") && pos < dataOffset && fail.get()
-        ? new IOException("injected BAT write error") : null);
+    top.setFault(
+        (op, pos, len) ->
+            op.equals("write") && pos < dataOffset && fail.get()
+                ? new IOException("injected BAT write error")
+                : null);
     d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 7L * CLUSTER);
     d.punchHole(0, CLUSTER);
-    assertThatThrownBy(d::flush).isInstanceOf(IOException.class)
-        .hasMessageContaining("injected");
+    assertThatThrownBy(d::flush).isInstanceOf(IOException.class).hasMessageContaining("injected");
     MdPage pg = d.page(0);
     assertThat(pg.test(MdPage.WRITEBACK) || pg.test(MdPage.UPDATING)).isFalse();
     assertThat(pg.test(MdPage.DIRTY)).isTrue();
@@ -235,9 +251,15 @@ class KernelScenarioTest {
     MemoryBlockFile top = TestImages.empty("t.hds", 32 * MIB, CLUSTER);
     long dataOffset = top.size();
     AtomicInteger failures = new AtomicInteger();
-    top.setFault((op, pos, len) -> op.equals("write") && pos < dataOffset && len == 4096
-        && failures.get() == 0 && failures.incrementAndGet() == 1
-        ? new IOException("injected BAT write error") : null);
+    top.setFault(
+        (op, pos, len) ->
+            op.equals("write")
+                    && pos < dataOffset
+                    && len == 4096
+                    && failures.get() == 0
+                    && failures.incrementAndGet() == 1
+                ? new IOException("injected BAT write error")
+                : null);
     PloopDisk d = PloopDisk.open(List.of(top), EngineOptions.defaults().mdSubmitDelayMs(0));
     d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
     long until = System.nanoTime() + 5_000 * MS;
@@ -286,10 +308,11 @@ class KernelScenarioTest {
     d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
     d.write(ByteBuffer.wrap(filled(100, 2)), 2L * CLUSTER + 5); // COW
     MemoryBlockFile crashed = top.durableCopy();
-    try (PloopDisk r = PloopDisk.open(List.of(base.copy(true), crashed),
-        manual().allowDirty(true))) {
+    try (PloopDisk r =
+        PloopDisk.open(List.of(base.copy(true), crashed), manual().allowDirty(true))) {
       assertThat(read(r, 0, CLUSTER)).isEqualTo(new byte[CLUSTER]);
-      assertThat(read(r, 2L * CLUSTER, CLUSTER)).as("lower data, as before the write")
+      assertThat(read(r, 2L * CLUSTER, CLUSTER))
+          .as("lower data, as before the write")
           .isEqualTo(filled(CLUSTER, 9));
       r.write(ByteBuffer.wrap(filled(CLUSTER, 3)), 0);
       assertThat(read(r, 0, CLUSTER)).isEqualTo(filled(CLUSTER, 3));
@@ -312,14 +335,15 @@ class KernelScenarioTest {
     assertThat(phys(d, 3)).isEqualTo(p0);
     Random r = new Random(7);
     List<MemoryBlockFile> crashes = new ArrayList<>();
-    top.setFault((op, pos, len) -> {
-      if (op.equals("write") && pos < 4096) {
-        for (int i = 0; i < 20; i++) {
-          crashes.add(top.crash(r));
-        }
-      }
-      return null;
-    });
+    top.setFault(
+        (op, pos, len) -> {
+          if (op.equals("write") && pos < 4096) {
+            for (int i = 0; i < 20; i++) {
+              crashes.add(top.crash(r));
+            }
+          }
+          return null;
+        });
     d.flush();
     for (int i = 0; i < 20; i++) {
       crashes.add(top.crash(r));
@@ -331,7 +355,8 @@ class KernelScenarioTest {
       try (PloopDisk v = PloopDisk.open(List.of(img), manual().allowDirty(true).readOnly(true))) {
         byte[] got = read(v, 3L * CLUSTER, CLUSTER);
         assertThat(Arrays.equals(got, expect) || Arrays.equals(got, new byte[CLUSTER]))
-            .as("cluster 3 is either unmapped or the new data, never cluster 0's old data").isTrue();
+            .as("cluster 3 is either unmapped or the new data, never cluster 0's old data")
+            .isTrue();
         assertThat(read(v, 0, CLUSTER)).isEqualTo(new byte[CLUSTER]);
       }
     }
@@ -343,27 +368,30 @@ class KernelScenarioTest {
   void readRacingAllocatingWrite() throws Exception {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     long dataOffset = top.size();
-    top.setFault((op, pos, len) -> {
-      if (op.equals("write") && pos >= dataOffset) {
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          throw new IOException(e);
-        }
-      }
-      return null;
-    });
+    top.setFault(
+        (op, pos, len) -> {
+          if (op.equals("write") && pos >= dataOffset) {
+            try {
+              Thread.sleep(20);
+            } catch (InterruptedException e) {
+              throw new IOException(e);
+            }
+          }
+          return null;
+        });
     try (PloopDisk d = PloopDisk.open(List.of(top), manual())) {
       for (int c = 0; c < 5; c++) {
         byte[] data = filled(CLUSTER, c + 10);
         long off = (long) c * CLUSTER;
-        CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-          try {
-            d.write(ByteBuffer.wrap(data), off);
-          } catch (IOException e) {
-            throw new RuntimeException(e);
-          }
-        });
+        CompletableFuture<Void> w =
+            CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    d.write(ByteBuffer.wrap(data), off);
+                  } catch (IOException e) {
+                    throw new RuntimeException(e);
+                  }
+                });
         while (!w.isDone()) {
           byte[] got = read(d, off, CLUSTER);
           assertThat(Arrays.equals(got, data) || Arrays.equals(got, new byte[CLUSTER])).isTrue();
@@ -437,15 +465,17 @@ class KernelScenarioTest {
   void discardRacingWrite() throws Exception {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     try (PloopDisk d = PloopDisk.open(List.of(top), EngineOptions.defaults().mdSubmitDelayMs(0))) {
-      CompletableFuture<Void> puncher = CompletableFuture.runAsync(() -> {
-        try {
-          for (int i = 0; i < 200; i++) {
-            d.punchHole(0, CLUSTER);
-          }
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Void> puncher =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  for (int i = 0; i < 200; i++) {
+                    d.punchHole(0, CLUSTER);
+                  }
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       for (int i = 0; i < 200; i++) {
         d.write(ByteBuffer.wrap(filled(CLUSTER, i)), 0);
         byte[] got = read(d, 0, CLUSTER);
@@ -479,14 +509,16 @@ class KernelScenarioTest {
       List<CompletableFuture<Void>> fs = new ArrayList<>();
       for (int t = 0; t < n; t++) {
         int tt = t;
-        fs.add(CompletableFuture.runAsync(() -> {
-          try {
-            go.await();
-            d.write(ByteBuffer.wrap(filled(1024, 50 + tt)), 4L * CLUSTER + tt * 4096L);
-          } catch (Exception e) {
-            throw new RuntimeException(e);
-          }
-        }));
+        fs.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    go.await();
+                    d.write(ByteBuffer.wrap(filled(1024, 50 + tt)), 4L * CLUSTER + tt * 4096L);
+                  } catch (Exception e) {
+                    throw new RuntimeException(e);
+                  }
+                }));
       }
       for (CompletableFuture<Void> f : fs) {
         f.get(10, TimeUnit.SECONDS);
@@ -508,18 +540,23 @@ class KernelScenarioTest {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     long dataOffset = top.size();
     AtomicBoolean full = new AtomicBoolean(true);
-    top.setFault((op, pos, len) -> op.equals("write") && pos >= dataOffset && full.get()
-        ? new NoSpaceException(top.path(), op, pos, len) : null);
-    try (PloopDisk d = PloopDisk.open(List.of(top),
-        manual().enospcRetryMs(20).enospcTimeoutMs(20_000))) {
+    top.setFault(
+        (op, pos, len) ->
+            op.equals("write") && pos >= dataOffset && full.get()
+                ? new NoSpaceException(top.path(), op, pos, len)
+                : null);
+    try (PloopDisk d =
+        PloopDisk.open(List.of(top), manual().enospcRetryMs(20).enospcTimeoutMs(20_000))) {
       assertThat(d.takeEnospcEvent()).isFalse();
-      CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-        try {
-          d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Void> w =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       waitFor(() -> d.stats().parkedWrites() == 1);
       assertThat(d.takeEnospcEvent()).isTrue();
       // retried and failed again after the event was taken (on a loaded machine several retries
@@ -535,7 +572,8 @@ class KernelScenarioTest {
       assertThat(read(d, 0, CLUSTER)).isEqualTo(filled(CLUSTER, 1));
       assertThat(d.stats().parkedWrites()).isZero();
       assertThat(d.isClusterFree(phys(d, 0))).isFalse();
-      assertThat(d.stats().clustersAllocated()).as("failed attempts returned their cluster")
+      assertThat(d.stats().clustersAllocated())
+          .as("failed attempts returned their cluster")
           .isGreaterThanOrEqualTo(1);
       d.flush();
     }
@@ -547,20 +585,25 @@ class KernelScenarioTest {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     long dataOffset = top.size();
     AtomicBoolean full = new AtomicBoolean(false);
-    top.setFault((op, pos, len) -> op.equals("write") && pos >= dataOffset && full.get()
-        ? new NoSpaceException(top.path(), op, pos, len) : null);
-    try (PloopDisk d = PloopDisk.open(List.of(top),
-        manual().enospcRetryMs(60_000).enospcTimeoutMs(120_000))) {
+    top.setFault(
+        (op, pos, len) ->
+            op.equals("write") && pos >= dataOffset && full.get()
+                ? new NoSpaceException(top.path(), op, pos, len)
+                : null);
+    try (PloopDisk d =
+        PloopDisk.open(List.of(top), manual().enospcRetryMs(60_000).enospcTimeoutMs(120_000))) {
       d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
       full.set(true);
       long t0 = System.nanoTime();
-      CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-        try {
-          d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 3L * CLUSTER);
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Void> w =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  d.write(ByteBuffer.wrap(filled(CLUSTER, 2)), 3L * CLUSTER);
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       waitFor(() -> d.stats().parkedWrites() == 1);
       full.set(false);
       d.punchHole(0, CLUSTER);
@@ -581,21 +624,27 @@ class KernelScenarioTest {
   void enospcThenCloseFailsParkedWrites() throws Exception {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     long dataOffset = top.size();
-    top.setFault((op, pos, len) -> op.equals("write") && pos >= dataOffset
-        ? new NoSpaceException(top.path(), op, pos, len) : null);
+    top.setFault(
+        (op, pos, len) ->
+            op.equals("write") && pos >= dataOffset
+                ? new NoSpaceException(top.path(), op, pos, len)
+                : null);
     PloopDisk d = PloopDisk.open(List.of(top), manual().enospcRetryMs(60_000));
-    CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-      try {
-        d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<Void> w =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
     waitFor(() -> d.stats().parkedWrites() == 1);
     long t0 = System.nanoTime();
     d.close();
     assertThat(System.nanoTime() - t0).isLessThan(5_000 * MS);
-    assertThatThrownBy(() -> w.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(RuntimeException.class)
+    assertThatThrownBy(() -> w.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(RuntimeException.class)
         .hasRootCauseInstanceOf(NoSpaceException.class);
     top.setFault(null);
     try (PloopDisk r = PloopDisk.open(List.of(top), manual().readOnly(true))) {
@@ -617,13 +666,17 @@ class KernelScenarioTest {
       System.arraycopy(span, 0, want, CLUSTER / 2, CLUSTER);
       Arrays.fill(want, CLUSTER / 2 + CLUSTER, 2 * CLUSTER, (byte) 0);
       assertThat(read(d, 0, 2 * CLUSTER)).isEqualTo(want);
-      top.setFault((op, pos, len) -> op.equals("write") && pos >= dataOffset + 2L * CLUSTER
-          ? new IOException("injected data write error") : null);
+      top.setFault(
+          (op, pos, len) ->
+              op.equals("write") && pos >= dataOffset + 2L * CLUSTER
+                  ? new IOException("injected data write error")
+                  : null);
       ByteBuffer src = ByteBuffer.wrap(filled(CLUSTER, 3));
       assertThatThrownBy(() -> d.write(src, CLUSTER + CLUSTER / 2))
           .hasMessageContaining("injected");
       top.setFault(null);
-      assertThat(d.stats().clustersAllocated()).as("third one handed out, then returned")
+      assertThat(d.stats().clustersAllocated())
+          .as("third one handed out, then returned")
           .isEqualTo(3);
       assertThat(phys(d, 2)).isZero();
       assertThat(d.isClusterFree(phys(d, 1) + 1)).as("failed allocation returned").isTrue();
@@ -674,8 +727,7 @@ class KernelScenarioTest {
     d.write(ByteBuffer.wrap(filled(512, 6)), 4L * CLUSTER);
     d.write(ByteBuffer.wrap(filled(512, 7)), 1600L * CLUSTER);
     d.flush();
-    assertThat(d.stats().mdPageWrites() - before).as("flush forces every dirty page")
-        .isEqualTo(2);
+    assertThat(d.stats().mdPageWrites() - before).as("flush forces every dirty page").isEqualTo(2);
 
     d.punchHole(0, CLUSTER);
     assertThat(d.runWritebackCycle()).as("HIGHPRIO ignores the delay").isEqualTo(1);
@@ -693,8 +745,8 @@ class KernelScenarioTest {
     d.punchHole(3L * CLUSTER, CLUSTER);
     d.flush();
     assertThat(top.unsyncedOps()).isZero();
-    try (PloopDisk r = PloopDisk.open(List.of(top.durableCopy()),
-        manual().allowDirty(true).readOnly(true))) {
+    try (PloopDisk r =
+        PloopDisk.open(List.of(top.durableCopy()), manual().allowDirty(true).readOnly(true))) {
       for (int c = 0; c < 20; c++) {
         byte[] want = new byte[CLUSTER];
         if (c != 3) {
@@ -707,27 +759,32 @@ class KernelScenarioTest {
   }
 
   @Test
-  @DisplayName("20: preallocation failure: ENOSPC path, or EIO; file_size not advanced; retry works")
+  @DisplayName(
+      "20: preallocation failure: ENOSPC path, or EIO; file_size not advanced; retry works")
   void preallocationFailure() throws Exception {
     MemoryBlockFile top = TestImages.empty("t.hds", 8 * MIB, CLUSTER);
     long len = top.size();
     AtomicBoolean nospc = new AtomicBoolean(true);
     AtomicBoolean eio = new AtomicBoolean(false);
-    top.setFault((op, pos, l) -> {
-      if (op.equals("truncate") && nospc.get()) {
-        return new NoSpaceException(top.path(), op, pos, l);
-      }
-      return op.equals("truncate") && eio.get() ? new IOException("injected EIO") : null;
-    });
-    try (PloopDisk d = PloopDisk.open(List.of(top), EngineOptions.defaults()
-        .enospcRetryMs(20).preallocSize(MIB))) {
-      CompletableFuture<Void> w = CompletableFuture.runAsync(() -> {
-        try {
-          d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+    top.setFault(
+        (op, pos, l) -> {
+          if (op.equals("truncate") && nospc.get()) {
+            return new NoSpaceException(top.path(), op, pos, l);
+          }
+          return op.equals("truncate") && eio.get() ? new IOException("injected EIO") : null;
+        });
+    try (PloopDisk d =
+        PloopDisk.open(
+            List.of(top), EngineOptions.defaults().enospcRetryMs(20).preallocSize(MIB))) {
+      CompletableFuture<Void> w =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  d.write(ByteBuffer.wrap(filled(CLUSTER, 1)), 0);
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       waitFor(() -> d.stats().parkedWrites() == 1);
       assertThat(d.stats().fileSize()).isEqualTo(len);
       assertThat(d.takeEnospcEvent()).isTrue();
@@ -740,7 +797,8 @@ class KernelScenarioTest {
       }
       long fs = d.stats().fileSize();
       assertThatThrownBy(() -> d.write(ByteBuffer.wrap(filled(CLUSTER, 99)), 16L * CLUSTER))
-          .isInstanceOf(IOException.class).isNotInstanceOf(NoSpaceException.class);
+          .isInstanceOf(IOException.class)
+          .isNotInstanceOf(NoSpaceException.class);
       assertThat(d.stats().fileSize()).isEqualTo(fs);
       eio.set(false);
       d.write(ByteBuffer.wrap(filled(CLUSTER, 99)), 16L * CLUSTER);
@@ -784,13 +842,15 @@ class KernelScenarioTest {
     Path img = dir.resolve("root.hds");
     java.nio.file.Files.createFile(img);
     try (FileBlockFile f = FileBlockFile.open(img, false)) {
-      TestImages.format(f, org.jploop.format.FormatVersion.V2,
-          TestImages.geometry(16 * MIB, CLUSTER));
+      TestImages.format(
+          f, org.jploop.format.FormatVersion.V2, TestImages.geometry(16 * MIB, CLUSTER));
     }
     Random r = new Random(seed);
     byte[] model = new byte[(int) (16 * MIB)];
-    ShortIoChannel ch = new ShortIoChannel(FileChannel.open(img, StandardOpenOption.READ,
-        StandardOpenOption.WRITE), new Random(seed));
+    ShortIoChannel ch =
+        new ShortIoChannel(
+            FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE),
+            new Random(seed));
     try (PloopDisk d = PloopDisk.open(List.of(FileBlockFile.over(img, false, ch)), manual())) {
       for (int i = 0; i < 300; i++) {
         int len = 1 + r.nextInt(3 * CLUSTER);
@@ -808,12 +868,14 @@ class KernelScenarioTest {
           d.flush();
         }
       }
-      assertThat(read(d, 0, model.length)).as("seed %d: read through short I/O", seed)
+      assertThat(read(d, 0, model.length))
+          .as("seed %d: read through short I/O", seed)
           .isEqualTo(model);
     }
     assertThat(ch.shortCalls()).as("the channel really cut requests").isGreaterThan(100);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), manual())) {
-      assertThat(read(d, 0, model.length)).as("seed %d: reopened without short I/O", seed)
+      assertThat(read(d, 0, model.length))
+          .as("seed %d: reopened without short I/O", seed)
           .isEqualTo(model);
     }
   }

@@ -46,13 +46,15 @@ class MdPageTest {
   @Test
   void stagerWaitsWhileUpdatingAndIsWoken() throws Exception {
     MdPage.Update a = page.beginUpdate();
-    CompletableFuture<MdPage.Update> b = CompletableFuture.supplyAsync(() -> {
-      try {
-        return page.beginUpdate();
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<MdPage.Update> b =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return page.beginUpdate();
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
     Thread.sleep(100);
     assertThat(b).isNotDone();
     a.set(40, 9, 0);
@@ -69,19 +71,22 @@ class MdPageTest {
     MdPage.Update a = page.beginUpdate();
     a.set(50, 3, 0);
     assertThat(page.startWriteback(Long.MAX_VALUE / 2, false))
-        .as("writeback skips an UPDATING page").isNull();
+        .as("writeback skips an UPDATING page")
+        .isNull();
     a.commit(0, 0, 0);
     MdPage.Taken t = page.startWriteback(0, false);
     assertThat(t).isNotNull();
     assertThat(page.test(MdPage.WRITEBACK)).isTrue();
     assertThat(page.test(MdPage.DIRTY)).isFalse();
-    CompletableFuture<MdPage.Update> b = CompletableFuture.supplyAsync(() -> {
-      try {
-        return page.beginUpdate();
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<MdPage.Update> b =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return page.beginUpdate();
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
     Thread.sleep(100);
     assertThat(b).as("no staging into a page under writeback").isNotDone();
     page.endWriteback();
@@ -103,7 +108,7 @@ class MdPageTest {
     assertThat(page.test(MdPage.DIRTY)).as("DIRTY was set by a, not b").isTrue();
     assertThat(page.test(MdPage.UPDATING)).isFalse();
 
-    MdPage clean = new MdPage(1, () -> { });
+    MdPage clean = new MdPage(1, () -> {});
     MdPage.Update c = clean.beginUpdate();
     c.set(5, 1, 0);
     c.abort();
@@ -114,13 +119,15 @@ class MdPageTest {
   @Test
   void waitersAreWokenAfterBreak() throws Exception {
     MdPage.Update a = page.beginUpdate();
-    CompletableFuture<MdPage.Update> b = CompletableFuture.supplyAsync(() -> {
-      try {
-        return page.beginUpdate();
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<MdPage.Update> b =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return page.beginUpdate();
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
     Thread.sleep(50);
     a.abort();
     assertThat(b.get(5, TimeUnit.SECONDS)).isNotNull();
@@ -157,16 +164,18 @@ class MdPageTest {
     List<CompletableFuture<Void>> ws = new java.util.ArrayList<>();
     for (int i = 0; i < 8; i++) {
       int slot = 100 + i;
-      ws.add(CompletableFuture.runAsync(() -> {
-        try {
-          MdPage.Update u = page.beginUpdate();
-          u.set(slot, slot, 0);
-          staged.incrementAndGet();
-          u.commit(0, 0, 0);
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      }));
+      ws.add(
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  MdPage.Update u = page.beginUpdate();
+                  u.set(slot, slot, 0);
+                  staged.incrementAndGet();
+                  u.commit(0, 0, 0);
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              }));
     }
     Thread.sleep(100);
     assertThat(staged).hasValue(0);

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A BAT writeback by the background thread that meets a full host filesystem must not fail a later
  * flush once space is back: the pages stay queued and the flush writes them. Regression test for
- * what the reliability suite's EnospcIT found (fsync returned EIO "an earlier BAT writeback
- * failed" after the host had been freed).
+ * what the reliability suite's EnospcIT found (fsync returned EIO "an earlier BAT writeback failed"
+ * after the host had been freed).
  */
 class MdWritebackEnospcTest {
   private static final int CLUSTER = 1 << 20;
@@ -27,15 +27,16 @@ class MdWritebackEnospcTest {
     AtomicBoolean full = new AtomicBoolean(true);
     AtomicInteger refused = new AtomicInteger();
     // only whole BAT page writes (4 KiB in the header cluster) meet ENOSPC; data writes succeed
-    top.setFault((op, pos, len) -> {
-      if (full.get() && op.equals("write") && pos < CLUSTER && len == 4096) {
-        refused.incrementAndGet();
-        return new NoSpaceException(top.path(), op, pos, len);
-      }
-      return null;
-    });
-    EngineOptions opts = EngineOptions.defaults().mdSubmitDelayMs(10).mdMaxDelayMs(20)
-        .backgroundThreads(true);
+    top.setFault(
+        (op, pos, len) -> {
+          if (full.get() && op.equals("write") && pos < CLUSTER && len == 4096) {
+            refused.incrementAndGet();
+            return new NoSpaceException(top.path(), op, pos, len);
+          }
+          return null;
+        });
+    EngineOptions opts =
+        EngineOptions.defaults().mdSubmitDelayMs(10).mdMaxDelayMs(20).backgroundThreads(true);
     try (PloopDisk disk = PloopDisk.open(List.of(top), opts)) {
       byte[] data = new byte[8192];
       java.util.Arrays.fill(data, (byte) 0x6b);

@@ -105,7 +105,8 @@ class PloopDiskCbtTest {
       d.write(ByteBuffer.wrap(new byte[] {1}), 0); // before CBT starts: not tracked
       d.tracking().startCbt(ID, GRAN);
       scribble(d, rnd, 300, touched);
-      assertThat(bits(d.tracking().cbt().orElseThrow().snapshot())).as("seed %d", seed)
+      assertThat(bits(d.tracking().cbt().orElseThrow().snapshot()))
+          .as("seed %d", seed)
           .isEqualTo(touched);
     }
     ImageHeader h = header(img);
@@ -135,7 +136,8 @@ class PloopDiskCbtTest {
       assertThat(open.formatExtensionOffset()).isZero();
       scribble(d, rnd, 200, touched);
     }
-    assertThat(bits(stored(img).bitmap())).as("seed %d: after the second session", seed)
+    assertThat(bits(stored(img).bitmap()))
+        .as("seed %d: after the second session", seed)
         .isEqualTo(touched);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
       assertThat(bits(d.tracking().cbt().orElseThrow().snapshot())).isEqualTo(touched);
@@ -155,8 +157,11 @@ class PloopDiskCbtTest {
     Qemu.Result info = Qemu.run("qemu-img", "info", "-f", "parallels", img.toString());
     assertThat(info.exitCode()).as(info.output()).isZero();
     Qemu.Result check = Qemu.check(img);
-    System.out.println("qemu-img check of an image with CBT: exit " + check.exitCode() + ": "
-        + check.output().trim().replace('\n', ' '));
+    System.out.println(
+        "qemu-img check of an image with CBT: exit "
+            + check.exitCode()
+            + ": "
+            + check.output().trim().replace('\n', ' '));
     int pieces = stored(img).pieceOffsets().length;
     // QEMU 7.2 counts the extension and its pieces at the end of the file as leaked space (newer
     // QEMU tracks ext_end and does not); nothing else may be wrong.
@@ -165,8 +170,11 @@ class PloopDiskCbtTest {
       assertThat(check.output()).contains((pieces + 1) + " leaked clusters");
     }
     assertThat(check.output()).doesNotContain("corruption").doesNotContain("outside image");
-    assertThat(Qemu.hasNbdTools()).as("qemu-nbd and nbdinfo (.ci/setup installs qemu-utils and"
-        + " libnbd-bin) read the bitmap as QEMU sees it").isTrue();
+    assertThat(Qemu.hasNbdTools())
+        .as(
+            "qemu-nbd and nbdinfo (.ci/setup installs qemu-utils and"
+                + " libnbd-bin) read the bitmap as QEMU sees it")
+        .isTrue();
     BitSet qemu = new BitSet();
     for (long[] r : Qemu.dirtyRanges(img, ID.toString(), dir)) {
       qemu.set((int) (r[0] / GRAN), (int) ((r[0] + r[1]) / GRAN));
@@ -195,8 +203,11 @@ class PloopDiskCbtTest {
     }
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
       assertThat(d.tracking().cbt()).as("a bitmap failing its MD5 is never used").isEmpty();
-      assertThat(d.tracking().problems()).singleElement().asString()
-          .contains("Wrong optional header checksum").contains(img.toString());
+      assertThat(d.tracking().problems())
+          .singleElement()
+          .asString()
+          .contains("Wrong optional header checksum")
+          .contains(img.toString());
       assertThat(header(img).formatExtensionOffset()).isZero();
     }
     ImageHeader h = header(img);
@@ -223,7 +234,9 @@ class PloopDiskCbtTest {
     }
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
       assertThat(d.tracking().cbt()).isEmpty();
-      assertThat(d.tracking().problems()).singleElement().asString()
+      assertThat(d.tracking().problems())
+          .singleElement()
+          .asString()
           .contains("Image size is not equal to dirty_bitmap size");
     }
   }
@@ -236,14 +249,17 @@ class PloopDiskCbtTest {
       d.write(ByteBuffer.wrap(new byte[] {1}), 0);
     }
     try (BlockFile f = FileBlockFile.open(img, false)) { // as if a crash left it in use
-      f.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
-          .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
+      f.write(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) ImageHeader.IN_USE),
+          ImageHeader.OFFSET_DISK_IN_USE);
     }
     assertThatThrownBy(() -> PloopDisk.openPaths(List.of(img), rw()))
         .isInstanceOf(ImageInUseException.class);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw().allowDirty(true))) {
       assertThat(d.tracking().cbt()).isEmpty();
-      assertThat(d.tracking().problems()).singleElement().asString()
+      assertThat(d.tracking().problems())
+          .singleElement()
+          .asString()
           .contains("Can't load dirty_bitmap, because image was not successfully closed");
     }
     assertThat(header(img).formatExtensionOffset()).isZero();
@@ -262,8 +278,7 @@ class PloopDiskCbtTest {
       d.write(ByteBuffer.wrap(new byte[] {1}), 8 * GRAN); // stopped: not marked
       assertThat(d.tracking().stopCbt()).isEmpty();
     }
-    assertThat(header(img).diskInUse()).as("no CBT: closed v2.0").isEqualTo(
-        ImageHeader.CLOSED_V20);
+    assertThat(header(img).diskInUse()).as("no CBT: closed v2.0").isEqualTo(ImageHeader.CLOSED_V20);
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), rw())) {
       d.tracking().adoptCbt(t);
       d.write(ByteBuffer.wrap(new byte[] {1}), 9 * GRAN);
@@ -286,8 +301,8 @@ class PloopDiskCbtTest {
       ChangedBlockTracker other = d.tracking().startTracking(4 * CLUSTER);
       d.write(ByteBuffer.wrap(new byte[10]), 3L * CLUSTER + 5);
       d.punchHole(20L * CLUSTER, 2L * CLUSTER);
-      assertThat(bits(copy.takeAndClear())).isEqualTo(BitSet.valueOf(new long[] {
-          (1L << 3) | (1L << 20) | (1L << 21)}));
+      assertThat(bits(copy.takeAndClear()))
+          .isEqualTo(BitSet.valueOf(new long[] {(1L << 3) | (1L << 20) | (1L << 21)}));
       assertThat(copy.takeAndClear().cardinality()).isZero();
       d.zeroRange(0, 1);
       assertThat(bits(copy.takeAndClear())).isEqualTo(BitSet.valueOf(new long[] {1}));
@@ -325,33 +340,34 @@ class PloopDiskCbtTest {
     CrashingBlockFile crashing = new CrashingBlockFile(empty);
     List<MemoryBlockFile> crashes = new java.util.ArrayList<>();
     boolean[] armed = {false};
-    BlockFile top = new ForwardingBlockFile(crashing) {
-      void before() throws IOException {
-        if (armed[0]) {
-          for (int i = 0; i < 4; i++) {
-            crashes.add(crashing.crash(rnd));
+    BlockFile top =
+        new ForwardingBlockFile(crashing) {
+          void before() throws IOException {
+            if (armed[0]) {
+              for (int i = 0; i < 4; i++) {
+                crashes.add(crashing.crash(rnd));
+              }
+            }
           }
-        }
-      }
 
-      @Override
-      public void write(ByteBuffer src, long pos) throws IOException {
-        before();
-        super.write(src, pos);
-      }
+          @Override
+          public void write(ByteBuffer src, long pos) throws IOException {
+            before();
+            super.write(src, pos);
+          }
 
-      @Override
-      public void force() throws IOException {
-        before();
-        super.force();
-      }
+          @Override
+          public void force() throws IOException {
+            before();
+            super.force();
+          }
 
-      @Override
-      public void truncate(long size) throws IOException {
-        before();
-        super.truncate(size);
-      }
-    };
+          @Override
+          public void truncate(long size) throws IOException {
+            before();
+            super.truncate(size);
+          }
+        };
     BitSet touched = new BitSet();
     PloopDisk d = PloopDisk.open(List.of(top), rw().backgroundThreads(false));
     d.tracking().startCbt(ID, GRAN);
@@ -367,8 +383,9 @@ class PloopDiskCbtTest {
       ImageHeader h = ImageReader.readHeader(img);
       if (h.inUse()) {
         dirty++;
-        try (PloopDisk reopened = PloopDisk.open(List.of(img.copy(false)),
-            rw().allowDirty(true).backgroundThreads(false))) {
+        try (PloopDisk reopened =
+            PloopDisk.open(
+                List.of(img.copy(false)), rw().allowDirty(true).backgroundThreads(false))) {
           assertThat(reopened.tracking().cbt()).isEmpty();
         }
         continue;
@@ -378,8 +395,14 @@ class PloopDiskCbtTest {
       assertThat(bits(st.bitmap())).as("seed %d", seed).isEqualTo(touched);
       valid++;
     }
-    System.out.println("CBT save crash points: " + crashes.size() + " images, " + dirty
-        + " dirty, " + valid + " with the CBT");
+    System.out.println(
+        "CBT save crash points: "
+            + crashes.size()
+            + " images, "
+            + dirty
+            + " dirty, "
+            + valid
+            + " with the CBT");
     assertThat(dirty).isPositive();
     assertThat(valid).isPositive();
   }

@@ -57,8 +57,13 @@ class PloopDiskModelTest {
   private void run(long seed, int lowerLayers) throws Exception {
     Random r = new Random(seed);
     long disk = (8 + r.nextInt(25)) * (1L << 20);
-    DiskModel m = new DiskModel(seed, disk, CLUSTER, optionsFor(r),
-        seed % 4 == 3 ? FormatVersion.V1 : FormatVersion.V2);
+    DiskModel m =
+        new DiskModel(
+            seed,
+            disk,
+            CLUSTER,
+            optionsFor(r),
+            seed % 4 == 3 ? FormatVersion.V1 : FormatVersion.V2);
     for (int i = 0; i < lowerLayers; i++) {
       m.addLayer(r, 60);
     }
@@ -68,12 +73,14 @@ class PloopDiskModelTest {
       m.options = m.options.enospcRetryMs(1);
       long dataOffset = m.top.size();
       Random fr = new Random(seed + 99);
-      m.top.setFault((op, pos, len) -> {
-        synchronized (fr) {
-          return op.equals("write") && pos >= dataOffset && fr.nextInt(10) == 0
-              ? new NoSpaceException(m.top.path(), op, pos, len) : null;
-        }
-      });
+      m.top.setFault(
+          (op, pos, len) -> {
+            synchronized (fr) {
+              return op.equals("write") && pos >= dataOffset && fr.nextInt(10) == 0
+                  ? new NoSpaceException(m.top.path(), op, pos, len)
+                  : null;
+            }
+          });
     }
     PloopDisk d = m.open();
     try {
@@ -105,7 +112,8 @@ class PloopDiskModelTest {
     } finally {
       d.close();
     }
-    assertThat(m.top.size()).as(m.where() + " file ends at the last used cluster")
+    assertThat(m.top.size())
+        .as(m.where() + " file ends at the last used cluster")
         .isLessThanOrEqualTo(lastUsedEnd(m));
     try (PloopDisk ro = PloopDisk.open(m.stack(), m.options.readOnly(true))) {
       m.verifyAll(ro);
@@ -134,14 +142,15 @@ class PloopDiskModelTest {
   void multiThreaded(long seed) throws Exception {
     Random r = new Random(seed * 31 + 7);
     long disk = 16L << 20;
-    EngineOptions o = EngineOptions.defaults().preallocSize(1 << 20)
-        .mdSubmitDelayMs(r.nextBoolean() ? 0 : 2);
+    EngineOptions o =
+        EngineOptions.defaults().preallocSize(1 << 20).mdSubmitDelayMs(r.nextBoolean() ? 0 : 2);
     DiskModel m = new DiskModel(seed, disk, CLUSTER, o);
     if (seed % 3 == 0) {
       m.addLayer(r, 40);
     }
     int threads = 4;
-    ExecutorService ex = Executors.newFixedThreadPool(threads, task -> new Thread(task, "model-writer"));
+    ExecutorService ex =
+        Executors.newFixedThreadPool(threads, task -> new Thread(task, "model-writer"));
     try (PloopDisk d = m.open()) {
       List<Future<?>> fs = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
@@ -150,22 +159,24 @@ class PloopDiskModelTest {
         long end = t == threads - 1 ? disk : (t + 1) * disk / threads + 1000;
         long start = from;
         long tseed = seed * 1000 + t;
-        fs.add(ex.submit(() -> {
-          Random tr = new Random(tseed);
-          for (int op = 0; op < 150; op++) {
-            int k = tr.nextInt(100);
-            if (k < 50) {
-              m.randomWrite(d, tr, start, end);
-            } else if (k < 70) {
-              m.randomRead(d, tr, start, end);
-            } else if (k < 92) {
-              m.randomDiscard(d, tr, start, end);
-            } else {
-              d.flush();
-            }
-          }
-          return null;
-        }));
+        fs.add(
+            ex.submit(
+                () -> {
+                  Random tr = new Random(tseed);
+                  for (int op = 0; op < 150; op++) {
+                    int k = tr.nextInt(100);
+                    if (k < 50) {
+                      m.randomWrite(d, tr, start, end);
+                    } else if (k < 70) {
+                      m.randomRead(d, tr, start, end);
+                    } else if (k < 92) {
+                      m.randomDiscard(d, tr, start, end);
+                    } else {
+                      d.flush();
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : fs) {
         f.get(60, TimeUnit.SECONDS);

@@ -13,9 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * ploop1 deltas on a raw ({@code Plain}) base, as {@code ploop snapshot} makes them on a raw
- * disk: reads fall through to the raw file, writes copy up into the top, the raw file is never
- * written, and a reopened chain reads the same. Seeded model test against a byte array.
+ * ploop1 deltas on a raw ({@code Plain}) base, as {@code ploop snapshot} makes them on a raw disk:
+ * reads fall through to the raw file, writes copy up into the top, the raw file is never written,
+ * and a reopened chain reads the same. Seeded model test against a byte array.
  */
 class PloopDiskRawBaseTest {
   static final int CLUSTER = 64 * 1024;
@@ -73,7 +73,8 @@ class PloopDiskRawBaseTest {
           case 1 -> {
             ByteBuffer b = ByteBuffer.allocate(len);
             d.read(b, off);
-            assertThat(b.array()).as("seed %d op %d read at %d", seed, i, off)
+            assertThat(b.array())
+                .as("seed %d op %d read at %d", seed, i, off)
                 .isEqualTo(Arrays.copyOfRange(model, off, off + len));
           }
           default -> {
@@ -92,8 +93,8 @@ class PloopDiskRawBaseTest {
     byte[] rawAfter = new byte[(int) raw.size()];
     raw.read(ByteBuffer.wrap(rawAfter), 0);
     assertThat(rawAfter).as("seed %d: the raw base is untouched", seed).isEqualTo(rawBefore);
-    try (PloopDisk d = PloopDisk.open(List.of(raw.copy(true), top.copy(true)), true,
-        opts().readOnly(true))) {
+    try (PloopDisk d =
+        PloopDisk.open(List.of(raw.copy(true), top.copy(true)), true, opts().readOnly(true))) {
       assertThat(readAll(d)).as("seed %d: reopened", seed).isEqualTo(model);
     }
   }

@@ -28,7 +28,8 @@ class PreallocatorTest {
       for (int i = 0; i < 10; i++) {
         p.requestLocked(true);
       }
-      assertThat(p.requestedLocked()).as("parallel preemptive requests count once")
+      assertThat(p.requestedLocked())
+          .as("parallel preemptive requests count once")
           .isEqualTo(CLUSTER);
       p.requestLocked(false);
       assertThat(p.requestedLocked()).isEqualTo(2 * CLUSTER);
@@ -41,7 +42,8 @@ class PreallocatorTest {
     try {
       assertThat(p.fileSizeLocked()).isEqualTo(CLUSTER + 128 * MIB);
       assertThat(p.requestedLocked()).isZero();
-      assertThat(p.areaStartLocked()).as("open: the whole existing file may hold old data")
+      assertThat(p.areaStartLocked())
+          .as("open: the whole existing file may hold old data")
           .isEqualTo(CLUSTER);
       // More than one step requested: the thread loops.
       for (int i = 0; i < (int) (200 * MIB / CLUSTER); i++) {
@@ -60,8 +62,9 @@ class PreallocatorTest {
     ReentrantLock lock = new ReentrantLock();
     MemoryBlockFile f = new MemoryBlockFile("p.hds");
     Preallocator p = new Preallocator(lock, f, 0, 128 * MIB, CLUSTER, false);
-    f.setFault((op, pos, len) -> op.equals("truncate")
-        ? new NoSpaceException(f.path(), op, pos, len) : null);
+    f.setFault(
+        (op, pos, len) ->
+            op.equals("truncate") ? new NoSpaceException(f.path(), op, pos, len) : null);
     lock.lock();
     try {
       p.requestLocked(false);
@@ -91,8 +94,7 @@ class PreallocatorTest {
     assertThat(s.fileSize()).as("one 128 MiB step").isEqualTo(dataOffset + 128 * MIB);
     assertThat(s.preallocatedBytes()).isEqualTo(128 * MIB);
     d.close();
-    assertThat(top.size()).as("tail truncated on close")
-        .isEqualTo(dataOffset + 300L * CLUSTER);
+    assertThat(top.size()).as("tail truncated on close").isEqualTo(dataOffset + 300L * CLUSTER);
   }
 
   @Test
@@ -103,17 +105,20 @@ class PreallocatorTest {
       Thread[] ts = new Thread[8];
       for (int t = 0; t < ts.length; t++) {
         int tt = t;
-        ts[t] = new Thread(() -> {
-          byte[] data = new byte[4096];
-          data[7] = 1;
-          for (int i = 0; i < 64; i++) {
-            try {
-              d.write(ByteBuffer.wrap(data), (long) (tt * 64 + i) * CLUSTER);
-            } catch (IOException e) {
-              throw new RuntimeException(e);
-            }
-          }
-        }, "prealloc-test-writer-" + t);
+        ts[t] =
+            new Thread(
+                () -> {
+                  byte[] data = new byte[4096];
+                  data[7] = 1;
+                  for (int i = 0; i < 64; i++) {
+                    try {
+                      d.write(ByteBuffer.wrap(data), (long) (tt * 64 + i) * CLUSTER);
+                    } catch (IOException e) {
+                      throw new RuntimeException(e);
+                    }
+                  }
+                },
+                "prealloc-test-writer-" + t);
         ts[t].start();
       }
       for (Thread t : ts) {
@@ -122,7 +127,8 @@ class PreallocatorTest {
       DiskStats s = d.stats();
       assertThat(s.clustersAllocated()).isEqualTo(512);
       assertThat(s.preallocatedAreaStart()).isEqualTo(dataOffset + 512L * CLUSTER);
-      assertThat(s.fileSize()).as("8 parallel allocators, still one step")
+      assertThat(s.fileSize())
+          .as("8 parallel allocators, still one step")
           .isEqualTo(dataOffset + 128 * MIB);
     }
     assertThat(top.size()).isEqualTo(dataOffset + 512L * CLUSTER);

@@ -19,11 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 class RealFileTest {
   static final int CLUSTER = 1 << 20;
 
-  /** Returns the 512-byte blocks allocated to {@code p} ({@code stat -c %b}; JDK 17 has no
-   * "unix:blocks" attribute). */
+  /**
+   * Returns the 512-byte blocks allocated to {@code p} ({@code stat -c %b}; JDK 17 has no
+   * "unix:blocks" attribute).
+   */
   static long blocks(Path p) throws Exception {
-    Process pr = new ProcessBuilder("stat", "-c", "%b", p.toString()).redirectErrorStream(true)
-        .start();
+    Process pr =
+        new ProcessBuilder("stat", "-c", "%b", p.toString()).redirectErrorStream(true).start();
     String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertThat(pr.waitFor()).as("stat: " + out).isZero();
     return Long.parseLong(out);
@@ -41,7 +43,8 @@ class RealFileTest {
     }
     long before = blocks(img) * 512;
     try (PloopDisk d = PloopDisk.openPaths(List.of(img), EngineOptions.defaults())) {
-      assertThat(blocks(img) * 512).as("header clusters have real blocks while open")
+      assertThat(blocks(img) * 512)
+          .as("header clusters have real blocks while open")
           .isGreaterThanOrEqualTo(dataOffset);
     }
     assertThat(before).as("the test image starts sparse").isLessThan(dataOffset);
@@ -63,7 +66,8 @@ class RealFileTest {
         d.write(ByteBuffer.wrap(data), (long) c * CLUSTER);
       }
       d.flush();
-      assertThat(Files.size(img)).as("preallocated 128 MiB sparse tail while open")
+      assertThat(Files.size(img))
+          .as("preallocated 128 MiB sparse tail while open")
           .isEqualTo(dataOffset + (128L << 20));
     }
     assertThat(Files.size(img)).isEqualTo(dataOffset + 20L * CLUSTER);
@@ -73,8 +77,10 @@ class RealFileTest {
       d.punchHole(19L * CLUSTER, CLUSTER); // the last one
     }
     long blocksAfter = blocks(img);
-    System.out.println("allocated 512-byte blocks before punch " + blocksBefore + ", after " + blocksAfter);
-    assertThat(blocksBefore - blocksAfter).as("about 11 MiB of 512-byte blocks freed")
+    System.out.println(
+        "allocated 512-byte blocks before punch " + blocksBefore + ", after " + blocksAfter);
+    assertThat(blocksBefore - blocksAfter)
+        .as("about 11 MiB of 512-byte blocks freed")
         .isGreaterThanOrEqualTo(10L * CLUSTER / 512);
     long lastUsedEnd;
     try (PloopDisk r = PloopDisk.openPaths(List.of(img), EngineOptions.defaults().readOnly(true))) {
@@ -102,8 +108,8 @@ class RealFileTest {
 
   @Test
   void qemuImgCheckFindsNoLeakAfterCleanClose(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-img")),
-        "qemu-img not installed");
+    Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/qemu-img")), "qemu-img not installed");
     Path img = dir.resolve("root.hds");
     Files.createFile(img);
     try (FileBlockFile f = FileBlockFile.open(img, false)) {
@@ -123,8 +129,8 @@ class RealFileTest {
     assertThat(r[0]).as(r[1]).isEqualTo("0");
     assertThat(r[1]).doesNotContain("leak").doesNotContain("corrupt").doesNotContain("ERROR");
     Path raw = dir.resolve("raw");
-    String[] conv = run("qemu-img", "convert", "-f", "parallels", "-O", "raw", img.toString(),
-        raw.toString());
+    String[] conv =
+        run("qemu-img", "convert", "-f", "parallels", "-O", "raw", img.toString(), raw.toString());
     assertThat(conv[0]).as(conv[1]).isEqualTo("0");
     byte[] all = Files.readAllBytes(raw);
     assertThat(java.util.Arrays.copyOfRange(all, 40 * CLUSTER, 41 * CLUSTER)).isEqualTo(data);

@@ -9,8 +9,8 @@ import org.jploop.testing.TestImages;
 import org.junit.jupiter.api.Test;
 
 /**
- * Measures md page writes for 1024 sequential cluster allocations with the per-page writeback
- * delay on (seed 001) and off; prints both numbers.
+ * Measures md page writes for 1024 sequential cluster allocations with the per-page writeback delay
+ * on (seed 001) and off; prints both numbers.
  */
 class WritebackDelayMeasurementTest {
   static final int CLUSTER = 64 * 1024;

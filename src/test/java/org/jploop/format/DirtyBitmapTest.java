@@ -27,15 +27,16 @@ class DirtyBitmapTest {
 
   @Test
   void testBitOrder_leastSignificantFirstInEachByte() {
-    DirtyBitmap b = new DirtyBitmap.Builder(ID, 128 * 200, 128)
-        .set(0).set(9).set(63).set(64).set(199).build();
+    DirtyBitmap b =
+        new DirtyBitmap.Builder(ID, 128 * 200, 128).set(0).set(9).set(63).set(64).set(199).build();
     assertThat(b.byteAt(0)).isEqualTo(0x01);
     assertThat(b.byteAt(1)).isEqualTo(0x02);
     assertThat(b.byteAt(7)).isEqualTo(0x80);
     assertThat(b.byteAt(8)).isEqualTo(0x01);
     assertThat(b.byteAt(24)).isEqualTo(0x80); // bit 199 = byte 24, bit 7
-    assertThat(b.piece(0, 32768)).hasSize(25).startsWith(0x01, 0x02, 0, 0, 0, 0, 0, (byte) 0x80,
-        0x01);
+    assertThat(b.piece(0, 32768))
+        .hasSize(25)
+        .startsWith(0x01, 0x02, 0, 0, 0, 0, 0, (byte) 0x80, 0x01);
     assertThat(b.word(0)).isEqualTo(0x8000_0000_0000_0201L);
     assertThat(b.cardinality()).isEqualTo(5);
     assertThat(b.get(9)).isTrue();

@@ -21,17 +21,16 @@ class FormatExtensionTest {
   static byte[] handWritten() throws Exception {
     byte[] c = new byte[MIB];
     int[] head = {
-        0x87, 0xEA, 0xDC, 0x23, 0xEF, 0x4C, 0x23, 0xAB, // magic 0xAB234CEF23DCEA87
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // md5, filled below
-        0x4A, 0xB3, 0x2C, 0x25, 0xAE, 0x5F, 0x38, 0x20, // feature magic 0x20385FAE252CB34A
-        0, 0, 0, 0, 0, 0, 0, 0, // flags
-        40, 0, 0, 0, 0, 0, 0, 0, // data size 32 + 8 * 1, unused
-        0x00, 0x00, 0x40, 0x01, 0, 0, 0, 0, // m_Size 20971520 sectors
-        0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, // m_Id in textual order
-        0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
-        128, 0, 0, 0, // m_Granularity
-        1, 0, 0, 0, // m_L1Size
-        0x00, 0x50, 0, 0, 0, 0, 0, 0, // L1[0] = sector 0x5000
+      0x87, 0xEA, 0xDC, 0x23, 0xEF, 0x4C, 0x23, 0xAB, // magic 0xAB234CEF23DCEA87
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // md5, filled below
+      0x4A, 0xB3, 0x2C, 0x25, 0xAE, 0x5F, 0x38, 0x20, // feature magic 0x20385FAE252CB34A
+      0, 0, 0, 0, 0, 0, 0, 0, // flags
+      40, 0, 0, 0, 0, 0, 0, 0, // data size 32 + 8 * 1, unused
+      0x00, 0x00, 0x40, 0x01, 0, 0, 0, 0, // m_Size 20971520 sectors
+      0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, // m_Id in textual order
+      0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8, 128, 0, 0, 0, // m_Granularity
+      1, 0, 0, 0, // m_L1Size
+      0x00, 0x50, 0, 0, 0, 0, 0, 0, // L1[0] = sector 0x5000
     };
     for (int i = 0; i < head.length; i++) {
       c[i] = (byte) head[i];
@@ -43,8 +42,9 @@ class FormatExtensionTest {
 
   @Test
   void testEncode_matchesHandWrittenBytes() throws Exception {
-    byte[] ours = FormatExtension.encode(
-        new FormatExtension.BitmapFeature(ID, 20_971_520, 128, new long[] {0x5000}), MIB);
+    byte[] ours =
+        FormatExtension.encode(
+            new FormatExtension.BitmapFeature(ID, 20_971_520, 128, new long[] {0x5000}), MIB);
     byte[] want = handWritten();
     assertThat(Arrays.mismatch(ours, want)).as("first differing byte").isEqualTo(-1);
     assertThat(FormatExtension.L1_OFFSET).isEqualTo(80);
@@ -61,8 +61,9 @@ class FormatExtensionTest {
 
   @Test
   void testDecode_ploopEmptyCbt_l1SizeZero() throws Exception {
-    byte[] c = FormatExtension.encode(
-        new FormatExtension.BitmapFeature(ID, 2048, 128, new long[0]), 65536);
+    byte[] c =
+        FormatExtension.encode(
+            new FormatExtension.BitmapFeature(ID, 2048, 128, new long[0]), 65536);
     FormatExtension.BitmapFeature f = FormatExtension.decode(FILE, 0, c, 2048);
     assertThat(f.l1()).isEmpty();
     assertThat(ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).getInt(40)).isEqualTo(32);
@@ -78,8 +79,9 @@ class FormatExtensionTest {
 
   @Test
   void testDecode_unknownFeatureSkipped() throws Exception {
-    byte[] c = FormatExtension.encode(
-        new FormatExtension.BitmapFeature(ID, 2048, 128, new long[] {1}), 65536);
+    byte[] c =
+        FormatExtension.encode(
+            new FormatExtension.BitmapFeature(ID, 2048, 128, new long[] {1}), 65536);
     // put an unknown 8-byte feature in front of the bitmap feature
     byte[] moved = new byte[65536];
     System.arraycopy(c, 0, moved, 0, 24);
@@ -124,8 +126,12 @@ class FormatExtensionTest {
 
   @Test
   void testEncode_tooManyPieces_refused() {
-    assertThatThrownBy(() -> FormatExtension.encode(new FormatExtension.BitmapFeature(ID, 1, 1,
-        new long[(int) FormatExtension.maxL1Entries(32768) + 1]), 32768))
+    assertThatThrownBy(
+            () ->
+                FormatExtension.encode(
+                    new FormatExtension.BitmapFeature(
+                        ID, 1, 1, new long[(int) FormatExtension.maxL1Entries(32768) + 1]),
+                    32768))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -46,8 +46,9 @@ class HostileFormatInputTest {
       Throwable failure;
       long t0 = System.nanoTime();
       try {
-        failure = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> openAll(c.xml()),
-            () -> "hang: " + c.describe());
+        failure =
+            assertTimeoutPreemptively(
+                Duration.ofSeconds(10), () -> openAll(c.xml()), () -> "hang: " + c.describe());
       } catch (Throwable t) {
         throw new AssertionError("run seed " + SEED + ": " + c.describe(), t);
       }
@@ -61,25 +62,44 @@ class HostileFormatInputTest {
       if (failure != null) {
         refused++;
         if (!(failure instanceof IOException)) {
-          throw new AssertionError("unchecked " + failure + " for " + c.describe()
-              + " (run seed " + SEED + ")", failure);
+          throw new AssertionError(
+              "unchecked " + failure + " for " + c.describe() + " (run seed " + SEED + ")",
+              failure);
         }
         String msg = String.valueOf(failure.getMessage());
         assertThat(msg).as("%s", c.describe()).doesNotContain("\n");
-        assertThat(msg).as("error must name a file: %s", c.describe())
-            .containsAnyOf(c.dir().toString(), "DiskDescriptor.xml", "root.hds", "outside.hds",
-                "link-", "/etc/", "missing.hds");
+        assertThat(msg)
+            .as("error must name a file: %s", c.describe())
+            .containsAnyOf(
+                c.dir().toString(),
+                "DiskDescriptor.xml",
+                "root.hds",
+                "outside.hds",
+                "link-",
+                "/etc/",
+                "missing.hds");
       } else if (c.mustFail()) {
         fail("accepted a broken disk: " + c.describe() + " (run seed " + SEED + ")");
       }
-      assertThat(FileDigest.sha256(c.image())).as("image modified: %s", c.describe())
+      assertThat(FileDigest.sha256(c.image()))
+          .as("image modified: %s", c.describe())
           .isEqualTo(imgBefore);
-      assertThat(FileDigest.sha256(c.xml())).as("descriptor modified: %s", c.describe())
+      assertThat(FileDigest.sha256(c.xml()))
+          .as("descriptor modified: %s", c.describe())
           .isEqualTo(xmlBefore);
     }
     long ms = (System.nanoTime() - start) / 1_000_000;
-    System.out.println("hostile-format: seed=" + SEED + " inputs_tried=" + CASES + " refused="
-        + refused + " outcomes=" + outcomes + " time_ms=" + ms);
+    System.out.println(
+        "hostile-format: seed="
+            + SEED
+            + " inputs_tried="
+            + CASES
+            + " refused="
+            + refused
+            + " outcomes="
+            + outcomes
+            + " time_ms="
+            + ms);
     System.out.println("hostile-format: slowest case " + slowestMs + " ms: " + slowest);
   }
 

@@ -26,9 +26,10 @@ class ImageHeaderTest {
   /** §3.3 hexdump, line by line. */
   static String hex10G() {
     return ("5769 7468 6f75 4672 6553 7061 6345 7874"
-        + "0200 0000 1000 0000 00a0 0000 0008 0000"
-        + "0028 0000 0000 4001 0000 0000 0000 0000"
-        + "0008 0000 0100 0000 0000 0000 0000 0000").replace(" ", "");
+            + "0200 0000 1000 0000 00a0 0000 0008 0000"
+            + "0028 0000 0000 4001 0000 0000 0000 0000"
+            + "0008 0000 0100 0000 0000 0000 0000 0000")
+        .replace(" ", "");
   }
 
   @Test
@@ -46,8 +47,11 @@ class ImageHeaderTest {
 
   @Test
   void testDecode_roundTripWithInUseAndExtension() throws CorruptImageException {
-    ImageHeader h = ImageHeader.create(FormatVersion.V2, ImageGeometry.forSize(1L << 31, 2048))
-        .withDiskInUse(ImageHeader.IN_USE).withFlags(0).withFormatExtensionOffset(12345);
+    ImageHeader h =
+        ImageHeader.create(FormatVersion.V2, ImageGeometry.forSize(1L << 31, 2048))
+            .withDiskInUse(ImageHeader.IN_USE)
+            .withFlags(0)
+            .withFormatExtensionOffset(12345);
     byte[] b = h.encode();
     assertThat(new String(b, 44, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("Ynot");
     assertThat(ImageHeader.decode(FILE, b, 1L << 40)).isEqualTo(h);
@@ -55,15 +59,22 @@ class ImageHeaderTest {
 
   @ParameterizedTest(name = "-s {0} sectors -> m_Size {1}, header clusters {2}, heads {4}, cyl {5}")
   @CsvSource({
-      "2097152, 1024, 1, 2048, 16, 2080, 63",
-      "20971520, 10240, 1, 2048, 16, 40960, 32",
-      "209715200, 102400, 1, 2048, 16, 409600, 32",
-      "536838144, 262128, 1, 2048, 16, 1048512, 32",
-      "536870912, 262144, 2, 4096, 16, 1048576, 32",
-      "2147483648, 1048576, 5, 10240, 16, 4194304, 32",
-      "107374182400, 52428800, 201, 411648, 16, 209715200, 32"})
-  void testGeometry_docTable(long size, long entries, long headerClusters, long fbo, long heads,
-      long cylinders, long xmlSectors) {
+    "2097152, 1024, 1, 2048, 16, 2080, 63",
+    "20971520, 10240, 1, 2048, 16, 40960, 32",
+    "209715200, 102400, 1, 2048, 16, 409600, 32",
+    "536838144, 262128, 1, 2048, 16, 1048512, 32",
+    "536870912, 262144, 2, 4096, 16, 1048576, 32",
+    "2147483648, 1048576, 5, 10240, 16, 4194304, 32",
+    "107374182400, 52428800, 201, 411648, 16, 209715200, 32"
+  })
+  void testGeometry_docTable(
+      long size,
+      long entries,
+      long headerClusters,
+      long fbo,
+      long heads,
+      long cylinders,
+      long xmlSectors) {
     ImageGeometry g = ImageGeometry.forSize(size, 2048);
     assertThat(g.batEntries()).isEqualTo(entries);
     assertThat(g.headerClusters()).isEqualTo(headerClusters);
@@ -75,8 +86,8 @@ class ImageHeaderTest {
   }
 
   /** Applies {@code breaker} to a valid 10G header and expects the error at {@code offset}. */
-  private static void assertCorrupt(Consumer<ByteBuffer> breaker, long fileSize, int offset,
-      String message) {
+  private static void assertCorrupt(
+      Consumer<ByteBuffer> breaker, long fileSize, int offset, String message) {
     byte[] b = ImageHeader.create(FormatVersion.V2, ImageGeometry.forSize(20971520, 2048)).encode();
     breaker.accept(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN));
     assertThatThrownBy(() -> ImageHeader.decode(FILE, b, fileSize))
@@ -98,9 +109,9 @@ class ImageHeaderTest {
     assertCorrupt(b -> b.putLong(36, 0), mib, 36, "disk size is 0");
     assertCorrupt(b -> b.putInt(48, 2047), mib, 48, "Wrong first block offset 2047");
     assertCorrupt(b -> b.putInt(48, 0), mib, 48, "Wrong first block offset 0");
-    assertCorrupt(b -> { }, mib - 512, 48, "file is truncated");
+    assertCorrupt(b -> {}, mib - 512, 48, "file is truncated");
     assertCorrupt(b -> b.putInt(44, 0x12345678), mib, 44, "unknown m_DiskInUse value 0x12345678");
-    assertCorrupt(b -> { }, 40, -1, "file too short for a ploop header (40 < 64 bytes)");
+    assertCorrupt(b -> {}, 40, -1, "file too short for a ploop header (40 < 64 bytes)");
   }
 
   @Test

@@ -31,16 +31,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Tests for {@link DiskImageFile}, the semantics both front ends share: EOF clamp, EROFS,
- * fallocate modes and clamping, the size policy, errno mapping with the rate-limited log, and the
- * FLUSH/FSYNC barrier that costs no engine flush when nothing was written since the last one
- * (a mock disk counts the flushes; it stands for the engine at a unit seam).
+ * Tests for {@link DiskImageFile}, the semantics both front ends share: EOF clamp, EROFS, fallocate
+ * modes and clamping, the size policy, errno mapping with the rate-limited log, and the FLUSH/FSYNC
+ * barrier that costs no engine flush when nothing was written since the last one (a mock disk
+ * counts the flushes; it stands for the engine at a unit seam).
  */
 class DiskImageFileTest {
   private static final long SIZE = 1 << 20;
   private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  private final EventLog log = new EventLog(new PrintStream(logBytes, true,
-      StandardCharsets.UTF_8));
+  private final EventLog log =
+      new EventLog(new PrintStream(logBytes, true, StandardCharsets.UTF_8));
   private VirtualDisk disk;
   private DiskImageFile file;
 
@@ -61,7 +61,8 @@ class DiskImageFileTest {
 
   @Test
   void testErrors_mappedCountedAndLogged() throws IOException {
-    doThrow(new NoSpaceException(Path.of("root.hds"), "write", 0, 4096)).when(disk)
+    doThrow(new NoSpaceException(Path.of("root.hds"), "write", 0, 4096))
+        .when(disk)
         .write(any(ByteBuffer.class), anyLong());
     doThrow(new IOException("disk gone")).when(disk).read(any(ByteBuffer.class), anyLong());
     doThrow(new EOFException("outside")).when(disk).punchHole(anyLong(), anyLong());
@@ -71,8 +72,11 @@ class DiskImageFileTest {
     assertThat(file.fallocate(3, 0, 4096)).isEqualTo(-Errno.EINVAL);
     assertThat(file.fallocate(0x10, 0, 4096)).isEqualTo(-Errno.EIO);
     assertThat(file.errorCount()).isEqualTo(4);
-    assertThat(logBytes.toString(StandardCharsets.UTF_8)).contains("write offset=0 length=4096"
-        + " -> ENOSPC", "read offset=0 length=512 -> EIO", "fallocate mode=0x3");
+    assertThat(logBytes.toString(StandardCharsets.UTF_8))
+        .contains(
+            "write offset=0 length=4096" + " -> ENOSPC",
+            "read offset=0 length=512 -> EIO",
+            "fallocate mode=0x3");
   }
 
   @Test
@@ -108,8 +112,7 @@ class DiskImageFileTest {
     verify(disk).zeroRange(0, 4096);
     verify(disk).zeroRange(8192, 4096);
     for (int mode : new int[] {0, 0x1, 0x2, 0x8, 0x20, 0x40}) {
-      assertThat(file.fallocate(mode, 0, 4096)).as("mode 0x%x", mode)
-          .isEqualTo(-Errno.EOPNOTSUPP);
+      assertThat(file.fallocate(mode, 0, 4096)).as("mode 0x%x", mode).isEqualTo(-Errno.EOPNOTSUPP);
     }
     assertThat(file.fallocate(0x3, SIZE - 4096, 1 << 20)).isZero();
     verify(disk).punchHole(SIZE - 4096, 4096);
@@ -157,13 +160,16 @@ class DiskImageFileTest {
     CountDownLatch inFlush = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger flushes = new AtomicInteger();
-    doAnswer(inv -> {
-      if (flushes.incrementAndGet() == 1) {
-        inFlush.countDown();
-        release.await(5, TimeUnit.SECONDS);
-      }
-      return null;
-    }).when(disk).flush();
+    doAnswer(
+            inv -> {
+              if (flushes.incrementAndGet() == 1) {
+                inFlush.countDown();
+                release.await(5, TimeUnit.SECONDS);
+              }
+              return null;
+            })
+        .when(disk)
+        .flush();
     Thread first = new Thread(() -> file.barrier("fsync"), "fsync-1");
     first.start();
     assertThat(inFlush.await(5, TimeUnit.SECONDS)).isTrue();
@@ -181,7 +187,8 @@ class DiskImageFileTest {
     for (Thread t : waiters) {
       t.join(5000);
     }
-    assertThat(flushes).as("one flush started before the write, one after for all 4 waiters")
+    assertThat(flushes)
+        .as("one flush started before the write, one after for all 4 waiters")
         .hasValue(2);
   }
 }

@@ -25,7 +25,8 @@ class FrontendOptionsTest {
   @Test
   void testRefusals_sayWhatIsWrong() {
     assertThatThrownBy(() -> FrontendOptions.of("fuse3", null))
-        .hasMessageContaining("Unknown front end 'fuse3'").hasMessageContaining("kernel, jnr-fuse");
+        .hasMessageContaining("Unknown front end 'fuse3'")
+        .hasMessageContaining("kernel, jnr-fuse");
     assertThatThrownBy(() -> FrontendOptions.of("jnr-fuse", 4))
         .hasMessageContaining("kernel front end only");
     assertThatThrownBy(() -> FrontendOptions.of("kernel", 0)).hasMessageContaining("1..256");
@@ -34,8 +35,9 @@ class FrontendOptionsTest {
 
   @Test
   void testCreate_namesMatch() {
-    EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
-        StandardCharsets.UTF_8));
+    EventLog log =
+        new EventLog(
+            new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
     for (String n : FrontendOptions.NAMES) {
       Frontend f = FrontendOptions.of(n, null).create(log);
       assertThat(f.name()).isEqualTo(n);

@@ -27,8 +27,10 @@ class BalloonFileTest {
       BalloonFile.Change c = b.change(7, out::add); // 3584 bytes: rounded up to the block
       assertThat(c.inflated()).isTrue();
       assertThat(b.size()).isEqualTo(bs);
-      assertThat(out).containsExactly("Changing balloon size old_size=0 new_size=" + bs,
-          "Successfully inflated balloon from 0 to " + bs + " bytes");
+      assertThat(out)
+          .containsExactly(
+              "Changing balloon size old_size=0 new_size=" + bs,
+              "Successfully inflated balloon from 0 to " + bs + " bytes");
       out.clear();
       b.change(bs * 4 / 512, out::add);
       assertThat(b.size()).isEqualTo(4 * bs);
@@ -39,8 +41,9 @@ class BalloonFileTest {
       BalloonFile.Change t = b.change(0, out::add);
       assertThat(t.inflated()).isFalse();
       assertThat(b.size()).isZero();
-      assertThat(out).last().isEqualTo("Successfully truncated balloon from " + 4 * bs
-          + " to 0 bytes");
+      assertThat(out)
+          .last()
+          .isEqualTo("Successfully truncated balloon from " + 4 * bs + " to 0 bytes");
     }
   }
 
@@ -53,8 +56,9 @@ class BalloonFileTest {
       try {
         waitHeld(p);
         assertThat(BalloonFile.state(mnt)).isEqualTo(exclusive ? "BALLOON" : "DISCARD");
-        MountException e = org.junit.jupiter.api.Assertions.assertThrows(MountException.class,
-            () -> BalloonFile.open(mnt, BalloonFile.Lock.EXCLUSIVE));
+        MountException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                MountException.class, () -> BalloonFile.open(mnt, BalloonFile.Lock.EXCLUSIVE));
         assertThat(e.reason()).isEqualTo(MountException.Reason.BALLOON_BUSY);
         assertThat(e.getMessage()).isEqualTo("Hidden balloon is in use by someone else!");
       } finally {
@@ -62,8 +66,10 @@ class BalloonFileTest {
         waitReleased(p);
       }
     }
-    MountException missing = org.junit.jupiter.api.Assertions.assertThrows(MountException.class,
-        () -> BalloonFile.open(mnt.resolve("nothing"), BalloonFile.Lock.NONE));
+    MountException missing =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            MountException.class,
+            () -> BalloonFile.open(mnt.resolve("nothing"), BalloonFile.Lock.NONE));
     assertThat(missing.reason()).isEqualTo(MountException.Reason.BALLOON_OPEN);
     assertThat(missing.getMessage()).startsWith("Cannot open balloon at " + mnt.resolve("nothing"));
   }

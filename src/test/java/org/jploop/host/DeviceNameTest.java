@@ -34,10 +34,20 @@ class DeviceNameTest {
         .isEqualTo("/dev/mapper/ploop12345p1");
     assertThat(DeviceName.parseDevice("/dev/ploop7p1")).isEqualTo(new DeviceName("/dev/ploop7"));
     assertThat(DeviceName.parseDevice("/dev/mapper/ploop1001p1").name()).isEqualTo("ploop1001");
-    for (String bad : new String[] {"/dev/loop0", "ploop0", "/dev/ploop", "/dev/ploopx",
-        "/dev/ploop0p1", "/dev/../etc/ploop1", "/dev/mapper/ploop1/../x"}) {
-      assertThatThrownBy(() -> new DeviceName(bad)).as(bad)
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);
+    for (String bad :
+        new String[] {
+          "/dev/loop0",
+          "ploop0",
+          "/dev/ploop",
+          "/dev/ploopx",
+          "/dev/ploop0p1",
+          "/dev/../etc/ploop1",
+          "/dev/mapper/ploop1/../x"
+        }) {
+      assertThatThrownBy(() -> new DeviceName(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(bad);
     }
   }
 
@@ -47,14 +57,14 @@ class DeviceNameTest {
     DeviceName d = new DeviceName("/dev/ploop3");
     d.link(loop, "/dev/loop42p1");
     assertThat(Files.readSymbolicLink(dev.resolve("ploop3"))).isEqualTo(Path.of("/dev/loop42"));
-    assertThat(Files.readSymbolicLink(dev.resolve("ploop3p1")))
-        .isEqualTo(Path.of("/dev/loop42p1"));
+    assertThat(Files.readSymbolicLink(dev.resolve("ploop3p1"))).isEqualTo(Path.of("/dev/loop42p1"));
     assertThat(d.loop()).contains(loop);
     assertThat(DeviceName.of(loop)).containsExactly(d);
     assertThat(DeviceName.of(new LoopDevice("/dev/loop43"))).isEmpty();
 
-    MountException taken = org.junit.jupiter.api.Assertions.assertThrows(MountException.class,
-        () -> d.link(new LoopDevice("/dev/loop43"), null));
+    MountException taken =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            MountException.class, () -> d.link(new LoopDevice("/dev/loop43"), null));
     assertThat(taken.reason()).isEqualTo(MountException.Reason.DEVICE);
     assertThat(taken.getMessage()).contains("/dev/ploop3", "File exists", "/dev/loop42");
 

@@ -19,11 +19,12 @@ class InnerMountTest {
   void typeAndOptionsAreAppended() {
     InnerMount m = new InnerMount("ext4", "noatime,nodev", true);
     assertThat(m.mountCommand("/dev/loop0", "/m", true))
-        .containsExactly("mount", "-t", "ext4", "-o", "lazytime,ro,noatime,nodev", "/dev/loop0",
-            "/m");
+        .containsExactly(
+            "mount", "-t", "ext4", "-o", "lazytime,ro,noatime,nodev", "/dev/loop0", "/m");
     assertThat(m.fsckCommand("/dev/loop0", false))
         .containsExactly("fsck", "-t", "ext4", "-p", "-f", "/dev/loop0");
-    assertThat(m.fsckCommand("/dev/loop0", true)).as("read-only: report, never repair")
+    assertThat(m.fsckCommand("/dev/loop0", true))
+        .as("read-only: report, never repair")
         .containsExactly("fsck", "-t", "ext4", "-n", "-f", "/dev/loop0");
     assertThat(InnerMount.DEFAULT.fsckCommand("/dev/loop0", false))
         .containsExactly("fsck", "-p", "-f", "/dev/loop0");
@@ -32,9 +33,11 @@ class InnerMountTest {
   @Test
   void optionInjectionIsRefused() {
     assertThatThrownBy(() -> new InnerMount("ext4 -o remount", null, false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("filesystem type");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("filesystem type");
     assertThatThrownBy(() -> new InnerMount(null, "ro, exec", false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mount options");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("mount options");
     assertThatThrownBy(() -> new InnerMount(null, "", false))
         .isInstanceOf(IllegalArgumentException.class);
   }

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tests for {@link LoopDevice#openers}, the check that keeps {@code ploop umount} from detaching
- * a loop device under a process that holds it: any path works as the "device", so a plain file
- * held open by a child process stands in for /dev/loopN and its partitions.
+ * Tests for {@link LoopDevice#openers}, the check that keeps {@code ploop umount} from detaching a
+ * loop device under a process that holds it: any path works as the "device", so a plain file held
+ * open by a child process stands in for /dev/loopN and its partitions.
  */
 class LoopDeviceTest {
   @TempDir Path dir;
@@ -26,8 +26,9 @@ class LoopDeviceTest {
     Process other = hold(dir.resolve("loop99"));
     Process holder = hold(part);
     try {
-      assertThat(loop.openers()).as("loop99 is another device").containsExactly(
-          "pid " + holder.pid() + " (sleep)");
+      assertThat(loop.openers())
+          .as("loop99 is another device")
+          .containsExactly("pid " + holder.pid() + " (sleep)");
     } finally {
       for (Process p : new Process[] {other, holder}) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -27,10 +27,13 @@ class ServingProcessTest {
     ServingProcess.mark();
     assertThat(ServingProcess.serving()).isTrue();
     assertThatThrownBy(() -> new ClusterPuncher(img, 4096))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("mount daemon itself");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("mount daemon itself");
     assertThatThrownBy(() -> BalloonFile.open(dir, BalloonFile.Lock.EXCLUSIVE))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("balloon");
-    assertThatThrownBy(() -> new TrimLadder(l -> { }).run(dir, 4096, 0, 0, () -> false))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("FITRIM");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("balloon");
+    assertThatThrownBy(() -> new TrimLadder(l -> {}).run(dir, 4096, 0, 0, () -> false))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("FITRIM");
   }
 }

@@ -11,13 +11,21 @@ class TrimLadderTest {
   private static final long M = 1L << 20;
   private final List<String> out = new ArrayList<>();
 
-  private List<Long> minlens(long cluster, long minBlock, long granularity, long kernelFloor,
-      int stopAfter) throws Exception {
+  private List<Long> minlens(
+      long cluster, long minBlock, long granularity, long kernelFloor, int stopAfter)
+      throws Exception {
     int[] calls = {0};
-    List<TrimLadder.Pass> passes = new TrimLadder(out::add).run(minlen -> {
-      calls[0]++;
-      return new long[] {minlen * 3, Math.max(minlen, kernelFloor)};
-    }, cluster, minBlock, granularity, () -> stopAfter > 0 && calls[0] >= stopAfter);
+    List<TrimLadder.Pass> passes =
+        new TrimLadder(out::add)
+            .run(
+                minlen -> {
+                  calls[0]++;
+                  return new long[] {minlen * 3, Math.max(minlen, kernelFloor)};
+                },
+                cluster,
+                minBlock,
+                granularity,
+                () -> stopAfter > 0 && calls[0] >= stopAfter);
     return passes.stream().map(TrimLadder.Pass::minlen).toList();
   }
 
@@ -29,12 +37,13 @@ class TrimLadderTest {
   }
 
   @Test
-  void testLadder_minBlockRoundedUpToClusters_granularityAndKernelRaiseTheFloor()
-      throws Exception {
-    assertThat(minlens(M, 3 * M - 5, 0, 0, 0)).as("--min-block 3M-5 -> 3M")
+  void testLadder_minBlockRoundedUpToClusters_granularityAndKernelRaiseTheFloor() throws Exception {
+    assertThat(minlens(M, 3 * M - 5, 0, 0, 0))
+        .as("--min-block 3M-5 -> 3M")
         .containsExactly(32 * M, 16 * M, 8 * M, 4 * M, 3 * M);
     assertThat(minlens(M, 100, 0, 0, 0)).as("below a cluster: the cluster").endsWith(M);
-    assertThat(minlens(M, 0, 64 * M, 0, 0)).as("host granularity above 32 clusters")
+    assertThat(minlens(M, 0, 64 * M, 0, 0))
+        .as("host granularity above 32 clusters")
         .containsExactly(64 * M);
     assertThat(minlens(64 * 1024, 0, 0, 512 * 1024, 0))
         .as("the kernel raised the 256K pass to 512K: that is the floor, the ladder ends")

@@ -40,22 +40,21 @@ class BareDeltaTest {
   private final PrintWriter log = new PrintWriter(logText, true);
 
   /**
-   * An image of {@code clusters} 32 KiB clusters with {@code n} random clusters written by
-   * qemu-io, recorded in {@code model} unless null.
+   * An image of {@code clusters} 32 KiB clusters with {@code n} random clusters written by qemu-io,
+   * recorded in {@code model} unless null.
    */
-  private Path delta(String name, long clusters, FormatVersion v, Random rnd, int n,
-      byte[] model) throws Exception {
+  private Path delta(String name, long clusters, FormatVersion v, Random rnd, int n, byte[] model)
+      throws Exception {
     Path p = dir.resolve(name);
-    ImageWriter.createEmpty(p, ImageHeader.create(v, new ImageGeometry(CLUSTER_SECTORS,
-        clusters)));
+    ImageWriter.createEmpty(p, ImageHeader.create(v, new ImageGeometry(CLUSTER_SECTORS, clusters)));
     String[] cmds = new String[n];
     for (int i = 0; i < n; i++) {
       long c = rnd.nextInt((int) clusters);
       byte fill = (byte) (1 + rnd.nextInt(250));
       cmds[i] = "write -P " + (fill & 0xFF) + " " + c * CLUSTER_BYTES + " " + CLUSTER_BYTES;
       if (model != null) {
-        java.util.Arrays.fill(model, (int) (c * CLUSTER_BYTES), (int) ((c + 1) * CLUSTER_BYTES),
-            fill);
+        java.util.Arrays.fill(
+            model, (int) (c * CLUSTER_BYTES), (int) ((c + 1) * CLUSTER_BYTES), fill);
       }
     }
     if (n > 0) {
@@ -75,8 +74,16 @@ class BareDeltaTest {
     assertThat(new BareDeltaGrower(StepHook.NONE).grow(p, sectors)).isEqualTo(sectors);
     assertThat(Qemu.check(p).exitCode()).isZero();
     assertThat(Qemu.virtualSize(p)).isEqualTo(sectors * 512);
-    Qemu.Result cmp = Qemu.run("qemu-img", "compare", "-f", "parallels", "-F", "parallels",
-        p.toString(), before.toString());
+    Qemu.Result cmp =
+        Qemu.run(
+            "qemu-img",
+            "compare",
+            "-f",
+            "parallels",
+            "-F",
+            "parallels",
+            p.toString(),
+            before.toString());
     assertThat(cmp.exitCode()).as(cmp.output()).isZero();
     try (DeltaFile d = DeltaFile.open(p, true)) {
       assertThat(d.header().inUse()).isFalse();
@@ -124,8 +131,8 @@ class BareDeltaTest {
     Path mid = delta("mid.hds", 384, FormatVersion.V2, rnd, 50, model);
     Path top = delta("top.hds", 512, FormatVersion.V2, rnd, 50, model);
     byte[] topBytes = Files.readAllBytes(top);
-    new BareDeltaMerger(Progress.QUIET, log, StepHook.NONE).merge(List.of(top, mid), base, null,
-        false);
+    new BareDeltaMerger(Progress.QUIET, log, StepHook.NONE)
+        .merge(List.of(top, mid), base, null, false);
     assertSameContent(visible(List.of(base), false, 512L * CLUSTER_BYTES), model, "merged base");
     assertThat(Qemu.check(base).exitCode()).isZero();
     assertThat(Files.readAllBytes(top)).as("sources are left alone").isEqualTo(topBytes);
@@ -148,8 +155,11 @@ class BareDeltaTest {
       assertThat(d.header().inUse()).isFalse();
     }
     assertThat(dir.resolve("new.hds.merge-tmp")).doesNotExist();
-    assertThatThrownBy(() -> new BareDeltaMerger(Progress.QUIET, log, StepHook.NONE)
-        .merge(List.of(top), base, out, false)).isInstanceOf(ImageOperationException.class)
+    assertThatThrownBy(
+            () ->
+                new BareDeltaMerger(Progress.QUIET, log, StepHook.NONE)
+                    .merge(List.of(top), base, out, false))
+        .isInstanceOf(ImageOperationException.class)
         .hasMessageStartingWith("Can't merge to new image " + out);
   }
 
@@ -173,35 +183,47 @@ class BareDeltaTest {
     Path top = delta("top.hds", 128, FormatVersion.V2, rnd, 4, model);
     BareDeltaMerger m = new BareDeltaMerger(Progress.QUIET, log, StepHook.NONE);
     try (FileChannel ch = FileChannel.open(top, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
-          .putInt(0, (int) ImageHeader.IN_USE), ImageHeader.OFFSET_DISK_IN_USE);
+      ch.write(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) ImageHeader.IN_USE),
+          ImageHeader.OFFSET_DISK_IN_USE);
     }
     byte[] baseBefore = Files.readAllBytes(base);
-    assertKind(() -> m.merge(List.of(top), base, null, false), ImageOperationException.Kind.OPEN,
+    assertKind(
+        () -> m.merge(List.of(top), base, null, false),
+        ImageOperationException.Kind.OPEN,
         "Image is in use " + top);
-    assertKind(() -> m.merge(List.of(dir.resolve("nope.hds")), base, null, false),
-        ImageOperationException.Kind.OPEN, "No such file or directory");
+    assertKind(
+        () -> m.merge(List.of(dir.resolve("nope.hds")), base, null, false),
+        ImageOperationException.Kind.OPEN,
+        "No such file or directory");
     Path junk = dir.resolve("junk.hds");
     Files.writeString(junk, "not a ploop image, but long enough to have a header of 64 bytes...");
-    assertKind(() -> new BareDeltaGrower(StepHook.NONE).grow(junk, 128),
-        ImageOperationException.Kind.OPEN, junk.toString());
+    assertKind(
+        () -> new BareDeltaGrower(StepHook.NONE).grow(junk, 128),
+        ImageOperationException.Kind.OPEN,
+        junk.toString());
     Path other = dir.resolve("other.hds");
-    ImageWriter.createEmpty(other, ImageHeader.create(FormatVersion.V2,
-        new ImageGeometry(128, 64)));
-    assertKind(() -> m.merge(List.of(other), base, null, false),
-        ImageOperationException.Kind.CORRUPT, "Wrong blocksize 128");
+    ImageWriter.createEmpty(
+        other, ImageHeader.create(FormatVersion.V2, new ImageGeometry(128, 64)));
+    assertKind(
+        () -> m.merge(List.of(other), base, null, false),
+        ImageOperationException.Kind.CORRUPT,
+        "Wrong blocksize 128");
     Files.writeString(dir.resolve("DiskDescriptor.xml"), "locked disk");
-    try (DiskLock l = DiskLock.tryAcquire(dir.resolve("DiskDescriptor.xml"), "mount")
-        .orElseThrow()) {
-      assertKind(() -> new BareDeltaGrower(StepHook.NONE).grow(base, 256 * CLUSTER_SECTORS),
-          ImageOperationException.Kind.BUSY, "is in use");
+    try (DiskLock l =
+        DiskLock.tryAcquire(dir.resolve("DiskDescriptor.xml"), "mount").orElseThrow()) {
+      assertKind(
+          () -> new BareDeltaGrower(StepHook.NONE).grow(base, 256 * CLUSTER_SECTORS),
+          ImageOperationException.Kind.BUSY,
+          "is in use");
     }
     assertThat(Files.readAllBytes(base)).isEqualTo(baseBefore);
   }
 
-  private static void assertKind(ThrowingRunnable r, ImageOperationException.Kind kind,
-      String text) {
-    assertThatThrownBy(r::run).isInstanceOf(ImageOperationException.class)
+  private static void assertKind(
+      ThrowingRunnable r, ImageOperationException.Kind kind, String text) {
+    assertThatThrownBy(r::run)
+        .isInstanceOf(ImageOperationException.class)
         .hasMessageContaining(text)
         .satisfies(e -> assertThat(((ImageOperationException) e).kind()).isEqualTo(kind));
   }

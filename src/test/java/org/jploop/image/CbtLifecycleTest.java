@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * ploop's CBT life cycle offline (verbs notes §2.3), through the CLI and the engine: a seeded
  * writer's touched granules equal the bitmap across close/reopen, {@code snapshot -b} (new epoch:
- * the old top keeps the old bitmap, the new top starts clean), {@code snapshot} (copied),
- * {@code snapshot-delete} and {@code snapshot-merge} (the child's bitmap goes to the surviving
- * file), resize (kept, grown clean) and compact (kept). Every step also checks the content through
+ * the old top keeps the old bitmap, the new top starts clean), {@code snapshot} (copied), {@code
+ * snapshot-delete} and {@code snapshot-merge} (the child's bitmap goes to the surviving file),
+ * resize (kept, grown clean) and compact (kept). Every step also checks the content through
  * qemu-img and the engine, and that qemu-img info accepts every delta.
  */
 class CbtLifecycleTest {
@@ -54,8 +54,9 @@ class CbtLifecycleTest {
   /** Opens the chain read-write, writes and punches at seeded places, updates model and touched. */
   static void session(Path xml, Random rnd, int ops, byte[] model, BitSet touched)
       throws IOException {
-    try (PloopDisk d = PloopDisk.openPaths(chain(xml), EngineOptions.defaults()
-        .mdSubmitDelayMs(0).preallocSize(1 << 20))) {
+    try (PloopDisk d =
+        PloopDisk.openPaths(
+            chain(xml), EngineOptions.defaults().mdSubmitDelayMs(0).preallocSize(1 << 20))) {
       assertThat(d.tracking().problems()).isEmpty();
       for (int i = 0; i < ops; i++) {
         int off = rnd.nextInt(model.length - 1);
@@ -116,8 +117,8 @@ class CbtLifecycleTest {
     // epoch 1: snapshot -b starts an empty CBT in the new top
     TestDisks.CliResult r = TestDisks.cli("snapshot", "-b", EPOCH1.toString(), xml.toString());
     ok(r);
-    assertThat(r.out()).startsWith("Create snapshot CBT uuid=" + EPOCH1 + "\nWrite new CBT uuid="
-        + EPOCH1 + " ");
+    assertThat(r.out())
+        .startsWith("Create snapshot CBT uuid=" + EPOCH1 + "\nWrite new CBT uuid=" + EPOCH1 + " ");
     Path t1 = TestDisks.top(xml);
     assertCbt(t1, EPOCH1, new BitSet(), "empty epoch");
     assertQemuInfoAccepts(xml);
@@ -149,8 +150,12 @@ class CbtLifecycleTest {
 
     // snapshot-delete of t2's snapshot merges t3 into t2's file, which keeps t3's bitmap
     DiskDescriptor d = DiskDescriptor.read(xml);
-    String t2Guid = d.images().stream().filter(e -> e.file().equals(t2.getFileName().toString()))
-        .findFirst().orElseThrow().guid();
+    String t2Guid =
+        d.images().stream()
+            .filter(e -> e.file().equals(t2.getFileName().toString()))
+            .findFirst()
+            .orElseThrow()
+            .guid();
     ok(TestDisks.cli("snapshot-delete", "-u", t2Guid, xml.toString()));
     assertThat(TestDisks.top(xml)).isEqualTo(t2);
     assertCbt(t2, EPOCH2, e2, "after snapshot-delete");
@@ -230,8 +235,8 @@ class CbtLifecycleTest {
     String xmlBefore = java.nio.file.Files.readString(xml);
     TestDisks.CliResult r = TestDisks.cli("snapshot", xml.toString());
     assertThat(r.exitCode()).as(r.err()).isEqualTo(13);
-    assertThat(r.err().strip()).isEqualTo(top + ": offset " + (ext + 8)
-        + ": Wrong optional header checksum");
+    assertThat(r.err().strip())
+        .isEqualTo(top + ": offset " + (ext + 8) + ": Wrong optional header checksum");
     assertThat(listDir()).isEqualTo(filesBefore);
     assertThat(java.nio.file.Files.readString(xml)).isEqualTo(xmlBefore);
     assertThat(Guid.same(DiskDescriptor.read(xml).topGuid(), Guid.TOP_DELTA)).isTrue();

@@ -36,16 +36,19 @@ final class CrashRecovery {
       }
       TestDisks.CliResult check = TestDisks.cli("check", "-F", "-c", "-d", p.toString());
       log.write(check.out());
-      assertThat(check.exitCode()).as("ploop check -F -c -d " + p + ": " + check.out()
-          + check.err()).isZero();
+      assertThat(check.exitCode())
+          .as("ploop check -F -c -d " + p + ": " + check.out() + check.err())
+          .isZero();
       try (DeltaFile delta = DeltaFile.open(p, true)) {
         assertThat(delta.header().inUse()).as("in-use flag of " + p + " after check").isFalse();
         assertThat(delta.header().flags() & ImageHeader.CIF_FMT_VERSION_CONVERT)
-            .as("convert flag of " + p).isZero();
+            .as("convert flag of " + p)
+            .isZero();
       }
     }
     TestDisks.CliResult whole = TestDisks.cli("check", xml.toString());
-    assertThat(whole.exitCode()).as("ploop check " + xml + ": " + whole.out() + whole.err())
+    assertThat(whole.exitCode())
+        .as("ploop check " + xml + ": " + whole.out() + whole.err())
         .isZero();
     return log.toString();
   }

@@ -52,12 +52,28 @@ class CrashSafetyTest {
 
   /** One operation under test. */
   enum Operation {
-    MERGE_TOP, MERGE_ALL, DELETE_MIDDLE, SNAPSHOT, SWITCH, RESIZE, COMPACT, CONVERT_V1,
-    CONVERT_RAW, CONVERT_FROM_RAW, PREALLOCATE, MERGE_TOP_INTO_RAW, MERGE_ALL_INTO_RAW;
+    MERGE_TOP,
+    MERGE_ALL,
+    DELETE_MIDDLE,
+    SNAPSHOT,
+    SWITCH,
+    RESIZE,
+    COMPACT,
+    CONVERT_V1,
+    CONVERT_RAW,
+    CONVERT_FROM_RAW,
+    PREALLOCATE,
+    MERGE_TOP_INTO_RAW,
+    MERGE_ALL_INTO_RAW;
 
     Fixture setup(Path dir, Random rnd) throws Exception {
-      Path xml = TestDisks.newDisk(dir, 300, this == CONVERT_V1 ? FormatVersion.V2
-          : rnd.nextBoolean() ? FormatVersion.V1 : FormatVersion.V2);
+      Path xml =
+          TestDisks.newDisk(
+              dir,
+              300,
+              this == CONVERT_V1
+                  ? FormatVersion.V2
+                  : rnd.nextBoolean() ? FormatVersion.V1 : FormatVersion.V2);
       byte[] m0 = writeRandom(xml, new byte[300 * CLUSTER_BYTES], rnd, 120);
       switch (this) {
         case MERGE_TOP, MERGE_ALL, DELETE_MIDDLE -> {
@@ -112,8 +128,8 @@ class CrashSafetyTest {
       PrintWriter log = new PrintWriter(new StringWriter());
       try (OfflineDisk disk = OfflineDisk.open(xml, "crash test")) {
         switch (this) {
-          case MERGE_TOP -> new SnapshotMerger(disk, Progress.QUIET, log, hook)
-              .mergeIntoParent(Guid.TOP_DELTA);
+          case MERGE_TOP ->
+              new SnapshotMerger(disk, Progress.QUIET, log, hook).mergeIntoParent(Guid.TOP_DELTA);
           case MERGE_ALL -> new SnapshotMerger(disk, Progress.QUIET, log, hook).mergeAll();
           case DELETE_MIDDLE -> new SnapshotDeleter(disk, Progress.QUIET, log, hook).delete(S1);
           case SNAPSHOT -> new SnapshotCreator(disk, hook).create(S1);
@@ -124,17 +140,15 @@ class CrashSafetyTest {
               new Compactor(Progress.QUIET, hook).compact(d);
             }
           }
-          case CONVERT_V1 -> new FormatConverter(disk, Progress.QUIET, log, hook)
-              .convertVersion(FormatVersion.V1);
+          case CONVERT_V1 ->
+              new FormatConverter(disk, Progress.QUIET, log, hook).convertVersion(FormatVersion.V1);
           case CONVERT_RAW -> new FormatConverter(disk, Progress.QUIET, log, hook).toRaw();
-          case CONVERT_FROM_RAW -> new FormatConverter(disk, Progress.QUIET, log, hook)
-              .toPloop(FormatVersion.V2);
-          case PREALLOCATE -> new FormatConverter(disk, Progress.QUIET, log, hook)
-              .toPreallocated();
-          case MERGE_TOP_INTO_RAW -> new SnapshotMerger(disk, Progress.QUIET, log, hook)
-              .mergeIntoParent(Guid.TOP_DELTA);
-          case MERGE_ALL_INTO_RAW -> new SnapshotMerger(disk, Progress.QUIET, log, hook)
-              .mergeAll();
+          case CONVERT_FROM_RAW ->
+              new FormatConverter(disk, Progress.QUIET, log, hook).toPloop(FormatVersion.V2);
+          case PREALLOCATE -> new FormatConverter(disk, Progress.QUIET, log, hook).toPreallocated();
+          case MERGE_TOP_INTO_RAW ->
+              new SnapshotMerger(disk, Progress.QUIET, log, hook).mergeIntoParent(Guid.TOP_DELTA);
+          case MERGE_ALL_INTO_RAW -> new SnapshotMerger(disk, Progress.QUIET, log, hook).mergeAll();
           default -> throw new IllegalStateException();
         }
       }
@@ -176,11 +190,12 @@ class CrashSafetyTest {
       }
     }
     byte[] actual = TestDisks.visible(files, d.raw(), size);
-    boolean same = Arrays.equals(actual, Arrays.copyOf(model, actual.length))
-        && actual.length >= model.length;
+    boolean same =
+        Arrays.equals(actual, Arrays.copyOf(model, actual.length)) && actual.length >= model.length;
     if (same && !d.raw()) {
       byte[] viaEngine = TestDisks.visibleViaEngine(xml, guid);
-      assertThat(Arrays.equals(viaEngine, actual)).as("PloopDisk reads " + guid + " like qemu-img")
+      assertThat(Arrays.equals(viaEngine, actual))
+          .as("PloopDisk reads " + guid + " like qemu-img")
           .isTrue();
     }
     return same;
@@ -197,7 +212,8 @@ class CrashSafetyTest {
     op.run(clean.xml(), steps::add);
     assertThat(steps).as("steps of " + op).isNotEmpty();
     assertThat(reads(clean.xml(), null, clean.topAllowed().get(clean.topAllowed().size() - 1)))
-        .as(op + " result").isTrue();
+        .as(op + " result")
+        .isTrue();
     System.out.println(op + ": " + steps.size() + " durable steps");
 
     for (int n = 0; n < steps.size(); n++) {
@@ -206,11 +222,13 @@ class CrashSafetyTest {
       int stopAt = n;
       int[] seen = {0};
       try {
-        op.run(f.xml(), step -> {
-          if (seen[0]++ == stopAt) {
-            throw new Crash(step);
-          }
-        });
+        op.run(
+            f.xml(),
+            step -> {
+              if (seen[0]++ == stopAt) {
+                throw new Crash(step);
+              }
+            });
         throw new AssertionError(op + " did not reach step " + n);
       } catch (Crash expected) {
         // the process "died" here
@@ -226,7 +244,8 @@ class CrashSafetyTest {
       for (Map.Entry<String, byte[]> s : f.snapshots().entrySet()) {
         assertThat(d.shot(s.getKey())).as(what + ": snapshot " + s.getKey()).isNotNull();
         assertThat(reads(f.xml(), s.getKey(), s.getValue()))
-            .as(what + ": snapshot " + s.getKey() + " content").isTrue();
+            .as(what + ": snapshot " + s.getKey() + " content")
+            .isTrue();
       }
       // Orphaned tail clusters are leaks for qemu-img; compaction reclaims them.
       TestDisks.CliResult c = cli("compact", f.xml().toString());

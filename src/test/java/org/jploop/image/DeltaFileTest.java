@@ -70,7 +70,8 @@ class DeltaFileTest {
     d.close();
     long unmapped = someMapped == 0 ? 255 : 0;
     poke(img, unmapped, phys);
-    assertThatThrownBy(() -> DeltaFile.open(img, true)).isInstanceOf(CorruptImageException.class)
+    assertThatThrownBy(() -> DeltaFile.open(img, true))
+        .isInstanceOf(CorruptImageException.class)
         .hasMessageContaining("used more than once");
     poke(img, unmapped, 0);
     try (DeltaFile again = DeltaFile.open(img, true)) {
@@ -84,7 +85,8 @@ class DeltaFileTest {
     TestDisks.writeRandom(xml, new byte[256 * CLUSTER_BYTES], seed.random(), 10);
     Path img = dir.resolve("root.hds");
     poke(img, 100, TestDisks.CLUSTER_SECTORS * 2L + 7);
-    assertThatThrownBy(() -> DeltaFile.open(img, true)).isInstanceOf(CorruptImageException.class)
+    assertThatThrownBy(() -> DeltaFile.open(img, true))
+        .isInstanceOf(CorruptImageException.class)
         .hasMessageContaining("L2 slot (100) corrupted");
   }
 
@@ -97,9 +99,10 @@ class DeltaFileTest {
     p.advance(1);
     p.advance(2);
     p.finish();
-    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(
-        "\rMerging: 0/4 clusters (0%)\rMerging: 1/4 clusters (25%)"
-            + "\rMerging: 2/4 clusters (50%)\rMerging: 4/4 clusters (100%)"
-            + System.lineSeparator());
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "\rMerging: 0/4 clusters (0%)\rMerging: 1/4 clusters (25%)"
+                + "\rMerging: 2/4 clusters (50%)\rMerging: 4/4 clusters (100%)"
+                + System.lineSeparator());
   }
 }

@@ -32,25 +32,38 @@ class DescriptorRestorerTest {
     Qemu.create(dir.resolve("root.hds"), 100L << 20, 512 << 10);
     Path xml = restorer.restore(dir, dir.resolve("root.hds"), false, 0);
     DiskDescriptor d = DiskDescriptor.read(xml);
-    assertThat(new long[] {d.diskSizeSectors(), d.blocksize(), d.cylinders(), d.heads(),
-        d.sectors()}).containsExactly(204800, 1024, 400, 16, 32);
-    assertThat(Files.readString(xml)).isEqualTo(DiskDescriptor.forNewImage(
-        ImageGeometry.forSize(204800, 1024), "root.hds", false).toXml());
-    assertThat(out.toString()).isEqualTo("Opening delta " + dir.resolve("root.hds") + "\n"
-        + "Adding snapshot {5fbaabe3-6958-40ff-92a7-860e329aab41}\nStoring " + xml + "\n");
+    assertThat(
+            new long[] {d.diskSizeSectors(), d.blocksize(), d.cylinders(), d.heads(), d.sectors()})
+        .containsExactly(204800, 1024, 400, 16, 32);
+    assertThat(Files.readString(xml))
+        .isEqualTo(
+            DiskDescriptor.forNewImage(ImageGeometry.forSize(204800, 1024), "root.hds", false)
+                .toXml());
+    assertThat(out.toString())
+        .isEqualTo(
+            "Opening delta "
+                + dir.resolve("root.hds")
+                + "\n"
+                + "Adding snapshot {5fbaabe3-6958-40ff-92a7-860e329aab41}\nStoring "
+                + xml
+                + "\n");
     assertThatThrownBy(() -> restorer.restore(dir, dir.resolve("root.hds"), false, 0))
         .isInstanceOf(ImageOperationException.class)
         .hasMessage("Can't create " + xml + ": File exists")
-        .satisfies(e -> assertThat(((ImageOperationException) e).kind())
-            .isEqualTo(ImageOperationException.Kind.BUSY));
+        .satisfies(
+            e ->
+                assertThat(((ImageOperationException) e).kind())
+                    .isEqualTo(ImageOperationException.Kind.BUSY));
   }
 
   @Test
   void testPloop1_dirtyV1InSubdirectory() throws Exception {
     Files.createDirectory(dir.resolve("sub"));
     Path img = dir.resolve("sub/old.hdd");
-    ImageWriter.createEmpty(img, ImageHeader.create(FormatVersion.V1,
-        ImageGeometry.forSize(4096, 2048)).withDiskInUse(ImageHeader.IN_USE));
+    ImageWriter.createEmpty(
+        img,
+        ImageHeader.create(FormatVersion.V1, ImageGeometry.forSize(4096, 2048))
+            .withDiskInUse(ImageHeader.IN_USE));
     Path xml = restorer.restore(dir, img, false, 0);
     assertThat(DiskDescriptor.read(xml).images().get(0).file()).isEqualTo("sub/old.hdd");
   }
@@ -65,8 +78,10 @@ class DescriptorRestorerTest {
     assertThat(d.diskSizeSectors()).isEqualTo(192);
     Files.delete(xml);
     Files.write(dir.resolve("y.raw"), new byte[256 << 10]);
-    assertThat(DiskDescriptor.read(restorer.restore(dir, dir.resolve("y.raw"), true, 128))
-        .blocksize()).as("-b, although 512 would divide the size too").isEqualTo(128);
+    assertThat(
+            DiskDescriptor.read(restorer.restore(dir, dir.resolve("y.raw"), true, 128)).blocksize())
+        .as("-b, although 512 would divide the size too")
+        .isEqualTo(128);
     Files.delete(xml);
     assertThatThrownBy(() -> restorer.restore(dir, dir.resolve("x.raw"), true, 2048))
         .hasMessage("Image size must be aligned to the blocksize specified");
@@ -82,8 +97,10 @@ class DescriptorRestorerTest {
   void testRefusals_missingImageOutsideDirNotPloop() throws Exception {
     assertThatThrownBy(() -> restorer.restore(dir, dir.resolve("none.hds"), false, 0))
         .hasMessage("open " + dir.resolve("none.hds") + ": No such file or directory")
-        .satisfies(e -> assertThat(((ImageOperationException) e).kind())
-            .isEqualTo(ImageOperationException.Kind.OPEN));
+        .satisfies(
+            e ->
+                assertThat(((ImageOperationException) e).kind())
+                    .isEqualTo(ImageOperationException.Kind.OPEN));
     Path other = Files.createDirectory(dir.resolve("other"));
     Qemu.create(dir.resolve("root.hds"), 1 << 20, 1 << 20);
     assertThatThrownBy(() -> restorer.restore(other, dir.resolve("root.hds"), false, 0))

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ploop snapshot-merge -n NEW_DELTA} ({@link SnapshotMerger#intoNew}): the child and its
  * parent (or with {@code -A} the whole chain) end up in the new file, which the child takes over;
- * both old files are gone, the content is the same, and a NEW_DELTA that exists or lies outside
- * the directory is refused with exit 38 before anything changes.
+ * both old files are gone, the content is the same, and a NEW_DELTA that exists or lies outside the
+ * directory is refused with exit 38 before anything changes.
  */
 class MergeIntoNewDeltaTest {
   @RegisterExtension final Seed seed = new Seed();
@@ -42,8 +42,8 @@ class MergeIntoNewDeltaTest {
     byte[] m2 = writeRandom(xml, m1, rnd, 40);
     Path s2File = DiskDescriptor.read(xml).fileOf(xml, DiskDescriptor.read(xml).image(S2));
     Path topFile = TestDisks.top(xml);
-    TestDisks.CliResult r = cli("snapshot-merge", "-n", dir.resolve("merged.hds").toString(),
-        xml.toString());
+    TestDisks.CliResult r =
+        cli("snapshot-merge", "-n", dir.resolve("merged.hds").toString(), xml.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("(new) " + dir.resolve("merged.hds"), "ploop snapshot merged");
     DiskDescriptor d = DiskDescriptor.read(xml);
@@ -68,12 +68,11 @@ class MergeIntoNewDeltaTest {
     }
     String before = Files.readString(xml);
     Path outside = Files.createTempDirectory("outside").resolve("x.hds");
-    TestDisks.CliResult far = cli("snapshot-merge", "-A", "-n", outside.toString(),
-        xml.toString());
+    TestDisks.CliResult far = cli("snapshot-merge", "-A", "-n", outside.toString(), xml.toString());
     assertThat(far.exitCode()).isEqualTo(38);
     assertThat(far.err()).contains("is not in " + dir.toRealPath());
-    TestDisks.CliResult exists = cli("snapshot-merge", "-A", "-n",
-        dir.resolve("root.hds").toString(), xml.toString());
+    TestDisks.CliResult exists =
+        cli("snapshot-merge", "-A", "-n", dir.resolve("root.hds").toString(), xml.toString());
     assertThat(exists.exitCode()).isEqualTo(38);
     assertThat(exists.err()).contains("Can't merge to new image");
     assertThat(Files.readString(xml)).isEqualTo(before);

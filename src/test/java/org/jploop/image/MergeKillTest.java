@@ -45,11 +45,14 @@ class MergeKillTest {
     Path base = dir.resolve("root.hds");
 
     String java = ProcessHandle.current().info().command().orElse("java");
-    String cp = System.getProperty("surefire.test.class.path",
-        System.getProperty("java.class.path"));
-    Process child = new ProcessBuilder(java, "-cp", cp, PloopCli.class.getName(),
-        "snapshot-merge", "-A", xml.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process child =
+        new ProcessBuilder(
+                java, "-cp", cp, PloopCli.class.getName(), "snapshot-merge", "-A", xml.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("child.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!baseInUse(base) && child.isAlive() && System.nanoTime() < deadline) {
       Thread.sleep(2);
@@ -58,10 +61,16 @@ class MergeKillTest {
     boolean killedMidway = child.isAlive();
     child.destroyForcibly(); // SIGKILL
     child.waitFor(30, TimeUnit.SECONDS);
-    System.out.println("merge child killed midway: " + killedMidway + ", exit " + child.exitValue()
-        + ", log: " + Files.readString(dir.resolve("child.log")).trim());
-    assertThat(killedMidway).as("the merge was still running when killed (seed " + seed.value
-        + ")").isTrue();
+    System.out.println(
+        "merge child killed midway: "
+            + killedMidway
+            + ", exit "
+            + child.exitValue()
+            + ", log: "
+            + Files.readString(dir.resolve("child.log")).trim());
+    assertThat(killedMidway)
+        .as("the merge was still running when killed (seed " + seed.value + ")")
+        .isTrue();
     assertThat(child.exitValue()).isEqualTo(137);
     assertThat(baseInUse(base)).as("the interrupted merge left the base dirty").isTrue();
 

@@ -16,7 +16,6 @@ import java.util.Random;
 import org.jploop.engine.EngineOptions;
 import org.jploop.engine.PloopDisk;
 import org.jploop.format.FormatVersion;
-import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.BlockFile;
 import org.jploop.io.FileBlockFile;
 import org.jploop.testing.CrashingBlockFile;
@@ -29,11 +28,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Power loss inside the data-moving operations: the delta being changed sits on a {@link
- * CrashingBlockFile}, the operation is stopped just before its N-th fsync, and several seeded
- * "what the disk could hold now" images are built from the durable state plus a random subset of
- * the unsynced writes (reordered, one possibly torn). Each must open with a sound BAT and, under
- * its chain, read exactly like the model: this is what proves the fsync ordering (data before the
- * BAT entry, BAT before freeing a cluster, zeroed BAT area before the new header).
+ * CrashingBlockFile}, the operation is stopped just before its N-th fsync, and several seeded "what
+ * the disk could hold now" images are built from the durable state plus a random subset of the
+ * unsynced writes (reordered, one possibly torn). Each must open with a sound BAT and, under its
+ * chain, read exactly like the model: this is what proves the fsync ordering (data before the BAT
+ * entry, BAT before freeing a cluster, zeroed BAT area before the new header).
  */
 class PowerLossTest {
   @RegisterExtension final Seed seed = new Seed();
@@ -75,7 +74,11 @@ class PowerLossTest {
     public void close() {}
   }
 
-  enum Op { MERGE, GROW, COMPACT }
+  enum Op {
+    MERGE,
+    GROW,
+    COMPACT
+  }
 
   private static MemoryBlockFile load(Path p) throws IOException {
     MemoryBlockFile m = new MemoryBlockFile(p, false);
@@ -84,8 +87,8 @@ class PowerLossTest {
   }
 
   private static byte[] read(List<BlockFile> chain) throws IOException {
-    try (PloopDisk disk = PloopDisk.open(chain,
-        EngineOptions.defaults().readOnly(true).allowDirty(true))) {
+    try (PloopDisk disk =
+        PloopDisk.open(chain, EngineOptions.defaults().readOnly(true).allowDirty(true))) {
       ByteBuffer b = ByteBuffer.allocate((int) disk.size());
       disk.read(b, 0);
       return b.array();
@@ -109,8 +112,8 @@ class PowerLossTest {
         for (long c = 0; c < d.batEntries(); c++) {
           if (d.physicalOf(c) != 0 && rnd.nextInt(3) == 0) {
             d.map(c, 0);
-            Arrays.fill(model, (int) (c * CLUSTER_BYTES), (int) ((c + 1) * CLUSTER_BYTES),
-                (byte) 0);
+            Arrays.fill(
+                model, (int) (c * CLUSTER_BYTES), (int) ((c + 1) * CLUSTER_BYTES), (byte) 0);
           }
         }
         d.writeDirtyBatPages();

@@ -14,9 +14,9 @@ import java.util.Random;
 import org.jploop.check.CheckOptions;
 import org.jploop.check.CheckResult;
 import org.jploop.check.ImageChecker;
-import org.jploop.format.FormatVersion;
 import org.jploop.engine.EngineOptions;
 import org.jploop.engine.PloopDisk;
+import org.jploop.format.FormatVersion;
 import org.jploop.testing.Qemu;
 import org.jploop.testing.TestImage;
 import org.junit.jupiter.api.Test;
@@ -25,9 +25,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Images written by QEMU are read by us with the same content, and images we build are read by
- * QEMU with the same content. Our read path is the engine's {@link PloopDisk} opened read-only;
- * {@link DeltaInfo} and {@link ImageChecker} are also run on QEMU's files.
+ * Images written by QEMU are read by us with the same content, and images we build are read by QEMU
+ * with the same content. Our read path is the engine's {@link PloopDisk} opened read-only; {@link
+ * DeltaInfo} and {@link ImageChecker} are also run on QEMU's files.
  */
 class QemuCompatTest {
   @TempDir Path dir;
@@ -65,10 +65,11 @@ class QemuCompatTest {
     assertThat(info.clusterSectors() * 512L).isEqualTo(cluster);
     assertThat(info.clustersAllocated()).as("seed %d", seed).isPositive();
     assertThat(info.inUse()).isFalse();
-    CheckResult r = ImageChecker.checkImage(image,
-        new CheckOptions(false, false, true, true, false), f -> { });
-    assertThat(r.status()).as("seed %d: %s", seed, r.findings()).isEqualTo(
-        CheckResult.Status.CLEAN);
+    CheckResult r =
+        ImageChecker.checkImage(image, new CheckOptions(false, false, true, true, false), f -> {});
+    assertThat(r.status())
+        .as("seed %d: %s", seed, r.findings())
+        .isEqualTo(CheckResult.Status.CLEAN);
     assertThat(r.findings()).as("seed %d", seed).isEmpty();
   }
 
@@ -86,9 +87,13 @@ class QemuCompatTest {
       top.allocate(c, rnd);
     }
     Path qemuRaw = dir.resolve("qemu.raw");
-    String json = "json:{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\""
-        + top.file() + "\"},\"backing\":{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\","
-        + "\"filename\":\"" + base.file() + "\"}}}";
+    String json =
+        "json:{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\""
+            + top.file()
+            + "\"},\"backing\":{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\","
+            + "\"filename\":\""
+            + base.file()
+            + "\"}}}";
     Qemu.Result r = Qemu.run("qemu-img", "convert", "-O", "raw", json, qemuRaw.toString());
     assertThat(r.exitCode()).as(r.output()).isZero();
     Path ours = dir.resolve("ours.raw");
@@ -117,15 +122,15 @@ class QemuCompatTest {
   }
 
   /**
-   * An image made by {@link ImageCreator} and written through the engine: in use while open,
-   * clean after close, passes qemu-img check, same content for qemu, and our checker and info agree.
+   * An image made by {@link ImageCreator} and written through the engine: in use while open, clean
+   * after close, passes qemu-img check, same content for qemu, and our checker and info agree.
    */
   @Test
   void testOurWrittenImage_qemuReadsSameContent() throws IOException {
     long seed = Long.getLong("jploop.seed", 0xE61EL);
     Random rnd = new Random(seed);
     Path image = dir.resolve("root.hds");
-    ImageCreator.create(ImageCreator.Request.of(image, 65536), b -> { }); // 32 MiB
+    ImageCreator.create(ImageCreator.Request.of(image, 65536), b -> {}); // 32 MiB
     byte[] expected = new byte[32 << 20];
     try (PloopDisk disk = PloopDisk.openPaths(List.of(image), EngineOptions.defaults())) {
       assertThat(DeltaInfo.readImage(image, null).inUse()).as("in use while open").isTrue();
@@ -146,17 +151,18 @@ class QemuCompatTest {
     assertThat(check.exitCode()).as("seed %d: %s", seed, check.output()).isZero();
     Path qemuRaw = dir.resolve("qemu.raw");
     Qemu.convertToRaw(image, qemuRaw);
-    assertThat(Arrays.mismatch(Files.readAllBytes(qemuRaw), expected)).as("seed %d", seed)
+    assertThat(Arrays.mismatch(Files.readAllBytes(qemuRaw), expected))
+        .as("seed %d", seed)
         .isEqualTo(-1);
-    CheckResult r = ImageChecker.checkImage(image,
-        new CheckOptions(false, false, true, true, false), f -> { });
+    CheckResult r =
+        ImageChecker.checkImage(image, new CheckOptions(false, false, true, true, false), f -> {});
     assertThat(r.findings()).as("seed %d", seed).isEmpty();
   }
 
   /** Writes the whole flat disk of the chain, read through a read-only {@link PloopDisk}. */
   static void readThroughEngine(List<Path> deltasBaseFirst, Path out) throws IOException {
-    try (PloopDisk disk = PloopDisk.openPaths(deltasBaseFirst,
-            EngineOptions.defaults().readOnly(true));
+    try (PloopDisk disk =
+            PloopDisk.openPaths(deltasBaseFirst, EngineOptions.defaults().readOnly(true));
         OutputStream os = Files.newOutputStream(out)) {
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
       for (long pos = 0; pos < disk.size(); pos += buf.capacity()) {

@@ -154,8 +154,10 @@ class ResizeCompactConvertTest {
     Path xml = TestDisks.newDisk(dir, 256, FormatVersion.V2);
     Random rnd = seed.random();
     byte[] m0 = writeRandom(xml, new byte[256 * CLUSTER_BYTES], rnd, 60);
-    assertThat(cli("snapshot", "-u", "{11111111-1111-4111-8111-111111111111}", xml.toString())
-        .exitCode()).isZero();
+    assertThat(
+            cli("snapshot", "-u", "{11111111-1111-4111-8111-111111111111}", xml.toString())
+                .exitCode())
+        .isZero();
     byte[] m1 = writeRandom(xml, m0, rnd, 60);
     TestDisks.CliResult r = cli("convert", "-v", "1", xml.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();

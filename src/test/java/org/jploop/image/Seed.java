@@ -20,8 +20,14 @@ final class Seed implements TestWatcher {
 
   @Override
   public void testFailed(ExtensionContext context, Throwable cause) {
-    System.err.println("FAILED " + context.getDisplayName() + " with seed " + value
-        + " (repeat with -Djploop.seed=" + value + ")");
+    System.err.println(
+        "FAILED "
+            + context.getDisplayName()
+            + " with seed "
+            + value
+            + " (repeat with -Djploop.seed="
+            + value
+            + ")");
   }
 
   @Override

@@ -3,8 +3,8 @@ package org.jploop.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jploop.image.TestDisks.CLUSTER_BYTES;
 import static org.jploop.image.TestDisks.assertQemuClean;
-import static org.jploop.image.TestDisks.cli;
 import static org.jploop.image.TestDisks.assertVisible;
+import static org.jploop.image.TestDisks.cli;
 import static org.jploop.image.TestDisks.writeRandom;
 
 import java.nio.file.Files;
@@ -76,18 +76,29 @@ class SnapshotOperationsTest {
     assertThat(r.exitCode()).as(r.err()).isZero();
     String[] lines = r.out().split("\n");
     assertThat(lines).hasSize(5);
-    assertThat(lines[0]).isEqualTo(String.format(Locale.ROOT, "%-38s %1s %-38s %s", "PARENT_UUID", "C",
-        "UUID", "FNAME"));
-    assertThat(lines[1]).isEqualTo(String.format(Locale.ROOT, "%-38s %1s %-38s %s", Guid.NONE, "", S1,
-        dir.resolve("root.hds").toAbsolutePath()));
-    assertThat(lines[4]).startsWith(String.format(Locale.ROOT, "%-38s %1s %-38s ", S3, "*", Guid.TOP_DELTA));
+    assertThat(lines[0])
+        .isEqualTo(
+            String.format(Locale.ROOT, "%-38s %1s %-38s %s", "PARENT_UUID", "C", "UUID", "FNAME"));
+    assertThat(lines[1])
+        .isEqualTo(
+            String.format(
+                Locale.ROOT,
+                "%-38s %1s %-38s %s",
+                Guid.NONE,
+                "",
+                S1,
+                dir.resolve("root.hds").toAbsolutePath()));
+    assertThat(lines[4])
+        .startsWith(String.format(Locale.ROOT, "%-38s %1s %-38s ", S3, "*", Guid.TOP_DELTA));
 
     TestDisks.CliResult s = cli("snapshot-list", "-H", "-s", "-o", "uuid,current", xml.toString());
     assertThat(s.out().split("\n")).containsExactly(S1 + " ", S2 + " ", S3 + " *");
     TestDisks.CliResult u = cli("snapshot-list", "-H", "-o", "uuid", "-u", S2, xml.toString());
     assertThat(u.out().split("\n")).containsExactly(S1, S2);
-    assertThat(cli("snapshot-list", "-u", "{44444444-4444-4444-8444-444444444444}",
-        xml.toString()).exitCode()).isEqualTo(43);
+    assertThat(
+            cli("snapshot-list", "-u", "{44444444-4444-4444-8444-444444444444}", xml.toString())
+                .exitCode())
+        .isEqualTo(43);
   }
 
   @Test
@@ -132,8 +143,10 @@ class SnapshotOperationsTest {
     byte[][] m = chainOfFour(xml, seed.random());
     assertThat(cli("snapshot-delete", "-u", S1, xml.toString()).exitCode()).isZero();
     assertVisible(xml, null, m[3]);
-    assertThat(cli("snapshot-delete", "-u", "{44444444-4444-4444-8444-444444444444}",
-        xml.toString()).exitCode()).isEqualTo(43);
+    assertThat(
+            cli("snapshot-delete", "-u", "{44444444-4444-4444-8444-444444444444}", xml.toString())
+                .exitCode())
+        .isEqualTo(43);
     // Deleting the top (no children) drops its data; the parent becomes the top.
     assertThat(cli("snapshot-delete", "-u", Guid.TOP_DELTA, xml.toString()).exitCode()).isZero();
     DiskDescriptor d = DiskDescriptor.read(xml);
@@ -254,12 +267,18 @@ class SnapshotOperationsTest {
     Path top = TestDisks.top(xml);
     try (var f = org.jploop.io.FileBlockFile.open(top, false)) {
       var h = org.jploop.io.ImageReader.readHeader(f);
-      org.jploop.io.ImageWriter.writeHeader(f, h.withDiskInUse(
-          org.jploop.format.ImageHeader.IN_USE));
+      org.jploop.io.ImageWriter.writeHeader(
+          f, h.withDiskInUse(org.jploop.format.ImageHeader.IN_USE));
     }
     byte[] before = Files.readAllBytes(top);
-    for (String[] args : new String[][] {{"snapshot"}, {"snapshot-merge"}, {"compact"},
-        {"resize", "-s", "16M"}, {"convert", "-v", "1"}}) {
+    for (String[] args :
+        new String[][] {
+          {"snapshot"},
+          {"snapshot-merge"},
+          {"compact"},
+          {"resize", "-s", "16M"},
+          {"convert", "-v", "1"}
+        }) {
       String[] full = java.util.Arrays.copyOf(args, args.length + 1);
       full[args.length] = xml.toString();
       TestDisks.CliResult r = cli(full);

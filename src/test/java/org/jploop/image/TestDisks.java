@@ -30,14 +30,15 @@ import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
 
 /**
- * Test fixtures for image operations: builds disks and writes clusters into their top delta with
- * an independent little writer (append at EOF or overwrite in place, shuffled, then the BAT entry),
- * reads a chain's visible content through {@code qemu-img convert} with a nested json backing
- * spec, and runs {@code qemu-img check}.
+ * Test fixtures for image operations: builds disks and writes clusters into their top delta with an
+ * independent little writer (append at EOF or overwrite in place, shuffled, then the BAT entry),
+ * reads a chain's visible content through {@code qemu-img convert} with a nested json backing spec,
+ * and runs {@code qemu-img check}.
  */
 final class TestDisks {
   /** 32 KiB clusters keep test images small. */
   static final int CLUSTER_SECTORS = 64;
+
   static final int CLUSTER_BYTES = CLUSTER_SECTORS * 512;
 
   private TestDisks() {}
@@ -73,8 +74,8 @@ final class TestDisks {
     }
     Collections.shuffle(picks, rnd);
     Path img = top(xml);
-    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ImageHeader h;
       try (FileBlockFile f = FileBlockFile.open(img, true)) {
         h = ImageReader.readHeader(f);
@@ -121,8 +122,13 @@ final class TestDisks {
     for (int i = 0; i < baseFirst.size(); i++) {
       boolean raw = rawBase && i == 0;
       String file = "{\"driver\":\"file\",\"filename\":\"" + baseFirst.get(i) + "\"}";
-      spec = "{\"driver\":\"" + (raw ? "raw" : "parallels") + "\",\"file\":" + file
-          + (spec == null ? "" : ",\"backing\":" + spec) + "}";
+      spec =
+          "{\"driver\":\""
+              + (raw ? "raw" : "parallels")
+              + "\",\"file\":"
+              + file
+              + (spec == null ? "" : ",\"backing\":" + spec)
+              + "}";
     }
     Path out = Files.createTempFile("visible", ".raw");
     try {
@@ -176,8 +182,10 @@ final class TestDisks {
 
   /** Returns qemu-img check's exit code for a parallels image. */
   static int qemuCheck(Path image) throws Exception {
-    Process p = new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(60, TimeUnit.SECONDS);
     if (p.exitValue() != 0) {
@@ -214,8 +222,9 @@ final class TestDisks {
   static CliResult cli(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int rc = PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
+    int rc =
+        PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
+            .execute(args);
     return new CliResult(rc, out.toString(), err.toString());
   }
 

@@ -63,14 +63,20 @@ class RealPloopIT {
     } else {
       Run r = exec(List.of(script.toString(), "info"), 300);
       if (r.code() != 38 || !r.err().contains("Usage: ploop info")) {
-        why = "it did not start (" + r.err().lines().reduce((a, b) -> b).orElse("") + ", exit "
-            + r.code() + "; it needs apt-get download access and gcc)";
+        why =
+            "it did not start ("
+                + r.err().lines().reduce((a, b) -> b).orElse("")
+                + ", exit "
+                + r.code()
+                + "; it needs apt-get download access and gcc)";
       }
     }
     if (why != null) {
-      System.err.println("\n****************************************************************\n"
-          + "* WARNING: RealPloopIT SKIPPED: the real ploop 1.15 tool is not available:\n* "
-          + why + "\n****************************************************************\n");
+      System.err.println(
+          "\n****************************************************************\n"
+              + "* WARNING: RealPloopIT SKIPPED: the real ploop 1.15 tool is not available:\n* "
+              + why
+              + "\n****************************************************************\n");
     }
     assumeTrue(why == null, "real ploop 1.15 not available: " + why);
     realploop = script;
@@ -85,10 +91,20 @@ class RealPloopIT {
     int[][] cases = {{1, 64}, {2, 64}, {2, 512}, {1, 2048}, {2, 2048}};
     for (int[] c : cases) {
       Pair p = pair("init-v" + c[0] + "-b" + c[1]);
-      p.both("init", "-s", "96M", "-t", "none", "-v", Integer.toString(c[0]), "-b",
-          Integer.toString(c[1]), "{dir}/root.hds");
+      p.both(
+          "init",
+          "-s",
+          "96M",
+          "-t",
+          "none",
+          "-v",
+          Integer.toString(c[0]),
+          "-b",
+          Integer.toString(c[1]),
+          "{dir}/root.hds");
       p.assertSame("after init v" + c[0] + " -b " + c[1]);
-      assertThat(Files.readAllBytes(p.j("root.hds"))).as(p.what("root.hds bytes"))
+      assertThat(Files.readAllBytes(p.j("root.hds")))
+          .as(p.what("root.hds bytes"))
           .isEqualTo(Files.readAllBytes(p.r("root.hds")));
       p.write(40, 96L << 20);
       p.assertSame("after writes");
@@ -156,8 +172,8 @@ class RealPloopIT {
   void testRestoreDescriptor() throws Exception {
     for (String[] c : new String[][] {{"2", "ploop1"}, {"1", "ploop1"}, {"2", "raw"}}) {
       Pair p = pair("restore-" + c[0] + c[1]);
-      p.both("init", "-s", "80M", "-t", "none", "-v", c[0], "-f", c[1], "-b", "128",
-          "{dir}/root.hds");
+      p.both(
+          "init", "-s", "80M", "-t", "none", "-v", c[0], "-f", c[1], "-b", "128", "{dir}/root.hds");
       if (c[1].equals("ploop1")) {
         p.write(10, 80L << 20);
       }
@@ -181,8 +197,16 @@ class RealPloopIT {
     for (String name : new String[] {"base.hds", "mid.hds", "top.hds"}) {
       long size = (name.equals("top.hds") ? 192L : 128L) << 20;
       for (Path d : new Path[] {p.jdir, p.rdir}) {
-        run("qemu-img", "create", "-q", "-f", "parallels", "-o", "cluster_size=256K",
-            d.resolve(name).toString(), Long.toString(size));
+        run(
+            "qemu-img",
+            "create",
+            "-q",
+            "-f",
+            "parallels",
+            "-o",
+            "cluster_size=256K",
+            d.resolve(name).toString(),
+            Long.toString(size));
       }
       p.writeTo(name, rnd, 15, size);
     }
@@ -190,8 +214,16 @@ class RealPloopIT {
     p.assertSameBytes("new.hds");
     p.both("merge", "{dir}/top.hds", "{dir}/mid.hds", "{dir}/base.hds");
     p.assertSameBytes("base.hds");
-    Run cmp = run("qemu-img", "compare", "-f", "parallels", "-F", "parallels",
-        p.j("base.hds").toString(), p.j("new.hds").toString());
+    Run cmp =
+        run(
+            "qemu-img",
+            "compare",
+            "-f",
+            "parallels",
+            "-F",
+            "parallels",
+            p.j("base.hds").toString(),
+            p.j("new.hds").toString());
     assertThat(cmp.code()).as(p.what(cmp.toString())).isZero();
   }
 
@@ -199,7 +231,9 @@ class RealPloopIT {
 
   /** A disk directory for jploop and one for real ploop, under the same scenario name. */
   private Pair pair(String name) throws IOException {
-    return new Pair(name, Files.createDirectories(work.resolve(name).resolve("j")),
+    return new Pair(
+        name,
+        Files.createDirectories(work.resolve(name).resolve("j")),
         Files.createDirectories(work.resolve(name).resolve("r")));
   }
 
@@ -246,8 +280,10 @@ class RealPloopIT {
     void both(String... args) throws Exception {
       Run j = jploop(substitute(args, jdir));
       Run r = real(substitute(args, rdir));
-      assertThat(j.code()).as(what("jploop " + String.join(" ", args) + "\n" + j + "\nreal:\n"
-          + r)).isEqualTo(r.code()).isZero();
+      assertThat(j.code())
+          .as(what("jploop " + String.join(" ", args) + "\n" + j + "\nreal:\n" + r))
+          .isEqualTo(r.code())
+          .isZero();
     }
 
     /** Writes {@code n} random extents (seeded) to the top delta of both disks. */
@@ -283,8 +319,7 @@ class RealPloopIT {
     void assertSame(String when) throws Exception {
       Path jx = j(DiskDescriptor.FILE_NAME);
       Path rx = r(DiskDescriptor.FILE_NAME);
-      assertThat(normalized(jx)).as(what(when + ": DiskDescriptor.xml")).isEqualTo(
-          normalized(rx));
+      assertThat(normalized(jx)).as(what(when + ": DiskDescriptor.xml")).isEqualTo(normalized(rx));
       DiskDescriptor jd = DiskDescriptor.read(jx);
       DiskDescriptor rd = DiskDescriptor.read(rx);
       for (DiskDescriptor.ImageEntry je : jd.images()) {
@@ -294,13 +329,15 @@ class RealPloopIT {
           assertSameFile(when, jf, rf);
           continue;
         }
-        assertThat(Files.size(jf)).as(what(when + ": length of " + je.guid()))
+        assertThat(Files.size(jf))
+            .as(what(when + ": length of " + je.guid()))
             .isEqualTo(Files.size(rf));
         byte[] jh = headerArea(jf);
         byte[] rh = headerArea(rf);
         ploopFlagsFixed(jf, jh, rh);
-        assertThat(jh).as(what(when + ": header and BAT of " + je.guid() + " ("
-            + jf.getFileName() + ")")).isEqualTo(rh);
+        assertThat(jh)
+            .as(what(when + ": header and BAT of " + je.guid() + " (" + jf.getFileName() + ")"))
+            .isEqualTo(rh);
       }
       for (DiskDescriptor.Shot s : jd.shots()) {
         Path jraw = work.resolve("j.raw");
@@ -321,25 +358,34 @@ class RealPloopIT {
      * detailed), info -s and snapshot-list give the same result as on its own disk.
      */
     void crossCheck() throws Exception {
-      for (String[] verb : new String[][] {{"info", "-s", "{xml}"},
-          {"snapshot-list", "{xml}"}, {"check", "{xml}"}}) {
+      for (String[] verb :
+          new String[][] {
+            {"info", "-s", "{xml}"}, {"snapshot-list", "{xml}"}, {"check", "{xml}"}
+          }) {
         Run realOnJ = real(substitute(verb, jdir));
         Run realOnR = real(substitute(verb, rdir));
         Run jOnR = jploop(substitute(verb, rdir));
         Run jOnJ = jploop(substitute(verb, jdir));
         String v = String.join(" ", verb);
-        assertThat(realOnJ.code()).as(what("real ploop " + v + " on jploop's disk\n" + realOnJ))
-            .isEqualTo(realOnR.code()).isZero();
-        assertThat(jOnR.code()).as(what("jploop " + v + " on ploop's disk\n" + jOnR))
-            .isEqualTo(jOnJ.code()).isZero();
+        assertThat(realOnJ.code())
+            .as(what("real ploop " + v + " on jploop's disk\n" + realOnJ))
+            .isEqualTo(realOnR.code())
+            .isZero();
+        assertThat(jOnR.code())
+            .as(what("jploop " + v + " on ploop's disk\n" + jOnR))
+            .isEqualTo(jOnJ.code())
+            .isZero();
         if (!verb[0].equals("check")) {
-          assertThat(paths(realOnJ.out(), jdir)).as(what("real " + v + " output on j vs r"))
+          assertThat(paths(realOnJ.out(), jdir))
+              .as(what("real " + v + " output on j vs r"))
               .isEqualTo(paths(realOnR.out(), rdir));
-          assertThat(paths(jOnR.out(), rdir)).as(what("jploop " + v + " output on r vs j"))
+          assertThat(paths(jOnR.out(), rdir))
+              .as(what("jploop " + v + " output on r vs j"))
               .isEqualTo(paths(jOnJ.out(), jdir));
         }
         if (verb[0].equals("info")) {
-          assertThat(jOnJ.out()).as(what("info -s: jploop vs ploop"))
+          assertThat(jOnJ.out())
+              .as(what("info -s: jploop vs ploop"))
               .isEqualTo(realOnR.out().replaceAll("(?m)^Opening delta .*\n", ""));
         }
       }
@@ -358,8 +404,16 @@ class RealPloopIT {
         Path rf = rd.fileOf(rx, rd.image(e.guid()));
         Run realOnJ = real("check", "-f", "-c", "-r", jf.toString());
         Run realOnR = real("check", "-f", "-c", "-r", rf.toString());
-        assertThat(realOnJ.code()).as(what("real ploop check -f -c -r on jploop's " + jf + "\n"
-            + realOnJ + "\non its own:\n" + realOnR)).isEqualTo(realOnR.code());
+        assertThat(realOnJ.code())
+            .as(
+                what(
+                    "real ploop check -f -c -r on jploop's "
+                        + jf
+                        + "\n"
+                        + realOnJ
+                        + "\non its own:\n"
+                        + realOnR))
+            .isEqualTo(realOnR.code());
         Run jOnR = jploop("check", "-f", "-c", "-r", rf.toString());
         assertThat(jOnR.code()).as(what("jploop check -f -c -r " + rf + "\n" + jOnR)).isZero();
       }
@@ -380,8 +434,9 @@ class RealPloopIT {
     }
     try (org.jploop.image.DeltaFile d = org.jploop.image.DeltaFile.open(jploopFile, true)) {
       boolean empty = d.mappedCount() == 0;
-      assertThat((jb[52] & 1) != 0).as(jploopFile + ": CIF_Empty with " + d.mappedCount()
-          + " clusters mapped").isEqualTo(empty);
+      assertThat((jb[52] & 1) != 0)
+          .as(jploopFile + ": CIF_Empty with " + d.mappedCount() + " clusters mapped")
+          .isEqualTo(empty);
     }
     rb[52] = (byte) ((rb[52] & ~1) | (jb[52] & 1));
   }
@@ -390,15 +445,18 @@ class RealPloopIT {
   private static String[] substitute(String[] args, Path dir) {
     String[] out = new String[args.length];
     for (int i = 0; i < args.length; i++) {
-      out[i] = args[i].replace("{xml}", dir.resolve(DiskDescriptor.FILE_NAME).toString())
-          .replace("{dir}", dir.toString());
+      out[i] =
+          args[i]
+              .replace("{xml}", dir.resolve(DiskDescriptor.FILE_NAME).toString())
+              .replace("{dir}", dir.toString());
     }
     return out;
   }
 
   /** The descriptor text with the root element renamed and the file GUIDs of delta names masked. */
   static String normalized(Path xml) throws IOException {
-    return Files.readString(xml).replace("Parallels_disk_image", "Virtuozzo_disk_image")
+    return Files.readString(xml)
+        .replace("Parallels_disk_image", "Virtuozzo_disk_image")
         .replaceAll("(<File>[^<]*\\.)\\{[0-9a-fA-F-]{36}}(</File>)", "$1{FILE-GUID}$2");
   }
 
@@ -430,8 +488,14 @@ class RealPloopIT {
     List<Path> files = d.chainFiles(xml, guid);
     for (int i = 0; i < files.size(); i++) {
       String drv = d.raw() && i == 0 ? "raw" : "parallels";
-      spec = "{\"driver\":\"" + drv + "\",\"file\":{\"driver\":\"file\",\"filename\":\""
-          + files.get(i) + "\"}" + (spec == null ? "" : ",\"backing\":" + spec) + "}";
+      spec =
+          "{\"driver\":\""
+              + drv
+              + "\",\"file\":{\"driver\":\"file\",\"filename\":\""
+              + files.get(i)
+              + "\"}"
+              + (spec == null ? "" : ",\"backing\":" + spec)
+              + "}";
     }
     Files.deleteIfExists(out);
     Run r = run("qemu-img", "convert", "-O", "raw", "json:" + spec, out.toString());
@@ -463,8 +527,9 @@ class RealPloopIT {
   private static Run jploop(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int rc = PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
+    int rc =
+        PloopCli.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true))
+            .execute(args);
     return new Run(rc, out.toString(), err.toString());
   }
 
@@ -488,7 +553,9 @@ class RealPloopIT {
         p.destroyForcibly();
         throw new IllegalStateException("timed out: " + argv);
       }
-      return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+      return new Run(
+          p.exitValue(),
+          new String(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8));
     } finally {
       Files.deleteIfExists(err);

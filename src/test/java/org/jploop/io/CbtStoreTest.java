@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class CbtStoreTest {
   static final UUID ID = UUID.fromString("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
   static final int CLUSTER = 32768;
+
   /** 256 MiB disk with 1-sector granules: 524288 bits = 65536 bytes = two 32 KiB pieces. */
   static final long DISK = 256L << 20;
 
@@ -46,8 +47,13 @@ class CbtStoreTest {
     ImageHeader h = ImageReader.readHeader(f);
     long end = f.size();
     // piece 0 all dirty (L1 = 1), piece 1 with three bits (stored in a cluster)
-    DirtyBitmap b = new DirtyBitmap.Builder(ID, DISK / 512, 1).setRange(0, 262144)
-        .set(262144).set(262153).set(524287).build();
+    DirtyBitmap b =
+        new DirtyBitmap.Builder(ID, DISK / 512, 1)
+            .setRange(0, 262144)
+            .set(262144)
+            .set(262153)
+            .set(524287)
+            .build();
     ImageHeader next = CbtStore.write(f, h, b);
 
     assertThat(next.diskInUse()).isEqualTo(ImageHeader.CLOSED_V21);
@@ -59,8 +65,8 @@ class CbtStoreTest {
     assertThat(piece[1]).isEqualTo((byte) 0x02);
     assertThat(piece[CLUSTER - 1]).isEqualTo((byte) 0x80);
     assertThat(Arrays.copyOfRange(piece, 2, CLUSTER - 1)).containsOnly(0);
-    ByteBuffer ext = ByteBuffer.wrap(bytes(f, end + CLUSTER, CLUSTER))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer ext =
+        ByteBuffer.wrap(bytes(f, end + CLUSTER, CLUSTER)).order(ByteOrder.LITTLE_ENDIAN);
     assertThat(ext.getLong(0)).isEqualTo(FormatExtension.MAGIC);
     assertThat(ext.getLong(24)).isEqualTo(FormatExtension.DIRTY_BITMAP_MAGIC);
     assertThat(ext.getInt(40)).isEqualTo(32 + 16);
@@ -70,8 +76,8 @@ class CbtStoreTest {
     assertThat(ext.getLong(80)).isEqualTo(1);
     assertThat(ext.getLong(88)).isEqualTo(end / 512);
     assertThat(ext.getLong(96)).as("terminator").isZero();
-    byte[] md5 = MessageDigest.getInstance("MD5")
-        .digest(Arrays.copyOfRange(ext.array(), 24, CLUSTER));
+    byte[] md5 =
+        MessageDigest.getInstance("MD5").digest(Arrays.copyOfRange(ext.array(), 24, CLUSTER));
     assertThat(Arrays.copyOfRange(ext.array(), 8, 24)).isEqualTo(md5);
 
     CbtStore.Stored s = CbtStore.read(f, next, h.firstBlockOffset() * 512);
@@ -113,12 +119,18 @@ class CbtStoreTest {
     long ext = h.formatExtensionOffset() * 512;
     byte[] before = all(f);
 
-    assertRefused(f, h.withDiskInUse(ImageHeader.IN_USE), data,
+    assertRefused(
+        f,
+        h.withDiskInUse(ImageHeader.IN_USE),
+        data,
         "Can't load dirty_bitmap, because image was not successfully closed");
-    assertRefused(f, h.withFormatExtensionOffset(h.formatExtensionOffset() + 1), data,
+    assertRefused(
+        f,
+        h.withFormatExtensionOffset(h.formatExtensionOffset() + 1),
+        data,
         "is not aligned to cluster");
-    assertRefused(f, h.withFormatExtensionOffset(h.formatExtensionOffset() + 64), data,
-        "beyond EOF");
+    assertRefused(
+        f, h.withFormatExtensionOffset(h.formatExtensionOffset() + 64), data, "beyond EOF");
     assertRefused(f, h, ext + CLUSTER, "lies inside the data clusters");
     assertThat(all(f)).isEqualTo(before);
 
@@ -152,8 +164,8 @@ class CbtStoreTest {
     MemoryBlockFile f = image();
     ImageHeader h0 = ImageReader.readHeader(f);
     long end = f.size();
-    ImageHeader h = CbtStore.write(f, h0,
-        new DirtyBitmap.Builder(ID, DISK / 512, 1).set(1).build());
+    ImageHeader h =
+        CbtStore.write(f, h0, new DirtyBitmap.Builder(ID, DISK / 512, 1).set(1).build());
     ImageHeader dropped = CbtStore.drop(f, h, end);
     assertThat(dropped.diskInUse()).isEqualTo(ImageHeader.CLOSED_V20);
     assertThat(dropped.formatExtensionOffset()).isZero();
@@ -165,8 +177,8 @@ class CbtStoreTest {
   @Test
   void testDrop_badExtension_refusedUnchanged() throws Exception {
     MemoryBlockFile f = image();
-    ImageHeader h = CbtStore.write(f, ImageReader.readHeader(f),
-        DirtyBitmap.empty(ID, DISK / 512, 128));
+    ImageHeader h =
+        CbtStore.write(f, ImageReader.readHeader(f), DirtyBitmap.empty(ID, DISK / 512, 128));
     f.write(ByteBuffer.wrap(new byte[] {9}), h.formatExtensionOffset() * 512 + 100);
     byte[] before = all(f);
     assertThatThrownBy(() -> CbtStore.drop(f, h, 0)).isInstanceOf(BadExtensionException.class);
@@ -175,12 +187,16 @@ class CbtStoreTest {
 
   @Test
   void testTrimmedEnd_onlyContiguousClustersAtTheEnd() throws Exception {
-    CbtStore.Stored s = new CbtStore.Stored(DirtyBitmap.empty(ID, 64, 1), 10 * CLUSTER,
-        new long[] {7L * CLUSTER, 9L * CLUSTER}, new long[] {7L * 64, 9L * 64}, CLUSTER);
+    CbtStore.Stored s =
+        new CbtStore.Stored(
+            DirtyBitmap.empty(ID, 64, 1),
+            10 * CLUSTER,
+            new long[] {7L * CLUSTER, 9L * CLUSTER},
+            new long[] {7L * 64, 9L * 64},
+            CLUSTER);
     assertThat(CbtStore.trimmedEnd(s, 11L * CLUSTER, CLUSTER)).isEqualTo(9L * CLUSTER);
     assertThat(CbtStore.trimmedEnd(s, 12L * CLUSTER, CLUSTER)).isEqualTo(12L * CLUSTER);
-    assertThat(CbtStore.trimmedEnd(s, 11L * CLUSTER + 512, CLUSTER)).isEqualTo(
-        11L * CLUSTER + 512);
+    assertThat(CbtStore.trimmedEnd(s, 11L * CLUSTER + 512, CLUSTER)).isEqualTo(11L * CLUSTER + 512);
   }
 
   @Test
@@ -193,7 +209,8 @@ class CbtStoreTest {
 
   static void assertRefused(MemoryBlockFile f, ImageHeader h, long dataEnd, String msg) {
     assertThatThrownBy(() -> CbtStore.read(f, h, dataEnd))
-        .isInstanceOf(BadExtensionException.class).hasMessageContaining(msg)
+        .isInstanceOf(BadExtensionException.class)
+        .hasMessageContaining(msg)
         .hasMessageStartingWith("mem/root.hds: offset ");
   }
 

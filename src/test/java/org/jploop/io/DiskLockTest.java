@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link DiskLock} against another process using ploop 1.15's and 7.x's lock, {@code flock(2)} on
- * {@code DiskDescriptor.xml.lck} (util-linux {@code flock} takes the same lock): neither may get the
- * disk while the other holds it. Issue 15: jploop took only an fcntl lock, which flock does not see.
+ * {@code DiskDescriptor.xml.lck} (util-linux {@code flock} takes the same lock): neither may get
+ * the disk while the other holds it. Issue 15: jploop took only an fcntl lock, which flock does not
+ * see.
  */
 class DiskLockTest {
   @TempDir Path dir;
@@ -26,7 +27,9 @@ class DiskLockTest {
   @Test
   void testHeldLock_blocksAnotherProcessFlock() throws Exception {
     try (DiskLock l = DiskLock.tryAcquire(xml(), "mount").orElseThrow()) {
-      assertThat(flockNonBlocking(l.file())).as("flock -n while jploop holds the disk").isEqualTo(1);
+      assertThat(flockNonBlocking(l.file()))
+          .as("flock -n while jploop holds the disk")
+          .isEqualTo(1);
       assertThat(DiskLock.holder(xml())).isEqualTo(ProcessHandle.current().pid() + " mount");
       assertThat(DiskLock.tryAcquire(xml(), "again")).as("second acquire in this JVM").isEmpty();
     }

@@ -25,8 +25,10 @@ class FileBlockFileTest {
     Files.createFile(p);
     Random r = new Random(SEED);
     byte[] model = new byte[3 << 20];
-    ShortIoChannel ch = new ShortIoChannel(
-        FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE), new Random(SEED));
+    ShortIoChannel ch =
+        new ShortIoChannel(
+            FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE),
+            new Random(SEED));
     try (FileBlockFile f = FileBlockFile.over(p, false, ch)) {
       for (int i = 0; i < 200; i++) {
         int len = 1 + r.nextInt(64 * 1024);
@@ -44,7 +46,8 @@ class FileBlockFileTest {
         int off = r.nextInt(model.length - len);
         ByteBuffer dst = ByteBuffer.allocate(len);
         f.read(dst, off);
-        assertThat(dst.array()).as("seed %d read %d at %d", SEED, i, off)
+        assertThat(dst.array())
+            .as("seed %d read %d at %d", SEED, i, off)
             .isEqualTo(Arrays.copyOfRange(model, off, off + len));
       }
       assertThat(ch.shortCalls()).as("the channel really cut requests").isGreaterThan(100);
@@ -70,8 +73,10 @@ class FileBlockFileTest {
     Files.write(p, new byte[4096]);
     try (FileBlockFile f = FileBlockFile.open(p, true)) {
       assertThat(f.readOnly()).isTrue();
-      assertThatThrownBy(() -> f.write(ByteBuffer.allocate(1), 7)).isInstanceOf(IOException.class)
-          .hasMessageContaining("ro.hds").hasMessageContaining("offset 7")
+      assertThatThrownBy(() -> f.write(ByteBuffer.allocate(1), 7))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("ro.hds")
+          .hasMessageContaining("offset 7")
           .hasMessageContaining("read-only");
       assertThatThrownBy(() -> f.truncate(0)).hasMessageContaining("read-only");
       assertThatThrownBy(() -> f.punchHole(0, 4096)).hasMessageContaining("read-only");
@@ -122,11 +127,13 @@ class FileBlockFileTest {
         b.clear();
         f.read(b, pos);
         b.flip();
-        assertThat(b).as("content at %d", pos)
+        assertThat(b)
+            .as("content at %d", pos)
             .isEqualTo(ByteBuffer.wrap(data, (int) pos, b.capacity()));
       }
       assertThat(f.readAheadRequests())
-          .as("posix_fadvise(WILLNEED) accepted on a read-only descriptor").isGreaterThan(1);
+          .as("posix_fadvise(WILLNEED) accepted on a read-only descriptor")
+          .isGreaterThan(1);
     }
   }
 
@@ -146,10 +153,13 @@ class FileBlockFileTest {
       for (int pos = 0; pos < data.length; pos += 128 << 10) {
         f.write(ByteBuffer.wrap(data, pos, 128 << 10), pos);
       }
-      assertThat(f.writebackRequests()).as("sync_file_range(WRITE) accepted")
+      assertThat(f.writebackRequests())
+          .as("sync_file_range(WRITE) accepted")
           .isEqualTo(data.length / WriteBehind.STEP_BYTES);
       f.force();
     }
-    assertThat(Arrays.mismatch(Files.readAllBytes(p), data)).as("first differing byte").isEqualTo(-1);
+    assertThat(Arrays.mismatch(Files.readAllBytes(p), data))
+        .as("first differing byte")
+        .isEqualTo(-1);
   }
 }

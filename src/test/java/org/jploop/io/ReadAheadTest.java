@@ -35,7 +35,8 @@ class ReadAheadTest {
       ra.onRead(pos, 128 * K);
       pos += 128 * K;
       if (pos - base < ReadAhead.TRIGGER_BYTES) {
-        assertThat(h.calls).as("no hint before %d sequential bytes", ReadAhead.TRIGGER_BYTES)
+        assertThat(h.calls)
+            .as("no hint before %d sequential bytes", ReadAhead.TRIGGER_BYTES)
             .isEmpty();
         continue;
       }
@@ -43,16 +44,17 @@ class ReadAheadTest {
       if (covered < 0) {
         assertThat(last[0]).as("the first hint starts where the reader is").isEqualTo(pos);
       } else if (last[0] + last[1] != covered) {
-        assertThat(last[0]).as("hints follow each other without gap or overlap")
-            .isEqualTo(covered);
+        assertThat(last[0]).as("hints follow each other without gap or overlap").isEqualTo(covered);
       }
       covered = last[0] + last[1];
-      assertThat(covered - pos).as("the reader is never closer than half a window to the end")
+      assertThat(covered - pos)
+          .as("the reader is never closer than half a window to the end")
           .isGreaterThanOrEqualTo(ReadAhead.WINDOW_BYTES / 2)
           .isLessThanOrEqualTo(ReadAhead.WINDOW_BYTES);
     }
     int expected = (int) (128 * M / (ReadAhead.WINDOW_BYTES / 2));
-    assertThat(h.calls.size()).as("one call per half window, about")
+    assertThat(h.calls.size())
+        .as("one call per half window, about")
         .isBetween(expected - 1, expected + 2);
   }
 
@@ -100,17 +102,20 @@ class ReadAheadTest {
     assertThat(h.calls).as("one read after a jump is not a stream").hasSize(1);
     ra.onRead(jump + 128 * K, 128 * K);
     assertThat(h.calls).hasSize(2);
-    assertThat(h.calls.get(1)).as("the new stream is read ahead from where it is, not from the old")
+    assertThat(h.calls.get(1))
+        .as("the new stream is read ahead from where it is, not from the old")
         .containsExactly(jump + 256 * K, ReadAhead.WINDOW_BYTES);
   }
 
   @Test
   void aFailingHintDoesNotFailTheRead() {
     int[] calls = {0};
-    ReadAhead ra = new ReadAhead((pos, len) -> {
-      calls[0]++;
-      throw new IOException("fadvise refused");
-    });
+    ReadAhead ra =
+        new ReadAhead(
+            (pos, len) -> {
+              calls[0]++;
+              throw new IOException("fadvise refused");
+            });
     for (long p = 0; p < 64 * M; p += 128 * K) {
       ra.onRead(p, 128 * K);
     }

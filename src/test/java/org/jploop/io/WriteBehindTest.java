@@ -40,7 +40,8 @@ class WriteBehindTest {
       assertThat(c[1]).isEqualTo(WriteBehind.STEP_BYTES);
       covered += c[1];
     }
-    assertThat(pos - covered).as("at most one step is left to fsync and the kernel")
+    assertThat(pos - covered)
+        .as("at most one step is left to fsync and the kernel")
         .isLessThan(WriteBehind.STEP_BYTES);
   }
 
@@ -94,10 +95,12 @@ class WriteBehindTest {
   @Test
   void aFailingHintDoesNotFailTheWrite() {
     int[] calls = {0};
-    WriteBehind wb = new WriteBehind((pos, len) -> {
-      calls[0]++;
-      throw new IOException("sync_file_range refused");
-    });
+    WriteBehind wb =
+        new WriteBehind(
+            (pos, len) -> {
+              calls[0]++;
+              throw new IOException("sync_file_range refused");
+            });
     for (long p = 0; p < 16 * M; p += 128 * K) {
       wb.onWrite(p, 128 * K);
     }

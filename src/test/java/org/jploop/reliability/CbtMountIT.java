@@ -29,6 +29,7 @@ class CbtMountIT {
   static final long GRAN = 65536;
   static final long DISK = 256L << 20;
   static final UUID EPOCH = UUID.fromString("c0ffee00-0000-4000-8000-00000000cb70");
+
   /** The snapshot taken with {@code -b}, named as in ploop's test-cbt ({@code -u U -b U}). */
   static final String EPOCH_SNAPSHOT = "{" + EPOCH + "}";
 
@@ -41,8 +42,17 @@ class CbtMountIT {
     Random rnd = new Random(seed);
     MountedDisk disk = MountedDisk.init(dir.resolve("disk"), "256M");
     String xml = disk.xml().toString();
-    PloopProcess.must(60, PloopProcess.javaBin(), "-jar", PloopProcess.jar().toString(),
-        "snapshot", "-u", EPOCH_SNAPSHOT, "-b", EPOCH.toString(), xml);
+    PloopProcess.must(
+        60,
+        PloopProcess.javaBin(),
+        "-jar",
+        PloopProcess.jar().toString(),
+        "snapshot",
+        "-u",
+        EPOCH_SNAPSHOT,
+        "-b",
+        EPOCH.toString(),
+        xml);
     BitSet touched = new BitSet();
     try {
       Path img = Path.of(disk.mount(null).diskImage());
@@ -58,7 +68,8 @@ class CbtMountIT {
       assertThat(snap.exit()).as(snap.all()).isZero();
       scribble(img, rnd, touched);
       assertThat(disk.umount().exit()).isZero();
-      assertThat(shown(xml)).as("seed %d: after a second mount and an online snapshot", seed)
+      assertThat(shown(xml))
+          .as("seed %d: after a second mount and an online snapshot", seed)
           .isEqualTo(touched);
       // as ploop's test-cbt: deleting the snapshots (merges) keeps the top's bitmap
       Matcher g = Pattern.compile("\\{[0-9a-fA-F-]{36}\\}").matcher(snap.out());
@@ -66,19 +77,43 @@ class CbtMountIT {
       for (String guid : List.of(g.group(), EPOCH_SNAPSHOT)) {
         PloopProcess.Result del = PloopProcess.ploop(120, "snapshot-delete", "-u", guid, xml);
         assertThat(del.exit()).as(del.all()).isZero();
-        assertThat(shown(xml)).as("seed %d: after snapshot-delete -u %s", seed, guid)
+        assertThat(shown(xml))
+            .as("seed %d: after snapshot-delete -u %s", seed, guid)
             .isEqualTo(touched);
       }
-      PloopProcess.Result info = PloopProcess.run(60, "qemu-img", "info", "-f", "parallels",
-          PloopProcess.must(60, PloopProcess.javaBin(), "-jar", PloopProcess.jar().toString(),
-              "snapshot-list", "-H", "-o", "fname", xml).lines().reduce((a, b) -> b)
-              .orElseThrow().trim());
+      PloopProcess.Result info =
+          PloopProcess.run(
+              60,
+              "qemu-img",
+              "info",
+              "-f",
+              "parallels",
+              PloopProcess.must(
+                      60,
+                      PloopProcess.javaBin(),
+                      "-jar",
+                      PloopProcess.jar().toString(),
+                      "snapshot-list",
+                      "-H",
+                      "-o",
+                      "fname",
+                      xml)
+                  .lines()
+                  .reduce((a, b) -> b)
+                  .orElseThrow()
+                  .trim());
       assertThat(info.exit()).as(info.all()).isZero();
-      System.out.println("CbtMountIT: seed " + seed + ", " + touched.cardinality() + " of "
-          + DISK / GRAN + " granules dirty, saved, loaded and shown equal");
+      System.out.println(
+          "CbtMountIT: seed "
+              + seed
+              + ", "
+              + touched.cardinality()
+              + " of "
+              + DISK / GRAN
+              + " granules dirty, saved, loaded and shown equal");
     } catch (AssertionError | Exception e) {
-      throw new AssertionError("CbtMountIT seed=" + seed + ": " + e.getMessage() + "\n"
-          + disk.logTail(), e);
+      throw new AssertionError(
+          "CbtMountIT seed=" + seed + ": " + e.getMessage() + "\n" + disk.logTail(), e);
     } finally {
       String cleanup = disk.tearDown(null);
       if (!cleanup.isEmpty()) {
@@ -106,8 +141,15 @@ class CbtMountIT {
     for (int i = 0; i < 3; i++) {
       long off = rnd.nextLong(DISK / GRAN - 8) * GRAN;
       long len = (1 + rnd.nextInt(4)) * GRAN;
-      PloopProcess.must(60, "fallocate", "-p", "-o", Long.toString(off), "-l",
-          Long.toString(len), img.toString());
+      PloopProcess.must(
+          60,
+          "fallocate",
+          "-p",
+          "-o",
+          Long.toString(off),
+          "-l",
+          Long.toString(len),
+          img.toString());
       touched.set((int) (off / GRAN), (int) ((off + len - 1) / GRAN) + 1);
     }
   }

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * thread's clusters are verified on disk.img, and again on a qemu-img conversion of the cleanly
  * unmounted image, which must pass {@code qemu-img check} and {@code ploop check -c}.
  *
- * <p>System properties: {@code concurrency.seed}, {@code concurrency.seconds} (default 120),
- * {@code concurrency.threads} (default 6).
+ * <p>System properties: {@code concurrency.seed}, {@code concurrency.seconds} (default 120), {@code
+ * concurrency.threads} (default 6).
  */
 class ConcurrencyIT {
   private static final long SEED = Long.getLong("concurrency.seed", 77L);
@@ -51,17 +51,21 @@ class ConcurrencyIT {
       Path img = Path.of(st.diskImage());
       List<Fsx> runs = new ArrayList<>();
       List<Fsx.Result> results = new ArrayList<>();
-      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         int fd = Fsx.openFd(img);
         AtomicInteger n = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS,
-            r -> new Thread(r, "concurrency-" + n.getAndIncrement()));
+        ExecutorService pool =
+            Executors.newFixedThreadPool(
+                THREADS, r -> new Thread(r, "concurrency-" + n.getAndIncrement()));
         try {
           List<Future<Fsx.Result>> futures = new ArrayList<>();
           for (int t = 0; t < THREADS; t++) {
-            Fsx.Config c = Fsx.Config.of(SEED + t, 0, REGION).withStripe(THREADS, t)
-                .withDuration(SECONDS * 1000).withMaxOpBytes(256 << 10);
+            Fsx.Config c =
+                Fsx.Config.of(SEED + t, 0, REGION)
+                    .withStripe(THREADS, t)
+                    .withDuration(SECONDS * 1000)
+                    .withMaxOpBytes(256 << 10);
             if (t % 2 == 1) {
               c = c.withOps(EnumSet.of(Fsx.Op.WRITE, Fsx.Op.PUNCH, Fsx.Op.ZERO, Fsx.Op.FSYNC));
             }
@@ -81,14 +85,22 @@ class ConcurrencyIT {
       }
       PloopProcess.Result um = disk.umount();
       assertThat(um.exit()).as("umount: %s", um.all()).isZero();
-      PloopProcess.Result q = PloopProcess.run(120, "qemu-img", "check", "-f", "parallels",
-          disk.image().toString());
+      PloopProcess.Result q =
+          PloopProcess.run(120, "qemu-img", "check", "-f", "parallels", disk.image().toString());
       assertThat(q.exit()).as("qemu-img check: %s", q.all()).isZero();
       PloopProcess.Result c = PloopProcess.ploop(120, "check", "-c", disk.image().toString());
       assertThat(c.exit()).as("ploop check -c: %s", c.all()).isZero();
       Path raw = work.resolve("converted.raw");
-      PloopProcess.must(300, "qemu-img", "convert", "-f", "parallels", "-O", "raw",
-          disk.image().toString(), raw.toString());
+      PloopProcess.must(
+          300,
+          "qemu-img",
+          "convert",
+          "-f",
+          "parallels",
+          "-O",
+          "raw",
+          disk.image().toString(),
+          raw.toString());
       try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.READ)) {
         for (Fsx f : runs) {
           f.verifyAllOn(ch);
@@ -98,9 +110,21 @@ class ConcurrencyIT {
       long punches = results.stream().mapToLong(r -> r.punches() + r.zeroRanges()).sum();
       long verified = results.stream().mapToLong(Fsx.Result::bytesVerified).sum() + REGION;
       long secs = (System.nanoTime() - t0) / 1_000_000_000L;
-      System.out.println("concurrency: seed=" + SEED + " threads=" + THREADS + " seconds="
-          + SECONDS + " operations_run=" + ops + " punches_and_zeroranges=" + punches
-          + " bytes_verified=" + verified + " time_s=" + secs);
+      System.out.println(
+          "concurrency: seed="
+              + SEED
+              + " threads="
+              + THREADS
+              + " seconds="
+              + SECONDS
+              + " operations_run="
+              + ops
+              + " punches_and_zeroranges="
+              + punches
+              + " bytes_verified="
+              + verified
+              + " time_s="
+              + secs);
       assertThat(ops).isPositive();
     } catch (AssertionError | Exception e) {
       throw new AssertionError(e.getMessage() + "\n" + disk.logTail(), e);

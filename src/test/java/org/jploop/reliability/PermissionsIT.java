@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
  * mount itself, whatever the file modes say (see README, "Permissions").
  */
 class PermissionsIT {
-  private static final String[] AS_NOBODY = {"setpriv", "--reuid=65534", "--regid=65534",
-    "--clear-groups"};
+  private static final String[] AS_NOBODY = {
+    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"
+  };
 
   @Test
   void testOtherUid_cannotUseDiskImgOrControlPaths() throws Exception {
@@ -37,8 +38,9 @@ class PermissionsIT {
       Path img = Path.of(st.diskImage());
       RunPaths paths = RunPaths.of(disk.xml());
       // root can use everything
-      assertThat(PloopProcess.run(30, "dd", "if=" + img, "of=/dev/null", "bs=4096", "count=1")
-          .exit()).isZero();
+      assertThat(
+              PloopProcess.run(30, "dd", "if=" + img, "of=/dev/null", "bs=4096", "count=1").exit())
+          .isZero();
       // modes
       assertThat(mode(disk.image())).as("image file").isEqualTo("rw-------");
       assertThat(mode(paths.runDir())).as("run directory").isEqualTo("rwx------");
@@ -47,8 +49,7 @@ class PermissionsIT {
       // the socket probe must be readable by nobody, wherever the build tree is
       Path probe = work.resolve("probe/org/jploop/testing/SocketProbe.class");
       Files.createDirectories(probe.getParent());
-      Files.copy(PloopProcess.testClasses().resolve("org/jploop/testing/SocketProbe.class"),
-          probe);
+      Files.copy(PloopProcess.testClasses().resolve("org/jploop/testing/SocketProbe.class"), probe);
       PloopProcess.must(30, "chmod", "-R", "a+rX", work.resolve("probe").toString());
 
       String[][] attempts = {
@@ -58,17 +59,22 @@ class PermissionsIT {
         {"stat", img.toString()},
         {"cat", paths.statusFile().toString()},
         {"cat", disk.image().toString()},
-        {PloopProcess.javaBin(), "-cp", work.resolve("probe").toString(),
-          "org.jploop.testing.SocketProbe", paths.controlSocket().toString()},
+        {
+          PloopProcess.javaBin(),
+          "-cp",
+          work.resolve("probe").toString(),
+          "org.jploop.testing.SocketProbe",
+          paths.controlSocket().toString()
+        },
       };
       for (String[] a : attempts) {
         String[] argv = new String[AS_NOBODY.length + a.length];
         System.arraycopy(AS_NOBODY, 0, argv, 0, AS_NOBODY.length);
         System.arraycopy(a, 0, argv, AS_NOBODY.length, a.length);
         PloopProcess.Result r = PloopProcess.run(60, argv);
-        assertThat(r.exit()).as("nobody could: %s -> %s", String.join(" ", a), r.all())
-            .isNotZero();
-        assertThat(r.out() + r.err()).as("%s", String.join(" ", a))
+        assertThat(r.exit()).as("nobody could: %s -> %s", String.join(" ", a), r.all()).isNotZero();
+        assertThat(r.out() + r.err())
+            .as("%s", String.join(" ", a))
             .containsAnyOf("Permission denied", "AccessDenied", "refused");
         refusals++;
       }
@@ -84,8 +90,8 @@ class PermissionsIT {
       // and the data of disk.img is unchanged by the refused write
       PloopProcess.Result um = disk.umount();
       assertThat(um.exit()).as("umount: %s", um.all()).isZero();
-      System.out.println("permissions: other_uid_attempts=" + attempts.length + " refused="
-          + refusals);
+      System.out.println(
+          "permissions: other_uid_attempts=" + attempts.length + " refused=" + refusals);
     } catch (AssertionError | Exception e) {
       throw new AssertionError(e.getMessage() + "\n" + disk.logTail(), e);
     } finally {
@@ -97,7 +103,7 @@ class PermissionsIT {
   }
 
   private static String mode(Path p) throws Exception {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p,
-        LinkOption.NOFOLLOW_LINKS));
+    return PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
   }
 }

@@ -22,7 +22,10 @@ public final class ContentModel {
     return pages.size();
   }
 
-  /** Records that {@code len} bytes of {@code src} starting at {@code srcOff} were written at {@code pos}. */
+  /**
+   * Records that {@code len} bytes of {@code src} starting at {@code srcOff} were written at {@code
+   * pos}.
+   */
   public void write(long pos, byte[] src, int srcOff, int len) {
     long p = pos;
     int done = 0;

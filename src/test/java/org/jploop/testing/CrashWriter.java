@@ -38,8 +38,12 @@ public final class CrashWriter {
   private final FileChannel log;
 
   private CrashWriter(Path logFile) throws IOException {
-    this.log = FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND);
+    this.log =
+        FileChannel.open(
+            logFile,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND);
   }
 
   public static void main(String[] args) throws Exception {
@@ -117,8 +121,8 @@ public final class CrashWriter {
         fsyncDir(dir);
         record("del " + name);
         if (++deletes % 6 == 0) {
-          Process p = new ProcessBuilder("fstrim", dir.toString()).redirectErrorStream(true)
-              .start();
+          Process p =
+              new ProcessBuilder("fstrim", dir.toString()).redirectErrorStream(true).start();
           p.getInputStream().readAllBytes();
           p.waitFor(60, TimeUnit.SECONDS);
           record("trim " + p.exitValue());
@@ -130,8 +134,8 @@ public final class CrashWriter {
       int size = r.nextInt(4) == 0 ? 1 + r.nextInt(8192) : 4096 + r.nextInt(2 << 20);
       byte[] data = content(fileSeed, size);
       Path f = dir.resolve(name);
-      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer bb = ByteBuffer.wrap(data);
         while (bb.hasRemaining()) {
           ch.write(bb);
@@ -155,16 +159,27 @@ public final class CrashWriter {
   private void raw(Path image, long seed, long start, long end) throws Exception {
     Random r = new Random(seed);
     long n = 0;
-    try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       while (true) {
         long off = start + (long) (r.nextDouble() * (end - start - 1));
-        int len = (int) Math.min(end - off, r.nextInt(3) == 0 ? 1 + r.nextInt(4096)
-            : 1 + r.nextInt(1 << 20));
+        int len =
+            (int)
+                Math.min(
+                    end - off, r.nextInt(3) == 0 ? 1 + r.nextInt(4096) : 1 + r.nextInt(1 << 20));
         if (r.nextInt(6) == 0) {
           record("pintent " + off + " " + len);
-          Process p = new ProcessBuilder("fallocate", "-p", "-o", Long.toString(off), "-l",
-              Integer.toString(len), image.toString()).redirectErrorStream(true).start();
+          Process p =
+              new ProcessBuilder(
+                      "fallocate",
+                      "-p",
+                      "-o",
+                      Long.toString(off),
+                      "-l",
+                      Integer.toString(len),
+                      image.toString())
+                  .redirectErrorStream(true)
+                  .start();
           String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
           p.waitFor(60, TimeUnit.SECONDS);
           if (p.exitValue() != 0) {

@@ -9,11 +9,11 @@ import java.util.Random;
 import org.jploop.io.BlockFile;
 
 /**
- * A {@link BlockFile} that remembers what a crash could leave behind: a durable image plus the
- * list of operations (writes, punches, truncates, allocations) done since the last {@code
- * force()}. {@link #crash(Random)} returns a new file with the durable state plus a seeded random
- * prefix or subset of the unsynced operations, possibly with one write torn at 512-byte sectors.
- * Reads see every operation. Thread-safe (synchronized).
+ * A {@link BlockFile} that remembers what a crash could leave behind: a durable image plus the list
+ * of operations (writes, punches, truncates, allocations) done since the last {@code force()}.
+ * {@link #crash(Random)} returns a new file with the durable state plus a seeded random prefix or
+ * subset of the unsynced operations, possibly with one write torn at 512-byte sectors. Reads see
+ * every operation. Thread-safe (synchronized).
  */
 public final class CrashingBlockFile implements BlockFile {
   private sealed interface Op permits Write, Punch, Truncate, Allocate {}
@@ -52,8 +52,8 @@ public final class CrashingBlockFile implements BlockFile {
   }
 
   /**
-   * Returns what a crash now could leave: the durable state plus a random prefix (mode 0) or
-   * random ordered subset (mode 1, 2) of the unsynced operations; mode 2 also tears one write.
+   * Returns what a crash now could leave: the durable state plus a random prefix (mode 0) or random
+   * ordered subset (mode 1, 2) of the unsynced operations; mode 2 also tears one write.
    */
   public synchronized MemoryBlockFile crash(Random rnd) throws IOException {
     MemoryBlockFile img = durable.copy(false);

@@ -16,13 +16,14 @@ import java.util.Map;
 /**
  * Reads the logs a {@link CrashWriter} left behind and checks that everything it recorded as
  * durable is still there, byte for byte: every logged file in the filesystem (files whose deletion
- * was in flight may be present or absent, but not damaged), and every completed raw write or
- * punch on disk.img (ranges of writes in flight at the crash may hold anything). Not thread-safe.
+ * was in flight may be present or absent, but not damaged), and every completed raw write or punch
+ * on disk.img (ranges of writes in flight at the crash may hold anything). Not thread-safe.
  */
 public final class DurabilityLedger {
   private long bytesVerified;
   private long filesVerified;
   private long rawWritesLogged;
+
   /** Raw writer log → what it has said so far (see {@link #verifyRaw}). */
   private final Map<Path, RawState> raw = new HashMap<>();
 
@@ -62,14 +63,14 @@ public final class DurabilityLedger {
           }
         }
         case "del" -> maybe.remove(f[1]);
-        default -> { }
+        default -> {}
       }
     }
     for (Map.Entry<String, LoggedFile> e : live.entrySet()) {
       Path p = dir.resolve(e.getKey());
       if (!Files.exists(p)) {
-        throw new AssertionError("fsync'ed file lost: " + p + " (" + e.getValue().size()
-            + " bytes)");
+        throw new AssertionError(
+            "fsync'ed file lost: " + p + " (" + e.getValue().size() + " bytes)");
       }
       compareFile(p, e.getValue());
     }
@@ -84,8 +85,14 @@ public final class DurabilityLedger {
   private void compareFile(Path p, LoggedFile f) throws IOException {
     byte[] actual = Files.readAllBytes(p);
     if (actual.length != f.size()) {
-      throw new AssertionError("fsync'ed file " + p + " has " + actual.length + " bytes, "
-          + f.size() + " were fsync'ed");
+      throw new AssertionError(
+          "fsync'ed file "
+              + p
+              + " has "
+              + actual.length
+              + " bytes, "
+              + f.size()
+              + " were fsync'ed");
     }
     byte[] want = CrashWriter.content(f.seed(), f.size());
     int bad = mismatch(want, actual);
@@ -130,10 +137,16 @@ public final class DurabilityLedger {
         int rel0 = (int) (pos - start);
         for (int i = Arrays.mismatch(want, actual); i >= 0 && i < n; ) {
           if (!unknown.get(rel0 + i)) {
-            throw new AssertionError("fsync'ed raw byte lost at disk offset " + (pos + i)
-                + ": expected 0x" + Integer.toHexString(want[i] & 0xff) + " got 0x"
-                + Integer.toHexString(actual[i] & 0xff) + " (" + state.done
-                + " completed writes)");
+            throw new AssertionError(
+                "fsync'ed raw byte lost at disk offset "
+                    + (pos + i)
+                    + ": expected 0x"
+                    + Integer.toHexString(want[i] & 0xff)
+                    + " got 0x"
+                    + Integer.toHexString(actual[i] & 0xff)
+                    + " ("
+                    + state.done
+                    + " completed writes)");
           }
           int next = Arrays.mismatch(want, i + 1, n, actual, i + 1, n);
           i = next < 0 ? -1 : i + 1 + next;

@@ -22,14 +22,13 @@ class DurabilityLedgerTest {
   private static final long START = 1 << 20;
   private static final long END = START + (256 << 10);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path image() throws IOException {
     Path img = dir.resolve("disk.img");
     if (!Files.exists(img)) {
-      try (FileChannel ch = FileChannel.open(img, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(img, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ch.truncate(0);
         ch.write(ByteBuffer.allocate(1), END - 1);
       }
@@ -48,13 +47,17 @@ class DurabilityLedgerTest {
   }
 
   private static void append(Path log, String line) throws IOException {
-    Files.writeString(log, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+    Files.writeString(
+        log,
+        line + "\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
   }
 
   private void damage(long off) throws IOException {
-    try (FileChannel ch = FileChannel.open(image(), StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(image(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, off);
       b.put(0, (byte) ~b.get(0)).rewind();

@@ -42,7 +42,8 @@ public final class FileDigest {
     }
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b))
-          + "/" + b.length;
+          + "/"
+          + b.length;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -31,7 +31,11 @@ public final class Fsx {
 
   /** The kinds of operation, with their default weights. */
   public enum Op {
-    READ(30), WRITE(40), PUNCH(10), ZERO(10), FSYNC(3);
+    READ(30),
+    WRITE(40),
+    PUNCH(10),
+    ZERO(10),
+    FSYNC(3);
 
     final int defaultWeight;
 
@@ -72,73 +76,195 @@ public final class Fsx {
       int stripeIndex,
       Set<Op> ops2) {
 
-    /** A configuration over {@code [0, length)} with defaults: 1 MiB clusters, ops up to 256 KiB. */
+    /**
+     * A configuration over {@code [0, length)} with defaults: 1 MiB clusters, ops up to 256 KiB.
+     */
     public static Config of(long seed, long ops, long length) {
-      return new Config(seed, ops, 0, 0, length, 1 << 20, 256 << 10, 1, 1, false, 1, 0,
-          Set.of(Op.values()));
+      return new Config(
+          seed, ops, 0, 0, length, 1 << 20, 256 << 10, 1, 1, false, 1, 0, Set.of(Op.values()));
     }
 
     public Config withCluster(int bytes) {
-      return new Config(seed, ops, durationMillis, start, length, bytes, maxOpBytes, ioAlign,
-          fallocAlign, directIo, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          bytes,
+          maxOpBytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          stripes,
+          stripeIndex,
+          ops2);
     }
 
     public Config withMaxOpBytes(int bytes) {
-      return new Config(seed, ops, durationMillis, start, length, clusterBytes, bytes, ioAlign,
-          fallocAlign, directIo, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          clusterBytes,
+          bytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          stripes,
+          stripeIndex,
+          ops2);
     }
 
     public Config withAlignment(int io, int falloc) {
-      return new Config(seed, ops, durationMillis, start, length, clusterBytes, maxOpBytes, io,
-          falloc, directIo, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          clusterBytes,
+          maxOpBytes,
+          io,
+          falloc,
+          directIo,
+          stripes,
+          stripeIndex,
+          ops2);
     }
 
     public Config withDirectIo(boolean direct) {
       int a = direct ? Math.max(ioAlign, 4096) : ioAlign;
-      return new Config(seed, ops, durationMillis, start, length, clusterBytes, maxOpBytes, a,
-          Math.max(fallocAlign, direct ? 512 : 1), direct, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          clusterBytes,
+          maxOpBytes,
+          a,
+          Math.max(fallocAlign, direct ? 512 : 1),
+          direct,
+          stripes,
+          stripeIndex,
+          ops2);
     }
 
     public Config withStripe(int count, int index) {
-      return new Config(seed, ops, durationMillis, start, length, clusterBytes, maxOpBytes,
-          ioAlign, fallocAlign, directIo, count, index, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          clusterBytes,
+          maxOpBytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          count,
+          index,
+          ops2);
     }
 
     public Config withDuration(long millis) {
-      return new Config(seed, ops, millis, start, length, clusterBytes, maxOpBytes, ioAlign,
-          fallocAlign, directIo, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          millis,
+          start,
+          length,
+          clusterBytes,
+          maxOpBytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          stripes,
+          stripeIndex,
+          ops2);
     }
 
     public Config withOps(Set<Op> kinds) {
-      return new Config(seed, ops, durationMillis, start, length, clusterBytes, maxOpBytes,
-          ioAlign, fallocAlign, directIo, stripes, stripeIndex, Set.copyOf(kinds));
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          start,
+          length,
+          clusterBytes,
+          maxOpBytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          stripes,
+          stripeIndex,
+          Set.copyOf(kinds));
     }
 
     public Config withRegion(long regionStart, long regionLength) {
-      return new Config(seed, ops, durationMillis, regionStart, regionLength, clusterBytes,
-          maxOpBytes, ioAlign, fallocAlign, directIo, stripes, stripeIndex, ops2);
+      return new Config(
+          seed,
+          ops,
+          durationMillis,
+          regionStart,
+          regionLength,
+          clusterBytes,
+          maxOpBytes,
+          ioAlign,
+          fallocAlign,
+          directIo,
+          stripes,
+          stripeIndex,
+          ops2);
     }
   }
 
   /** Counters of one finished run. */
   public record Result(
-      long seed, long ops, long reads, long writes, long punches, long zeroRanges, long fsyncs,
-      long bytesVerified, long bytesWritten, List<String> unsupported) {
+      long seed,
+      long ops,
+      long reads,
+      long writes,
+      long punches,
+      long zeroRanges,
+      long fsyncs,
+      long bytesVerified,
+      long bytesWritten,
+      List<String> unsupported) {
 
     /** The one-line summary printed by every test that runs fsx. */
     public String summary() {
-      return "fsx: seed=" + seed + " ops=" + ops + " reads=" + reads + " writes=" + writes
-          + " punches=" + punches + " zeroranges=" + zeroRanges + " fsyncs=" + fsyncs
-          + " bytes_verified=" + bytesVerified
+      return "fsx: seed="
+          + seed
+          + " ops="
+          + ops
+          + " reads="
+          + reads
+          + " writes="
+          + writes
+          + " punches="
+          + punches
+          + " zeroranges="
+          + zeroRanges
+          + " fsyncs="
+          + fsyncs
+          + " bytes_verified="
+          + bytesVerified
           + (unsupported.isEmpty() ? "" : " unsupported=" + unsupported);
     }
   }
 
   private final Config cfg;
+
   /** The target; swapped only by {@link #verifyAllOn}. */
   private FileChannel channel;
+
   /** libc descriptor for fallocate (FileChannel hides its own). */
   private final int fd;
+
   private final String target;
   private final Random random;
   private final ContentModel model = new ContentModel();
@@ -175,10 +301,15 @@ public final class Fsx {
   @SuppressForbidden("O_DIRECT (ExtendedOpenOption.DIRECT) is what fsx's direct-I/O mode tests")
   public static Result run(Path path, Config cfg) throws IOException {
     List<StandardOpenOption> opts = List.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
-    FileChannel ch = cfg.directIo()
-        ? FileChannel.open(path, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE,
-            com.sun.nio.file.ExtendedOpenOption.DIRECT))
-        : FileChannel.open(path, Set.copyOf(opts));
+    FileChannel ch =
+        cfg.directIo()
+            ? FileChannel.open(
+                path,
+                Set.of(
+                    StandardOpenOption.READ,
+                    StandardOpenOption.WRITE,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT))
+            : FileChannel.open(path, Set.copyOf(opts));
     int fd = openFd(path);
     try (ch) {
       return new Fsx(path.toString(), ch, fd, cfg).run();
@@ -198,8 +329,10 @@ public final class Fsx {
 
   /** Runs the configured operations, then verifies the whole region; returns the counters. */
   public Result run() throws IOException {
-    long deadline = cfg.durationMillis() > 0
-        ? System.nanoTime() + cfg.durationMillis() * 1_000_000L : Long.MAX_VALUE;
+    long deadline =
+        cfg.durationMillis() > 0
+            ? System.nanoTime() + cfg.durationMillis() * 1_000_000L
+            : Long.MAX_VALUE;
     long limit = cfg.durationMillis() > 0 ? Long.MAX_VALUE : cfg.ops();
     while (opNo < limit && (deadline == Long.MAX_VALUE || System.nanoTime() < deadline)) {
       step();
@@ -210,8 +343,17 @@ public final class Fsx {
 
   /** Returns the counters so far. */
   public Result result() {
-    return new Result(cfg.seed(), opNo, reads, writes, punches, zeroRanges, fsyncs, bytesVerified,
-        bytesWritten, List.copyOf(unsupported));
+    return new Result(
+        cfg.seed(),
+        opNo,
+        reads,
+        writes,
+        punches,
+        zeroRanges,
+        fsyncs,
+        bytesVerified,
+        bytesWritten,
+        List.copyOf(unsupported));
   }
 
   /** Performs one random operation. */
@@ -264,8 +406,10 @@ public final class Fsx {
       long firstCluster = (cfg.start() + cluster - 1) / cluster;
       long clusters = (cfg.start() + cfg.length()) / cluster - firstCluster;
       long owned = (clusters - cfg.stripeIndex() + cfg.stripes() - 1) / cfg.stripes();
-      long c = firstCluster + cfg.stripeIndex()
-          + (long) cfg.stripes() * (long) (random.nextDouble() * owned);
+      long c =
+          firstCluster
+              + cfg.stripeIndex()
+              + (long) cfg.stripes() * (long) (random.nextDouble() * owned);
       long base = c * cluster;
       if (random.nextInt(4) == 0) {
         return new long[] {base, cluster};
@@ -391,8 +535,16 @@ public final class Fsx {
         opNo--;
         return;
       }
-      throw new IOException(report("fallocate mode=0x" + Integer.toHexString(mode) + " off=" + off
-          + " len=" + len + " failed: errno " + errno));
+      throw new IOException(
+          report(
+              "fallocate mode=0x"
+                  + Integer.toHexString(mode)
+                  + " off="
+                  + off
+                  + " len="
+                  + len
+                  + " failed: errno "
+                  + errno));
     }
     model.zero(off, len);
     if (op == Op.PUNCH) {
@@ -424,7 +576,8 @@ public final class Fsx {
     if (cfg.stripes() > 1) {
       long cluster = cfg.clusterBytes();
       for (long c = (cfg.start() + cluster - 1) / cluster + cfg.stripeIndex();
-          (c + 1) * cluster <= end; c += cfg.stripes()) {
+          (c + 1) * cluster <= end;
+          c += cfg.stripes()) {
         verifyRange(c * cluster, cluster, chunk);
       }
       return;
@@ -447,7 +600,8 @@ public final class Fsx {
       long cluster = cfg.clusterBytes();
       long end = cfg.start() + cfg.length();
       for (long c = (cfg.start() + cluster - 1) / cluster + cfg.stripeIndex();
-          (c + 1) * cluster <= end; c += cfg.stripes()) {
+          (c + 1) * cluster <= end;
+          c += cfg.stripes()) {
         byte[] b = readFully(c * cluster, (int) cluster);
         model.write(c * cluster, b, 0, b.length);
       }
@@ -468,11 +622,22 @@ public final class Fsx {
         while (j < expected.length && expected[j] != actual[j]) {
           j++;
         }
-        throw new AssertionError(report(what + " mismatch at offset " + (off + i)
-            + " (op range offset " + off + " len " + expected.length + "): expected 0x"
-            + Integer.toHexString(expected[i] & 0xff) + " got 0x"
-            + Integer.toHexString(actual[i] & 0xff) + ", " + (j - i)
-            + " bytes differ from there"));
+        throw new AssertionError(
+            report(
+                what
+                    + " mismatch at offset "
+                    + (off + i)
+                    + " (op range offset "
+                    + off
+                    + " len "
+                    + expected.length
+                    + "): expected 0x"
+                    + Integer.toHexString(expected[i] & 0xff)
+                    + " got 0x"
+                    + Integer.toHexString(actual[i] & 0xff)
+                    + ", "
+                    + (j - i)
+                    + " bytes differ from there"));
       }
     }
     bytesVerified += expected.length;
@@ -487,8 +652,15 @@ public final class Fsx {
 
   private String report(String what) {
     StringBuilder sb = new StringBuilder();
-    sb.append("fsx FAILED on ").append(target).append(": seed=").append(cfg.seed())
-        .append(" op=").append(opNo).append(": ").append(what).append("\nlast operations:\n");
+    sb.append("fsx FAILED on ")
+        .append(target)
+        .append(": seed=")
+        .append(cfg.seed())
+        .append(" op=")
+        .append(opNo)
+        .append(": ")
+        .append(what)
+        .append("\nlast operations:\n");
     for (String l : log) {
       sb.append("  ").append(l).append('\n');
     }

@@ -88,8 +88,12 @@ class FsxTest {
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       int fd = Fsx.openFd(f);
       try {
-        Fsx fsx = new Fsx(f.toString(), ch, fd,
-            Fsx.Config.of(SEED, 0, 2L << 20).withOps(Set.of(Fsx.Op.WRITE)));
+        Fsx fsx =
+            new Fsx(
+                f.toString(),
+                ch,
+                fd,
+                Fsx.Config.of(SEED, 0, 2L << 20).withOps(Set.of(Fsx.Op.WRITE)));
         for (int i = 0; i < 50; i++) {
           fsx.step();
         }
@@ -119,15 +123,23 @@ class FsxTest {
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       int fd = Fsx.openFd(f);
       try {
-        Fsx fsx = new Fsx(f.toString(), ch, fd,
-            Fsx.Config.of(SEED, 0, 1L << 20).withOps(Set.of(Fsx.Op.WRITE)));
+        Fsx fsx =
+            new Fsx(
+                f.toString(),
+                ch,
+                fd,
+                Fsx.Config.of(SEED, 0, 1L << 20).withOps(Set.of(Fsx.Op.WRITE)));
         for (int i = 0; i < 30; i++) {
           fsx.step();
         }
         byte[] before = new byte[1 << 20];
         ch.read(ByteBuffer.wrap(before), 0);
-        Fsx punches = new Fsx(f.toString(), ch, fd,
-            Fsx.Config.of(SEED + 1, 0, 1L << 20).withOps(Set.of(Fsx.Op.PUNCH)));
+        Fsx punches =
+            new Fsx(
+                f.toString(),
+                ch,
+                fd,
+                Fsx.Config.of(SEED + 1, 0, 1L << 20).withOps(Set.of(Fsx.Op.PUNCH)));
         for (int i = 0; i < 5; i++) {
           punches.step();
         }
@@ -150,13 +162,14 @@ class FsxTest {
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       int fd = Fsx.openFd(f);
       java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-      ExecutorService pool = Executors.newFixedThreadPool(threads,
-          r -> new Thread(r, "fsx-stripe-" + n.getAndIncrement()));
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              threads, r -> new Thread(r, "fsx-stripe-" + n.getAndIncrement()));
       try {
         List<Future<Fsx.Result>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-          Fsx.Config c = Fsx.Config.of(SEED + t, 3_000, size).withCluster(cluster)
-              .withStripe(threads, t);
+          Fsx.Config c =
+              Fsx.Config.of(SEED + t, 3_000, size).withCluster(cluster).withStripe(threads, t);
           futures.add(pool.submit(() -> new Fsx(f.toString(), ch, fd, c).run()));
         }
         long ops = 0;

@@ -16,48 +16,117 @@ import org.jploop.format.ImageHeader;
 import org.jploop.format.descriptor.DiskDescriptor;
 
 /**
- * A seeded mutation fuzzer for ploop disks: from pristine images ({@link PristineDisks}) it produces
- * cases with corrupted headers (bit and byte flips, fields set to boundary values), corrupted BATs
- * (duplicates, entries past EOF or into the header, non-zero padding), truncated or extended files,
- * and hostile DiskDescriptor.xml files (elements deleted, duplicated or renamed, garbage text, huge
- * or negative numbers, broken XML, entity tricks, snapshot loops and path tricks: absolute paths,
- * {@code ..}, symlinks out of the image directory). Each case is reproducible from the run seed and
- * its number; {@link Case#mustFail} is set when a mutation certainly makes the disk unusable.
- * Single-threaded: one mutator per thread.
+ * A seeded mutation fuzzer for ploop disks: from pristine images ({@link PristineDisks}) it
+ * produces cases with corrupted headers (bit and byte flips, fields set to boundary values),
+ * corrupted BATs (duplicates, entries past EOF or into the header, non-zero padding), truncated or
+ * extended files, and hostile DiskDescriptor.xml files (elements deleted, duplicated or renamed,
+ * garbage text, huge or negative numbers, broken XML, entity tricks, snapshot loops and path
+ * tricks: absolute paths, {@code ..}, symlinks out of the image directory). Each case is
+ * reproducible from the run seed and its number; {@link Case#mustFail} is set when a mutation
+ * certainly makes the disk unusable. Single-threaded: one mutator per thread.
  */
 public final class ImageMutator {
   /** Header fields: offset and width in bytes. */
   private static final int[][] HEADER_FIELDS = {
-    {ImageHeader.OFFSET_TYPE, 4}, {ImageHeader.OFFSET_HEADS, 4}, {ImageHeader.OFFSET_CYLINDERS, 4},
-    {ImageHeader.OFFSET_SECTORS, 4}, {ImageHeader.OFFSET_SIZE, 4},
-    {ImageHeader.OFFSET_SIZE_IN_SECTORS, 8}, {ImageHeader.OFFSET_DISK_IN_USE, 4},
-    {ImageHeader.OFFSET_FIRST_BLOCK, 4}, {ImageHeader.OFFSET_FLAGS, 4},
+    {ImageHeader.OFFSET_TYPE, 4},
+    {ImageHeader.OFFSET_HEADS, 4},
+    {ImageHeader.OFFSET_CYLINDERS, 4},
+    {ImageHeader.OFFSET_SECTORS, 4},
+    {ImageHeader.OFFSET_SIZE, 4},
+    {ImageHeader.OFFSET_SIZE_IN_SECTORS, 8},
+    {ImageHeader.OFFSET_DISK_IN_USE, 4},
+    {ImageHeader.OFFSET_FIRST_BLOCK, 4},
+    {ImageHeader.OFFSET_FLAGS, 4},
     {ImageHeader.OFFSET_EXTENSION, 8},
   };
+
   /** Boundary values tried on header fields and BAT entries. */
   private static final long[] BOUNDARY = {
-    0, 1, 2, 63, 64, 65, 127, 511, 512, 2047, 2048, 2049, 4096, 131072, 131073, 0x7FFFFFFFL,
-    0x80000000L, 0xFFFFFFFEL, 0xFFFFFFFFL, 0x100000000L, Long.MAX_VALUE, -1L,
-    ImageHeader.IN_USE, ImageHeader.CLOSED_V21,
+    0,
+    1,
+    2,
+    63,
+    64,
+    65,
+    127,
+    511,
+    512,
+    2047,
+    2048,
+    2049,
+    4096,
+    131072,
+    131073,
+    0x7FFFFFFFL,
+    0x80000000L,
+    0xFFFFFFFEL,
+    0xFFFFFFFFL,
+    0x100000000L,
+    Long.MAX_VALUE,
+    -1L,
+    ImageHeader.IN_USE,
+    ImageHeader.CLOSED_V21,
   };
+
   /** XML elements a valid descriptor needs (deleting or renaming one must be refused). */
   private static final String[] REQUIRED = {
-    "Disk_Parameters", "StorageData", "Storage", "Image", "GUID", "File", "Snapshots", "Shot",
-    "ParentGUID", "Blocksize",
+    "Disk_Parameters",
+    "StorageData",
+    "Storage",
+    "Image",
+    "GUID",
+    "File",
+    "Snapshots",
+    "Shot",
+    "ParentGUID",
+    "Blocksize",
   };
+
   private static final String[] ELEMENTS = {
-    "Disk_Parameters", "Disk_size", "Cylinders", "Heads", "Sectors", "Padding", "StorageData",
-    "Storage", "Start", "End", "Blocksize", "Image", "GUID", "Type", "File", "Snapshots",
-    "TopGUID", "Shot", "ParentGUID",
+    "Disk_Parameters",
+    "Disk_size",
+    "Cylinders",
+    "Heads",
+    "Sectors",
+    "Padding",
+    "StorageData",
+    "Storage",
+    "Start",
+    "End",
+    "Blocksize",
+    "Image",
+    "GUID",
+    "Type",
+    "File",
+    "Snapshots",
+    "TopGUID",
+    "Shot",
+    "ParentGUID",
   };
 
   /** One generated case: a directory holding DiskDescriptor.xml and root.hds (possibly broken). */
-  public record Case(int number, long seed, String shape, Path dir, Path xml, Path image,
-      List<String> mutations, boolean imageMustFail, boolean xmlMustFail) {
+  public record Case(
+      int number,
+      long seed,
+      String shape,
+      Path dir,
+      Path xml,
+      Path image,
+      List<String> mutations,
+      boolean imageMustFail,
+      boolean xmlMustFail) {
     /** Says how to reproduce and what was done. */
     public String describe() {
-      return "case " + number + " (seed " + seed + ", shape " + shape + "): " + mutations
-          + (imageMustFail ? " [image must fail]" : "") + (xmlMustFail ? " [xml must fail]" : "");
+      return "case "
+          + number
+          + " (seed "
+          + seed
+          + ", shape "
+          + shape
+          + "): "
+          + mutations
+          + (imageMustFail ? " [image must fail]" : "")
+          + (xmlMustFail ? " [xml must fail]" : "");
     }
 
     /** Returns whether opening the disk through its descriptor must fail. */
@@ -71,8 +140,10 @@ public final class ImageMutator {
   private final List<PristineDisks.Spec> shapes = new ArrayList<>();
   private final List<byte[]> pristineImages = new ArrayList<>();
   private final List<String> pristineXml = new ArrayList<>();
+
   /** A valid image outside every case directory: the target of path tricks. */
   private final Path outsideImage;
+
   private int caseNo;
 
   /** Builds the pristine images under {@code work/pristine-*}; cases go to {@code work/case}. */
@@ -135,8 +206,16 @@ public final class ImageMutator {
     Files.write(imagePath, image);
     Path xmlPath = dir.resolve(DiskDescriptor.FILE_NAME);
     Files.write(xmlPath, xml.getBytes(StandardCharsets.ISO_8859_1));
-    return new Case(n, seed, shapes.get(shapeIdx).toString(), dir, xmlPath, imagePath,
-        List.copyOf(done), touchesImage && headerCertainlyBroken(image), mustFail[0]);
+    return new Case(
+        n,
+        seed,
+        shapes.get(shapeIdx).toString(),
+        dir,
+        xmlPath,
+        imagePath,
+        List.copyOf(done),
+        touchesImage && headerCertainlyBroken(image),
+        mustFail[0]);
   }
 
   // ---------------------------------------------------------------- image mutations
@@ -144,8 +223,8 @@ public final class ImageMutator {
   /**
    * The rules every ploop reader applies to a header (ploop check and QEMU alike), restated here
    * independently of the code under test: too short, unknown signature, m_Type other than 2, a
-   * cluster size that is not a power of two in 64..131072 sectors, a first block offset that is
-   * not cluster-aligned or lies past the end of the file.
+   * cluster size that is not a power of two in 64..131072 sectors, a first block offset that is not
+   * cluster-aligned or lies past the end of the file.
    */
   static boolean headerCertainlyBroken(byte[] b) {
     if (b.length < ImageHeader.SIZE) {
@@ -167,8 +246,8 @@ public final class ImageMutator {
     return first % sectors != 0 || first * 512 > b.length;
   }
 
-  private byte[] mutateImage(byte[] in, PristineDisks.Spec spec, Random r, List<String> done,
-      boolean[] mustFail) {
+  private byte[] mutateImage(
+      byte[] in, PristineDisks.Spec spec, Random r, List<String> done, boolean[] mustFail) {
     byte[] b = in;
     ByteBuffer le = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
     int clusterBytes = spec.clusterSectors() * 512;
@@ -204,19 +283,24 @@ public final class ImageMutator {
       }
       case 4 -> { // signature: garbage, or the other version's
         int k = rnd(r, 3);
-        byte[] sig = k == 0 ? FormatVersion.V1.signature() : k == 1
-            ? FormatVersion.V2.signature() : "WithoutFreeSpacX".getBytes(StandardCharsets.US_ASCII);
+        byte[] sig =
+            k == 0
+                ? FormatVersion.V1.signature()
+                : k == 1
+                    ? FormatVersion.V2.signature()
+                    : "WithoutFreeSpacX".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(sig, 0, b, 0, Math.min(16, b.length));
         done.add("signature=" + new String(sig, StandardCharsets.US_ASCII));
       }
       case 5 -> { // truncate
-        int len = switch (rnd(r, 5)) {
-          case 0 -> 0;
-          case 1 -> rnd(r, 64);
-          case 2 -> 64 + rnd(r, Math.max(1, firstBlock - 64));
-          case 3 -> firstBlock + rnd(r, Math.max(1, b.length - firstBlock));
-          default -> b.length - 1 - rnd(r, Math.min(b.length - 1, 600));
-        };
+        int len =
+            switch (rnd(r, 5)) {
+              case 0 -> 0;
+              case 1 -> rnd(r, 64);
+              case 2 -> 64 + rnd(r, Math.max(1, firstBlock - 64));
+              case 3 -> firstBlock + rnd(r, Math.max(1, b.length - firstBlock));
+              default -> b.length - 1 - rnd(r, Math.min(b.length - 1, 600));
+            };
         b = java.util.Arrays.copyOf(b, Math.max(0, len));
         done.add("truncate to " + len);
       }
@@ -233,22 +317,27 @@ public final class ImageMutator {
       }
       case 7 -> { // duplicate a BAT entry
         int from = firstNonZeroSlot(le, batSlots, r);
-        int to = rnd(r, Math.max(1, (int) Math.min(batSlots, spec.sizeSectors()
-            / spec.clusterSectors())));
+        int to =
+            rnd(
+                r,
+                Math.max(1, (int) Math.min(batSlots, spec.sizeSectors() / spec.clusterSectors())));
         put32(le, 64 + 4 * to, get32(le, 64 + 4 * from));
         done.add("BAT[" + to + "]=BAT[" + from + "]");
       }
       case 8 -> { // BAT entry past EOF, at EOF, huge or the forbidden marker
-        int slot = rnd(r, Math.max(1, (int) Math.min(batSlots, spec.sizeSectors()
-            / spec.clusterSectors())));
+        int slot =
+            rnd(
+                r,
+                Math.max(1, (int) Math.min(batSlots, spec.sizeSectors() / spec.clusterSectors())));
         long fileClusters = b.length / clusterBytes;
         long unit = spec.version() == FormatVersion.V1 ? spec.clusterSectors() : 1;
-        long v = switch (rnd(r, 4)) {
-          case 0 -> fileClusters * unit;
-          case 1 -> (fileClusters + 1 + rnd(r, 1000)) * unit;
-          case 2 -> 0xFFFFFFFFL;
-          default -> 0x80000000L + rnd(r, 1000);
-        };
+        long v =
+            switch (rnd(r, 4)) {
+              case 0 -> fileClusters * unit;
+              case 1 -> (fileClusters + 1 + rnd(r, 1000)) * unit;
+              case 2 -> 0xFFFFFFFFL;
+              default -> 0x80000000L + rnd(r, 1000);
+            };
         put32(le, 64 + 4 * slot, (int) v);
         done.add("BAT[" + slot + "]=" + v + " (file has " + fileClusters + " clusters)");
       }
@@ -324,8 +413,8 @@ public final class ImageMutator {
 
   // ---------------------------------------------------------------- descriptor mutations
 
-  private String mutateXml(String xml, Path dir, Random r, List<String> done,
-      boolean[] mustFail) throws IOException {
+  private String mutateXml(String xml, Path dir, Random r, List<String> done, boolean[] mustFail)
+      throws IOException {
     // Whether the descriptor must be refused is decided by the last mutation that changed it: a
     // later one can undo an earlier one (deleting the looping Shot, say).
     boolean before = mustFail[0];
@@ -338,8 +427,11 @@ public final class ImageMutator {
       // An element that was duplicated earlier may be set in one copy and read from the other.
       String what = done.get(doneBefore);
       for (String e : ELEMENTS) {
-        if (done.contains("duplicate <" + e + ">") && (what.contains("<" + e + ">")
-            || what.startsWith(e + "=") || what.startsWith(e + " ") || (e.equals("File") && what.startsWith("DOCTYPE")))) {
+        if (done.contains("duplicate <" + e + ">")
+            && (what.contains("<" + e + ">")
+                || what.startsWith(e + "=")
+                || what.startsWith(e + " ")
+                || (e.equals("File") && what.startsWith("DOCTYPE")))) {
           mustFail[0] = false;
         }
       }
@@ -347,8 +439,8 @@ public final class ImageMutator {
     return out;
   }
 
-  private String mutateXmlOnce(String xml, Path dir, Random r, List<String> done,
-      boolean[] mustFail) throws IOException {
+  private String mutateXmlOnce(
+      String xml, Path dir, Random r, List<String> done, boolean[] mustFail) throws IOException {
     switch (r.nextInt(16)) {
       case 0 -> { // delete an element
         String e = pick(r, ELEMENTS);
@@ -383,14 +475,37 @@ public final class ImageMutator {
       }
       case 3, 4 -> { // text of an element: garbage, huge, negative, hex, octal, empty, long
         String e = pick(r, ELEMENTS);
-        String v = pick(r, new String[] {
-          "", " ", "-1", "0", "0x800", "04000", "99999999999999999999999999", "18446744073709551616",
-          "9223372036854775807", "4294967295", "1e9", "NaN", "\u00ff\u00fe", "{not-a-guid}",
-          "{00000000-0000-0000-0000-000000000000}", "{5fbaabe3-6958-40ff-92a7-860e329aab4}",
-          "<![CDATA[x]]>", "&amp;", "&lt;", "a".repeat(70_000), "root.hds\u0000x",
-        });
-        done.add("text <" + e + ">=" + (v.length() > 40 ? v.substring(0, 20) + "...(" + v.length()
-            + ")" : v));
+        String v =
+            pick(
+                r,
+                new String[] {
+                  "",
+                  " ",
+                  "-1",
+                  "0",
+                  "0x800",
+                  "04000",
+                  "99999999999999999999999999",
+                  "18446744073709551616",
+                  "9223372036854775807",
+                  "4294967295",
+                  "1e9",
+                  "NaN",
+                  "\u00ff\u00fe",
+                  "{not-a-guid}",
+                  "{00000000-0000-0000-0000-000000000000}",
+                  "{5fbaabe3-6958-40ff-92a7-860e329aab4}",
+                  "<![CDATA[x]]>",
+                  "&amp;",
+                  "&lt;",
+                  "a".repeat(70_000),
+                  "root.hds\u0000x",
+                });
+        done.add(
+            "text <"
+                + e
+                + ">="
+                + (v.length() > 40 ? v.substring(0, 20) + "...(" + v.length() + ")" : v));
         if (e.equals("Blocksize") && !v.equals("0x800") && !v.equals("04000")) {
           mustFail[0] = true;
         }
@@ -420,19 +535,24 @@ public final class ImageMutator {
         return setText(xml, "File", p, r);
       }
       case 8 -> { // .. out of the directory (to a valid image)
-        String p = pick(r, new String[] {"../outside.hds", "sub/../../outside.hds",
-          "./../outside.hds", "../case/root.hds"});
+        String p =
+            pick(
+                r,
+                new String[] {
+                  "../outside.hds", "sub/../../outside.hds", "./../outside.hds", "../case/root.hds"
+                });
         done.add("File=" + p + " (..)");
         mustFail[0] = true;
         return setText(xml, "File", p, r);
       }
       case 9 -> { // symlink out of the directory
         String name = "link-" + r.nextInt(100) + ".hds";
-        Path target = switch (r.nextInt(3)) {
-          case 0 -> work.resolve("outside.hds");
-          case 1 -> Path.of("/etc/shadow");
-          default -> Path.of("../outside.hds");
-        };
+        Path target =
+            switch (r.nextInt(3)) {
+              case 0 -> work.resolve("outside.hds");
+              case 1 -> Path.of("/etc/shadow");
+              default -> Path.of("../outside.hds");
+            };
         Files.createSymbolicLink(dir.resolve(name), target);
         done.add("File=" + name + " (symlink to " + target + ")");
         mustFail[0] = true;
@@ -446,16 +566,17 @@ public final class ImageMutator {
         return setText(xml, "File", p, r);
       }
       case 11 -> { // external entity (XXE) and entity expansion
-        String dtd = r.nextBoolean()
-            ? "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/hostname\">]>"
-            : "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
-                + "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;"
-                + "&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
-                + "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">]>";
+        String dtd =
+            r.nextBoolean()
+                ? "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/hostname\">]>"
+                : "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+                    + "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;"
+                    + "&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
+                    + "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">]>";
         String ref = dtd.contains("SYSTEM") ? "&x;" : "&f;";
         int decl = xml.indexOf("?>");
-        String out = decl >= 0 ? xml.substring(0, decl + 2) + dtd + xml.substring(decl + 2)
-            : dtd + xml;
+        String out =
+            decl >= 0 ? xml.substring(0, decl + 2) + dtd + xml.substring(decl + 2) : dtd + xml;
         done.add("DOCTYPE entity " + ref);
         mustFail[0] = true;
         return setText(out, "File", ref, r);

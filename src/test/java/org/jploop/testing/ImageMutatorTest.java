@@ -13,7 +13,10 @@ import org.jploop.io.ImageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tests for {@link ImageMutator} and {@link PristineDisks}: pristine disks are valid, cases reproduce. */
+/**
+ * Tests for {@link ImageMutator} and {@link PristineDisks}: pristine disks are valid, cases
+ * reproduce.
+ */
 class ImageMutatorTest {
   @TempDir Path dir;
 
@@ -30,8 +33,10 @@ class ImageMutatorTest {
       }
       if (!PristineDisks.SHAPES[i].inUse()) {
         // qemu-img is the independent judge: exit 0 = consistent
-        Process p = new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
-            .redirectErrorStream(true).start();
+        Process p =
+            new ProcessBuilder("qemu-img", "check", "-f", "parallels", image.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as("qemu-img check %s: %s", PristineDisks.SHAPES[i], out).isZero();
       }
@@ -62,8 +67,8 @@ class ImageMutatorTest {
       }
       mustFail += c.mustFail() ? 1 : 0;
     }
-    System.out.println("mutator: 600 cases, " + mustFail + " must fail, kinds=" + kinds.size()
-        + " " + kinds);
+    System.out.println(
+        "mutator: 600 cases, " + mustFail + " must fail, kinds=" + kinds.size() + " " + kinds);
     assertThat(kinds.size()).isGreaterThanOrEqualTo(15);
     assertThat(mustFail).isBetween(100, 550);
   }

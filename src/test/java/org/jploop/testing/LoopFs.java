@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A small real ext4 filesystem: a sparse backing file, {@code losetup}, {@code mkfs.ext4},
- * mounted on a temporary directory. Used to make the host filesystem under an image run out of
- * space. {@link #close} unmounts, detaches and deletes everything, also after failures. Needs root.
+ * A small real ext4 filesystem: a sparse backing file, {@code losetup}, {@code mkfs.ext4}, mounted
+ * on a temporary directory. Used to make the host filesystem under an image run out of space.
+ * {@link #close} unmounts, detaches and deletes everything, also after failures. Needs root.
  */
 public final class LoopFs implements AutoCloseable {
   private final Path backing;

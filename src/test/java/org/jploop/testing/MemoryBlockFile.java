@@ -10,8 +10,8 @@ import org.jploop.io.BlockFile;
 
 /**
  * An in-memory, sparse {@link BlockFile}: 4 KiB blocks in a sorted map, absent blocks read as
- * zeros. Counts operations and lets a test inject errors (or block) on chosen operations through
- * a {@link Fault}. All methods are synchronized on the file.
+ * zeros. Counts operations and lets a test inject errors (or block) on chosen operations through a
+ * {@link Fault}. All methods are synchronized on the file.
  */
 public class MemoryBlockFile implements BlockFile {
   /** Block size of the sparse store. */
@@ -20,8 +20,10 @@ public class MemoryBlockFile implements BlockFile {
   /** Decides, before an operation takes effect, whether it fails; may also block. */
   @FunctionalInterface
   public interface Fault {
-    /** Returns the error for {@code op} ("read", "write", "force", "truncate", "punch",
-     * "allocate") at {@code pos}/{@code len}, or null to let it run. */
+    /**
+     * Returns the error for {@code op} ("read", "write", "force", "truncate", "punch", "allocate")
+     * at {@code pos}/{@code len}, or null to let it run.
+     */
     IOException check(String op, long pos, long len) throws IOException;
   }
 

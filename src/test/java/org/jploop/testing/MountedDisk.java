@@ -10,8 +10,8 @@ import org.jploop.daemon.MountStatus;
 
 /**
  * A disk under test, driven through the real CLI: {@code ploop init}, {@code mount}, {@code
- * umount}, the daemon's status file, and the clean-up a killed daemon leaves to do (lazy unmount
- * of the inner filesystem, loop detach, {@code fusermount -u -z}). Not thread-safe.
+ * umount}, the daemon's status file, and the clean-up a killed daemon leaves to do (lazy unmount of
+ * the inner filesystem, loop detach, {@code fusermount -u -z}). Not thread-safe.
  */
 public final class MountedDisk {
   private final Path xml;
@@ -26,8 +26,8 @@ public final class MountedDisk {
   public static MountedDisk init(Path dir, String size) throws IOException {
     Files.createDirectories(dir);
     Path img = dir.resolve(PristineDisks.IMAGE);
-    PloopProcess.Result r = PloopProcess.ploop(300, "init", "-s", size, "-t", "none",
-        img.toString());
+    PloopProcess.Result r =
+        PloopProcess.ploop(300, "init", "-s", size, "-t", "none", img.toString());
     if (r.exit() != 0) {
       throw new AssertionError("ploop init failed: " + r.all());
     }
@@ -48,8 +48,8 @@ public final class MountedDisk {
   }
 
   /**
-   * Like {@link #mount(Path)}, with {@code --frontend frontend} unless that is null (the
-   * default front end).
+   * Like {@link #mount(Path)}, with {@code --frontend frontend} unless that is null (the default
+   * front end).
    */
   public MountStatus mount(Path mnt, String frontend) throws IOException {
     List<String> a = new ArrayList<>(List.of("mount"));
@@ -112,8 +112,8 @@ public final class MountedDisk {
         return "(no daemon log)";
       }
       List<String> lines = Files.readAllLines(Path.of(st.get().logFile()));
-      return "daemon log tail:\n  " + String.join("\n  ",
-          lines.subList(Math.max(0, lines.size() - 25), lines.size()));
+      return "daemon log tail:\n  "
+          + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
     } catch (IOException | RuntimeException e) {
       return "(daemon log unreadable: " + e + ")";
     }
@@ -148,8 +148,8 @@ public final class MountedDisk {
   /** Returns whether anything of {@code st} (inner mount, loop, FUSE mount) is still there. */
   public static boolean leftovers(Path mnt, MountStatus st) throws IOException {
     String mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
-    boolean m = mnt != null && Files.isDirectory(mnt)
-        && mountinfo.contains(" " + mnt.toRealPath() + " ");
+    boolean m =
+        mnt != null && Files.isDirectory(mnt) && mountinfo.contains(" " + mnt.toRealPath() + " ");
     boolean f = mountinfo.contains(" " + st.fuseDir() + " ");
     boolean l = false;
     if (st.loopDevice() != null) {

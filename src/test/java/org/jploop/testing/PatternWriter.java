@@ -11,8 +11,8 @@ import java.util.Random;
 /**
  * A child process that streams a seeded pattern into a file in 1 MiB chunks and then fsyncs it,
  * printing {@code wrote N} after each chunk and {@code done} at the end (or {@code failed: ...}).
- * JDK only. The ENOSPC test runs it in its own process so that the test JVM holds no descriptor
- * of disk.img while the writes are parked (every close of disk.img, even of a descriptor a fork
+ * JDK only. The ENOSPC test runs it in its own process so that the test JVM holds no descriptor of
+ * disk.img while the writes are parked (every close of disk.img, even of a descriptor a fork
  * inherited, waits for the daemon's flush).
  */
 public final class PatternWriter {
@@ -61,8 +61,8 @@ public final class PatternWriter {
         }
         int bad = Arrays.mismatch(bb.array(), chunk(seed, off));
         if (bad >= 0) {
-          throw new AssertionError(file + ": byte " + (off + bad) + " differs from what was"
-              + " written");
+          throw new AssertionError(
+              file + ": byte " + (off + bad) + " differs from what was" + " written");
         }
       }
     }

@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Runs the real {@code jploop.jar} (the Failsafe property {@code jploop.jar}, else
- * {@code target/jploop.jar}) or any host command as a child process with a timeout, capturing
- * stdout and stderr. Also the one place the mount tests decide whether they can run (root and
- * /dev/fuse) and print the loud warning when they cannot.
+ * Runs the real {@code jploop.jar} (the Failsafe property {@code jploop.jar}, else {@code
+ * target/jploop.jar}) or any host command as a child process with a timeout, capturing stdout and
+ * stderr. Also the one place the mount tests decide whether they can run (root and /dev/fuse) and
+ * print the loud warning when they cannot.
  */
 public final class PloopProcess {
   private PloopProcess() {}
@@ -32,8 +32,10 @@ public final class PloopProcess {
     String p = System.getProperty("jploop.jar");
     Path jar = p == null || p.isEmpty() ? Path.of("target", "jploop.jar") : Path.of(p);
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("jploop jar not found at " + jar.toAbsolutePath()
-          + " (run mvn package, or pass -Djploop.jar)");
+      throw new IllegalStateException(
+          "jploop jar not found at "
+              + jar.toAbsolutePath()
+              + " (run mvn package, or pass -Djploop.jar)");
     }
     return jar.toAbsolutePath();
   }
@@ -64,9 +66,12 @@ public final class PloopProcess {
     Path out = Files.createTempFile("jploop-out-", ".txt");
     Path err = Files.createTempFile("jploop-err-", ".txt");
     try {
-      Process p = new ProcessBuilder(argv)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      Process p =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
       boolean done;
       try {
         done = p.waitFor(timeoutSec, TimeUnit.SECONDS);
@@ -86,9 +91,10 @@ public final class PloopProcess {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       String o = Files.readString(out, StandardCharsets.UTF_8);
       String e = Files.readString(err, StandardCharsets.UTF_8);
-      return done ? new Result(p.exitValue(), o, e, ms)
-          : new Result(-1, o, e + "\nTIMEOUT after " + timeoutSec + " s: " + String.join(" ", argv),
-              ms);
+      return done
+          ? new Result(p.exitValue(), o, e, ms)
+          : new Result(
+              -1, o, e + "\nTIMEOUT after " + timeoutSec + " s: " + String.join(" ", argv), ms);
     } finally {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
@@ -112,11 +118,18 @@ public final class PloopProcess {
     boolean fuse = Files.exists(Path.of("/dev/fuse"));
     boolean root = "root".equals(System.getProperty("user.name"));
     if (!fuse || !root) {
-      String why = (!fuse ? "/dev/fuse is missing" : "") + (!fuse && !root ? " and " : "")
-          + (!root ? "not running as root" : "");
-      System.err.println("\n*****************************************************************\n"
-          + "WARNING: " + test + " SKIPPED: " + why + "\n"
-          + "*****************************************************************\n");
+      String why =
+          (!fuse ? "/dev/fuse is missing" : "")
+              + (!fuse && !root ? " and " : "")
+              + (!root ? "not running as root" : "");
+      System.err.println(
+          "\n*****************************************************************\n"
+              + "WARNING: "
+              + test
+              + " SKIPPED: "
+              + why
+              + "\n"
+              + "*****************************************************************\n");
       Assumptions.abort(test + " needs root and /dev/fuse: " + why);
     }
   }

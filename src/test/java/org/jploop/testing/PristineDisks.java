@@ -15,21 +15,32 @@ import org.jploop.format.descriptor.DiskDescriptor;
 import org.jploop.io.ImageWriter;
 
 /**
- * Builds small, valid ploop1 images with some data clusters, plus their DiskDescriptor.xml,
- * without the engine (header via {@link ImageWriter}, clusters and BAT entries written by hand).
- * They are the pristine inputs the {@link ImageMutator} corrupts.
+ * Builds small, valid ploop1 images with some data clusters, plus their DiskDescriptor.xml, without
+ * the engine (header via {@link ImageWriter}, clusters and BAT entries written by hand). They are
+ * the pristine inputs the {@link ImageMutator} corrupts.
  */
 public final class PristineDisks {
   /** The image file name used in every generated directory. */
   public static final String IMAGE = "root.hds";
 
   /** Shape of a pristine image. */
-  public record Spec(FormatVersion version, int clusterSectors, long sizeSectors,
-      int allocatedClusters, boolean inUse) {
+  public record Spec(
+      FormatVersion version,
+      int clusterSectors,
+      long sizeSectors,
+      int allocatedClusters,
+      boolean inUse) {
     @Override
     public String toString() {
-      return version + "/" + (clusterSectors / 2) + "K/" + (sizeSectors / 2048) + "M/"
-          + allocatedClusters + "alloc" + (inUse ? "/dirty" : "");
+      return version
+          + "/"
+          + (clusterSectors / 2)
+          + "K/"
+          + (sizeSectors / 2048)
+          + "M/"
+          + allocatedClusters
+          + "alloc"
+          + (inUse ? "/dirty" : "");
     }
   }
 
@@ -44,8 +55,8 @@ public final class PristineDisks {
   private PristineDisks() {}
 
   /**
-   * Creates {@code dir/root.hds} and {@code dir/DiskDescriptor.xml}; virtual clusters are
-   * allocated in a scrambled physical order and filled with a seeded pattern. Returns the XML path.
+   * Creates {@code dir/root.hds} and {@code dir/DiskDescriptor.xml}; virtual clusters are allocated
+   * in a scrambled physical order and filled with a seeded pattern. Returns the XML path.
    */
   public static Path create(Path dir, Spec spec, long seed) throws IOException {
     Files.createDirectories(dir);
@@ -68,8 +79,9 @@ public final class PristineDisks {
         physical++;
       }
       long flags = spec.allocatedClusters() > 0 ? 0 : ImageHeader.CIF_EMPTY;
-      ImageHeader fin = h.withFlags(flags)
-          .withDiskInUse(spec.inUse() ? ImageHeader.IN_USE : ImageHeader.CLOSED_V20);
+      ImageHeader fin =
+          h.withFlags(flags)
+              .withDiskInUse(spec.inUse() ? ImageHeader.IN_USE : ImageHeader.CLOSED_V20);
       ch.write(ByteBuffer.wrap(fin.encode()), 0);
       ch.force(true);
     }

@@ -49,8 +49,8 @@ public final class Qemu {
     if (r.exitCode() != 0) {
       throw new AssertionError("qemu-img info failed: " + r.output());
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"virtual-size\":\\s*(\\d+)")
-        .matcher(r.output());
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"virtual-size\":\\s*(\\d+)").matcher(r.output());
     if (!m.find()) {
       throw new AssertionError("no virtual-size in: " + r.output());
     }
@@ -59,8 +59,17 @@ public final class Qemu {
 
   /** {@code qemu-img create -f parallels [-o cluster_size=N] FILE SIZE}. */
   public static void create(Path image, long sizeBytes, long clusterBytes) {
-    require(run("qemu-img", "create", "-q", "-f", "parallels", "-o",
-        "cluster_size=" + clusterBytes, image.toString(), Long.toString(sizeBytes)));
+    require(
+        run(
+            "qemu-img",
+            "create",
+            "-q",
+            "-f",
+            "parallels",
+            "-o",
+            "cluster_size=" + clusterBytes,
+            image.toString(),
+            Long.toString(sizeBytes)));
   }
 
   /** Runs {@code qemu-io -f parallels} with the given {@code -c} commands. */
@@ -79,8 +88,16 @@ public final class Qemu {
 
   /** {@code qemu-img convert -f parallels -O raw SRC DST}. */
   public static void convertToRaw(Path image, Path raw) {
-    require(run("qemu-img", "convert", "-f", "parallels", "-O", "raw", image.toString(),
-        raw.toString()));
+    require(
+        run(
+            "qemu-img",
+            "convert",
+            "-f",
+            "parallels",
+            "-O",
+            "raw",
+            image.toString(),
+            raw.toString()));
   }
 
   /** Returns whether qemu-nbd and nbdinfo (libnbd-bin) are installed. */
@@ -91,17 +108,29 @@ public final class Qemu {
 
   /**
    * Returns the dirty ranges QEMU reads from the persistent dirty bitmap {@code name} of a
-   * parallels image (its Format Extension): {@code qemu-nbd -r --bitmap NAME} exports it as the
-   * NBD meta context {@code qemu:dirty-bitmap:NAME}, {@code nbdinfo --map} lists its extents.
-   * Each element is {@code {offset, length}} in bytes.
+   * parallels image (its Format Extension): {@code qemu-nbd -r --bitmap NAME} exports it as the NBD
+   * meta context {@code qemu:dirty-bitmap:NAME}, {@code nbdinfo --map} lists its extents. Each
+   * element is {@code {offset, length}} in bytes.
    */
   public static List<long[]> dirtyRanges(Path image, String name, Path socketDir) {
-    Path sock = socketDir.resolve("nbd-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
-        + ".sock");
+    Path sock =
+        socketDir.resolve(
+            "nbd-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".sock");
     Process nbd;
     try {
-      nbd = new ProcessBuilder("qemu-nbd", "-r", "-f", "parallels", "--bitmap", name, "-k",
-          sock.toString(), image.toString()).redirectErrorStream(true).start();
+      nbd =
+          new ProcessBuilder(
+                  "qemu-nbd",
+                  "-r",
+                  "-f",
+                  "parallels",
+                  "--bitmap",
+                  name,
+                  "-k",
+                  sock.toString(),
+                  image.toString())
+              .redirectErrorStream(true)
+              .start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -109,16 +138,19 @@ public final class Qemu {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!java.nio.file.Files.exists(sock)) {
         if (!nbd.isAlive()) {
-          throw new AssertionError("qemu-nbd exited " + nbd.exitValue() + ": "
-              + new String(nbd.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+          throw new AssertionError(
+              "qemu-nbd exited "
+                  + nbd.exitValue()
+                  + ": "
+                  + new String(nbd.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         }
         if (System.nanoTime() > deadline) {
           throw new AssertionError("qemu-nbd did not create " + sock);
         }
         Thread.sleep(20);
       }
-      Result r = require(run("nbdinfo", "--map=qemu:dirty-bitmap:" + name,
-          "nbd+unix:///?socket=" + sock));
+      Result r =
+          require(run("nbdinfo", "--map=qemu:dirty-bitmap:" + name, "nbd+unix:///?socket=" + sock));
       List<long[]> out = new ArrayList<>();
       for (String line : r.output().split("\n")) {
         String[] w = line.trim().split("\\s+");

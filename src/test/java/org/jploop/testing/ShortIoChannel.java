@@ -10,10 +10,10 @@ import java.nio.channels.WritableByteChannel;
 import java.util.Random;
 
 /**
- * A FileChannel over a real one whose positional reads and writes move a random, often tiny,
- * prefix of what was asked (at least one byte), as a kernel may under signals or on some
- * filesystems: kernel-driver-behaviour.md §9 scenario 15. Counts the short calls so a test can
- * show it really cut requests. Not thread-safe in its statistics only.
+ * A FileChannel over a real one whose positional reads and writes move a random, often tiny, prefix
+ * of what was asked (at least one byte), as a kernel may under signals or on some filesystems:
+ * kernel-driver-behaviour.md §9 scenario 15. Counts the short calls so a test can show it really
+ * cut requests. Not thread-safe in its statistics only.
  */
 public final class ShortIoChannel extends FileChannel {
   private final FileChannel real;
@@ -36,8 +36,10 @@ public final class ShortIoChannel extends FileChannel {
       return remaining;
     }
     shortCalls++;
-    int n = random.nextBoolean() ? 1 + random.nextInt(Math.min(remaining - 1, 600))
-        : 1 + random.nextInt(remaining - 1);
+    int n =
+        random.nextBoolean()
+            ? 1 + random.nextInt(Math.min(remaining - 1, 600))
+            : 1 + random.nextInt(remaining - 1);
     return n;
   }
 
@@ -109,14 +111,12 @@ public final class ShortIoChannel extends FileChannel {
   }
 
   @Override
-  public long transferTo(long position, long count, WritableByteChannel target)
-      throws IOException {
+  public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
     return real.transferTo(position, count, target);
   }
 
   @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count)
-      throws IOException {
+  public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
     return real.transferFrom(src, position, count);
   }
 

@@ -21,8 +21,8 @@ import org.jploop.io.ImageReader;
 import org.jploop.io.ImageWriter;
 
 /**
- * Builds and damages ploop1 image files byte by byte for tests, independently of the engine:
- * create an empty image, append data clusters and point BAT entries at them, poke header fields.
+ * Builds and damages ploop1 image files byte by byte for tests, independently of the engine: create
+ * an empty image, append data clusters and point BAT entries at them, poke header fields.
  */
 public final class TestImage {
   private final Path file;
@@ -104,15 +104,18 @@ public final class TestImage {
   }
 
   /**
-   * SHA-256 of the content plus the mtime: equal fingerprints mean the file was not written.
-   * The mtime is pushed into the past first by {@link #ageMtime}, so a write cannot hide in the
-   * same clock tick.
+   * SHA-256 of the content plus the mtime: equal fingerprints mean the file was not written. The
+   * mtime is pushed into the past first by {@link #ageMtime}, so a write cannot hide in the same
+   * clock tick.
    */
   public static String fingerprint(Path file) throws IOException {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       md.update(Files.readAllBytes(file));
-      return HexFormat.of().formatHex(md.digest()) + " size=" + Files.size(file) + " mtime="
+      return HexFormat.of().formatHex(md.digest())
+          + " size="
+          + Files.size(file)
+          + " mtime="
           + Files.getLastModifiedTime(file).toMillis();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

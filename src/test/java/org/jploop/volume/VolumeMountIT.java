@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ploop-volume with real mounts (the shipped jar, FUSE): a snapshot volume mounts read-only
- * whether or not {@code -r} is given, as ploop does, so its disk.img refuses writes; the writable
- * volume on it mounts read-write beside it and sees the snapshot's data; a mounted volume cannot
- * be snapshotted or deleted (offline only, exit 17).
+ * ploop-volume with real mounts (the shipped jar, FUSE): a snapshot volume mounts read-only whether
+ * or not {@code -r} is given, as ploop does, so its disk.img refuses writes; the writable volume on
+ * it mounts read-write beside it and sees the snapshot's data; a mounted volume cannot be
+ * snapshotted or deleted (offline only, exit 17).
  */
 class VolumeMountIT {
   @TempDir Path root;
@@ -52,32 +52,48 @@ class VolumeMountIT {
   @Test
   void testSnapshotVolumeMountsReadOnly() throws Exception {
     Path images = Files.createDirectory(root.resolve("images"));
-    ok(PloopProcess.ploop(120, "volume", "create", "-t", "none", "-s", "64M", "--image",
-        images.resolve("vol1").toString(), vol1.toString()));
+    ok(
+        PloopProcess.ploop(
+            120,
+            "volume",
+            "create",
+            "-t",
+            "none",
+            "-s",
+            "64M",
+            "--image",
+            images.resolve("vol1").toString(),
+            vol1.toString()));
     Qemu.io(images.resolve("vol1"), "write -P 0x5a 0 2M");
     ok(PloopProcess.ploop(120, "volume", "snapshot", vol1.toString(), snap1.toString()));
 
-    PloopProcess.Result m = ok(PloopProcess.ploop(120, "mount",
-        snap1.resolve("DiskDescriptor.xml").toString()));
+    PloopProcess.Result m =
+        ok(PloopProcess.ploop(120, "mount", snap1.resolve("DiskDescriptor.xml").toString()));
     assertThat(m.err()).contains("Mounting read-only");
     Path img = Path.of(m.out().strip());
     assertThatThrownBy(() -> FileChannel.open(img, StandardOpenOption.WRITE).close())
-        .as("disk.img of a snapshot volume").isInstanceOf(IOException.class);
+        .as("disk.img of a snapshot volume")
+        .isInstanceOf(IOException.class);
     assertThat(read(img, 0)).isEqualTo((byte) 0x5a);
 
-    Path img1 = Path.of(ok(PloopProcess.ploop(120, "mount",
-        vol1.resolve("DiskDescriptor.xml").toString())).out().strip());
+    Path img1 =
+        Path.of(
+            ok(PloopProcess.ploop(120, "mount", vol1.resolve("DiskDescriptor.xml").toString()))
+                .out()
+                .strip());
     try (FileChannel ch = FileChannel.open(img1, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(new byte[] {7}), 1 << 20);
       ch.force(true);
     }
     assertThat(read(img1, 0)).isEqualTo((byte) 0x5a);
     assertThat(read(img1, 1 << 20)).isEqualTo((byte) 7);
-    assertThat(read(img, 1 << 20)).as("the snapshot does not see vol1's write")
+    assertThat(read(img, 1 << 20))
+        .as("the snapshot does not see vol1's write")
         .isEqualTo((byte) 0x5a);
 
-    PloopProcess.Result busy = PloopProcess.ploop(60, "volume", "snapshot", vol1.toString(),
-        root.resolve("snap2").toString());
+    PloopProcess.Result busy =
+        PloopProcess.ploop(
+            60, "volume", "snapshot", vol1.toString(), root.resolve("snap2").toString());
     assertThat(busy.exit()).as(busy.all()).isEqualTo(17);
     assertThat(root.resolve("snap2")).doesNotExist();
     PloopProcess.Result del = PloopProcess.ploop(60, "volume", "delete", snap1.toString());

@@ -51,8 +51,8 @@ class VolumeOperationsTest {
   private VolumeLayout create(String name) throws Exception {
     VolumeLayout l = vol(name);
     l.create(log);
-    ImageCreator.createVolume(ImageCreator.Request.of(images.resolve(name), 131072), l.dir(),
-        b -> { });
+    ImageCreator.createVolume(
+        ImageCreator.Request.of(images.resolve(name), 131072), l.dir(), b -> {});
     return l;
   }
 
@@ -74,13 +74,24 @@ class VolumeOperationsTest {
     List<Path> chain = d.topChainFiles(l.xml());
     String spec = null;
     for (Path p : chain) {
-      spec = "{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\"" + p
-          + "\"}" + (spec == null ? "" : ",\"backing\":" + spec) + "}";
+      spec =
+          "{\"driver\":\"parallels\",\"file\":{\"driver\":\"file\",\"filename\":\""
+              + p
+              + "\"}"
+              + (spec == null ? "" : ",\"backing\":" + spec)
+              + "}";
     }
-    Qemu.Result r = Qemu.run("qemu-io", "-r", "-c", "read -P " + pattern + " "
-        + (offsetMib << 20) + " " + (mib << 20), "json:" + spec);
+    Qemu.Result r =
+        Qemu.run(
+            "qemu-io",
+            "-r",
+            "-c",
+            "read -P " + pattern + " " + (offsetMib << 20) + " " + (mib << 20),
+            "json:" + spec);
     assertThat(r.exitCode()).as(r.output()).isZero();
-    assertThat(r.output()).as(l.dir() + " at " + offsetMib + " MiB").doesNotContain("failed")
+    assertThat(r.output())
+        .as(l.dir() + " at " + offsetMib + " MiB")
+        .doesNotContain("failed")
         .contains("read " + (mib << 20));
   }
 
@@ -98,14 +109,18 @@ class VolumeOperationsTest {
     DiskDescriptor s = DiskDescriptor.read(snap1.xml());
     assertThat(s.volume()).isEqualTo(new DiskDescriptor.Volume(null, null, true));
     assertThat(s.topGuid()).isEqualTo(g);
-    assertThat(s.images()).extracting(DiskDescriptor.ImageEntry::file)
+    assertThat(s.images())
+        .extracting(DiskDescriptor.ImageEntry::file)
         .containsExactly("../images/vol1");
     DiskDescriptor v = DiskDescriptor.read(vol1.xml());
     assertThat(v.volume()).isEqualTo(new DiskDescriptor.Volume("../snap1", g, false));
-    assertThat(v.ownImages()).singleElement().satisfies(e -> {
-      assertThat(e.guid()).isEqualTo(Guid.TOP_DELTA);
-      assertThat(e.file()).matches("\\.\\./images/vol1\\.\\{[0-9a-f-]{36}}");
-    });
+    assertThat(v.ownImages())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.guid()).isEqualTo(Guid.TOP_DELTA);
+              assertThat(e.file()).matches("\\.\\./images/vol1\\.\\{[0-9a-f-]{36}}");
+            });
     assertThat(v.topChain(vol1.xml())).hasSize(2);
     assertThat(Files.readSymbolicLink(snap1.childrenDir().resolve("vol1"))).isEqualTo(vol1.dir());
     assertReads(snap1, 0x11, 0, 4);
@@ -135,7 +150,8 @@ class VolumeOperationsTest {
     assertThat(snap1.dir()).doesNotExist();
     DiskDescriptor after = DiskDescriptor.read(vol1.xml());
     assertThat(after.volume()).isEqualTo(new DiskDescriptor.Volume(null, null, false));
-    assertThat(after.images()).extracting(DiskDescriptor.ImageEntry::file)
+    assertThat(after.images())
+        .extracting(DiskDescriptor.ImageEntry::file)
         .containsExactly("../images/vol1");
     assertReads(vol1, 0x11, 0, 2);
     assertReads(vol1, 0x22, 2, 4);
@@ -159,7 +175,8 @@ class VolumeOperationsTest {
     assertThat(s2.volume().parent()).isEqualTo("../snap1");
     assertThat(s2.volume().readOnly()).isTrue();
     DiskDescriptor v = DiskDescriptor.read(vol1.xml());
-    assertThat(v.topGuid()).as("the new top of a volume with a parent gets a random GUID")
+    assertThat(v.topGuid())
+        .as("the new top of a volume with a parent gets a random GUID")
         .isNotEqualToIgnoringCase(Guid.TOP_DELTA);
     assertThat(v.volume().snapshotGuid()).isEqualTo(g2);
     assertThat(vol("snap1").children()).containsExactly(vol("snap2").dir());
@@ -211,13 +228,17 @@ class VolumeOperationsTest {
     new VolumeSnapshot(log).snapshot(vol1, snap1);
     write(vol1, 0x22, 0, 1);
     try (OfflineDisk d = OfflineDisk.open(vol1.xml(), "test")) {
-      assertThatThrownBy(() -> new SnapshotMerger(d, Progress.QUIET, log, StepHook.NONE)
-          .mergeIntoParent(d.descriptor().topGuid()))
-          .isInstanceOf(ImageOperationException.class).hasMessageContaining("parent volume");
+      assertThatThrownBy(
+              () ->
+                  new SnapshotMerger(d, Progress.QUIET, log, StepHook.NONE)
+                      .mergeIntoParent(d.descriptor().topGuid()))
+          .isInstanceOf(ImageOperationException.class)
+          .hasMessageContaining("parent volume");
     }
     try (DiskLock l = DiskLock.tryAcquire(vol1.xml(), "mount").orElseThrow()) {
       assertThatThrownBy(() -> new VolumeDelete(log, Progress.QUIET).delete(snap1))
-          .isInstanceOf(ImageOperationException.class).hasMessageContaining("is in use");
+          .isInstanceOf(ImageOperationException.class)
+          .hasMessageContaining("is in use");
     }
     assertReads(vol1, 0x22, 0, 1);
     assertReads(snap1, 0x11, 0, 2);

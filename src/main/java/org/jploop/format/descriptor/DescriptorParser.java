@@ -22,11 +22,11 @@ import org.jploop.format.descriptor.DiskDescriptor.Volume;
  * ploop-volume layout appends the parent volumes' images and snapshots (read from their own
  * descriptors, following {@code <Parent>} at most {@value #MAX_PARENTS} times) as alien entries.
  *
- * <p>Values are taken as ploop's libxml2 code takes them: text is used verbatim (a blank in
- * {@code <File>} is part of the name, a blank around a GUID makes it invalid); numbers go through
- * {@code strtoul(s, 0)} semantics: leading blanks, decimal, {@code 0x} hex or {@code 0} octal, and
- * nothing after the digits. A number with trailing characters (a blank included) is ignored, except
- * {@code Blocksize} and {@code Preallocated}, which are refused ("Invalid Blocksize"). Stateless.
+ * <p>Values are taken as ploop's libxml2 code takes them: text is used verbatim (a blank in {@code
+ * <File>} is part of the name, a blank around a GUID makes it invalid); numbers go through {@code
+ * strtoul(s, 0)} semantics: leading blanks, decimal, {@code 0x} hex or {@code 0} octal, and nothing
+ * after the digits. A number with trailing characters (a blank included) is ignored, except {@code
+ * Blocksize} and {@code Preallocated}, which are refused ("Invalid Blocksize"). Stateless.
  */
 final class DescriptorParser {
   /** ploop_read_dd follows at most this many {@code <Parent>} links. */
@@ -35,9 +35,9 @@ final class DescriptorParser {
   private DescriptorParser() {}
 
   /**
-   * Returns the one mapper for descriptors, built on first use: building one and introspecting
-   * the tree classes costs a short command more than reading the file, and a configured mapper
-   * is thread-safe.
+   * Returns the one mapper for descriptors, built on first use: building one and introspecting the
+   * tree classes costs a short command more than reading the file, and a configured mapper is
+   * thread-safe.
    */
   static XmlMapper mapper() {
     return Mapper.INSTANCE;
@@ -76,19 +76,39 @@ final class DescriptorParser {
       throw new DescriptorException(xml, "Invalid TopGUID " + top);
     }
     String topFinal = top;
-    Shot topShot = shots.stream().filter(s -> Guid.same(s.guid(), topFinal)).findFirst()
-        .orElseThrow(() -> new DescriptorException(xml, "Can't find snapshot by uuid " + topFinal));
+    Shot topShot =
+        shots.stream()
+            .filter(s -> Guid.same(s.guid(), topFinal))
+            .findFirst()
+            .orElseThrow(
+                () -> new DescriptorException(xml, "Can't find snapshot by uuid " + topFinal));
     if (topShot.temporary() != null) {
       throw new DescriptorException(xml, "The top snapshot " + top + " is temporary");
     }
     if (images.size() != shots.size()) {
-      throw new DescriptorException(xml, "Inconsistency detected: " + images.size()
-          + " images but " + shots.size() + " snapshots");
+      throw new DescriptorException(
+          xml,
+          "Inconsistency detected: "
+              + images.size()
+              + " images but "
+              + shots.size()
+              + " snapshots");
     }
     unique(xml, images, shots);
-    DiskDescriptor full = new DiskDescriptor(d.diskSizeSectors(), d.maxDeltaSize(), d.cylinders(),
-        d.heads(), d.sectors(), d.encryptionKeyId(), d.blocksize(), d.preallocated(), images, top,
-        shots, d.volume());
+    DiskDescriptor full =
+        new DiskDescriptor(
+            d.diskSizeSectors(),
+            d.maxDeltaSize(),
+            d.cylinders(),
+            d.heads(),
+            d.sectors(),
+            d.encryptionKeyId(),
+            d.blocksize(),
+            d.preallocated(),
+            images,
+            top,
+            shots,
+            d.volume());
     full.chain(xml, top);
     for (ImageEntry e : full.images()) {
       full.fileOf(xml, e); // path rules (containment, raw images of a volume) checked on read
@@ -100,8 +120,8 @@ final class DescriptorParser {
    * Appends the images and snapshots of every parent volume as alien entries, files made absolute
    * against the parent's directory.
    */
-  private static void appendParents(Path xml, Volume vol, List<ImageEntry> images,
-      List<Shot> shots) throws IOException {
+  private static void appendParents(Path xml, Volume vol, List<ImageEntry> images, List<Shot> shots)
+      throws IOException {
     Set<Path> seen = new HashSet<>();
     seen.add(xml.toAbsolutePath().normalize());
     Path child = xml;
@@ -133,10 +153,11 @@ final class DescriptorParser {
         if (Guid.same(images.get(i).guid(), images.get(j).guid())) {
           throw new DescriptorException(xml, "Duplicate image GUID " + images.get(i).guid());
         }
-        if (!images.get(i).alien() && !images.get(j).alien()
+        if (!images.get(i).alien()
+            && !images.get(j).alien()
             && images.get(i).file().equals(images.get(j).file())) {
-          throw new DescriptorException(xml, "Image file " + images.get(i).file()
-              + " is listed twice");
+          throw new DescriptorException(
+              xml, "Image file " + images.get(i).file() + " is listed twice");
         }
       }
     }
@@ -161,10 +182,16 @@ final class DescriptorParser {
     try {
       root = mapper().readValue(bytes, XmlTree.Root.class);
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
-      throw new DescriptorException(xml, "malformed XML" + where + ": "
-          + e.getOriginalMessage().lines().findFirst().orElse(""));
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + " column "
+                  + e.getLocation().getColumnNr();
+      throw new DescriptorException(
+          xml,
+          "malformed XML" + where + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
     }
     if (root == null) {
       throw new DescriptorException(xml, "empty document");
@@ -185,8 +212,8 @@ final class DescriptorParser {
     XmlTree.Snapshots sn = required(xml, root.snapshots, "/Snapshots");
 
     if (st.blocksize != null && parse(st.blocksize) < 0) {
-      throw new DescriptorException(xml, "Invalid disk descriptor file format: Invalid Blocksize "
-          + st.blocksize);
+      throw new DescriptorException(
+          xml, "Invalid disk descriptor file format: Invalid Blocksize " + st.blocksize);
     }
     long blocksize = st.blocksize == null ? 0 : parse(st.blocksize);
     if (!ImageGeometry.isValidClusterSectors(blocksize)) {
@@ -194,8 +221,11 @@ final class DescriptorParser {
     }
     long pre = st.preallocated == null ? 0 : parse(st.preallocated);
     if (pre != 0 && pre != 1) {
-      throw new DescriptorException(xml, "Invalid disk descriptor file format: Invalid "
-          + "Preallocated value " + st.preallocated);
+      throw new DescriptorException(
+          xml,
+          "Invalid disk descriptor file format: Invalid "
+              + "Preallocated value "
+              + st.preallocated);
     }
     List<ImageEntry> images = new ArrayList<>();
     boolean raw = false;
@@ -225,9 +255,12 @@ final class DescriptorParser {
       if (!Guid.isValid(guid) || !Guid.isValid(parent)) {
         throw new DescriptorException(xml, "Invalid snapshot GUID " + guid + " / parent " + parent);
       }
-      String temp = s.temporary != null ? "Temporary"
-          : s.temporaryZero != null ? "TemporaryZero"
-          : s.temporaryZeroSwap != null ? "TemporaryZeroSwap" : null;
+      String temp =
+          s.temporary != null
+              ? "Temporary"
+              : s.temporaryZero != null
+                  ? "TemporaryZero"
+                  : s.temporaryZeroSwap != null ? "TemporaryZeroSwap" : null;
       shots.add(new Shot(guid, parent, temp));
     }
     Volume volume = null;
@@ -248,10 +281,19 @@ final class DescriptorParser {
     if (size <= 0) {
       throw new DescriptorException(xml, "Invalid disk size " + size + " sectors");
     }
-    return new DiskDescriptor(size, optional(dp.maxDeltaSize, 0),
-        optional(dp.cylinders, 0), optional(dp.heads, 0), optional(dp.sectors, 0),
-        dp.encryption == null ? null : dp.encryption.keyId, (int) blocksize, pre == 1, images,
-        sn.topGuid, shots, volume);
+    return new DiskDescriptor(
+        size,
+        optional(dp.maxDeltaSize, 0),
+        optional(dp.cylinders, 0),
+        optional(dp.heads, 0),
+        optional(dp.sectors, 0),
+        dp.encryption == null ? null : dp.encryption.keyId,
+        (int) blocksize,
+        pre == 1,
+        images,
+        sn.topGuid,
+        shots,
+        volume);
   }
 
   private static <T> T required(Path xml, T value, String node) throws DescriptorException {
@@ -262,8 +304,8 @@ final class DescriptorParser {
   }
 
   private static DescriptorException missing(Path xml, String node) {
-    return new DescriptorException(xml,
-        "Invalid disk descriptor file format: '" + node + "' node not found");
+    return new DescriptorException(
+        xml, "Invalid disk descriptor file format: '" + node + "' node not found");
   }
 
   /** An optional number: {@code dflt} when absent or not a whole number (lib/xml.c ignores it). */
@@ -276,8 +318,8 @@ final class DescriptorParser {
   }
 
   /**
-   * Parses like {@code strtoul(s, &end, 0)} with {@code *end == '\0'} required: leading blanks,
-   * an optional {@code +}, then decimal, {@code 0x} hex or {@code 0} octal digits to the end of the
+   * Parses like {@code strtoul(s, &end, 0)} with {@code *end == '\0'} required: leading blanks, an
+   * optional {@code +}, then decimal, {@code 0x} hex or {@code 0} octal digits to the end of the
    * text. Returns -1 if the text is not such a number or does not fit in 63 bits.
    */
   static long parse(String s) {

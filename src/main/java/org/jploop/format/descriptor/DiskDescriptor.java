@@ -61,8 +61,10 @@ public record DiskDescriptor(
 
   /** The conventional file name. */
   public static final String FILE_NAME = "DiskDescriptor.xml";
+
   /** {@code <Type>} of a ploop1 image. */
   public static final String TYPE_COMPRESSED = "Compressed";
+
   /** {@code <Type>} of a raw image. */
   public static final String TYPE_PLAIN = "Plain";
 
@@ -99,9 +101,10 @@ public record DiskDescriptor(
   /**
    * ploop-volume's {@code <Volume>} element.
    *
-   * @param parent {@code <Parent>} as written (relative to the descriptor's directory, or absolute),
-   *     or null for a volume without parent
-   * @param snapshotGuid {@code <SnapshotGUID>}: the parent's snapshot this volume grows from, or null
+   * @param parent {@code <Parent>} as written (relative to the descriptor's directory, or
+   *     absolute), or null for a volume without parent
+   * @param snapshotGuid {@code <SnapshotGUID>}: the parent's snapshot this volume grows from, or
+   *     null
    * @param readOnly {@code <ReadOnly>}: a snapshot volume, mounted read-only
    */
   public record Volume(String parent, String snapshotGuid, boolean readOnly) {
@@ -117,21 +120,49 @@ public record DiskDescriptor(
   }
 
   /** A descriptor without {@code <Volume>}. */
-  public DiskDescriptor(long diskSizeSectors, long maxDeltaSize, long cylinders, long heads,
-      long sectors, String encryptionKeyId, int blocksize, boolean preallocated,
-      List<ImageEntry> images, String topGuid, List<Shot> shots) {
-    this(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors, encryptionKeyId, blocksize,
-        preallocated, images, topGuid, shots, null);
+  public DiskDescriptor(
+      long diskSizeSectors,
+      long maxDeltaSize,
+      long cylinders,
+      long heads,
+      long sectors,
+      String encryptionKeyId,
+      int blocksize,
+      boolean preallocated,
+      List<ImageEntry> images,
+      String topGuid,
+      List<Shot> shots) {
+    this(
+        diskSizeSectors,
+        maxDeltaSize,
+        cylinders,
+        heads,
+        sectors,
+        encryptionKeyId,
+        blocksize,
+        preallocated,
+        images,
+        topGuid,
+        shots,
+        null);
   }
 
   /** Describes a fresh single-image disk of {@code geometry}, like {@code ploop init}. */
   public static DiskDescriptor forNewImage(ImageGeometry geometry, String fileName, boolean raw) {
     long size = geometry.sizeSectors();
     ChsGeometry chs = ChsGeometry.of(size);
-    return new DiskDescriptor(size, 0, chs.cylinders(), chs.heads(), chs.descriptorSectors(size),
-        null, geometry.clusterSectors(), false,
+    return new DiskDescriptor(
+        size,
+        0,
+        chs.cylinders(),
+        chs.heads(),
+        chs.descriptorSectors(size),
+        null,
+        geometry.clusterSectors(),
+        false,
         List.of(new ImageEntry(Guid.TOP_DELTA, raw ? TYPE_PLAIN : TYPE_COMPRESSED, fileName)),
-        Guid.TOP_DELTA, List.of(new Shot(Guid.TOP_DELTA, Guid.NONE, null)));
+        Guid.TOP_DELTA,
+        List.of(new Shot(Guid.TOP_DELTA, Guid.NONE, null)));
   }
 
   /** Reads and validates a descriptor file (and, for a volume, its parents'). */
@@ -202,13 +233,18 @@ public record DiskDescriptor(
     Path dir = xml.toAbsolutePath().getParent();
     Path rel = Path.of(image.file());
     if (rel.isAbsolute()) {
-      throw new DescriptorException(xml, "image path " + image.file()
-          + " is absolute; only paths inside " + dir + " are accepted");
+      throw new DescriptorException(
+          xml,
+          "image path "
+              + image.file()
+              + " is absolute; only paths inside "
+              + dir
+              + " are accepted");
     }
     for (Path part : rel) {
       if (part.toString().equals("..")) {
-        throw new DescriptorException(xml, "image path " + image.file()
-            + " leaves the image directory (contains ..)");
+        throw new DescriptorException(
+            xml, "image path " + image.file() + " leaves the image directory (contains ..)");
       }
     }
     Path p = dir.resolve(rel).normalize();
@@ -217,8 +253,13 @@ public record DiskDescriptor(
         Path real = p.toRealPath();
         Path realDir = dir.toRealPath();
         if (!real.startsWith(realDir)) {
-          throw new DescriptorException(xml, "image path " + image.file()
-              + " is a symlink to " + real + ", outside the image directory");
+          throw new DescriptorException(
+              xml,
+              "image path "
+                  + image.file()
+                  + " is a symlink to "
+                  + real
+                  + ", outside the image directory");
         }
       } catch (IOException e) {
         if (e instanceof DescriptorException de) {
@@ -231,10 +272,10 @@ public record DiskDescriptor(
   }
 
   /**
-   * Resolves an image of this descriptor to its file: {@link #resolveImage}'s rules for an
-   * ordinary disk; in a volume layout relative ({@code ../} too) and absolute paths are taken as
-   * ploop takes them, except that a raw ({@code Plain}) image must still be inside the directory;
-   * an alien entry already holds its absolute path.
+   * Resolves an image of this descriptor to its file: {@link #resolveImage}'s rules for an ordinary
+   * disk; in a volume layout relative ({@code ../} too) and absolute paths are taken as ploop takes
+   * them, except that a raw ({@code Plain}) image must still be inside the directory; an alien
+   * entry already holds its absolute path.
    */
   public Path fileOf(Path xml, ImageEntry image) throws DescriptorException {
     if (volume == null) {
@@ -243,8 +284,13 @@ public record DiskDescriptor(
     Path dir = xml.toAbsolutePath().getParent();
     Path p = image.alien() ? Path.of(image.file()) : dir.resolve(image.file()).normalize();
     if (image.type().equals(TYPE_PLAIN) && !p.startsWith(dir)) {
-      throw new DescriptorException(xml, "raw image " + image.file() + " is outside " + dir
-          + "; jploop accepts a raw image of a volume only inside the volume directory");
+      throw new DescriptorException(
+          xml,
+          "raw image "
+              + image.file()
+              + " is outside "
+              + dir
+              + "; jploop accepts a raw image of a volume only inside the volume directory");
     }
     return p;
   }
@@ -270,33 +316,77 @@ public record DiskDescriptor(
 
   /** Returns a copy with another image list, shot list and top GUID. */
   public DiskDescriptor withChain(List<ImageEntry> newImages, List<Shot> newShots, String top) {
-    return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
-        encryptionKeyId, blocksize, preallocated, newImages, top, newShots, volume);
+    return new DiskDescriptor(
+        diskSizeSectors,
+        maxDeltaSize,
+        cylinders,
+        heads,
+        sectors,
+        encryptionKeyId,
+        blocksize,
+        preallocated,
+        newImages,
+        top,
+        newShots,
+        volume);
   }
 
   /** Returns a copy with another {@code <Volume>} element (null: none). */
   public DiskDescriptor withVolume(Volume v) {
-    return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
-        encryptionKeyId, blocksize, preallocated, images, topGuid, shots, v);
+    return new DiskDescriptor(
+        diskSizeSectors,
+        maxDeltaSize,
+        cylinders,
+        heads,
+        sectors,
+        encryptionKeyId,
+        blocksize,
+        preallocated,
+        images,
+        topGuid,
+        shots,
+        v);
   }
 
   /**
-   * Returns a copy describing a disk of {@code sizeSectors}. As ploop's grow and resize do,
-   * {@code <Cylinders>} and {@code <Heads>} stay and {@code <Sectors>} becomes size / (cylinders *
-   * heads); only a new disk gets its CHS from the size ({@link #forNewImage}).
+   * Returns a copy describing a disk of {@code sizeSectors}. As ploop's grow and resize do, {@code
+   * <Cylinders>} and {@code <Heads>} stay and {@code <Sectors>} becomes size / (cylinders * heads);
+   * only a new disk gets its CHS from the size ({@link #forNewImage}).
    */
   public DiskDescriptor withSize(long sizeSectors) {
     long chsSectors = cylinders == 0 || heads == 0 ? 0 : sizeSectors / (cylinders * heads);
-    return new DiskDescriptor(sizeSectors, maxDeltaSize, cylinders, heads, chsSectors,
-        encryptionKeyId, blocksize, preallocated, images, topGuid, shots, volume);
+    return new DiskDescriptor(
+        sizeSectors,
+        maxDeltaSize,
+        cylinders,
+        heads,
+        chsSectors,
+        encryptionKeyId,
+        blocksize,
+        preallocated,
+        images,
+        topGuid,
+        shots,
+        volume);
   }
 
   /** Returns a copy with every image's type set (ploop writes one disk-wide type). */
   public DiskDescriptor withType(String type) {
-    List<ImageEntry> im = images.stream()
-        .map(i -> new ImageEntry(i.guid(), type, i.file(), i.alien())).toList();
-    return new DiskDescriptor(diskSizeSectors, maxDeltaSize, cylinders, heads, sectors,
-        encryptionKeyId, blocksize, preallocated, im, topGuid, shots, volume);
+    List<ImageEntry> im =
+        images.stream().map(i -> new ImageEntry(i.guid(), type, i.file(), i.alien())).toList();
+    return new DiskDescriptor(
+        diskSizeSectors,
+        maxDeltaSize,
+        cylinders,
+        heads,
+        sectors,
+        encryptionKeyId,
+        blocksize,
+        preallocated,
+        im,
+        topGuid,
+        shots,
+        volume);
   }
 
   /**
@@ -307,8 +397,7 @@ public record DiskDescriptor(
   public static String relativePath(Path dir, Path target) {
     Path d = dir.toAbsolutePath().normalize();
     Path t = target.toAbsolutePath().normalize();
-    if (d.getNameCount() == 0 || t.getNameCount() == 0
-        || !d.getName(0).equals(t.getName(0))) {
+    if (d.getNameCount() == 0 || t.getNameCount() == 0 || !d.getName(0).equals(t.getName(0))) {
       return t.toString();
     }
     return d.relativize(t).toString();
@@ -371,8 +460,10 @@ public record DiskDescriptor(
     }
     root.snapshots = sn;
     try {
-      String body = DescriptorParser.mapper().writeValueAsString(root)
-          .replaceAll("<(Temporary|TemporaryZero|TemporaryZeroSwap)></\\1>", "<$1/>");
+      String body =
+          DescriptorParser.mapper()
+              .writeValueAsString(root)
+              .replaceAll("<(Temporary|TemporaryZero|TemporaryZeroSwap)></\\1>", "<$1/>");
       return "<?xml version=\"1.0\"?>\n" + body.strip() + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise descriptor", e);
@@ -390,8 +481,12 @@ public record DiskDescriptor(
   /** Writes the descriptor to {@code tmp} and fsyncs it (first half of {@link #write}). */
   public void writeTemp(Path tmp) throws IOException {
     byte[] data = toXml().getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ch.write(java.nio.ByteBuffer.wrap(data));
       ch.force(true);
     }

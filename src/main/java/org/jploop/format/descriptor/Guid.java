@@ -11,11 +11,13 @@ import java.util.regex.Pattern;
 public final class Guid {
   /** The GUID of the writable top delta, always (TOPDELTA_UUID). */
   public static final String TOP_DELTA = "{5fbaabe3-6958-40ff-92a7-860e329aab41}";
+
   /** The parent GUID of the base image (NONE_UUID). */
   public static final String NONE = "{00000000-0000-0000-0000-000000000000}";
 
   private static final Pattern BRACED =
-      Pattern.compile("\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}}");
+      Pattern.compile(
+          "\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}}");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private Guid() {}

@@ -35,8 +35,15 @@ final class XmlTree {
 
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  @JsonPropertyOrder({"Disk_size", "Max_delta_size", "Cylinders", "Heads", "Sectors", "Padding",
-      "Encryption"})
+  @JsonPropertyOrder({
+    "Disk_size",
+    "Max_delta_size",
+    "Cylinders",
+    "Heads",
+    "Sectors",
+    "Padding",
+    "Encryption"
+  })
   static final class DiskParameters {
     @JsonProperty("Disk_size")
     String diskSize;

@@ -7,19 +7,21 @@ import java.nio.ByteOrder;
  * One packet of ploop 9's copy stream: the 24-byte descriptor {@code {u32 marker 0x4CC0AC3E, u32
  * type, u32 size, u32 pad, u64 pos}}, then (once the MD5 feature is negotiated) the 16-byte MD5 of
  * the payload, then {@code size} payload bytes. For a CMD packet the payload's first u32 is the
- * command; FINISH is a CMD with size 0. Immutable (the payload array is not copied: callers hand
- * it over).
+ * command; FINISH is a CMD with size 0. Immutable (the payload array is not copied: callers hand it
+ * over).
  *
  * @param type one of the {@code TYPE_*} constants
- * @param pos the descriptor's pos: byte offset (data), features (handshake), device sectors
- *     (INIT), {@code ci_start} (CBT)
+ * @param pos the descriptor's pos: byte offset (data), features (handshake), device sectors (INIT),
+ *     {@code ci_start} (CBT)
  * @param payload the payload bytes; its length is the descriptor's size
  */
 public record CopyPacket(int type, long pos, byte[] payload) {
   /** The descriptor's marker, {@code PCOPY_MARKER}. */
   public static final int MARKER = 0x4CC0AC3E;
+
   /** Bytes of the descriptor. */
   public static final int DESCRIPTOR_BYTES = 24;
+
   /** Bytes of the MD5 that follows the descriptor once negotiated. */
   public static final int MD5_BYTES = 16;
 
@@ -38,14 +40,17 @@ public record CopyPacket(int type, long pos, byte[] payload) {
 
   /** Feature bit: packets carry an MD5 ({@code PCOPY_FEAT_MD5SUM}). */
   public static final int FEATURE_MD5 = 0x1;
+
   /** Feature bit: data is read from the device ({@code PCOPY_FEAT_COPY_DEVICE}). */
   public static final int FEATURE_COPY_DEVICE = 0x2;
+
   /** What a ploop 9 sender offers in its handshake: MD5 | COPY_DEVICE. */
   public static final int SENDER_FEATURES = FEATURE_MD5 | FEATURE_COPY_DEVICE;
+
   /**
    * What a ploop 9 receiver replies to the handshake: {@code -PCOPY_SUP_FLAGS}, which the
-   * unparenthesised macro makes {@code (-1)|2 = -1} (⚠ ploop's quirk, kept for interoperation);
-   * the sender reads it as "MD5 only".
+   * unparenthesised macro makes {@code (-1)|2 = -1} (⚠ ploop's quirk, kept for interoperation); the
+   * sender reads it as "MD5 only".
    */
   public static final int RECEIVER_HANDSHAKE_REPLY = -1;
 
@@ -82,7 +87,8 @@ public record CopyPacket(int type, long pos, byte[] payload) {
 
   /** Returns the command of a CMD packet (payload's first u32), or -1 if it has under 4 bytes. */
   public int command() {
-    return payload.length < 4 ? -1
+    return payload.length < 4
+        ? -1
         : ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
   }
 
@@ -114,7 +120,9 @@ public record CopyPacket(int type, long pos, byte[] payload) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof CopyPacket p && p.type == type && p.pos == pos
+    return o instanceof CopyPacket p
+        && p.type == type
+        && p.pos == pos
         && java.util.Arrays.equals(p.payload, payload);
   }
 

@@ -14,8 +14,8 @@ import org.jploop.format.stream.CopyStreamException.Kind;
 /**
  * Decodes a copy stream: packets on the receiver's side ({@link #readPacket}), replies on the
  * sender's ({@link #readReply}). Checks the marker, bounds the payload before allocating it (a
- * corrupt size never makes it allocate gigabytes) and verifies the MD5 when asked. Counts the
- * bytes read so that every error names the stream offset. Not thread-safe: one reader per stream.
+ * corrupt size never makes it allocate gigabytes) and verifies the MD5 when asked. Counts the bytes
+ * read so that every error names the stream offset. Not thread-safe: one reader per stream.
  */
 public final class CopyStreamReader {
   private final InputStream in;
@@ -40,29 +40,54 @@ public final class CopyStreamReader {
    */
   public CopyPacket readPacket(boolean md5, int maxPayload) throws IOException {
     long start = offset;
-    ByteBuffer d = ByteBuffer.wrap(readFully(CopyPacket.DESCRIPTOR_BYTES, start))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer d =
+        ByteBuffer.wrap(readFully(CopyPacket.DESCRIPTOR_BYTES, start))
+            .order(ByteOrder.LITTLE_ENDIAN);
     int marker = d.getInt(0);
     int type = d.getInt(4);
     long size = d.getInt(8) & 0xFFFFFFFFL;
     long pos = d.getLong(16);
     if (marker != CopyPacket.MARKER) {
-      throw new CopyStreamException(Kind.MARKER, String.format(Locale.ROOT, "Stream corrupted: marker: %x"
-          + " type: %d size: %d pos: %d (at stream offset %d)", marker, type, size, pos, start));
+      throw new CopyStreamException(
+          Kind.MARKER,
+          String.format(
+              Locale.ROOT,
+              "Stream corrupted: marker: %x" + " type: %d size: %d pos: %d (at stream offset %d)",
+              marker,
+              type,
+              size,
+              pos,
+              start));
     }
     if (size > maxPayload) {
-      throw new CopyStreamException(Kind.MALFORMED, "Stream corrupted: packet type " + type
-          + " of " + size + " bytes at stream offset " + start + " (at most " + maxPayload
-          + " expected here)");
+      throw new CopyStreamException(
+          Kind.MALFORMED,
+          "Stream corrupted: packet type "
+              + type
+              + " of "
+              + size
+              + " bytes at stream offset "
+              + start
+              + " (at most "
+              + maxPayload
+              + " expected here)");
     }
     byte[] sum = md5 ? readFully(CopyPacket.MD5_BYTES, start) : null;
     byte[] payload = readFully((int) size, start);
     if (sum != null) {
       byte[] actual = md5(payload);
       if (!MessageDigest.isEqual(sum, actual)) {
-        throw new CopyStreamException(Kind.CHECKSUM, "MD5 mismatch pos: " + pos + " src: "
-            + HexFormat.of().formatHex(sum) + " dst: " + HexFormat.of().formatHex(actual)
-            + " (packet at stream offset " + start + ")");
+        throw new CopyStreamException(
+            Kind.CHECKSUM,
+            "MD5 mismatch pos: "
+                + pos
+                + " src: "
+                + HexFormat.of().formatHex(sum)
+                + " dst: "
+                + HexFormat.of().formatHex(actual)
+                + " (packet at stream offset "
+                + start
+                + ")");
       }
     }
     return new CopyPacket(type, pos, payload);
@@ -84,10 +109,15 @@ public final class CopyStreamReader {
         r = -1;
       }
       if (r < 0) {
-        throw new CopyStreamException(Kind.TRUNCATED, "Stream truncated at offset "
-            + (offset + done) + (done == 0 && offset == packetStart ? "" : " inside the packet"
-            + " that starts at offset " + packetStart) + ": the sender is gone or the stream"
-            + " was cut");
+        throw new CopyStreamException(
+            Kind.TRUNCATED,
+            "Stream truncated at offset "
+                + (offset + done)
+                + (done == 0 && offset == packetStart
+                    ? ""
+                    : " inside the packet" + " that starts at offset " + packetStart)
+                + ": the sender is gone or the stream"
+                + " was cut");
       }
       done += r;
     }

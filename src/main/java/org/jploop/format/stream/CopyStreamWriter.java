@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * Encodes a copy stream: packets on the sender's side ({@link #writePacket}), the 4-byte replies
- * on the receiver's ({@link #writeReply}). Each call writes one whole packet and flushes, so a
- * reply-driven peer never waits on a buffered tail. Counts the bytes written (the sender's
- * "bytes sent" figure). Not thread-safe: one writer per stream.
+ * Encodes a copy stream: packets on the sender's side ({@link #writePacket}), the 4-byte replies on
+ * the receiver's ({@link #writeReply}). Each call writes one whole packet and flushes, so a
+ * reply-driven peer never waits on a buffered tail. Counts the bytes written (the sender's "bytes
+ * sent" figure). Not thread-safe: one writer per stream.
  */
 public final class CopyStreamWriter {
   private final OutputStream out;

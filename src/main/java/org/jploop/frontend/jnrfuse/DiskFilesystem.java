@@ -17,8 +17,8 @@ import ru.serce.jnrfuse.struct.Statvfs;
 
 /**
  * The libfuse 2.9 callbacks for the one file {@code /disk.img}: each decodes its arguments, calls
- * {@link DiskImageFile} (which holds the semantics, the admission lock and the error log) and
- * fills jnr-fuse's structs. Data goes through no copy: reads and writes get a direct buffer over
+ * {@link DiskImageFile} (which holds the semantics, the admission lock and the error log) and fills
+ * jnr-fuse's structs. Data goes through no copy: reads and writes get a direct buffer over
  * libfuse's own ({@link #wrap}).
  *
  * <p>Every callback catches {@link Throwable} and returns {@code -errno}, because jffi silently
@@ -96,8 +96,8 @@ public class DiskFilesystem extends FuseStubFS {
   }
 
   @Override
-  public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset,
-      FuseFileInfo fi) {
+  public int readdir(
+      String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
     meter.begin();
     try {
       if (!"/".equals(path)) {
@@ -130,8 +130,8 @@ public class DiskFilesystem extends FuseStubFS {
   }
 
   @Override
-  public int read(String path, Pointer buf, @size_t long size, @off_t long offset,
-      FuseFileInfo fi) {
+  public int read(
+      String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
     meter.begin();
     try {
       return file.read(wrap(buf, (int) size), offset);
@@ -143,8 +143,8 @@ public class DiskFilesystem extends FuseStubFS {
   }
 
   @Override
-  public int write(String path, Pointer buf, @size_t long size, @off_t long offset,
-      FuseFileInfo fi) {
+  public int write(
+      String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
     meter.begin();
     try {
       return file.write(wrap(buf, (int) size), offset);
@@ -161,8 +161,8 @@ public class DiskFilesystem extends FuseStubFS {
   }
 
   @Override
-  public int fallocate(String path, int mode, @off_t long offset, @off_t long length,
-      FuseFileInfo fi) {
+  public int fallocate(
+      String path, int mode, @off_t long offset, @off_t long length, FuseFileInfo fi) {
     meter.begin();
     try {
       return file.fallocate(mode, offset, length);
@@ -236,8 +236,11 @@ public class DiskFilesystem extends FuseStubFS {
   @Override
   public Pointer init(Pointer conn) {
     try {
-      log.info("FUSE session started (jnr-fuse, libfuse 2.9): disk " + file.size() + " bytes"
-          + (file.readOnly() ? ", read-only" : ""));
+      log.info(
+          "FUSE session started (jnr-fuse, libfuse 2.9): disk "
+              + file.size()
+              + " bytes"
+              + (file.readOnly() ? ", read-only" : ""));
     } catch (Throwable t) {
       // never throw from a callback
     }

@@ -19,8 +19,10 @@ import org.jploop.host.MountTable;
  */
 public final class FuseSession {
   /** The mount options; see the class comment. */
-  static final String[] OPTIONS = {"-s", "-o",
-      "big_writes,max_write=131072,fsname=jploop,subtype=jploop,default_permissions"};
+  static final String[] OPTIONS = {
+    "-s", "-o", "big_writes,max_write=131072,fsname=jploop,subtype=jploop,default_permissions"
+  };
+
   private static final long START_TIMEOUT_MS = 30_000;
 
   private final Path dir;
@@ -42,17 +44,20 @@ public final class FuseSession {
   /** {@link #checkAvailable()} with the device and library named, for tests. */
   static void checkAvailable(Path device, String library) throws MountException {
     if (!Files.exists(device)) {
-      throw new MountException(MountException.Reason.NO_FUSE,
-          device + " is missing: load the fuse module (modprobe fuse) or give the container the"
+      throw new MountException(
+          MountException.Reason.NO_FUSE,
+          device
+              + " is missing: load the fuse module (modprobe fuse) or give the container the"
               + " device");
     }
     try {
-      jnr.ffi.LibraryLoader.create(ru.serce.jnrfuse.LibFuse.class).failImmediately()
-          .load(library);
+      jnr.ffi.LibraryLoader.create(ru.serce.jnrfuse.LibFuse.class).failImmediately().load(library);
     } catch (LinkageError | RuntimeException e) {
-      throw new MountException(MountException.Reason.NO_FUSE,
+      throw new MountException(
+          MountException.Reason.NO_FUSE,
           "libfuse2 is not installed (apt-get install libfuse2, or libfuse2t64 on newer"
-              + " distributions): " + e.getMessage());
+              + " distributions): "
+              + e.getMessage());
     }
   }
 
@@ -60,30 +65,41 @@ public final class FuseSession {
    * Mounts {@code fs} at {@code dir} and returns once {@code disk.img} is visible; {@code ended}
    * runs on the session thread when libfuse's loop returns (unmounted or aborted).
    */
-  public static FuseSession start(DiskFilesystem fs, Path dir, Runnable ended)
-      throws IOException {
+  public static FuseSession start(DiskFilesystem fs, Path dir, Runnable ended) throws IOException {
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread t = new Thread(() -> {
-      try {
-        fs.mount(dir, true, false, OPTIONS);
-      } catch (Throwable e) {
-        failure.set(e);
-      } finally {
-        ended.run();
-      }
-    }, "fuse-session");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                fs.mount(dir, true, false, OPTIONS);
+              } catch (Throwable e) {
+                failure.set(e);
+              } finally {
+                ended.run();
+              }
+            },
+            "fuse-session");
     t.start();
     FuseSession s = new FuseSession(dir, t);
     long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
     while (!s.isMounted()) {
       if (!t.isAlive()) {
         Throwable e = failure.get();
-        throw new MountException(MountException.Reason.MOUNT_FAILED, "FUSE mount at " + dir
-            + " failed" + (e == null ? "" : ": " + e.getMessage()
-                + (e.getCause() == null ? "" : ": " + e.getCause().getMessage())), e);
+        throw new MountException(
+            MountException.Reason.MOUNT_FAILED,
+            "FUSE mount at "
+                + dir
+                + " failed"
+                + (e == null
+                    ? ""
+                    : ": "
+                        + e.getMessage()
+                        + (e.getCause() == null ? "" : ": " + e.getCause().getMessage())),
+            e);
       }
       if (System.currentTimeMillis() > deadline) {
-        throw new MountException(MountException.Reason.MOUNT_FAILED,
+        throw new MountException(
+            MountException.Reason.MOUNT_FAILED,
             "FUSE mount at " + dir + " did not appear within " + START_TIMEOUT_MS + " ms");
       }
       LoopDevice.sleep(20);
@@ -124,7 +140,8 @@ public final class FuseSession {
       LoopDevice.sleep(100);
     }
     if (MountTable.at(dir).isPresent()) {
-      throw new MountException(MountException.Reason.UMOUNT_FAILED,
+      throw new MountException(
+          MountException.Reason.UMOUNT_FAILED,
           "Cannot unmount FUSE at " + dir + ": " + (c == null ? "" : c.describeFailure()));
     }
     try {
@@ -134,7 +151,8 @@ public final class FuseSession {
       throw new IOException("interrupted waiting for the FUSE session to end", e);
     }
     if (thread.isAlive()) {
-      throw new MountException(MountException.Reason.UMOUNT_FAILED,
+      throw new MountException(
+          MountException.Reason.UMOUNT_FAILED,
           "FUSE session at " + dir + " did not end after unmount");
     }
   }

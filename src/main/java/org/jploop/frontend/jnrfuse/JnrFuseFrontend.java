@@ -13,17 +13,17 @@ import org.jploop.frontend.FrontendStats;
 import org.jploop.host.EventLog;
 
 /**
- * The original front end, {@code jnr-fuse}: libfuse 2.9 through jnr-fuse, single-threaded
- * ({@link FuseSession}'s options), a {@link DiskFilesystem} answering the callbacks. One request
- * at a time, at most 128 KiB each. The kernel caches attributes for libfuse's default 1 s, so
- * {@link #sizeChanged} has nothing to send: the next stat after that second sees the new size.
+ * The original front end, {@code jnr-fuse}: libfuse 2.9 through jnr-fuse, single-threaded ({@link
+ * FuseSession}'s options), a {@link DiskFilesystem} answering the callbacks. One request at a time,
+ * at most 128 KiB each. The kernel caches attributes for libfuse's default 1 s, so {@link
+ * #sizeChanged} has nothing to send: the next stat after that second sees the new size.
  *
  * <p>{@code session} and {@code fs} are set once by {@link #mount} (volatile, read by other
  * threads); {@code unmounting} tells an unmount of ours from one behind our back.
  */
 public final class JnrFuseFrontend implements Frontend {
   private final EventLog log;
-  private volatile Consumer<String> ended = reason -> { };
+  private volatile Consumer<String> ended = reason -> {};
   private volatile DiskFilesystem fs;
   private volatile DiskImageFile file;
   private volatile FuseSession session;
@@ -61,8 +61,13 @@ public final class JnrFuseFrontend implements Frontend {
     if (unmounting || session == null) {
       return;
     }
-    Thread t = new Thread(() -> ended.accept("libfuse's session ended (the FUSE directory was"
-        + " unmounted or the connection aborted)"), "fuse-session-end");
+    Thread t =
+        new Thread(
+            () ->
+                ended.accept(
+                    "libfuse's session ended (the FUSE directory was"
+                        + " unmounted or the connection aborted)"),
+            "fuse-session-end");
     t.start();
   }
 
@@ -83,8 +88,14 @@ public final class JnrFuseFrontend implements Frontend {
     if (f == null || d == null) {
       return new FrontendStats(name(), 0, 0, 0, 0, 1, 0);
     }
-    return new FrontendStats(name(), f.meter().requests(), d.errorCount(), f.meter().inFlight(),
-        f.meter().maxInFlight(), 1, d.barriersSkipped());
+    return new FrontendStats(
+        name(),
+        f.meter().requests(),
+        d.errorCount(),
+        f.meter().inFlight(),
+        f.meter().maxInFlight(),
+        1,
+        d.barriersSkipped());
   }
 
   @Override

@@ -5,24 +5,29 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * One worker's native memory, allocated once: the request area, placed so that a WRITE's data
- * (at byte 80 of the request) starts on a page boundary, and a page-aligned area for READ data
- * of {@code maxData} bytes. The engine reads and writes through direct-buffer views of these
- * areas ({@link #view}): no copy between the kernel's buffer and the engine's. Not thread-safe;
- * {@link #free} once the owning thread is done.
+ * One worker's native memory, allocated once: the request area, placed so that a WRITE's data (at
+ * byte 80 of the request) starts on a page boundary, and a page-aligned area for READ data of
+ * {@code maxData} bytes. The engine reads and writes through direct-buffer views of these areas
+ * ({@link #view}): no copy between the kernel's buffer and the engine's. Not thread-safe; {@link
+ * #free} once the owning thread is done.
  */
 final class FuseBuffers {
   private static final int PAGE = 4096;
   private final long requestBase;
   private final long dataBase;
+
   /** Where read(2) puts a request. */
   final long request;
+
   /** Bytes read(2) may fill at {@link #request}: more than the kernel's 80 + max_write. */
   final int requestCapacity;
+
   /** A little-endian view of the request area, for the fixed-size fields. */
   final ByteBuffer requestView;
+
   /** Where READ data is read into. */
   final long data;
+
   /** Bytes available at {@link #data}. */
   final int dataCapacity;
 

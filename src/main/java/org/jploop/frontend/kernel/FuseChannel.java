@@ -8,8 +8,8 @@ package org.jploop.frontend.kernel;
  */
 interface FuseChannel {
   /**
-   * Reads one request into {@code capacity} bytes at {@code address}; returns its length, or
-   * {@code -errno} (ENODEV once the connection is gone).
+   * Reads one request into {@code capacity} bytes at {@code address}; returns its length, or {@code
+   * -errno} (ENODEV once the connection is gone).
    */
   long read(long address, int capacity);
 

@@ -1,6 +1,5 @@
 package org.jploop.frontend.kernel;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import jnr.ffi.LastError;
@@ -34,12 +33,13 @@ final class FuseDevice implements FuseChannel {
 
     int close(int fd);
 
-    @ssize_t long read(int fd, @intptr_t long buf, @size_t long count);
+    @ssize_t
+    long read(int fd, @intptr_t long buf, @size_t long count);
 
-    @ssize_t long writev(int fd, @intptr_t long iov, int iovcnt);
+    @ssize_t
+    long writev(int fd, @intptr_t long iov, int iovcnt);
 
-    int mount(@In String source, @In String target, @In String type, long flags,
-        @In String data);
+    int mount(@In String source, @In String target, @In String type, long flags, @In String data);
 
     int umount2(@In String target, int flags);
   }
@@ -74,8 +74,11 @@ final class FuseDevice implements FuseChannel {
   /** Throws NO_FUSE unless {@code /dev/fuse} exists. */
   static void checkAvailable() throws MountException {
     if (!Files.exists(DEVICE)) {
-      throw new MountException(MountException.Reason.NO_FUSE, DEVICE + " is missing: load the"
-          + " fuse module (modprobe fuse) or give the container the device");
+      throw new MountException(
+          MountException.Reason.NO_FUSE,
+          DEVICE
+              + " is missing: load the"
+              + " fuse module (modprobe fuse) or give the container the device");
     }
   }
 
@@ -84,8 +87,12 @@ final class FuseDevice implements FuseChannel {
     int fd = libc().open(DEVICE.toString(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
       int e = errno();
-      throw new MountException(MountException.Reason.NO_FUSE, DEVICE + ": " + Errno.name(e)
-          + (e == Errno.ENOENT || e == Errno.ENODEV ? " (is the fuse module loaded?)" : ""));
+      throw new MountException(
+          MountException.Reason.NO_FUSE,
+          DEVICE
+              + ": "
+              + Errno.name(e)
+              + (e == Errno.ENOENT || e == Errno.ENODEV ? " (is the fuse module loaded?)" : ""));
     }
     return new FuseDevice(fd);
   }
@@ -96,9 +103,9 @@ final class FuseDevice implements FuseChannel {
   }
 
   /**
-   * mount(2) of this connection at {@code dir}: type {@code fuse.jploop} (plain {@code fuse} if
-   * the kernel refuses the subtype), source {@code jploop}, nosuid and nodev (and read-only if
-   * asked), {@code options} as the data string. Returns the type mounted.
+   * mount(2) of this connection at {@code dir}: type {@code fuse.jploop} (plain {@code fuse} if the
+   * kernel refuses the subtype), source {@code jploop}, nosuid and nodev (and read-only if asked),
+   * {@code options} as the data string. Returns the type mounted.
    */
   String mount(Path dir, boolean readOnly, String options) throws MountException {
     long flags = MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0);
@@ -109,8 +116,15 @@ final class FuseDevice implements FuseChannel {
       r = libc().mount("jploop", dir.toString(), type, flags, options);
     }
     if (r != 0) {
-      throw new MountException(MountException.Reason.MOUNT_FAILED, "FUSE mount at " + dir
-          + " failed: mount(2): " + Errno.name(errno()) + " (options " + options + ")");
+      throw new MountException(
+          MountException.Reason.MOUNT_FAILED,
+          "FUSE mount at "
+              + dir
+              + " failed: mount(2): "
+              + Errno.name(errno())
+              + " (options "
+              + options
+              + ")");
     }
     return type;
   }

@@ -28,10 +28,10 @@ import org.jploop.host.EventLog;
 final class FuseDispatcher {
   /** Seconds the kernel may cache names and attributes: size changes are pushed (INVAL_INODE). */
   static final long VALID_SECONDS = 3600;
+
   private static final String[] DIR_NAMES = {".", "..", DiskImageFile.NAME};
   private static final long[] DIR_INOS = {ROOT_ID, ROOT_ID, FILE_ID};
-  private static final int[] DIR_TYPES = {FuseLayout.DT_DIR, FuseLayout.DT_DIR,
-      FuseLayout.DT_REG};
+  private static final int[] DIR_TYPES = {FuseLayout.DT_DIR, FuseLayout.DT_DIR, FuseLayout.DT_REG};
   private static final byte[] FILE_NAME = DiskImageFile.NAME.getBytes(StandardCharsets.UTF_8);
 
   private final DiskImageFile file;
@@ -46,8 +46,8 @@ final class FuseDispatcher {
    * Serves {@code file} for {@code workers} threads on a kernel allowing {@code maxPagesLimit}
    * pages per request.
    */
-  FuseDispatcher(DiskImageFile file, int workers, int maxPagesLimit, FuseMetrics metrics,
-      EventLog log) {
+  FuseDispatcher(
+      DiskImageFile file, int workers, int maxPagesLimit, FuseMetrics metrics, EventLog log) {
     this.file = file;
     this.workers = workers;
     this.maxPagesLimit = maxPagesLimit;
@@ -74,8 +74,11 @@ final class FuseDispatcher {
     if (length < IN_HEADER_SIZE || in.getInt(FuseLayout.IN_LEN) != length) {
       long n = metrics.malformed();
       if (n <= 100) {
-        log.info("error: malformed FUSE request: read " + length + " bytes, header says "
-            + (length >= 4 ? Integer.toUnsignedString(in.getInt(FuseLayout.IN_LEN)) : "?"));
+        log.info(
+            "error: malformed FUSE request: read "
+                + length
+                + " bytes, header says "
+                + (length >= 4 ? Integer.toUnsignedString(in.getInt(FuseLayout.IN_LEN)) : "?"));
       }
       if (length >= FuseLayout.IN_NODEID) {
         out.error(in.getLong(FuseLayout.IN_UNIQUE), Errno.EIO);
@@ -90,8 +93,8 @@ final class FuseDispatcher {
     }
     metrics.meter.begin();
     try {
-      answer(opcode, unique, in.getLong(FuseLayout.IN_NODEID), length - IN_HEADER_SIZE, buffers,
-          out);
+      answer(
+          opcode, unique, in.getLong(FuseLayout.IN_NODEID), length - IN_HEADER_SIZE, buffers, out);
     } catch (Throwable t) {
       out.error(unique, -file.fail("request opcode " + opcode, 0, 0, t));
     } finally {
@@ -99,8 +102,8 @@ final class FuseDispatcher {
     }
   }
 
-  private void answer(int opcode, long unique, long node, int body, FuseBuffers b,
-      FuseReplier out) {
+  private void answer(
+      int opcode, long unique, long node, int body, FuseBuffers b, FuseReplier out) {
     ByteBuffer in = b.requestView;
     if (opcode != FuseLayout.INIT && connection == null) {
       out.error(unique, Errno.EIO);
@@ -145,9 +148,11 @@ final class FuseDispatcher {
       }
       case FuseLayout.FALLOCATE -> {
         if (need(body, FuseLayout.FALLOCATE_IN_SIZE, unique, out) && onFile(node, unique, out)) {
-          int r = file.fallocate(in.getInt(IN_HEADER_SIZE + FuseLayout.FALLOCATE_MODE),
-              in.getLong(IN_HEADER_SIZE + FuseLayout.FALLOCATE_OFFSET),
-              in.getLong(IN_HEADER_SIZE + FuseLayout.FALLOCATE_LENGTH));
+          int r =
+              file.fallocate(
+                  in.getInt(IN_HEADER_SIZE + FuseLayout.FALLOCATE_MODE),
+                  in.getLong(IN_HEADER_SIZE + FuseLayout.FALLOCATE_OFFSET),
+                  in.getLong(IN_HEADER_SIZE + FuseLayout.FALLOCATE_LENGTH));
           status(unique, r, out);
         }
       }
@@ -157,8 +162,9 @@ final class FuseDispatcher {
       case FuseLayout.RELEASE, FuseLayout.RELEASEDIR, FuseLayout.DESTROY -> out.ok(unique);
       case FuseLayout.INTERRUPT -> {
         if (metrics.interrupt() == 1) {
-          log.info("INTERRUPT received: answered ENOSYS, so the kernel waits for interrupted"
-              + " requests to finish (they always do) and sends no more");
+          log.info(
+              "INTERRUPT received: answered ENOSYS, so the kernel waits for interrupted"
+                  + " requests to finish (they always do) and sends no more");
         }
         out.error(unique, Errno.ENOSYS);
       }
@@ -202,13 +208,19 @@ final class FuseDispatcher {
     int readahead = in.getInt(IN_HEADER_SIZE + FuseLayout.INIT_IN_MAX_READAHEAD);
     long flags = Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.INIT_IN_FLAGS));
     if (body >= FuseLayout.INIT_IN_SIZE && (flags & FuseLayout.INIT_EXT) != 0) {
-      flags |= Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.INIT_IN_FLAGS2))
-          << 32;
+      flags |= Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.INIT_IN_FLAGS2)) << 32;
     }
     if (major > FuseLayout.KERNEL_VERSION) {
       // the kernel sends a second INIT with our major (fuse_kernel.h, version negotiation)
-      log.info("kernel offers FUSE protocol " + major + "." + minor + "; asking for "
-          + FuseLayout.KERNEL_VERSION + "." + FuseLayout.KERNEL_MINOR_VERSION);
+      log.info(
+          "kernel offers FUSE protocol "
+              + major
+              + "."
+              + minor
+              + "; asking for "
+              + FuseLayout.KERNEL_VERSION
+              + "."
+              + FuseLayout.KERNEL_MINOR_VERSION);
       ByteBuffer p = out.payload(FuseLayout.INIT_OUT_COMPAT_SIZE);
       p.putInt(FuseLayout.INIT_OUT_MAJOR, FuseLayout.KERNEL_VERSION);
       p.putInt(FuseLayout.INIT_OUT_MINOR, FuseLayout.KERNEL_MINOR_VERSION);
@@ -216,9 +228,17 @@ final class FuseDispatcher {
       return;
     }
     if (major < FuseLayout.KERNEL_VERSION || minor < FuseLayout.MIN_MINOR_VERSION) {
-      initFailure = "the kernel speaks FUSE protocol " + major + "." + minor + "; jploop needs "
-          + FuseLayout.KERNEL_VERSION + "." + FuseLayout.MIN_MINOR_VERSION + " or newer"
-          + " (FUSE_ASYNC_DIO, Linux 3.13)";
+      initFailure =
+          "the kernel speaks FUSE protocol "
+              + major
+              + "."
+              + minor
+              + "; jploop needs "
+              + FuseLayout.KERNEL_VERSION
+              + "."
+              + FuseLayout.MIN_MINOR_VERSION
+              + " or newer"
+              + " (FUSE_ASYNC_DIO, Linux 3.13)";
       log.info("error: " + initFailure);
       out.error(unique, Errno.EPROTO);
       return;
@@ -308,8 +328,8 @@ final class FuseDispatcher {
   }
 
   /**
-   * SETATTR: mode, owner and group only as they are (else EPERM), the size only as it is
-   * ({@link DiskImageFile#truncate}), times and the rest ignored; answers the attributes.
+   * SETATTR: mode, owner and group only as they are (else EPERM), the size only as it is ({@link
+   * DiskImageFile#truncate}), times and the rest ignored; answers the attributes.
    */
   private void setattr(long unique, long node, ByteBuffer in, FuseReplier out) {
     if (node != ROOT_ID && node != FILE_ID) {
@@ -318,14 +338,17 @@ final class FuseDispatcher {
     }
     int valid = in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_VALID);
     int mode = node == FILE_ID ? DiskImageFile.FILE_MODE : DiskImageFile.DIR_MODE;
-    boolean modeChange = (valid & FuseLayout.FATTR_MODE) != 0
-        && (in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_MODE) & 07777) != (mode & 07777);
-    boolean uidChange = (valid & FuseLayout.FATTR_UID) != 0
-        && Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_UID))
-            != file.uid();
-    boolean gidChange = (valid & FuseLayout.FATTR_GID) != 0
-        && Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_GID))
-            != file.gid();
+    boolean modeChange =
+        (valid & FuseLayout.FATTR_MODE) != 0
+            && (in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_MODE) & 07777) != (mode & 07777);
+    boolean uidChange =
+        (valid & FuseLayout.FATTR_UID) != 0
+            && Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_UID))
+                != file.uid();
+    boolean gidChange =
+        (valid & FuseLayout.FATTR_GID) != 0
+            && Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.SETATTR_GID))
+                != file.gid();
     if (modeChange || uidChange || gidChange) {
       out.error(unique, file.readOnly() ? Errno.EROFS : Errno.EPERM);
       return;
@@ -394,8 +417,11 @@ final class FuseDispatcher {
       return;
     }
     long offset = in.getLong(IN_HEADER_SIZE + FuseLayout.RW_OFFSET);
-    int size = (int) Math.min(FuseReplier.PAYLOAD_CAPACITY,
-        Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.RW_SIZE)));
+    int size =
+        (int)
+            Math.min(
+                FuseReplier.PAYLOAD_CAPACITY,
+                Integer.toUnsignedLong(in.getInt(IN_HEADER_SIZE + FuseLayout.RW_SIZE)));
     ByteBuffer p = out.payload(size);
     int at = 0;
     for (long i = Math.max(0, offset); i < DIR_NAMES.length; i++) {

@@ -12,12 +12,16 @@ final class FuseLayout {
 
   /** The protocol major version this server speaks. */
   static final int KERNEL_VERSION = 7;
+
   /** The newest minor version whose layout this server knows (Linux 6.18). */
   static final int KERNEL_MINOR_VERSION = 45;
+
   /** The oldest minor version accepted: 7.22 brought FUSE_ASYNC_DIO (Linux 3.13). */
   static final int MIN_MINOR_VERSION = 22;
+
   /** The root directory's node id. */
   static final long ROOT_ID = 1;
+
   /** disk.img's node id. */
   static final long FILE_ID = 2;
 
@@ -58,6 +62,7 @@ final class FuseLayout {
   // FOPEN flags (fuse_open_out.open_flags)
   static final int FOPEN_DIRECT_IO = 1;
   static final int FOPEN_PARALLEL_DIRECT_WRITES = 1 << 6;
+
   /** The minor version that brought FOPEN_PARALLEL_DIRECT_WRITES (Linux 6.2, 6.1.107). */
   static final int PARALLEL_DIRECT_WRITES_MINOR = 38;
 

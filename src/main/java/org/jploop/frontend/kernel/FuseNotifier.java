@@ -21,11 +21,13 @@ import org.jploop.host.EventLog;
 final class FuseNotifier implements AutoCloseable {
   private static final long TIMEOUT_S = 30;
   private final FuseReplier replier;
-  private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "fuse-notify");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService thread =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "fuse-notify");
+            t.setDaemon(true);
+            return t;
+          });
 
   FuseNotifier(FuseChannel channel, FuseMetrics metrics, EventLog log, Runnable threadSetup) {
     this.replier = new FuseReplier(channel, metrics, log);
@@ -35,13 +37,15 @@ final class FuseNotifier implements AutoCloseable {
 
   /** Makes the kernel drop its cached attributes of {@code node}; waits until it has. */
   void invalidateAttributes(long node) throws IOException {
-    Future<Long> f = thread.submit(() -> {
-      ByteBuffer p = replier.payload(FuseLayout.INVAL_INODE_SIZE);
-      p.putLong(FuseLayout.INVAL_INODE_INO, node);
-      p.putLong(FuseLayout.INVAL_INODE_OFF, -1);
-      p.putLong(FuseLayout.INVAL_INODE_LEN, 0);
-      return replier.notify(FuseLayout.NOTIFY_INVAL_INODE, FuseLayout.INVAL_INODE_SIZE);
-    });
+    Future<Long> f =
+        thread.submit(
+            () -> {
+              ByteBuffer p = replier.payload(FuseLayout.INVAL_INODE_SIZE);
+              p.putLong(FuseLayout.INVAL_INODE_INO, node);
+              p.putLong(FuseLayout.INVAL_INODE_OFF, -1);
+              p.putLong(FuseLayout.INVAL_INODE_LEN, 0);
+              return replier.notify(FuseLayout.NOTIFY_INVAL_INODE, FuseLayout.INVAL_INODE_SIZE);
+            });
     long n;
     try {
       n = f.get(TIMEOUT_S, TimeUnit.SECONDS);
@@ -52,8 +56,8 @@ final class FuseNotifier implements AutoCloseable {
       throw new IOException("NOTIFY_INVAL_INODE failed: " + e, e);
     }
     if (n < 0 && n != -Errno.ENOENT) {
-      throw new IOException("NOTIFY_INVAL_INODE for node " + node + " failed: "
-          + Errno.name((int) -n));
+      throw new IOException(
+          "NOTIFY_INVAL_INODE for node " + node + " failed: " + Errno.name((int) -n));
     }
   }
 

@@ -7,21 +7,22 @@ import org.jploop.frontend.Errno;
 import org.jploop.host.EventLog;
 
 /**
- * One thread's way of answering: a native area holding the 16-byte reply header, a payload area
- * for the small reply structs and a two-entry iovec array, and {@link #send}, the one place that
- * writes to the channel. The header's {@code len} is always computed from the iovecs sent (the
- * header and at most one payload), so a reply whose length disagrees with its header cannot be
- * made; an error reply is the bare header. Each reply is one writev(2) whose result is checked:
- * EINVAL (the kernel refused the reply: the request would hang) is logged and the request answered
- * again with EIO; ENOENT (nobody waits: interrupted, aborted) is ignored; ENODEV means the
- * connection is gone, which the reading side notices.
+ * One thread's way of answering: a native area holding the 16-byte reply header, a payload area for
+ * the small reply structs and a two-entry iovec array, and {@link #send}, the one place that writes
+ * to the channel. The header's {@code len} is always computed from the iovecs sent (the header and
+ * at most one payload), so a reply whose length disagrees with its header cannot be made; an error
+ * reply is the bare header. Each reply is one writev(2) whose result is checked: EINVAL (the kernel
+ * refused the reply: the request would hang) is logged and the request answered again with EIO;
+ * ENOENT (nobody waits: interrupted, aborted) is ignored; ENODEV means the connection is gone,
+ * which the reading side notices.
  *
- * <p>Not thread-safe: one per worker (and one for the notifier). The native area is freed by
- * {@link #free}, after the owning thread has ended.
+ * <p>Not thread-safe: one per worker (and one for the notifier). The native area is freed by {@link
+ * #free}, after the owning thread has ended.
  */
 final class FuseReplier {
   /** Bytes available for a reply struct ({@link #payload}). */
   static final int PAYLOAD_CAPACITY = 3968;
+
   private static final int HEADER_AT = 0;
   private static final int IOV_AT = 64;
   private static final int PAYLOAD_AT = 128;
@@ -42,11 +43,12 @@ final class FuseReplier {
     this.log = log;
     MemoryIO io = MemoryIO.getInstance();
     this.area = io.allocateMemory(AREA, true);
-    this.header = io.newDirectByteBuffer(area + HEADER_AT, FuseLayout.OUT_HEADER_SIZE)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    this.header =
+        io.newDirectByteBuffer(area + HEADER_AT, FuseLayout.OUT_HEADER_SIZE)
+            .order(ByteOrder.LITTLE_ENDIAN);
     this.iov = io.newDirectByteBuffer(area + IOV_AT, 32).order(ByteOrder.LITTLE_ENDIAN);
-    this.payload = io.newDirectByteBuffer(area + PAYLOAD_AT, PAYLOAD_CAPACITY)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    this.payload =
+        io.newDirectByteBuffer(area + PAYLOAD_AT, PAYLOAD_CAPACITY).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -82,8 +84,8 @@ final class FuseReplier {
   }
 
   /**
-   * Sends notification {@code code} with the first {@code size} bytes of {@link #payload};
-   * returns the kernel's answer: the bytes written, or {@code -errno}.
+   * Sends notification {@code code} with the first {@code size} bytes of {@link #payload}; returns
+   * the kernel's answer: the bytes written, or {@code -errno}.
    */
   long notify(int code, int size) {
     return write(0, code, area + PAYLOAD_AT, size);
@@ -100,15 +102,26 @@ final class FuseReplier {
     } else if (n == -Errno.EINVAL && error == 0) {
       long count = metrics.replyRejected();
       if (count <= LOGGED || count % 1000 == 0) {
-        log.info("error: the kernel refused the reply to request " + unique + " (" + dataLength
-            + " bytes): EINVAL; answering it with EIO");
+        log.info(
+            "error: the kernel refused the reply to request "
+                + unique
+                + " ("
+                + dataLength
+                + " bytes): EINVAL; answering it with EIO");
       }
       write(unique, -Errno.EIO, 0, 0);
     } else if (n != -Errno.ENODEV) {
       long count = metrics.replyRejected();
       if (count <= LOGGED || count % 1000 == 0) {
-        log.info("error: reply to request " + unique + " (error " + error + ", " + dataLength
-            + " bytes) failed: " + Errno.name((int) -n));
+        log.info(
+            "error: reply to request "
+                + unique
+                + " (error "
+                + error
+                + ", "
+                + dataLength
+                + " bytes) failed: "
+                + Errno.name((int) -n));
       }
     }
   }

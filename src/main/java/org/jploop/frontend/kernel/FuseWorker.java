@@ -8,8 +8,8 @@ import org.jploop.host.EventLog;
  * One thread's loop: read a request from the channel into its own {@link FuseBuffers}, have the
  * {@link FuseDispatcher} answer it through its own {@link FuseReplier}, repeat, until the
  * connection is gone (ENODEV: unmounted; ECONNABORTED: aborted). EINTR, EAGAIN and ENOENT (a
- * request aborted while being read) are retried. Runs {@code threadSetup} first
- * (PR_SET_IO_FLUSHER in the product) and reports how it ended to {@code exited}.
+ * request aborted while being read) are retried. Runs {@code threadSetup} first (PR_SET_IO_FLUSHER
+ * in the product) and reports how it ended to {@code exited}.
  */
 final class FuseWorker implements Runnable {
   private final FuseChannel channel;
@@ -20,8 +20,14 @@ final class FuseWorker implements Runnable {
   private final Runnable threadSetup;
   private final Consumer<String> exited;
 
-  FuseWorker(FuseChannel channel, FuseDispatcher dispatcher, FuseMetrics metrics, EventLog log,
-      int maxData, Runnable threadSetup, Consumer<String> exited) {
+  FuseWorker(
+      FuseChannel channel,
+      FuseDispatcher dispatcher,
+      FuseMetrics metrics,
+      EventLog log,
+      int maxData,
+      Runnable threadSetup,
+      Consumer<String> exited) {
     this.channel = channel;
     this.dispatcher = dispatcher;
     this.metrics = metrics;
@@ -50,9 +56,12 @@ final class FuseWorker implements Runnable {
         if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ENOENT) {
           continue;
         }
-        reason = errno == Errno.ENODEV ? "unmounted (ENODEV)"
-            : errno == Errno.ECONNABORTED ? "connection aborted (ECONNABORTED)"
-            : "read from /dev/fuse failed: " + Errno.name(errno);
+        reason =
+            errno == Errno.ENODEV
+                ? "unmounted (ENODEV)"
+                : errno == Errno.ECONNABORTED
+                    ? "connection aborted (ECONNABORTED)"
+                    : "read from /dev/fuse failed: " + Errno.name(errno);
         if (errno != Errno.ENODEV && errno != Errno.ECONNABORTED) {
           log.info("error: " + Thread.currentThread().getName() + ": " + reason);
         }

@@ -28,11 +28,11 @@ import org.jploop.host.MountTable;
  * The default front end, {@code kernel}: jploop's own server of the kernel's FUSE protocol on
  * {@code /dev/fuse}, no libfuse. {@link #mount} opens the device, mounts it with mount(2) ({@code
  * fd=N,rootmode=40000,user_id,group_id,default_permissions,max_read}), starts the {@link
- * FuseWorker} threads "fuse-worker-N" (each blocking in read(2) on the one descriptor, with its
- * own buffers), and returns once INIT was answered and {@code disk.img} stats. {@link #unmount}
- * is umount2 without MNT_DETACH, retried while busy; the workers then see ENODEV and end, and the
- * descriptor is closed. If they see ENODEV or ECONNABORTED without an unmount of ours, the last
- * one to end runs the session-ended callback on a thread of its own. Size changes are pushed with
+ * FuseWorker} threads "fuse-worker-N" (each blocking in read(2) on the one descriptor, with its own
+ * buffers), and returns once INIT was answered and {@code disk.img} stats. {@link #unmount} is
+ * umount2 without MNT_DETACH, retried while busy; the workers then see ENODEV and end, and the
+ * descriptor is closed. If they see ENODEV or ECONNABORTED without an unmount of ours, the last one
+ * to end runs the session-ended callback on a thread of its own. Size changes are pushed with
  * NOTIFY_INVAL_INODE by the {@link FuseNotifier}.
  *
  * <p>Fields set by {@link #mount} are volatile (read by the daemon's threads); {@code unmounting}
@@ -40,9 +40,10 @@ import org.jploop.host.MountTable;
  */
 public final class KernelFrontend implements Frontend {
   private static final Path MAX_PAGES_LIMIT = Path.of("/proc/sys/fs/fuse/max_pages_limit");
-  private static final List<Path> REQUEST_TIMEOUTS = List.of(
-      Path.of("/proc/sys/fs/fuse/default_request_timeout"),
-      Path.of("/proc/sys/fs/fuse/max_request_timeout"));
+  private static final List<Path> REQUEST_TIMEOUTS =
+      List.of(
+          Path.of("/proc/sys/fs/fuse/default_request_timeout"),
+          Path.of("/proc/sys/fs/fuse/max_request_timeout"));
   private static final long START_TIMEOUT_MS = 30_000;
   private static final int UNMOUNT_TRIES = 100;
 
@@ -53,7 +54,7 @@ public final class KernelFrontend implements Frontend {
   private final AtomicBoolean flusherLogged = new AtomicBoolean();
   private final AtomicInteger live = new AtomicInteger();
   private final List<Thread> threads = new ArrayList<>();
-  private volatile Consumer<String> ended = reason -> { };
+  private volatile Consumer<String> ended = reason -> {};
   private volatile Path dir;
   private volatile DiskImageFile file;
   private volatile FuseDevice device;
@@ -81,7 +82,9 @@ public final class KernelFrontend implements Frontend {
     this.ended = callback;
   }
 
-  /** Returns {@code /proc/sys/fs/fuse/max_pages_limit}, or 256 where it does not exist (&lt;6.13). */
+  /**
+   * Returns {@code /proc/sys/fs/fuse/max_pages_limit}, or 256 where it does not exist (&lt;6.13).
+   */
   static int maxPagesLimit() {
     try {
       return Integer.parseInt(readSysctl(MAX_PAGES_LIMIT));
@@ -111,8 +114,15 @@ public final class KernelFrontend implements Frontend {
     int maxData = Math.min(FuseConnection.WANTED_MAX_PAGES, Math.max(1, limit)) * 4096;
     warnAboutRequestTimeouts();
     device = FuseDevice.open();
-    String options = "fd=" + device.fd() + ",rootmode=40000,user_id=" + owner.uid()
-        + ",group_id=" + owner.gid() + ",default_permissions,max_read=" + maxData;
+    String options =
+        "fd="
+            + device.fd()
+            + ",rootmode=40000,user_id="
+            + owner.uid()
+            + ",group_id="
+            + owner.gid()
+            + ",default_permissions,max_read="
+            + maxData;
     try {
       device.mount(dir, disk.readOnly(), options);
     } catch (IOException e) {
@@ -122,8 +132,11 @@ public final class KernelFrontend implements Frontend {
     dispatcher = new FuseDispatcher(file, workers, limit, metrics, log);
     live.set(workers);
     for (int i = 0; i < workers; i++) {
-      Thread t = new Thread(new FuseWorker(device, dispatcher, metrics, log, maxData,
-          this::threadSetup, this::workerEnded), "fuse-worker-" + i);
+      Thread t =
+          new Thread(
+              new FuseWorker(
+                  device, dispatcher, metrics, log, maxData, this::threadSetup, this::workerEnded),
+              "fuse-worker-" + i);
       threads.add(t);
       t.start();
     }
@@ -138,8 +151,13 @@ public final class KernelFrontend implements Frontend {
       }
       throw e;
     }
-    log.info("FUSE session started (kernel front end, " + workers + " workers): disk "
-        + file.size() + " bytes" + (file.readOnly() ? ", read-only" : ""));
+    log.info(
+        "FUSE session started (kernel front end, "
+            + workers
+            + " workers): disk "
+            + file.size()
+            + " bytes"
+            + (file.readOnly() ? ", read-only" : ""));
   }
 
   /** Waits until INIT was answered and disk.img stats; throws MOUNT_FAILED otherwise. */
@@ -149,12 +167,21 @@ public final class KernelFrontend implements Frontend {
     while (dispatcher.connection() == null || !Files.isRegularFile(img)) {
       String failure = dispatcher.initFailure();
       if (failure != null || live.get() == 0) {
-        throw new MountException(MountException.Reason.MOUNT_FAILED, "FUSE mount at " + dir
-            + " failed: " + (failure != null ? failure : "the workers ended before INIT"));
+        throw new MountException(
+            MountException.Reason.MOUNT_FAILED,
+            "FUSE mount at "
+                + dir
+                + " failed: "
+                + (failure != null ? failure : "the workers ended before INIT"));
       }
       if (System.currentTimeMillis() > deadline) {
-        throw new MountException(MountException.Reason.MOUNT_FAILED, "FUSE mount at " + dir
-            + ": disk.img did not appear within " + START_TIMEOUT_MS + " ms");
+        throw new MountException(
+            MountException.Reason.MOUNT_FAILED,
+            "FUSE mount at "
+                + dir
+                + ": disk.img did not appear within "
+                + START_TIMEOUT_MS
+                + " ms");
       }
       sleep(10);
     }
@@ -176,8 +203,13 @@ public final class KernelFrontend implements Frontend {
       try {
         String v = readSysctl(p);
         if (!v.equals("0")) {
-          log.info("warning: " + p + " is " + v + ": the kernel aborts the connection when a"
-              + " request takes longer (a long engine flush would abort it under a loop device)");
+          log.info(
+              "warning: "
+                  + p
+                  + " is "
+                  + v
+                  + ": the kernel aborts the connection when a"
+                  + " request takes longer (a long engine flush would abort it under a loop device)");
         }
       } catch (IOException e) {
         // older kernels have no request timeouts
@@ -207,8 +239,14 @@ public final class KernelFrontend implements Frontend {
   public FrontendStats stats() {
     DiskImageFile f = file;
     long errors = metrics.repliesRejected() + (f == null ? 0 : f.errorCount());
-    return new FrontendStats(name(), metrics.meter.requests(), errors, metrics.meter.inFlight(),
-        metrics.meter.maxInFlight(), workers, f == null ? 0 : f.barriersSkipped());
+    return new FrontendStats(
+        name(),
+        metrics.meter.requests(),
+        errors,
+        metrics.meter.inFlight(),
+        metrics.meter.maxInFlight(),
+        workers,
+        f == null ? 0 : f.barriersSkipped());
   }
 
   /** Returns how many INTERRUPTs the kernel sent. */
@@ -231,8 +269,9 @@ public final class KernelFrontend implements Frontend {
       sleep(100);
     }
     if (MountTable.at(dir).isPresent()) {
-      throw new MountException(MountException.Reason.UMOUNT_FAILED, "Cannot unmount FUSE at "
-          + dir + ": umount2: " + Errno.name(errno));
+      throw new MountException(
+          MountException.Reason.UMOUNT_FAILED,
+          "Cannot unmount FUSE at " + dir + ": umount2: " + Errno.name(errno));
     }
     for (Thread t : threads) {
       try {
@@ -242,8 +281,9 @@ public final class KernelFrontend implements Frontend {
         throw new IOException("interrupted waiting for the FUSE workers", e);
       }
       if (t.isAlive()) {
-        throw new MountException(MountException.Reason.UMOUNT_FAILED, t.getName()
-            + " did not end after the unmount of " + dir);
+        throw new MountException(
+            MountException.Reason.UMOUNT_FAILED,
+            t.getName() + " did not end after the unmount of " + dir);
       }
     }
     notifier.close();

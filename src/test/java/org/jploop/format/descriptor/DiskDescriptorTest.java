@@ -35,15 +35,21 @@ class DiskDescriptorTest {
 
   /** Every sample, including old-root and odd ones: read, write, read gives the same model. */
   @ParameterizedTest
-  @ValueSource(strings = {"base-only.xml", "base-2-snapshots.xml", "preallocated-temporary.xml",
-      "parallels-root.xml", "odd-but-valid.xml"})
+  @ValueSource(
+      strings = {
+        "base-only.xml",
+        "base-2-snapshots.xml",
+        "preallocated-temporary.xml",
+        "parallels-root.xml",
+        "odd-but-valid.xml"
+      })
   void testRoundTrip_sameModel(String name) throws IOException {
     DiskDescriptor d = DiskDescriptor.read(SAMPLES.resolve(name));
     Path out = dir.resolve("DiskDescriptor.xml");
     d.write(out);
     assertThat(DiskDescriptor.read(out)).isEqualTo(d);
-    assertThat(Files.readString(out)).startsWith("<?xml version=\"1.0\"?>\n<Virtuozzo_disk_image>\n"
-        + "  <Disk_Parameters>\n");
+    assertThat(Files.readString(out))
+        .startsWith("<?xml version=\"1.0\"?>\n<Virtuozzo_disk_image>\n" + "  <Disk_Parameters>\n");
   }
 
   @Test
@@ -52,7 +58,8 @@ class DiskDescriptorTest {
     DiskDescriptor d = DiskDescriptor.read(xml);
     assertThat(d.diskSizeSectors()).isEqualTo(2097152);
     assertThat(d.blocksize()).isEqualTo(2048);
-    assertThat(d.topChain(xml)).extracting(DiskDescriptor.ImageEntry::file)
+    assertThat(d.topChain(xml))
+        .extracting(DiskDescriptor.ImageEntry::file)
         .containsExactly("root.hds");
     String expected = Files.readString(xml).replace("Parallels_disk_image", "Virtuozzo_disk_image");
     assertThat(d.toXml()).isEqualTo(expected);
@@ -62,14 +69,18 @@ class DiskDescriptorTest {
   void testChain_baseFirst() throws IOException {
     Path xml = SAMPLES.resolve("base-2-snapshots.xml");
     DiskDescriptor d = DiskDescriptor.read(xml);
-    assertThat(d.topChain(xml)).extracting(DiskDescriptor.ImageEntry::file).containsExactly(
-        "root.hds", "root.hds.{3f0d5c1a-2b7e-4c55-9f3e-1d2c3b4a5e6f}",
-        "root.hds.{7e4b2a90-1c3d-4e5f-8a9b-0c1d2e3f4a5b}");
+    assertThat(d.topChain(xml))
+        .extracting(DiskDescriptor.ImageEntry::file)
+        .containsExactly(
+            "root.hds",
+            "root.hds.{3f0d5c1a-2b7e-4c55-9f3e-1d2c3b4a5e6f}",
+            "root.hds.{7e4b2a90-1c3d-4e5f-8a9b-0c1d2e3f4a5b}");
     assertThat(d.chain(xml, "{C0A2F1D4-8E1B-4F3A-A6D2-5B7C9E0F1A2B}"))
-        .extracting(DiskDescriptor.ImageEntry::guid).containsExactly(
+        .extracting(DiskDescriptor.ImageEntry::guid)
+        .containsExactly(
             "{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}", "{c0a2f1d4-8e1b-4f3a-a6d2-5b7c9e0f1a2b}");
-    assertThat(d.topChainFiles(xml).get(0)).isEqualTo(xml.toAbsolutePath().getParent()
-        .resolve("root.hds"));
+    assertThat(d.topChainFiles(xml).get(0))
+        .isEqualTo(xml.toAbsolutePath().getParent().resolve("root.hds"));
   }
 
   @Test
@@ -81,7 +92,8 @@ class DiskDescriptorTest {
     assertThat(d.blocksize()).isEqualTo(64);
     assertThat(d.raw()).isTrue();
     assertThat(d.topGuid()).isEqualToIgnoringCase(Guid.TOP_DELTA);
-    assertThat(d.topChain(xml)).extracting(DiskDescriptor.ImageEntry::file)
+    assertThat(d.topChain(xml))
+        .extracting(DiskDescriptor.ImageEntry::file)
         .containsExactly("disk.raw");
   }
 
@@ -97,8 +109,8 @@ class DiskDescriptorTest {
 
   @Test
   void testForNewImage_matchesPloopInitSample() throws IOException {
-    DiskDescriptor d = DiskDescriptor.forNewImage(ImageGeometry.forSize(20971520, 2048),
-        "root.hds", false);
+    DiskDescriptor d =
+        DiskDescriptor.forNewImage(ImageGeometry.forSize(20971520, 2048), "root.hds", false);
     assertThat(d.toXml()).isEqualTo(Files.readString(SAMPLES.resolve("base-only.xml")));
   }
 
@@ -106,69 +118,124 @@ class DiskDescriptorTest {
     String base = sample("base-only.xml");
     String snaps = sample("base-2-snapshots.xml");
     return Stream.of(
-        Arguments.of("no Disk_Parameters", cut(base, "  <Disk_Parameters>", "</Disk_Parameters>\n"),
+        Arguments.of(
+            "no Disk_Parameters",
+            cut(base, "  <Disk_Parameters>", "</Disk_Parameters>\n"),
             "'/Disk_Parameters' node not found"),
-        Arguments.of("no Storage", cut(base, "    <Storage>", "</Storage>\n"),
+        Arguments.of(
+            "no Storage",
+            cut(base, "    <Storage>", "</Storage>\n"),
             "'/StorageData/Storage' node not found"),
-        Arguments.of("no StorageData", cut(base, "  <StorageData>", "</StorageData>\n"),
+        Arguments.of(
+            "no StorageData",
+            cut(base, "  <StorageData>", "</StorageData>\n"),
             "'/StorageData' node not found"),
-        Arguments.of("no Snapshots", cut(base, "  <Snapshots>", "</Snapshots>\n"),
+        Arguments.of(
+            "no Snapshots",
+            cut(base, "  <Snapshots>", "</Snapshots>\n"),
             "'/Snapshots' node not found"),
-        Arguments.of("no Image/GUID", base.replaceFirst(
-            "        <GUID>\\{5fbaabe3-6958-40ff-92a7-860e329aab41}</GUID>\n", ""),
+        Arguments.of(
+            "no Image/GUID",
+            base.replaceFirst(
+                "        <GUID>\\{5fbaabe3-6958-40ff-92a7-860e329aab41}</GUID>\n", ""),
             "'/StorageData/Storage/Image/GUID' node not found"),
-        Arguments.of("no Image/File", base.replace("        <File>root.hds</File>\n", ""),
+        Arguments.of(
+            "no Image/File",
+            base.replace("        <File>root.hds</File>\n", ""),
             "'/StorageData/Storage/Image/File' node not found"),
-        Arguments.of("no Shot/ParentGUID", base.replace(
-            "      <ParentGUID>{00000000-0000-0000-0000-000000000000}</ParentGUID>\n", ""),
+        Arguments.of(
+            "no Shot/ParentGUID",
+            base.replace(
+                "      <ParentGUID>{00000000-0000-0000-0000-000000000000}</ParentGUID>\n", ""),
             "'/Snapshots/Shot/ParentGUID' node not found"),
-        Arguments.of("no Blocksize", base.replace("      <Blocksize>2048</Blocksize>\n", ""),
+        Arguments.of(
+            "no Blocksize",
+            base.replace("      <Blocksize>2048</Blocksize>\n", ""),
             "Invalid block size 0"),
-        Arguments.of("blocksize not a power of two", base.replace(">2048</Blocksize>",
-            ">2000</Blocksize>"), "Invalid block size 2000"),
-        Arguments.of("blocksize junk", base.replace(">2048</Blocksize>", ">2048x</Blocksize>"),
+        Arguments.of(
+            "blocksize not a power of two",
+            base.replace(">2048</Blocksize>", ">2000</Blocksize>"),
+            "Invalid block size 2000"),
+        Arguments.of(
+            "blocksize junk",
+            base.replace(">2048</Blocksize>", ">2048x</Blocksize>"),
             "Invalid disk descriptor file format: Invalid Blocksize 2048x"),
-        Arguments.of("blocksize with a trailing blank (ploop: Invalid Blocksize)",
-            base.replace(">2048</Blocksize>", ">2048 </Blocksize>"), "Invalid Blocksize 2048 "),
-        Arguments.of("GUID with a blank (ploop: invalid guid)", base.replaceFirst(
-            "<GUID>\\{5fbaabe3", "<GUID> {5fbaabe3"), "Invalid image GUID  {5fbaabe3"),
-        Arguments.of("Preallocated 2", base.replace("<Blocksize>2048</Blocksize>",
-            "<Blocksize>2048</Blocksize><Preallocated>2</Preallocated>"),
+        Arguments.of(
+            "blocksize with a trailing blank (ploop: Invalid Blocksize)",
+            base.replace(">2048</Blocksize>", ">2048 </Blocksize>"),
+            "Invalid Blocksize 2048 "),
+        Arguments.of(
+            "GUID with a blank (ploop: invalid guid)",
+            base.replaceFirst("<GUID>\\{5fbaabe3", "<GUID> {5fbaabe3"),
+            "Invalid image GUID  {5fbaabe3"),
+        Arguments.of(
+            "Preallocated 2",
+            base.replace(
+                "<Blocksize>2048</Blocksize>",
+                "<Blocksize>2048</Blocksize><Preallocated>2</Preallocated>"),
             "Invalid Preallocated value 2"),
-        Arguments.of("Preallocated with a blank", base.replace("<Blocksize>2048</Blocksize>",
-            "<Blocksize>2048</Blocksize><Preallocated>1 </Preallocated>"),
+        Arguments.of(
+            "Preallocated with a blank",
+            base.replace(
+                "<Blocksize>2048</Blocksize>",
+                "<Blocksize>2048</Blocksize><Preallocated>1 </Preallocated>"),
             "Invalid Preallocated value 1 "),
-        Arguments.of("Preallocated with Plain", base.replace("<Blocksize>2048</Blocksize>",
-            "<Blocksize>2048</Blocksize><Preallocated>1</Preallocated>")
-            .replace("Compressed", "Plain"), "Preallocated is not allowed with a Plain image"),
-        Arguments.of("bad GUID", base.replace("<GUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}</GUID>\n"
-            + "        <Type>", "<GUID>5fbaabe3-6958-40ff-92a7-860e329aab41</GUID>\n        <Type>"),
+        Arguments.of(
+            "Preallocated with Plain",
+            base.replace(
+                    "<Blocksize>2048</Blocksize>",
+                    "<Blocksize>2048</Blocksize><Preallocated>1</Preallocated>")
+                .replace("Compressed", "Plain"),
+            "Preallocated is not allowed with a Plain image"),
+        Arguments.of(
+            "bad GUID",
+            base.replace(
+                "<GUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}</GUID>\n" + "        <Type>",
+                "<GUID>5fbaabe3-6958-40ff-92a7-860e329aab41</GUID>\n        <Type>"),
             "Invalid image GUID 5fbaabe3-6958-40ff-92a7-860e329aab41"),
-        Arguments.of("TopGUID unknown", base.replace(
-            "<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}",
-            "<TopGUID>{11111111-2222-4333-8444-555555555555}"),
+        Arguments.of(
+            "TopGUID unknown",
+            base.replace(
+                "<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}",
+                "<TopGUID>{11111111-2222-4333-8444-555555555555}"),
             "Can't find snapshot by uuid {11111111-2222-4333-8444-555555555555}"),
-        Arguments.of("TopGUID not a GUID", base.replace(
-            "<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}", "<TopGUID>{5fbaabe3"),
+        Arguments.of(
+            "TopGUID not a GUID",
+            base.replace("<TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}", "<TopGUID>{5fbaabe3"),
             "Invalid TopGUID {5fbaabe3</TopGUID>".replace("</TopGUID>", "")),
-        Arguments.of("duplicate image GUID", snaps.replace(
-            "<GUID>{c0a2f1d4-8e1b-4f3a-a6d2-5b7c9e0f1a2b}</GUID>\n        <Type>",
-            "<GUID>{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}</GUID>\n        <Type>"),
+        Arguments.of(
+            "duplicate image GUID",
+            snaps.replace(
+                "<GUID>{c0a2f1d4-8e1b-4f3a-a6d2-5b7c9e0f1a2b}</GUID>\n        <Type>",
+                "<GUID>{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}</GUID>\n        <Type>"),
             "Duplicate image GUID {9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}"),
-        Arguments.of("top is temporary", base.replace("</ParentGUID>\n    </Shot>",
-            "</ParentGUID>\n      <Temporary/>\n    </Shot>"), "is temporary"),
-        Arguments.of("broken chain", snaps.replace(
-            "<ParentGUID>{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}</ParentGUID>",
-            "<ParentGUID>{11111111-2222-4333-8444-555555555555}</ParentGUID>"),
+        Arguments.of(
+            "top is temporary",
+            base.replace(
+                "</ParentGUID>\n    </Shot>", "</ParentGUID>\n      <Temporary/>\n    </Shot>"),
+            "is temporary"),
+        Arguments.of(
+            "broken chain",
+            snaps.replace(
+                "<ParentGUID>{9c1b6f0e-6c3c-4d43-8d2e-0a9a3c5b7e11}</ParentGUID>",
+                "<ParentGUID>{11111111-2222-4333-8444-555555555555}</ParentGUID>"),
             "Can't find snapshot by uuid {11111111-2222-4333-8444-555555555555}"),
-        Arguments.of("more images than shots", cut(snaps,
-            "    <Shot>\n      <GUID>{c0a2f1d4", "</Shot>\n"), "Inconsistency detected"),
-        Arguments.of("no Image at all", cut(base, "      <Image>", "</Image>\n"),
+        Arguments.of(
+            "more images than shots",
+            cut(snaps, "    <Shot>\n      <GUID>{c0a2f1d4", "</Shot>\n"),
+            "Inconsistency detected"),
+        Arguments.of(
+            "no Image at all",
+            cut(base, "      <Image>", "</Image>\n"),
             "'/StorageData/Storage/Image' node not found"),
-        Arguments.of("two Storage elements", base.replace("    </Storage>\n",
-            "    </Storage>\n    <Storage><Blocksize>2048</Blocksize></Storage>\n"),
+        Arguments.of(
+            "two Storage elements",
+            base.replace(
+                "    </Storage>\n",
+                "    </Storage>\n    <Storage><Blocksize>2048</Blocksize></Storage>\n"),
             "splitted disk is not supported"),
-        Arguments.of("unknown Type", base.replace("Compressed", "Qcow"), "Unknown image type Qcow"));
+        Arguments.of(
+            "unknown Type", base.replace("Compressed", "Qcow"), "Unknown image type Qcow"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -187,8 +254,10 @@ class DiskDescriptorTest {
   void testRead_missingImagesGetTopShotAdded() throws IOException {
     // images != shots: ploop adds {TOPDELTA, NONE}; with one image and no shot that completes it.
     Path xml = dir.resolve("DiskDescriptor.xml");
-    Files.writeString(xml, cut(sample("base-only.xml"), "    <Shot>", "</Shot>\n")
-        .replace("    <TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}</TopGUID>\n", ""));
+    Files.writeString(
+        xml,
+        cut(sample("base-only.xml"), "    <Shot>", "</Shot>\n")
+            .replace("    <TopGUID>{5fbaabe3-6958-40ff-92a7-860e329aab41}</TopGUID>\n", ""));
     DiskDescriptor d = DiskDescriptor.read(xml);
     assertThat(d.shots()).containsExactly(new DiskDescriptor.Shot(Guid.TOP_DELTA, Guid.NONE, null));
     assertThat(d.topGuid()).isEqualTo(Guid.TOP_DELTA);
@@ -197,9 +266,11 @@ class DiskDescriptorTest {
   @Test
   void testRead_junkInOptionalNumberIsIgnored() throws IOException {
     Path xml = dir.resolve("DiskDescriptor.xml");
-    Files.writeString(xml, sample("base-only.xml").replace("<Cylinders>40960</Cylinders>",
-        "<Cylinders>40960abc</Cylinders>").replace("<Disk_size>20971520</Disk_size>",
-        "<Disk_size>x</Disk_size>"));
+    Files.writeString(
+        xml,
+        sample("base-only.xml")
+            .replace("<Cylinders>40960</Cylinders>", "<Cylinders>40960abc</Cylinders>")
+            .replace("<Disk_size>20971520</Disk_size>", "<Disk_size>x</Disk_size>"));
     DiskDescriptor d = DiskDescriptor.read(xml);
     assertThat(d.cylinders()).isZero();
     assertThat(d.diskSizeSectors()).as("falls back to <End>").isEqualTo(20971520);
@@ -213,12 +284,14 @@ class DiskDescriptorTest {
   @Test
   void testRead_textVerbatimNumbersLikeStrtoul() throws IOException {
     Path xml = dir.resolve("DiskDescriptor.xml");
-    Files.writeString(xml, sample("base-only.xml")
-        .replace("<File>root.hds</File>", "<File> disk.raw </File>")
-        .replace("<Heads>16</Heads>", "<Heads>\n 16</Heads>")
-        .replace("<Cylinders>40960</Cylinders>", "<Cylinders>40960 </Cylinders>")
-        .replace("<Disk_size>20971520</Disk_size>", "<Disk_size>20971520 </Disk_size>")
-        .replace("<End>20971520</End>", "<End>0x1400000</End>"));
+    Files.writeString(
+        xml,
+        sample("base-only.xml")
+            .replace("<File>root.hds</File>", "<File> disk.raw </File>")
+            .replace("<Heads>16</Heads>", "<Heads>\n 16</Heads>")
+            .replace("<Cylinders>40960</Cylinders>", "<Cylinders>40960 </Cylinders>")
+            .replace("<Disk_size>20971520</Disk_size>", "<Disk_size>20971520 </Disk_size>")
+            .replace("<End>20971520</End>", "<End>0x1400000</End>"));
     DiskDescriptor d = DiskDescriptor.read(xml);
     assertThat(d.images().get(0).file()).isEqualTo(" disk.raw ");
     assertThat(d.topChainFiles(xml).get(0)).isEqualTo(dir.resolve(" disk.raw "));
@@ -245,19 +318,24 @@ class DiskDescriptorTest {
    */
   @Test
   void testWithSize_keepsCylindersAndHeads() {
-    DiskDescriptor d = DiskDescriptor.forNewImage(ImageGeometry.forSize(524288, 2048), "root.hds",
-        false);
+    DiskDescriptor d =
+        DiskDescriptor.forNewImage(ImageGeometry.forSize(524288, 2048), "root.hds", false);
     assertThat(List.of(d.cylinders(), d.heads(), d.sectors())).containsExactly(1024L, 16L, 32L);
     DiskDescriptor g = d.withSize(1048576);
     assertThat(List.of(g.cylinders(), g.heads(), g.sectors())).containsExactly(1024L, 16L, 64L);
-    assertThat(g.toXml()).contains("<Disk_size>1048576</Disk_size>", "<End>1048576</End>",
-        "<Cylinders>1024</Cylinders>", "<Sectors>64</Sectors>");
+    assertThat(g.toXml())
+        .contains(
+            "<Disk_size>1048576</Disk_size>",
+            "<End>1048576</End>",
+            "<Cylinders>1024</Cylinders>",
+            "<Sectors>64</Sectors>");
   }
 
   @Test
   void testRead_malformedXmlNamesFileAndLine() throws IOException {
     Path xml = dir.resolve("DiskDescriptor.xml");
-    Files.writeString(xml, sample("base-only.xml").replace("<Heads>16</Heads>", "<Heads>16</Head>"));
+    Files.writeString(
+        xml, sample("base-only.xml").replace("<Heads>16</Heads>", "<Heads>16</Head>"));
     assertThatThrownBy(() -> DiskDescriptor.read(xml))
         .isInstanceOf(DescriptorException.class)
         .hasMessageStartingWith(xml + ": malformed XML at line 6");
@@ -266,10 +344,12 @@ class DiskDescriptorTest {
   @Test
   void testRead_emptyAndMissingFile() throws IOException {
     Path xml = dir.resolve("DiskDescriptor.xml");
-    assertThatThrownBy(() -> DiskDescriptor.read(xml)).isInstanceOf(DescriptorException.class)
+    assertThatThrownBy(() -> DiskDescriptor.read(xml))
+        .isInstanceOf(DescriptorException.class)
         .hasMessage(xml + ": No such file");
     Files.writeString(xml, "");
-    assertThatThrownBy(() -> DiskDescriptor.read(xml)).isInstanceOf(DescriptorException.class)
+    assertThatThrownBy(() -> DiskDescriptor.read(xml))
+        .isInstanceOf(DescriptorException.class)
         .hasMessageStartingWith(xml + ": ");
   }
 
@@ -277,9 +357,11 @@ class DiskDescriptorTest {
   void testResolveImage_refusesPathTricks() throws IOException {
     Path xml = dir.resolve("DiskDescriptor.xml");
     for (String bad : List.of("../root.hds", "/etc/passwd", "sub/../../x")) {
-      DiskDescriptor.ImageEntry e = new DiskDescriptor.ImageEntry(Guid.TOP_DELTA, "Compressed", bad);
+      DiskDescriptor.ImageEntry e =
+          new DiskDescriptor.ImageEntry(Guid.TOP_DELTA, "Compressed", bad);
       assertThatThrownBy(() -> DiskDescriptor.resolveImage(xml, e))
-          .isInstanceOf(DescriptorException.class).hasMessageContaining(bad);
+          .isInstanceOf(DescriptorException.class)
+          .hasMessageContaining(bad);
     }
     Path outside = Files.createTempFile("outside", ".hds");
     try {
@@ -287,7 +369,8 @@ class DiskDescriptorTest {
       DiskDescriptor.ImageEntry e =
           new DiskDescriptor.ImageEntry(Guid.TOP_DELTA, "Compressed", "link.hds");
       assertThatThrownBy(() -> DiskDescriptor.resolveImage(xml, e))
-          .isInstanceOf(DescriptorException.class).hasMessageContaining("symlink");
+          .isInstanceOf(DescriptorException.class)
+          .hasMessageContaining("symlink");
     } finally {
       Files.deleteIfExists(outside);
     }
@@ -310,7 +393,9 @@ class DiskDescriptorTest {
         .hasMessage("Incorrect uuid specified: {5fbaabe3-6958}");
     String g = Guid.random();
     assertThat(Guid.isValid(g)).isTrue();
-    assertThat(g).isEqualTo(g.toLowerCase(Locale.ROOT)).matches("\\{.{8}-.{4}-4.{3}-[89ab].{3}-.{12}}");
+    assertThat(g)
+        .isEqualTo(g.toLowerCase(Locale.ROOT))
+        .matches("\\{.{8}-.{4}-4.{3}-[89ab].{3}-.{12}}");
     assertThat(Guid.same(Guid.TOP_DELTA, Guid.TOP_DELTA.toUpperCase(Locale.ROOT))).isTrue();
   }
 

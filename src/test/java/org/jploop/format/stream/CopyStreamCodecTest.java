@@ -26,8 +26,9 @@ class CopyStreamCodecTest {
   @Test
   void handshakeIsCmdSyncWithFeaturesInPosAndNoMd5() throws Exception {
     byte[] b = encode(CopyPacket.handshake(CopyPacket.SENDER_FEATURES), false);
-    assertThat(HexFormat.of().formatHex(b)).isEqualTo(
-        "3eacc04c" + "01000000" + "04000000" + "00000000" + "0300000000000000" + "00000000");
+    assertThat(HexFormat.of().formatHex(b))
+        .isEqualTo(
+            "3eacc04c" + "01000000" + "04000000" + "00000000" + "0300000000000000" + "00000000");
   }
 
   @Test
@@ -74,20 +75,23 @@ class CopyStreamCodecTest {
     byte[] good = encode(new CopyPacket(CopyPacket.TYPE_DATA_DEVICE, 0, new byte[512]), true);
     byte[] marker = good.clone();
     marker[0] ^= 1;
-    assertThatThrownBy(() -> read(marker, 1 << 20)).isInstanceOf(CopyStreamException.class)
+    assertThatThrownBy(() -> read(marker, 1 << 20))
+        .isInstanceOf(CopyStreamException.class)
         .hasMessageStartingWith("Stream corrupted: marker: 4cc0ac3f type: 3 size: 512 pos: 0")
         .extracting(e -> ((CopyStreamException) e).kind())
         .isEqualTo(CopyStreamException.Kind.MARKER);
     byte[] sum = good.clone();
     sum[100] ^= 1;
-    assertThatThrownBy(() -> read(sum, 1 << 20)).hasMessageStartingWith("MD5 mismatch pos: 0 src: ")
+    assertThatThrownBy(() -> read(sum, 1 << 20))
+        .hasMessageStartingWith("MD5 mismatch pos: 0 src: ")
         .extracting(e -> ((CopyStreamException) e).kind())
         .isEqualTo(CopyStreamException.Kind.CHECKSUM);
     assertThatThrownBy(() -> read(good, 511))
         .extracting(e -> ((CopyStreamException) e).kind())
         .isEqualTo(CopyStreamException.Kind.MALFORMED);
     assertThatThrownBy(() -> read(Arrays.copyOf(good, 300), 1 << 20))
-        .hasMessageContaining("Stream truncated at offset 300 inside the packet that starts at offset 0")
+        .hasMessageContaining(
+            "Stream truncated at offset 300 inside the packet that starts at offset 0")
         .extracting(e -> ((CopyStreamException) e).kind())
         .isEqualTo(CopyStreamException.Kind.TRUNCATED);
   }
@@ -132,8 +136,7 @@ class CopyStreamCodecTest {
     List<CbtBatch> batches = CbtBatch.of(bb.build());
     assertThat(batches).hasSize(2);
     assertThat(batches.get(0).extents()).hasSize(512);
-    assertThat(batches.get(1).start()).isEqualTo(batches.get(0).start()
-        + batches.get(0).length());
+    assertThat(batches.get(1).start()).isEqualTo(batches.get(0).start() + batches.get(0).length());
     assertThat(batches.get(1).extents()).hasSize(2000 / 64 * 32 - 512);
   }
 }

@@ -10,7 +10,6 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -43,8 +42,8 @@ class DiskFilesystemTest {
   private static final long SIZE = 1 << 20;
   private static final Runtime RT = Runtime.getSystemRuntime();
   private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  private final EventLog log = new EventLog(new PrintStream(logBytes, true,
-      StandardCharsets.UTF_8));
+  private final EventLog log =
+      new EventLog(new PrintStream(logBytes, true, StandardCharsets.UTF_8));
   private VirtualDisk failing;
   private DiskFilesystem failingFs;
 
@@ -56,8 +55,8 @@ class DiskFilesystemTest {
   }
 
   private DiskFilesystem fs(VirtualDisk disk, long uid, long gid) {
-    return new DiskFilesystem(new DiskImageFile(disk, new ReentrantReadWriteLock().readLock(),
-        uid, gid, log), log);
+    return new DiskFilesystem(
+        new DiskImageFile(disk, new ReentrantReadWriteLock().readLock(), uid, gid, log), log);
   }
 
   private static RawDisk rawDisk() throws IOException {
@@ -80,7 +79,8 @@ class DiskFilesystemTest {
     Pointer in = buffer(data.length);
     in.put(0, data, 0, data.length);
     long off = 4096L * rnd.nextInt(100);
-    assertThat(fs.write("/disk.img", in, data.length, off, null)).as("seed %d", seed)
+    assertThat(fs.write("/disk.img", in, data.length, off, null))
+        .as("seed %d", seed)
         .isEqualTo(data.length);
     Pointer out = buffer(data.length);
     assertThat(fs.read("/disk.img", out, data.length, off, null)).isEqualTo(data.length);
@@ -99,12 +99,13 @@ class DiskFilesystemTest {
 
   @Test
   void testWrite_noSpaceIsEnospc() throws IOException {
-    doThrow(new NoSpaceException(Path.of("root.hds"), "write", 0, 4096)).when(failing)
+    doThrow(new NoSpaceException(Path.of("root.hds"), "write", 0, 4096))
+        .when(failing)
         .write(any(ByteBuffer.class), anyLong());
     assertThat(failingFs.write("/disk.img", buffer(4096), 4096, 0, null))
         .isEqualTo(-ErrorCodes.ENOSPC());
-    assertThat(logBytes.toString(StandardCharsets.UTF_8)).contains("write offset=0", "ENOSPC",
-        "No space left");
+    assertThat(logBytes.toString(StandardCharsets.UTF_8))
+        .contains("write offset=0", "ENOSPC", "No space left");
     assertThat(failingFs.meter().requests()).isEqualTo(1);
   }
 
@@ -118,8 +119,7 @@ class DiskFilesystemTest {
   @Test
   void testRead_ioErrorIsEio() throws IOException {
     doThrow(new IOException("disk gone")).when(failing).read(any(ByteBuffer.class), anyLong());
-    assertThat(failingFs.read("/disk.img", buffer(512), 512, 0, null))
-        .isEqualTo(-ErrorCodes.EIO());
+    assertThat(failingFs.read("/disk.img", buffer(512), 512, 0, null)).isEqualTo(-ErrorCodes.EIO());
   }
 
   @Test
@@ -129,8 +129,7 @@ class DiskFilesystemTest {
     assertThat(failingFs.write("/disk.img", buffer(512), 512, 0, null)).isEqualTo(512);
     assertThat(failingFs.fsync("/disk.img", 0, null)).isEqualTo(-ErrorCodes.EIO());
     assertThat(failingFs.flush("/disk.img", null)).isEqualTo(-ErrorCodes.EIO());
-    assertThat(failingFs.read("/disk.img", buffer(512), 512, 0, null))
-        .isEqualTo(-ErrorCodes.EIO());
+    assertThat(failingFs.read("/disk.img", buffer(512), 512, 0, null)).isEqualTo(-ErrorCodes.EIO());
   }
 
   @Test
@@ -138,8 +137,7 @@ class DiskFilesystemTest {
     when(failing.readOnly()).thenReturn(true);
     assertThat(failingFs.write("/disk.img", buffer(512), 512, 0, null))
         .isEqualTo(-ErrorCodes.EROFS());
-    assertThat(failingFs.fallocate("/disk.img", 3, 0, 4096, null))
-        .isEqualTo(-ErrorCodes.EROFS());
+    assertThat(failingFs.fallocate("/disk.img", 3, 0, 4096, null)).isEqualTo(-ErrorCodes.EROFS());
     FuseFileInfo fi = FuseFileInfo.of(buffer(64));
     fi.flags.set(2); // O_RDWR
     assertThat(failingFs.open("/disk.img", fi)).isEqualTo(-ErrorCodes.EROFS());

@@ -11,18 +11,20 @@ import org.junit.jupiter.api.Test;
 class FuseSessionTest {
   @Test
   void testCheckAvailable_missingDevice() {
-    assertThatThrownBy(() -> FuseSession.checkAvailable(Path.of("/dev/no-such-fuse"),
-        "libfuse.so.2"))
+    assertThatThrownBy(
+            () -> FuseSession.checkAvailable(Path.of("/dev/no-such-fuse"), "libfuse.so.2"))
         .isInstanceOf(MountException.class)
         .hasMessageContaining("/dev/no-such-fuse is missing")
-        .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((MountException) e).reason())
-            .isEqualTo(MountException.Reason.NO_FUSE));
+        .satisfies(
+            e ->
+                org.assertj.core.api.Assertions.assertThat(((MountException) e).reason())
+                    .isEqualTo(MountException.Reason.NO_FUSE));
   }
 
   @Test
   void testCheckAvailable_missingLibrary() {
-    assertThatThrownBy(() -> FuseSession.checkAvailable(Path.of("/dev/null"),
-        "libno-such-fuse.so.2"))
+    assertThatThrownBy(
+            () -> FuseSession.checkAvailable(Path.of("/dev/null"), "libno-such-fuse.so.2"))
         .isInstanceOf(MountException.class)
         .hasMessageContaining("libfuse2 is not installed");
   }

@@ -11,8 +11,8 @@ import org.jploop.frontend.Errno;
 /**
  * A {@link FuseChannel} without a kernel: read(2) hands out queued requests (or a queued -errno),
  * then ENODEV as an unmount would; writev(2) gathers the iovecs into one message, records it and
- * answers with the message length, or with a queued -errno. Synchronized: a test may feed it
- * while a worker thread reads.
+ * answers with the message length, or with a queued -errno. Synchronized: a test may feed it while
+ * a worker thread reads.
  */
 final class FakeChannel implements FuseChannel {
   private final Deque<Object> requests = new ArrayDeque<>();

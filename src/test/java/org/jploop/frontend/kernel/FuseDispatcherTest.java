@@ -27,8 +27,8 @@ class FuseDispatcherTest {
   private static final long UID = 1000;
   private static final long GID = 1001;
   private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  private final EventLog log = new EventLog(new PrintStream(logBytes, true,
-      StandardCharsets.UTF_8));
+  private final EventLog log =
+      new EventLog(new PrintStream(logBytes, true, StandardCharsets.UTF_8));
   private FakeChannel channel;
   private FuseMetrics metrics;
   private FuseDispatcher dispatcher;
@@ -39,8 +39,8 @@ class FuseDispatcherTest {
   void setUp() throws IOException {
     MemoryBlockFile f = new MemoryBlockFile("raw");
     f.truncate(SIZE);
-    file = new DiskImageFile(new RawDisk(f), new ReentrantReadWriteLock().readLock(), UID, GID,
-        log);
+    file =
+        new DiskImageFile(new RawDisk(f), new ReentrantReadWriteLock().readLock(), UID, GID, log);
     channel = new FakeChannel();
     metrics = new FuseMetrics();
     dispatcher = new FuseDispatcher(file, 16, 256, metrics, log);
@@ -52,8 +52,7 @@ class FuseDispatcherTest {
     for (byte[] r : requests) {
       channel.request(r);
     }
-    new FuseWorker(channel, dispatcher, metrics, log, 1 << 20, () -> { },
-        r -> exitReason = r).run();
+    new FuseWorker(channel, dispatcher, metrics, log, 1 << 20, () -> {}, r -> exitReason = r).run();
     return List.copyOf(channel.replies.subList(before, channel.replies.size()));
   }
 
@@ -65,8 +64,11 @@ class FuseDispatcherTest {
 
   /** INIT as Linux 6.18 sends it (protocol 7.45, the flags this machine's kernel offers). */
   static byte[] init745(long unique) {
-    return Le.request(26, unique, 0, Le.bytes().u32(7).u32(45).u32(131072).u32(0x73fffffbL)
-        .u32(0x5fd).zeros(44).get());
+    return Le.request(
+        26,
+        unique,
+        0,
+        Le.bytes().u32(7).u32(45).u32(131072).u32(0x73fffffbL).u32(0x5fd).zeros(44).get());
   }
 
   private void init() {
@@ -77,14 +79,42 @@ class FuseDispatcherTest {
   /** fuse_attr of disk.img as the server must send it. */
   private Le fileAttr(Le b, long size) {
     long t = file.mountTime();
-    return b.u64(2).u64(size).u64(size / 512).u64(t).u64(t).u64(t).u32(0).u32(0).u32(0)
-        .u32(0100600).u32(1).u32(UID).u32(GID).u32(0).u32(4096).u32(0);
+    return b.u64(2)
+        .u64(size)
+        .u64(size / 512)
+        .u64(t)
+        .u64(t)
+        .u64(t)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .u32(0100600)
+        .u32(1)
+        .u32(UID)
+        .u32(GID)
+        .u32(0)
+        .u32(4096)
+        .u32(0);
   }
 
   private Le dirAttr(Le b) {
     long t = file.mountTime();
-    return b.u64(1).u64(0).u64(0).u64(t).u64(t).u64(t).u32(0).u32(0).u32(0).u32(040755).u32(2)
-        .u32(UID).u32(GID).u32(0).u32(4096).u32(0);
+    return b.u64(1)
+        .u64(0)
+        .u64(0)
+        .u64(t)
+        .u64(t)
+        .u64(t)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .u32(040755)
+        .u32(2)
+        .u32(UID)
+        .u32(GID)
+        .u32(0)
+        .u32(4096)
+        .u32(0);
   }
 
   @Test
@@ -93,12 +123,32 @@ class FuseDispatcherTest {
     // fuse_init_out {major, minor, max_readahead, flags, max_background u16, congestion u16,
     // max_write, time_gran, max_pages u16, map_alignment u16, flags2, max_stack_depth,
     // request_timeout u16, padding u16, unused[5]}
-    byte[] out = Le.bytes().u32(7).u32(45).u32(131072).u32(0x608029).u16(32).u16(24)
-        .u32(1 << 20).u32(1).u16(256).u16(0).u32(0).u32(0).u16(0).u16(0).zeros(20).get();
+    byte[] out =
+        Le.bytes()
+            .u32(7)
+            .u32(45)
+            .u32(131072)
+            .u32(0x608029)
+            .u16(32)
+            .u16(24)
+            .u32(1 << 20)
+            .u32(1)
+            .u16(256)
+            .u16(0)
+            .u32(0)
+            .u32(0)
+            .u16(0)
+            .u16(0)
+            .zeros(20)
+            .get();
     assertThat(reply).isEqualTo(Le.reply(2, 0, out));
     assertThat(dispatcher.connection().openFlags()).isEqualTo(0x41);
-    assertThat(logBytes.toString(StandardCharsets.UTF_8)).contains("FUSE protocol 7.45",
-        "ASYNC_DIO", "max_write 1048576 (256 pages)", "max_background 32");
+    assertThat(logBytes.toString(StandardCharsets.UTF_8))
+        .contains(
+            "FUSE protocol 7.45",
+            "ASYNC_DIO",
+            "max_write 1048576 (256 pages)",
+            "max_background 32");
   }
 
   @Test
@@ -107,8 +157,7 @@ class FuseDispatcherTest {
     byte[] reply = one(Le.request(1, 4, 1, Le.bytes().cstring("disk.img").get()));
     // fuse_entry_out {nodeid, generation, entry_valid, attr_valid, entry_valid_nsec,
     // attr_valid_nsec, attr}
-    byte[] entry = fileAttr(Le.bytes().u64(2).u64(0).u64(3600).u64(3600).u32(0).u32(0), SIZE)
-        .get();
+    byte[] entry = fileAttr(Le.bytes().u64(2).u64(0).u64(3600).u64(3600).u32(0).u32(0), SIZE).get();
     assertThat(entry).hasSize(128);
     assertThat(reply).isEqualTo(Le.reply(4, 0, entry));
     assertThat(one(Le.request(1, 6, 1, Le.bytes().cstring("disk.im").get())))
@@ -130,11 +179,29 @@ class FuseDispatcherTest {
     assertThat(one(Le.request(3, 14, 7, in))).isEqualTo(Le.reply(14, -2, new byte[0]));
   }
 
-  /** fuse_setattr_in {valid, padding, fh, size, lock_owner, atime, mtime, ctime, atimensec,
-   * mtimensec, ctimensec, mode, unused4, uid, gid, unused5}. */
+  /**
+   * fuse_setattr_in {valid, padding, fh, size, lock_owner, atime, mtime, ctime, atimensec,
+   * mtimensec, ctimensec, mode, unused4, uid, gid, unused5}.
+   */
   private static byte[] setattr(int valid, long size, int mode, long uid, long gid) {
-    return Le.bytes().u32(valid).u32(0).u64(0).u64(size).u64(0).u64(11).u64(22).u64(33).u32(0)
-        .u32(0).u32(0).u32(mode).u32(0).u32(uid).u32(gid).u32(0).get();
+    return Le.bytes()
+        .u32(valid)
+        .u32(0)
+        .u64(0)
+        .u64(size)
+        .u64(0)
+        .u64(11)
+        .u64(22)
+        .u64(33)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .u32(mode)
+        .u32(0)
+        .u32(uid)
+        .u32(gid)
+        .u32(0)
+        .get();
   }
 
   @Test
@@ -171,7 +238,8 @@ class FuseDispatcherTest {
     assertThat(one(Le.request(14, 40, 2, Le.bytes().u32(2).u32(0).get())))
         .isEqualTo(Le.reply(40, 0, Le.bytes().u64(0).u32(0x41).u32(0).get()));
     assertThat(one(Le.request(14, 42, 2, Le.bytes().u32(2 | 01000).u32(0).get())))
-        .as("O_TRUNC with ATOMIC_O_TRUNC").isEqualTo(Le.reply(42, -1, new byte[0]));
+        .as("O_TRUNC with ATOMIC_O_TRUNC")
+        .isEqualTo(Le.reply(42, -1, new byte[0]));
     assertThat(one(Le.request(14, 44, 1, Le.bytes().u32(0).u32(0).get())))
         .isEqualTo(Le.reply(44, -21, new byte[0]));
     // OPENDIR of the root: fh 0, no flags; RELEASE, RELEASEDIR: bare header
@@ -185,7 +253,15 @@ class FuseDispatcherTest {
 
   /** fuse_write_in {fh, offset, size, write_flags, lock_owner, flags, padding} + data. */
   private static byte[] write(long offset, byte[] data) {
-    return Le.bytes().u64(0).u64(offset).u32(data.length).u32(0).u64(0).u32(0).u32(0).raw(data)
+    return Le.bytes()
+        .u64(0)
+        .u64(offset)
+        .u32(data.length)
+        .u32(0)
+        .u64(0)
+        .u32(0)
+        .u32(0)
+        .raw(data)
         .get();
   }
 
@@ -203,15 +279,15 @@ class FuseDispatcherTest {
     // fuse_write_out {size, padding}
     assertThat(one(Le.request(16, 60, 2, write(4096, data))))
         .isEqualTo(Le.reply(60, 0, Le.bytes().u32(data.length).u32(0).get()));
-    assertThat(one(Le.request(15, 62, 2, read(4096, data.length)))).as("seed %d", seed)
+    assertThat(one(Le.request(15, 62, 2, read(4096, data.length))))
+        .as("seed %d", seed)
         .isEqualTo(Le.reply(62, 0, data));
     assertThat(one(Le.request(15, 64, 2, read(SIZE - 100, 4096))))
         .isEqualTo(Le.reply(64, 0, new byte[100]));
     assertThat(one(Le.request(15, 66, 2, read(SIZE, 4096))))
         .isEqualTo(Le.reply(66, 0, new byte[0]));
     // a WRITE whose data is shorter than its size field is EINVAL, not a read past the request
-    byte[] lying = Le.bytes().u64(0).u64(0).u32(8192).u32(0).u64(0).u32(0).u32(0).zeros(100)
-        .get();
+    byte[] lying = Le.bytes().u64(0).u64(0).u32(8192).u32(0).u64(0).u32(0).u32(0).zeros(100).get();
     assertThat(one(Le.request(16, 68, 2, lying))).isEqualTo(Le.reply(68, -22, new byte[0]));
     // past the end of the disk: the engine refuses, EINVAL
     assertThat(one(Le.request(16, 70, 2, write(SIZE - 10, new byte[20]))))
@@ -223,12 +299,16 @@ class FuseDispatcherTest {
     init();
     one(Le.request(16, 80, 2, write(0, new byte[8192])));
     // fuse_fallocate_in {fh, offset, length, mode, padding}
-    assertThat(one(Le.request(43, 82, 2, Le.bytes().u64(0).u64(0).u64(4096).u32(3).u32(0)
-        .get()))).isEqualTo(Le.reply(82, 0, new byte[0]));
-    assertThat(one(Le.request(43, 84, 2, Le.bytes().u64(0).u64(4096).u64(4096).u32(0x10)
-        .u32(0).get()))).isEqualTo(Le.reply(84, 0, new byte[0]));
-    assertThat(one(Le.request(43, 86, 2, Le.bytes().u64(0).u64(0).u64(4096).u32(0).u32(0)
-        .get()))).as("mode 0: preallocation").isEqualTo(Le.reply(86, -95, new byte[0]));
+    assertThat(one(Le.request(43, 82, 2, Le.bytes().u64(0).u64(0).u64(4096).u32(3).u32(0).get())))
+        .isEqualTo(Le.reply(82, 0, new byte[0]));
+    assertThat(
+            one(
+                Le.request(
+                    43, 84, 2, Le.bytes().u64(0).u64(4096).u64(4096).u32(0x10).u32(0).get())))
+        .isEqualTo(Le.reply(84, 0, new byte[0]));
+    assertThat(one(Le.request(43, 86, 2, Le.bytes().u64(0).u64(0).u64(4096).u32(0).u32(0).get())))
+        .as("mode 0: preallocation")
+        .isEqualTo(Le.reply(86, -95, new byte[0]));
   }
 
   @Test
@@ -241,8 +321,19 @@ class FuseDispatcherTest {
         .isEqualTo(Le.reply(92, 0, new byte[0]));
     // fuse_kstatfs {blocks, bfree, bavail, files, ffree, bsize, namelen, frsize, padding,
     // spare[6]}
-    byte[] statfs = Le.bytes().u64(SIZE / 4096).u64(0).u64(0).u64(2).u64(0).u32(4096).u32(255)
-        .u32(4096).u32(0).zeros(24).get();
+    byte[] statfs =
+        Le.bytes()
+            .u64(SIZE / 4096)
+            .u64(0)
+            .u64(0)
+            .u64(2)
+            .u64(0)
+            .u32(4096)
+            .u32(255)
+            .u32(4096)
+            .u32(0)
+            .zeros(24)
+            .get();
     assertThat(statfs).hasSize(80);
     assertThat(one(Le.request(17, 94, 1, new byte[0]))).isEqualTo(Le.reply(94, 0, statfs));
   }
@@ -256,14 +347,15 @@ class FuseDispatcherTest {
   @Test
   void testReaddir_threeEntries_resumesAtOffset_stopsAtSize() {
     init();
-    byte[] all = dirent(dirent(dirent(Le.bytes(), 1, 1, ".", 4), 1, 2, "..", 4), 2, 3,
-        "disk.img", 8).get();
+    byte[] all =
+        dirent(dirent(dirent(Le.bytes(), 1, 1, ".", 4), 1, 2, "..", 4), 2, 3, "disk.img", 8).get();
     assertThat(all).hasSize(32 + 32 + 32);
     assertThat(one(Le.request(28, 100, 1, read(0, 4096)))).isEqualTo(Le.reply(100, 0, all));
     assertThat(one(Le.request(28, 102, 1, read(2, 4096))))
         .isEqualTo(Le.reply(102, 0, dirent(Le.bytes(), 2, 3, "disk.img", 8).get()));
     assertThat(one(Le.request(28, 104, 1, read(3, 4096))))
-        .as("past the last entry: empty").isEqualTo(Le.reply(104, 0, new byte[0]));
+        .as("past the last entry: empty")
+        .isEqualTo(Le.reply(104, 0, new byte[0]));
     assertThat(one(Le.request(28, 106, 1, read(0, 40))))
         .isEqualTo(Le.reply(106, 0, dirent(Le.bytes(), 1, 1, ".", 4).get()));
     assertThat(one(Le.request(28, 108, 2, read(0, 4096))))
@@ -278,15 +370,17 @@ class FuseDispatcherTest {
         .isEqualTo(Le.reply(201, -38, new byte[0]));
     assertThat(metrics.interrupts()).isEqualTo(1);
     // FORGET {nlookup} and BATCH_FORGET {count, dummy} + {nodeid, nlookup}: no reply at all
-    assertThat(serve(Le.request(2, 202, 2, Le.bytes().u64(1).get()),
-        Le.request(42, 204, 0, Le.bytes().u32(1).u32(0).u64(2).u64(1).get()))).isEmpty();
+    assertThat(
+            serve(
+                Le.request(2, 202, 2, Le.bytes().u64(1).get()),
+                Le.request(42, 204, 0, Le.bytes().u32(1).u32(0).u64(2).u64(1).get())))
+        .isEmpty();
     // GETXATTR, ACCESS, CREATE, SYNCFS: ENOSYS; DESTROY: bare header
     for (int op : new int[] {22, 34, 35, 50}) {
       assertThat(one(Le.request(op, 300 + 2 * op, 2, new byte[16])))
           .isEqualTo(Le.reply(300 + 2 * op, -38, new byte[0]));
     }
-    assertThat(one(Le.request(38, 400, 0, new byte[0]))).isEqualTo(Le.reply(400, 0,
-        new byte[0]));
+    assertThat(one(Le.request(38, 400, 0, new byte[0]))).isEqualTo(Le.reply(400, 0, new byte[0]));
   }
 
   @Test
@@ -298,8 +392,8 @@ class FuseDispatcherTest {
     assertThat(one(r)).isEqualTo(Le.reply(500, -5, new byte[0]));
     assertThat(metrics.malformedCount()).isEqualTo(1);
     // a READ with a truncated struct
-    assertThat(one(Le.request(15, 502, 2, new byte[10]))).isEqualTo(Le.reply(502, -22,
-        new byte[0]));
+    assertThat(one(Le.request(15, 502, 2, new byte[10])))
+        .isEqualTo(Le.reply(502, -22, new byte[0]));
     assertThat(exitReason).isEqualTo("unmounted (ENODEV)");
   }
 

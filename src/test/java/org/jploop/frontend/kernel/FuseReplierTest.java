@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class FuseReplierTest {
   private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-  private final EventLog log = new EventLog(new PrintStream(logBytes, true,
-      StandardCharsets.UTF_8));
+  private final EventLog log =
+      new EventLog(new PrintStream(logBytes, true, StandardCharsets.UTF_8));
   private final FakeChannel channel = new FakeChannel();
   private final FuseMetrics metrics = new FuseMetrics();
   private final FuseReplier replier = new FuseReplier(channel, metrics, log);
@@ -74,8 +74,8 @@ class FuseReplierTest {
     assertThat(channel.replies).hasSize(2);
     assertThat(channel.replies.get(1)).isEqualTo(Le.reply(42, -Errno.EIO, new byte[0]));
     assertThat(metrics.repliesRejected()).isEqualTo(1);
-    assertThat(logBytes.toString(StandardCharsets.UTF_8)).contains("refused the reply to"
-        + " request 42", "EINVAL");
+    assertThat(logBytes.toString(StandardCharsets.UTF_8))
+        .contains("refused the reply to" + " request 42", "EINVAL");
   }
 
   @Test
@@ -99,7 +99,7 @@ class FuseReplierTest {
 
   @Test
   void testNotifyInvalInode_bytes() {
-    FuseNotifier n = new FuseNotifier(channel, metrics, log, () -> { });
+    FuseNotifier n = new FuseNotifier(channel, metrics, log, () -> {});
     try {
       n.invalidateAttributes(2);
     } catch (java.io.IOException e) {
@@ -109,13 +109,13 @@ class FuseReplierTest {
     }
     // fuse_out_header {len 40, error = FUSE_NOTIFY_INVAL_INODE (2), unique 0} +
     // fuse_notify_inval_inode_out {ino, off = -1 (attributes only), len}
-    assertThat(channel.replies).containsExactly(Le.bytes().u32(40).u32(2).u64(0).u64(2).u64(-1)
-        .u64(0).get());
+    assertThat(channel.replies)
+        .containsExactly(Le.bytes().u32(40).u32(2).u64(0).u64(2).u64(-1).u64(0).get());
   }
 
   @Test
   void testNotifyEnoent_isSuccess_otherErrorsAreNot() throws Exception {
-    FuseNotifier n = new FuseNotifier(channel, metrics, log, () -> { });
+    FuseNotifier n = new FuseNotifier(channel, metrics, log, () -> {});
     try {
       channel.writeError(Errno.ENOENT);
       n.invalidateAttributes(2);

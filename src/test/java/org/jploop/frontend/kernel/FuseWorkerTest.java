@@ -21,14 +21,18 @@ import org.junit.jupiter.api.Test;
  * than the buffer is never half-read.
  */
 class FuseWorkerTest {
-  private final EventLog log = new EventLog(new PrintStream(OutputStream.nullOutputStream(), false,
-        StandardCharsets.UTF_8));
+  private final EventLog log =
+      new EventLog(new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8));
 
   private FuseDispatcher dispatcher(FuseMetrics m) throws IOException {
     MemoryBlockFile f = new MemoryBlockFile("raw");
     f.truncate(1 << 20);
-    return new FuseDispatcher(new DiskImageFile(new RawDisk(f),
-        new ReentrantReadWriteLock().readLock(), 0, 0, log), 4, 256, m, log);
+    return new FuseDispatcher(
+        new DiskImageFile(new RawDisk(f), new ReentrantReadWriteLock().readLock(), 0, 0, log),
+        4,
+        256,
+        m,
+        log);
   }
 
   private String run(FakeChannel ch, Runnable setup) throws IOException {
@@ -40,8 +44,12 @@ class FuseWorkerTest {
 
   @Test
   void testRetriesEintrEagainEnoent_endsOnEnodev() throws IOException {
-    FakeChannel ch = new FakeChannel().readError(Errno.EINTR).readError(Errno.EAGAIN)
-        .readError(Errno.ENOENT).request(FuseDispatcherTest.init745(2));
+    FakeChannel ch =
+        new FakeChannel()
+            .readError(Errno.EINTR)
+            .readError(Errno.EAGAIN)
+            .readError(Errno.ENOENT)
+            .request(FuseDispatcherTest.init745(2));
     AtomicInteger setups = new AtomicInteger();
     assertThat(run(ch, setups::incrementAndGet)).isEqualTo("unmounted (ENODEV)");
     assertThat(ch.reads).isEqualTo(5);
@@ -51,16 +59,16 @@ class FuseWorkerTest {
 
   @Test
   void testEndsOnEconnaborted() throws IOException {
-    FakeChannel ch = new FakeChannel().readError(Errno.ECONNABORTED)
-        .request(FuseDispatcherTest.init745(2));
-    assertThat(run(ch, () -> { })).isEqualTo("connection aborted (ECONNABORTED)");
+    FakeChannel ch =
+        new FakeChannel().readError(Errno.ECONNABORTED).request(FuseDispatcherTest.init745(2));
+    assertThat(run(ch, () -> {})).isEqualTo("connection aborted (ECONNABORTED)");
     assertThat(ch.replies).as("nothing read after the abort").isEmpty();
   }
 
   @Test
   void testOtherReadErrors_endTheWorkerWithTheirName() throws IOException {
     FakeChannel ch = new FakeChannel().readError(Errno.EINVAL);
-    assertThat(run(ch, () -> { })).contains("EINVAL");
+    assertThat(run(ch, () -> {})).contains("EINVAL");
   }
 
   @Test

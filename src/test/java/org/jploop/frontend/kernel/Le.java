@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Builds little-endian byte strings field by field, as a C struct of the kernel header lays them
- * out, so that the tests state the expected bytes without using {@link FuseLayout}'s offsets.
- * Not thread-safe.
+ * out, so that the tests state the expected bytes without using {@link FuseLayout}'s offsets. Not
+ * thread-safe.
  */
 final class Le {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -61,12 +61,22 @@ final class Le {
   }
 
   /**
-   * A request: fuse_in_header {len, opcode, unique, nodeid, uid, gid, pid, total_extlen,
-   * padding} followed by {@code body}.
+   * A request: fuse_in_header {len, opcode, unique, nodeid, uid, gid, pid, total_extlen, padding}
+   * followed by {@code body}.
    */
   static byte[] request(int opcode, long unique, long nodeid, byte[] body) {
-    return bytes().u32(40 + body.length).u32(opcode).u64(unique).u64(nodeid).u32(0).u32(0)
-        .u32(1234).u16(0).u16(0).raw(body).get();
+    return bytes()
+        .u32(40 + body.length)
+        .u32(opcode)
+        .u64(unique)
+        .u64(nodeid)
+        .u32(0)
+        .u32(0)
+        .u32(1234)
+        .u16(0)
+        .u16(0)
+        .raw(body)
+        .get();
   }
 
   /** A reply header fuse_out_header {len, error, unique} followed by {@code payload}. */
