@@ -15,6 +15,7 @@ import org.jploop.copy.CopyReceiver;
 import org.jploop.copy.CopySender;
 import org.jploop.daemon.MountStatus;
 import org.jploop.host.RunPaths;
+import org.jploop.io.InheritedFd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,10 +24,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ploop copy}: {@code -s DEVICE|DiskDescriptor.xml [-F STOPCMD] {-d FILE | -o OFD}} sends a
  * disk (mounted: live, through its mount daemon; unmounted: from the files), {@code -d FILE [-i
- * IFD]} receives ploop 9's stream into FILE. Descriptors are pipes, FIFOs or files reached through
- * {@code /proc/self/fd}; replies travel the other way on the other standard descriptor (the
- * receiver answers on stdout, the sender reads answers on stdin), so messages go to stderr.
- * Failures print one line and exit with {@link CopyException#exitCode()}.
+ * IFD]} receives ploop 9's stream into FILE. A descriptor that is a socket carries the stream and
+ * the replies both ways, as in ploop 9 ({@link InheritedFd}: read and written by number). Pipes,
+ * FIFOs and files are reached through {@code /proc/self/fd}, and the replies travel the other way
+ * on the other standard descriptor (the receiver answers on stdout, the sender reads answers on
+ * stdin), so messages go to stderr. Failures print one line and exit with {@link
+ * CopyException#exitCode()}.
  */
 @Command(name = "copy", description = "Copy a (mounted) disk: send a live copy, or receive one.")
 final class CopyCommand implements Callable<Integer> {
@@ -69,8 +72,18 @@ final class CopyCommand implements Callable<Integer> {
   }
 
   private int receive() throws IOException {
-    InputStream in = (InputStream) open(ifd == null ? 0 : ifd, true);
-    OutputStream replies = new FileOutputStream(java.io.FileDescriptor.out);
+    int fd = ifd == null ? 0 : ifd;
+    InputStream in;
+    OutputStream replies;
+    Optional<InheritedFd> socket = socket(fd);
+    if (socket.isPresent()) {
+      // a socket carries both ways, as ploop 9's receiver uses it: the replies go back on it
+      in = socket.get().input();
+      replies = socket.get().output();
+    } else {
+      in = (InputStream) open(fd, true);
+      replies = new FileOutputStream(java.io.FileDescriptor.out);
+    }
     long bytes = new CopyReceiver(file, in, replies).receive();
     spec.commandLine().getErr().println("Received " + bytes + " bytes into " + file);
     return ExitCode.OK;
@@ -83,11 +96,18 @@ final class CopyCommand implements Callable<Integer> {
     Path xml = descriptorOf(source);
     PrintWriter log =
         ofd != null && ofd == 1 ? spec.commandLine().getErr() : spec.commandLine().getOut();
-    CopySender.Target to =
-        file != null
-            ? CopySender.Target.file(file)
-            : CopySender.Target.stream(
-                new FileInputStream(java.io.FileDescriptor.in), (OutputStream) open(ofd, false));
+    Optional<InheritedFd> socket = ofd == null ? Optional.empty() : socket(ofd);
+    CopySender.Target to;
+    if (file != null) {
+      to = CopySender.Target.file(file);
+    } else if (socket.isPresent()) {
+      // ploop 9 reads the receiver's replies from the socket it sends on
+      to = CopySender.Target.stream(socket.get().input(), socket.get().output());
+    } else {
+      to =
+          CopySender.Target.stream(
+              new FileInputStream(java.io.FileDescriptor.in), (OutputStream) open(ofd, false));
+    }
     Optional<MountStatus> st = MountStatus.forDescriptor(xml);
     if (st.isPresent() && MountStatus.READY.equals(st.get().state())) {
       log.println("Sending mounted disk " + xml + " (daemon pid " + st.get().pid() + ")");
@@ -116,6 +136,11 @@ final class CopyCommand implements Callable<Integer> {
       }
     }
     throw new PloopException(ExitCode.DEV_NOT_MOUNTED, "Can't find a jploop disk on " + s);
+  }
+
+  /** Descriptor {@code fd} if it is a socket (Java cannot open one by number). */
+  private static Optional<InheritedFd> socket(int fd) {
+    return InheritedFd.of(fd).filter(InheritedFd::isSocket);
   }
 
   private static java.io.Closeable open(int fd, boolean input) throws IOException {

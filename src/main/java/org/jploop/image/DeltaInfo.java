@@ -41,7 +41,7 @@ public record DeltaInfo(
 
   /** Reads a ploop1 delta: validated header and BAT. Errors name the file and offset. */
   public static DeltaInfo readImage(Path file, String guid) throws IOException {
-    try (BlockFile f = FileBlockFile.open(file, true)) {
+    try (BlockFile f = FileBlockFile.openForMetadata(file)) {
       ImageHeader h = ImageReader.readHeader(f);
       int[] slots = ImageReader.readBatSlots(f, h);
       long allocated = 0;

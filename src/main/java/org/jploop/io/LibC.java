@@ -6,6 +6,8 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The few libc calls Java does not offer: {@code open}/{@code close} for a descriptor to pass to
@@ -14,7 +16,8 @@ import jnr.ffi.types.off_t;
  * {@code flock} (the lock ploop 7 and 1.15 take on DiskDescriptor.xml.lck; Java's FileLock is
  * fcntl, which does not see it), and for the balloon and discard {@code ftruncate}, {@code fsync},
  * {@code syncfs}, {@code ioctl} with a struct passed as bytes (FITRIM, FS_IOC_FIEMAP) and {@code
- * strerror}. Loaded once, lazily.
+ * strerror}, and {@code read}/{@code write} on an inherited descriptor Java cannot open by number
+ * (a socket, for {@code ploop copy}). Loaded once, lazily.
  */
 public final class LibC {
   /** fallocate mode bit: do not change the file size. */
@@ -29,6 +32,7 @@ public final class LibC {
   public static final int O_RDONLY = 0;
   public static final int O_RDWR = 2;
   public static final int O_CLOEXEC = 0x80000;
+  public static final int EINTR = 4;
   public static final int ENOSPC = 28;
   public static final int EOPNOTSUPP = 95;
 
@@ -59,6 +63,14 @@ public final class LibC {
     int open(@In String path, int flags, int mode);
 
     int close(int fd);
+
+    /** Reads up to {@code count} bytes into {@code buf}; the bytes read, 0 at EOF, or -1. */
+    @ssize_t
+    long read(int fd, @Out byte[] buf, @size_t long count);
+
+    /** Writes {@code count} bytes of {@code buf}; the bytes written or -1. */
+    @ssize_t
+    long write(int fd, @In byte[] buf, @size_t long count);
 
     int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
 
