@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -185,13 +186,15 @@ class KernelFrontendIT extends MountFixture {
         new ProcessBuilder(
                 "bash",
                 "-c",
-                "exec 3<" + img + "; sleep 1 3<&-; exec dd" + " of=/dev/null bs=64k count=2 <&3")
+                "exec 3<" + img + "; sleep 2 3<&-; exec dd" + " of=/dev/null bs=64k count=2 <&3")
             .redirectErrorStream(true)
             .start();
     Path proc = Path.of("/proc", Long.toString(dd.pid()));
     long end = System.currentTimeMillis() + 10_000;
-    while (!Files.exists(proc.resolve("fd/3"))) {
-      assertThat(System.currentTimeMillis()).as("disk.img opened").isLessThan(end);
+    // stop the daemon only once the sleep runs: its child closed fd 3 before exec'ing sleep, and
+    // that close sends a FLUSH, which a stopped daemon would never answer
+    while (!childRuns(proc, "sleep")) {
+      assertThat(System.currentTimeMillis()).as("disk.img opened, sleep started").isLessThan(end);
       Thread.sleep(10);
     }
     sh(10, "kill", "-STOP", Long.toString(st.pid())).ok();
@@ -201,6 +204,27 @@ class KernelFrontendIT extends MountFixture {
       Thread.sleep(10);
     }
     return dd;
+  }
+
+  /** Whether process {@code proc} has a child whose command is {@code comm}. */
+  private static boolean childRuns(Path proc, String comm) throws IOException {
+    Path children = proc.resolve("task").resolve(proc.getFileName()).resolve("children");
+    if (!Files.exists(children)) {
+      return false;
+    }
+    for (String pid : Files.readString(children).trim().split("\\s+")) {
+      if (pid.isEmpty()) {
+        continue;
+      }
+      try {
+        if (Files.readString(Path.of("/proc", pid, "comm")).strip().equals(comm)) {
+          return true;
+        }
+      } catch (IOException e) {
+        // the child is gone already
+      }
+    }
+    return false;
   }
 
   /**
